@@ -1,0 +1,110 @@
+/** A header value as the ESM delivers it: bytes, possibly signed (-128..127). */
+export type RawHeaderBytes = readonly number[];
+
+/** The ESM's header list: one single-key object per header, names may repeat. */
+export type RawHeaders = ReadonlyArray<Readonly<Record<string, RawHeaderBytes>>>;
+
+/**
+ * Kafka headers as a typed multimap. Repeated names are kept in order; values are decoded lazily
+ * because most handlers never read headers.
+ *
+ * @example
+ * ```ts
+ * const traceId = record.headers.getString('trace-id');
+ * for (const [name, bytes] of record.headers) console.log(name, bytes.length);
+ * ```
+ */
+export class KafkaHeaders implements Iterable<[string, Buffer]> {
+  static readonly EMPTY = new KafkaHeaders([]);
+
+  #raw: RawHeaders | undefined;
+  #entries: Array<[string, Buffer]> | undefined;
+
+  constructor(raw: RawHeaders | Array<[string, Buffer]>) {
+    if (raw.length > 0 && Array.isArray(raw[0])) this.#entries = raw as Array<[string, Buffer]>;
+    else this.#raw = raw as RawHeaders;
+  }
+
+  /** Builds headers from name/value pairs, strings encoded as UTF-8. */
+  static from(pairs: Iterable<readonly [string, string | Buffer]>): KafkaHeaders {
+    const entries: Array<[string, Buffer]> = [];
+    for (const [name, value] of pairs) entries.push([name, typeof value === 'string' ? Buffer.from(value) : value]);
+    return new KafkaHeaders(entries);
+  }
+
+  /** Number of headers, repeats included. */
+  get size(): number {
+    return this.#list().length;
+  }
+
+  /** The last value of `name` (Kafka's convention for a repeated header), or undefined. */
+  get(name: string): Buffer | undefined {
+    const list = this.#list();
+    for (let i = list.length - 1; i >= 0; i--) {
+      const entry = list[i]!;
+      if (entry[0] === name) return entry[1];
+    }
+    return undefined;
+  }
+
+  /** The last value of `name` decoded as UTF-8, or undefined. */
+  getString(name: string): string | undefined {
+    return this.get(name)?.toString('utf8');
+  }
+
+  /** Every value of `name`, in order. */
+  getAll(name: string): Buffer[] {
+    const values: Buffer[] = [];
+    for (const [entryName, value] of this.#list()) if (entryName === name) values.push(value);
+    return values;
+  }
+
+  has(name: string): boolean {
+    return this.#list().some(([entryName]) => entryName === name);
+  }
+
+  /** The distinct names, in first-seen order. */
+  names(): string[] {
+    return [...new Set(this.#list().map(([name]) => name))];
+  }
+
+  [Symbol.iterator](): Iterator<[string, Buffer]> {
+    return this.#list()[Symbol.iterator]();
+  }
+
+  /** Name/value pairs, ready to be produced again (e.g. to a dead-letter topic). */
+  toArray(): Array<[string, Buffer]> {
+    return this.#list().slice();
+  }
+
+  /** A readable form for logs: values as UTF-8 strings. */
+  toJSON(): Record<string, string | string[]> {
+    const out: Record<string, string | string[]> = {};
+    for (const [name, value] of this.#list()) {
+      const text = value.toString('utf8');
+      const existing = out[name];
+      if (existing === undefined) out[name] = text;
+      else if (Array.isArray(existing)) existing.push(text);
+      else out[name] = [existing, text];
+    }
+    return out;
+  }
+
+  #list(): Array<[string, Buffer]> {
+    if (this.#entries) return this.#entries;
+    const entries: Array<[string, Buffer]> = [];
+    for (const header of this.#raw ?? []) {
+      for (const name in header) entries.push([name, headerBytes(header[name]!)]);
+    }
+    this.#raw = undefined;
+    this.#entries = entries;
+    return entries;
+  }
+}
+
+/** AWS may send header bytes as signed Java bytes; `Buffer.from` would wrap -1 to 0xff only by luck. */
+function headerBytes(bytes: RawHeaderBytes): Buffer {
+  const buffer = Buffer.allocUnsafe(bytes.length);
+  for (let i = 0; i < bytes.length; i++) buffer[i] = bytes[i]! & 0xff;
+  return buffer;
+}

@@ -1,0 +1,39 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+
+// Tests import the packages' sources, so a change is tested without a rebuild.
+const alias = {
+  '@kafka-lambda/core': src('core'),
+  '@kafka-lambda/serdes': src('serdes'),
+  '@kafka-lambda/testing': src('testing'),
+};
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    projects: [
+      {
+        resolve: { alias },
+        test: {
+          name: 'unit',
+          include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: ['**/*.int.test.ts', '**/node_modules/**'],
+        },
+      },
+      {
+        resolve: { alias },
+        test: {
+          name: 'integration',
+          include: ['packages/*/test/**/*.int.test.ts', 'examples/*/test/**/*.int.test.ts', 'test/**/*.int.test.ts'],
+          globalSetup: ['./test/setup/stack.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          // One broker on two cores: files run one at a time so their timings stay sane.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
