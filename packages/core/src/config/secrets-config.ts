@@ -1,0 +1,132 @@
+import type {
+  KafkaConfigSource,
+  LibrdkafkaConfig,
+  SchemaRegistrySettings,
+  SchemaRegistrySettingsSource,
+} from '../config-source.js';
+import { ConfigError } from '../errors.js';
+import { Credentials } from './credentials.js';
+
+/** The one call made to Secrets Manager; `@aws-sdk/client-secrets-manager`'s client fits. */
+export interface SecretsManagerLike {
+  send(command: unknown): Promise<{ SecretString?: string; SecretBinary?: Uint8Array }>;
+}
+
+/** Options of {@link secretsConfig}. */
+export interface SecretsConfigOptions {
+  /** Name or ARN of a JSON secret. */
+  secretId: string;
+  /** Defaults to the SDK's (AWS_REGION in Lambda). */
+  region?: string;
+  /** Read the secret again after this long. Default: never, except after an authentication failure. */
+  ttlSeconds?: number;
+  /** A client of your own (e.g. with custom retries or credentials). */
+  client?: SecretsManagerLike;
+  /** librdkafka properties set in code; they win over the secret's. */
+  kafka?: LibrdkafkaConfig;
+}
+
+/** Reading the secret failed. Names the secret and the AWS error, never the secret's value. */
+export class SecretReadError extends ConfigError {
+  override name = 'SecretReadError';
+}
+
+/**
+ * Kafka and Schema Registry credentials from one AWS Secrets Manager secret, read once per container:
+ * concurrent callers share one request, and the value is kept until `ttlSeconds` pass or a broker or
+ * registry refuses it (then {@link SecretsConfig.invalidate} makes the next call read it again).
+ *
+ * The secret is a JSON object. The ESM's own BASIC_AUTH secret (`username`, `password`) works as is;
+ * add `bootstrap.servers` and, for a registry, `schema.registry.url` and `basic.auth.user.info`
+ * (`key:secret`). Any other librdkafka property in it passes through. See docs/secrets.md.
+ *
+ * @example
+ * ```ts
+ * const config = secretsConfig({ secretId: process.env.KAFKA_SECRET_ID! });
+ * export const handler = createKafkaHandler({ producer: config, process: (record, { produce }) => {
+ *   produce({ topic: 'copies', key: record.key, value: record.rawValue });
+ * } });
+ * ```
+ */
+export function secretsConfig(options: SecretsConfigOptions): SecretsConfig {
+  return new SecretsConfig(options);
+}
+
+export class SecretsConfig implements KafkaConfigSource, SchemaRegistrySettingsSource {
+  readonly #options: SecretsConfigOptions;
+  #cached: Promise<Credentials> | undefined;
+  #readAt = 0;
+
+  constructor(options: SecretsConfigOptions) {
+    if (!options?.secretId) throw new ConfigError('secretsConfig needs a `secretId`');
+    this.#options = options;
+  }
+
+  async kafkaConfig(): Promise<LibrdkafkaConfig> {
+    return (await this.#credentials()).kafkaConfig(this.#options.kafka);
+  }
+
+  async schemaRegistrySettings(): Promise<SchemaRegistrySettings> {
+    return (await this.#credentials()).schemaRegistrySettings();
+  }
+
+  /** Forget the cached secret: the next call reads it again (e.g. after a rotation). */
+  invalidate(): void {
+    this.#cached = undefined;
+  }
+
+  #credentials(): Promise<Credentials> {
+    const ttlMs = (this.#options.ttlSeconds ?? Number.POSITIVE_INFINITY) * 1_000;
+    if (this.#cached && Date.now() - this.#readAt < ttlMs) return this.#cached;
+    this.#readAt = Date.now();
+    const reading = this.#read();
+    this.#cached = reading;
+    // A failed read is not cached: the next invocation tries again.
+    reading.catch(() => {
+      if (this.#cached === reading) this.#cached = undefined;
+    });
+    return reading;
+  }
+
+  async #read(): Promise<Credentials> {
+    const { secretId } = this.#options;
+    const origin = `secret "${secretId}"`;
+    let response: Awaited<ReturnType<SecretsManagerLike['send']>>;
+    try {
+      const { client, command } = await this.#request();
+      response = await client.send(command);
+    } catch (error) {
+      const name = (error as { name?: string })?.name ?? 'Error';
+      throw new SecretReadError(`cannot read ${origin}: ${name}`, { cause: error });
+    }
+    const text = response.SecretString ?? (response.SecretBinary && Buffer.from(response.SecretBinary).toString('utf8'));
+    if (!text) throw new ConfigError(`${origin} has no value`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // The parser's message may quote part of the text: don't pass it on.
+      throw new ConfigError(`${origin} is not valid JSON`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new ConfigError(`${origin} must hold a JSON object`);
+    }
+    return new Credentials(parsed as Record<string, unknown>, origin);
+  }
+
+  async #request(): Promise<{ client: SecretsManagerLike; command: unknown }> {
+    // Imported on first use: functions that never read a secret don't load the SDK.
+    const sdk = await import('@aws-sdk/client-secrets-manager');
+    const client = this.#options.client ?? sharedClient(sdk, this.#options.region);
+    return { client, command: new sdk.GetSecretValueCommand({ SecretId: this.#options.secretId }) };
+  }
+}
+
+const clients = new Map<string, SecretsManagerLike>();
+
+function sharedClient(sdk: typeof import('@aws-sdk/client-secrets-manager'), region: string | undefined): SecretsManagerLike {
+  const key = region ?? '';
+  let client = clients.get(key);
+  if (!client) clients.set(key, (client = new sdk.SecretsManagerClient(region ? { region } : {})));
+  return client;
+}

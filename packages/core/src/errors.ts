@@ -1,0 +1,113 @@
+/** Where in a batch something went wrong: every record-level error carries it. */
+export interface RecordLocation {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+}
+
+/**
+ * Base class of every error this package throws, so callers can tell ours from theirs.
+ *
+ * @example
+ * ```ts
+ * try { await handler(event, context); } catch (error) { if (error instanceof KafkaLambdaError) console.error(error.name); }
+ * ```
+ */
+export class KafkaLambdaError extends Error {
+  override name = 'KafkaLambdaError';
+}
+
+/**
+ * The Lambda event is not a Kafka ESM event of the shape AWS sends. `path` names the offending field,
+ * e.g. `records["orders-0"][3].offset`.
+ */
+export class InvalidEventError extends KafkaLambdaError {
+  override name = 'InvalidEventError';
+  constructor(
+    readonly path: string,
+    readonly expected: string,
+  ) {
+    super(`invalid Kafka event at ${path}: expected ${expected}`);
+  }
+}
+
+/** A record's key or value could not be decoded from base64 or by its deserializer. */
+export class RecordDecodeError extends KafkaLambdaError {
+  override name = 'RecordDecodeError';
+  readonly location: RecordLocation;
+  constructor(
+    location: RecordLocation,
+    readonly part: 'key' | 'value',
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`cannot decode ${part} of ${describeLocation(location)}: ${reason}`, options);
+    this.location = locationOf(location);
+  }
+}
+
+/** Thrown by the handler under the `retry-batch` policy, so that the ESM retries the whole batch. */
+export class RecordProcessingError extends KafkaLambdaError {
+  override name = 'RecordProcessingError';
+  readonly location: RecordLocation;
+  constructor(location: RecordLocation, options: { cause: unknown }) {
+    super(`processing failed at ${describeLocation(location)}: ${messageOf(options.cause)}`, options);
+    this.location = locationOf(location);
+  }
+}
+
+/** The broker did not acknowledge a produced message; the invocation fails so nothing is lost. */
+export class DeliveryError extends KafkaLambdaError {
+  override name = 'DeliveryError';
+  constructor(
+    readonly failures: ReadonlyArray<{ readonly topic: string; readonly source?: RecordLocation; readonly error: Error }>,
+  ) {
+    const first = failures[0];
+    super(
+      `${failures.length} produced message(s) were not delivered` +
+        (first ? `; first to ${first.topic}: ${first.error.message}` : ''),
+      { cause: first?.error },
+    );
+  }
+}
+
+/** The flush did not finish before the invocation's deadline. */
+export class FlushTimeoutError extends KafkaLambdaError {
+  override name = 'FlushTimeoutError';
+  constructor(
+    readonly timeoutMs: number,
+    readonly pending: number,
+  ) {
+    super(`flush did not complete within ${timeoutMs} ms; ${pending} message(s) unconfirmed`);
+  }
+}
+
+/** The deadline guard stopped the batch before every record was processed (policies other than `report`). */
+export class DeadlineExceededError extends KafkaLambdaError {
+  override name = 'DeadlineExceededError';
+  constructor(readonly unprocessed: number) {
+    super(`stopped ${unprocessed} record(s) short of the end of the batch to leave time to flush`);
+  }
+}
+
+/** Configuration is missing or malformed. Names the key, never its value. */
+export class ConfigError extends KafkaLambdaError {
+  override name = 'ConfigError';
+}
+
+/** A plain copy, so an error never holds on to (or serializes) a whole record. */
+export function locationOf({ topic, partition, offset }: RecordLocation): RecordLocation {
+  return { topic, partition, offset };
+}
+
+export function describeLocation({ topic, partition, offset }: RecordLocation): string {
+  return `${topic}-${partition}@${offset}`;
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}

@@ -1,0 +1,114 @@
+import { InvalidEventError } from './errors.js';
+import type { RawHeaders } from './headers.js';
+import type { EsmSchemaMetadata } from './serde.js';
+
+/** One record as the Kafka ESM delivers it. Key and value are base64. */
+export interface KafkaEventRecord {
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+  timestampType: 'CREATE_TIME' | 'LOG_APPEND_TIME' | (string & {});
+  /** Absent or null when the producer sent no key. */
+  key?: string | null;
+  /** Null for a tombstone. */
+  value: string | null;
+  headers?: RawHeaders;
+  keySchemaMetadata?: EsmSchemaMetadata;
+  valueSchemaMetadata?: EsmSchemaMetadata;
+}
+
+/**
+ * The event Lambda passes for an Amazon MSK (`aws:kafka`) or self-managed (`SelfManagedKafka`) event
+ * source mapping. Compatible with `MSKEvent` / `SelfManagedKafkaEvent` of `@types/aws-lambda`.
+ */
+export interface KafkaEvent {
+  eventSource: 'aws:kafka' | 'SelfManagedKafka' | (string & {});
+  eventSourceArn?: string;
+  bootstrapServers?: string;
+  /** Records grouped by `<topic>-<partition>`. */
+  records: Record<string, KafkaEventRecord[]>;
+}
+
+/** The records of one topic-partition, in the order the ESM delivered them (offset order). */
+export interface PartitionBatch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly records: readonly KafkaEventRecord[];
+}
+
+const EVENT_SOURCES = new Set(['aws:kafka', 'SelfManagedKafka']);
+
+/**
+ * Checks the event's shape and groups its records per partition. Throws {@link InvalidEventError}
+ * naming the first offending path. Keys and values are not decoded here: that happens per record, so
+ * one malformed value fails one record, not the batch.
+ *
+ * @example
+ * ```ts
+ * const partitions = parseKafkaEvent(event);
+ * console.log(partitions.map((p) => `${p.topic}-${p.partition}: ${p.records.length}`));
+ * ```
+ */
+export function parseKafkaEvent(event: unknown): PartitionBatch[] {
+  if (!isObject(event)) throw new InvalidEventError('event', 'an object');
+  if (!EVENT_SOURCES.has(event.eventSource as string)) {
+    throw new InvalidEventError('eventSource', '"aws:kafka" or "SelfManagedKafka"');
+  }
+  const records = event.records;
+  if (!isObject(records)) throw new InvalidEventError('records', 'an object keyed by "<topic>-<partition>"');
+
+  const batches: PartitionBatch[] = [];
+  for (const groupKey in records) {
+    const group = records[groupKey];
+    const groupPath = `records[${JSON.stringify(groupKey)}]`;
+    if (!Array.isArray(group)) throw new InvalidEventError(groupPath, 'an array of records');
+    const { topic, partition } = splitPartitionKey(groupKey, groupPath);
+    for (let i = 0; i < group.length; i++) checkRecord(group[i], topic, partition, `${groupPath}[${i}]`);
+    if (group.length > 0) batches.push({ topic, partition, records: group as KafkaEventRecord[] });
+  }
+  return batches;
+}
+
+/** Splits `<topic>-<partition>` at the LAST dash: topic names may contain dashes and dots. */
+export function splitPartitionKey(key: string, path = 'records'): { topic: string; partition: number } {
+  const dash = key.lastIndexOf('-');
+  const partition = dash > 0 ? Number(key.slice(dash + 1)) : Number.NaN;
+  if (!Number.isInteger(partition) || partition < 0 || key.slice(dash + 1) === '') {
+    throw new InvalidEventError(path, 'a key of the form "<topic>-<partition>"');
+  }
+  return { topic: key.slice(0, dash), partition };
+}
+
+function checkRecord(record: unknown, topic: string, partition: number, path: string): void {
+  if (!isObject(record)) throw new InvalidEventError(path, 'a record object');
+  if (record.topic !== topic) throw new InvalidEventError(`${path}.topic`, `"${topic}" as in its group key`);
+  if (record.partition !== partition) throw new InvalidEventError(`${path}.partition`, `${partition} as in its group key`);
+  if (!isNonNegativeInteger(record.offset)) throw new InvalidEventError(`${path}.offset`, 'a non-negative integer');
+  if (typeof record.timestamp !== 'number') throw new InvalidEventError(`${path}.timestamp`, 'a number (epoch ms)');
+  const { key, value, headers } = record;
+  if (key !== undefined && key !== null && typeof key !== 'string') {
+    throw new InvalidEventError(`${path}.key`, 'a base64 string, null or absent');
+  }
+  if (value !== null && typeof value !== 'string') throw new InvalidEventError(`${path}.value`, 'a base64 string or null');
+  if (headers !== undefined && headers !== null) checkHeaders(headers, `${path}.headers`);
+}
+
+function checkHeaders(headers: unknown, path: string): void {
+  if (!Array.isArray(headers)) throw new InvalidEventError(path, 'an array of { name: bytes } objects');
+  for (let i = 0; i < headers.length; i++) {
+    const header = headers[i];
+    if (!isObject(header)) throw new InvalidEventError(`${path}[${i}]`, 'an object { name: bytes }');
+    for (const name in header) {
+      if (!Array.isArray(header[name])) throw new InvalidEventError(`${path}[${i}].${name}`, 'an array of bytes');
+    }
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isNonNegativeInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
+}

@@ -1,0 +1,361 @@
+import {
+  DeadlineExceededError,
+  DeliveryError,
+  RecordDecodeError,
+  RecordProcessingError,
+  type RecordLocation,
+  asError,
+  locationOf,
+  messageOf,
+} from '../errors.js';
+import type { PartitionBatch } from '../event.js';
+import type { KafkaHeaders } from '../headers.js';
+import type { Logger } from '../logger.js';
+import type { DeliveryReport, KafkaProducer, OutgoingMessage } from '../producer/types.js';
+import { KafkaRecord } from '../record.js';
+import type { DeserializeContext, Deserializer, EsmSchemaMetadata, MessagePart } from '../serde.js';
+import { type FailureStage, deadLetterMessage } from './dead-letter.js';
+import type { Deadline } from './deadline.js';
+import { toOutgoingMessage } from './outgoing-message.js';
+import { type AnyProduceRequest, RecordScope } from './record-scope.js';
+import type { BatchItemFailures, BatchSummary, ErrorPolicy, KafkaHandlerHooks, LambdaContext } from './types.js';
+
+type AnyRecord = KafkaRecord<unknown, unknown>;
+
+/** The handler's options after defaults, shared by every invocation. */
+export interface HandlerSettings {
+  readonly keyDeserializer: Deserializer<unknown>;
+  readonly valueDeserializer: Deserializer<unknown>;
+  readonly process: (record: AnyRecord, context: RecordScope) => void | Promise<void>;
+  readonly policy: ErrorPolicy;
+  readonly deadLetterTopic: string | ((record: AnyRecord, error: Error) => string) | undefined;
+  readonly producer: KafkaProducer | undefined;
+  readonly partitionConcurrency: number;
+  readonly skipTombstones: boolean;
+  readonly logger: Logger;
+  readonly logSummary: boolean;
+  readonly hooks: KafkaHandlerHooks<unknown, unknown>;
+}
+
+interface DeliveryFailure {
+  readonly topic: string;
+  readonly source: RecordLocation;
+  readonly error: Error;
+}
+
+/** One invocation: runs the partitions, flushes once, and turns what happened into the Lambda result. */
+export class BatchRun {
+  readonly summary: BatchSummary = {
+    records: 0,
+    succeeded: 0,
+    failed: 0,
+    deadLettered: 0,
+    skipped: 0,
+    unprocessed: 0,
+    produced: 0,
+    reported: 0,
+    flushMs: 0,
+    durationMs: 0,
+  };
+  readonly #settings: HandlerSettings;
+  readonly #context: LambdaContext;
+  readonly #deadline: Deadline;
+  readonly #started = Date.now();
+  readonly #deliveries: Array<Promise<void>> = [];
+  readonly #deliveryFailures: DeliveryFailure[] = [];
+  /** First offset to hand back per partition under `report`. */
+  readonly #reportFrom = new Map<string, RecordLocation>();
+  #abort: RecordProcessingError | undefined;
+  #deadlineHit = false;
+  #controller: AbortController | undefined;
+  #deadlineTimer: NodeJS.Timeout | undefined;
+
+  constructor(settings: HandlerSettings, context: LambdaContext, deadline: Deadline) {
+    this.#settings = settings;
+    this.#context = context;
+    this.#deadline = deadline;
+  }
+
+  async run(partitions: PartitionBatch[]): Promise<BatchItemFailures | undefined> {
+    for (const partition of partitions) this.summary.records += partition.records.length;
+    try {
+      await this.#runPartitions(partitions);
+    } finally {
+      clearTimeout(this.#deadlineTimer);
+    }
+    const flushError = await this.#flush();
+    this.summary.durationMs = Date.now() - this.#started;
+    this.#report();
+    if (flushError) throw flushError;
+    return this.#result();
+  }
+
+  async #runPartitions(partitions: PartitionBatch[]): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < partitions.length) await this.#runPartition(partitions[next++]!);
+    };
+    const workers = Math.min(this.#settings.partitionConcurrency, partitions.length);
+    await Promise.all(Array.from({ length: workers }, worker));
+  }
+
+  async #runPartition({ records }: PartitionBatch): Promise<void> {
+    const { logger, producer } = this.#settings;
+    const scope = new RecordScope(logger, this.#context, producer !== undefined, () => this.#signal());
+    for (let i = 0; i < records.length; i++) {
+      if (this.#abort) return this.#skipRest(records.length - i);
+      if (this.#deadline.passed) return this.#stopAtDeadline(records[i]!, records.length - i);
+      const record = new KafkaRecord<unknown, unknown>(records[i]!);
+      scope.begin();
+      try {
+        const pending = this.#handle(record, scope);
+        if (pending !== undefined) await pending;
+      } catch (error) {
+        scope.end();
+        if (!this.#onFailure(record, asError(error), scope.stage)) return this.#skipRest(records.length - i - 1);
+      }
+    }
+  }
+
+  /** Decode, process, produce: synchronous unless a step returns a promise, so plain batches never await. */
+  #handle(record: AnyRecord, scope: RecordScope): Promise<void> | undefined {
+    const raw = record.toEventRecord();
+    if (raw.key === null || raw.key === undefined) return this.#afterKey(record, scope);
+    const key = this.#decode(record, 'key', () => record.rawKey!, this.#settings.keyDeserializer, raw.keySchemaMetadata);
+    if (key instanceof Promise) {
+      return key.then((decoded) => {
+        record.key = decoded;
+        return this.#afterKey(record, scope);
+      });
+    }
+    record.key = key;
+    return this.#afterKey(record, scope);
+  }
+
+  #afterKey(record: AnyRecord, scope: RecordScope): Promise<void> | undefined {
+    const raw = record.toEventRecord();
+    if (raw.value === null) {
+      if (this.#settings.skipTombstones) {
+        scope.end();
+        this.summary.skipped++;
+        return undefined;
+      }
+      record.value = null;
+      return this.#invoke(record, scope);
+    }
+    const value = this.#decode(record, 'value', () => record.rawValue!, this.#settings.valueDeserializer, raw.valueSchemaMetadata);
+    if (value instanceof Promise) {
+      return value.then((decoded) => {
+        record.value = decoded;
+        return this.#invoke(record, scope);
+      });
+    }
+    record.value = value;
+    return this.#invoke(record, scope);
+  }
+
+  #invoke(record: AnyRecord, scope: RecordScope): Promise<void> | undefined {
+    scope.stage = 'process';
+    const result = this.#settings.process(record, scope);
+    if (result instanceof Promise) return result.then(() => this.#commit(record, scope));
+    return this.#commit(record, scope);
+  }
+
+  /** The record succeeded: send what it produced. */
+  #commit(record: AnyRecord, scope: RecordScope): Promise<void> | undefined {
+    scope.stage = 'produce';
+    const staged = scope.end();
+    if (staged === undefined) {
+      this.summary.succeeded++;
+      return undefined;
+    }
+    const messages = staged.map((request: AnyProduceRequest) => toOutgoingMessage(request));
+    if (messages.some((message) => message instanceof Promise)) {
+      return Promise.all(messages).then((ready) => this.#sendAll(ready, record));
+    }
+    this.#sendAll(messages as OutgoingMessage[], record);
+    return undefined;
+  }
+
+  #sendAll(messages: OutgoingMessage[], source: AnyRecord): void {
+    for (const message of messages) this.#track(this.#settings.producer!.send(message), message.topic, source);
+    this.summary.succeeded++;
+  }
+
+  #track(delivery: Promise<DeliveryReport>, topic: string, source: AnyRecord): void {
+    this.#deliveries.push(
+      delivery.then(
+        () => {
+          this.summary.produced++;
+        },
+        (error: unknown) => {
+          this.#deliveryFailures.push({ topic, source: locationOf(source), error: asError(error) });
+        },
+      ),
+    );
+  }
+
+  #decode(
+    record: AnyRecord,
+    part: MessagePart,
+    bytes: () => Buffer,
+    deserializer: Deserializer<unknown>,
+    schemaMetadata: EsmSchemaMetadata | undefined,
+  ): unknown {
+    try {
+      const result = deserializer.deserialize(bytes(), new RecordDeserializeContext(record, part, schemaMetadata));
+      return result instanceof Promise ? result.catch((error) => Promise.reject(decodeError(record, part, error))) : result;
+    } catch (error) {
+      throw decodeError(record, part, error);
+    }
+  }
+
+  /** Applies the error policy. Returns whether the partition goes on. */
+  #onFailure(record: AnyRecord, error: Error, stage: FailureStage): boolean {
+    const { policy, logger, hooks } = this.#settings;
+    this.summary.failed++;
+    try {
+      hooks.onRecordError?.(error, record);
+    } catch (hookError) {
+      logger.warn('onRecordError hook threw', { error: asError(hookError) });
+    }
+    const where = { topic: record.topic, partition: record.partition, offset: record.offset, stage };
+    switch (policy) {
+      case 'log':
+        logger.error('record failed; continuing (onError: log)', { ...where, error });
+        return true;
+      case 'dead-letter': {
+        const topic = this.#deadLetterTopic(record, error);
+        const message = deadLetterMessage(topic, record, error, stage, this.#context.functionName);
+        this.#track(this.#settings.producer!.send(message), topic, record);
+        this.summary.deadLettered++;
+        logger.warn('record failed; sent to the dead-letter topic', { ...where, deadLetterTopic: topic, error });
+        return true;
+      }
+      case 'report':
+        this.#reportAt(record);
+        logger.error('record failed; reporting it so the partition resumes there (onError: report)', { ...where, error });
+        return false;
+      case 'retry-batch':
+        this.#abort ??= new RecordProcessingError(record, { cause: error });
+        logger.error('record failed; failing the invocation to retry the batch (onError: retry-batch)', {
+          ...where,
+          error,
+        });
+        return false;
+    }
+  }
+
+  #deadLetterTopic(record: AnyRecord, error: Error): string {
+    const choice = this.#settings.deadLetterTopic!;
+    return typeof choice === 'function' ? choice(record, error) : choice;
+  }
+
+  #stopAtDeadline(record: RecordLocation, remaining: number): void {
+    if (!this.#deadlineHit) {
+      this.#deadlineHit = true;
+      this.#controller?.abort(new DeadlineExceededError(remaining));
+      this.#settings.logger.warn('deadline reached: no more records start, to leave time for the flush', {
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+      });
+    }
+    this.summary.unprocessed += remaining;
+    if (this.#settings.policy === 'report') this.#reportAt(record);
+  }
+
+  #skipRest(count: number): void {
+    this.summary.unprocessed += count;
+  }
+
+  #reportAt(location: RecordLocation): void {
+    const key = `${location.topic}-${location.partition}`;
+    const current = this.#reportFrom.get(key);
+    if (!current || location.offset < current.offset) this.#reportFrom.set(key, locationOf(location));
+  }
+
+  #signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#deadlineHit) this.#controller.abort(new DeadlineExceededError(this.summary.unprocessed));
+      else if (Number.isFinite(this.#deadline.stopAt)) {
+        const controller = this.#controller;
+        this.#deadlineTimer = setTimeout(() => controller.abort(new DeadlineExceededError(0)), this.#deadline.msUntilStop());
+        this.#deadlineTimer.unref();
+      }
+    }
+    return this.#controller.signal;
+  }
+
+  /** The one flush of the batch. Returns the error that must fail the invocation, if any. */
+  async #flush(): Promise<Error | undefined> {
+    const producer = this.#settings.producer;
+    if (!producer || this.#deliveries.length === 0) return undefined;
+    const started = Date.now();
+    try {
+      await producer.flush(this.#deadline.flushTimeoutMs());
+      await Promise.all(this.#deliveries);
+      return undefined;
+    } catch (error) {
+      this.#settings.logger.error('flush failed; failing the invocation so the batch is retried', { error });
+      return asError(error);
+    } finally {
+      this.summary.flushMs = Date.now() - started;
+    }
+  }
+
+  #report(): void {
+    const { hooks, logger, logSummary } = this.#settings;
+    if (this.#settings.policy === 'report') {
+      for (const failure of this.#deliveryFailures) this.#reportAt(failure.source);
+      this.summary.reported = this.#reportFrom.size;
+    }
+    if (logSummary) logger.info('kafka batch processed', { ...this.summary });
+    try {
+      hooks.onBatchEnd?.(this.summary);
+    } catch (error) {
+      logger.warn('onBatchEnd hook threw', { error: asError(error) });
+    }
+  }
+
+  #result(): BatchItemFailures | undefined {
+    const { policy } = this.#settings;
+    if (this.#deliveryFailures.length > 0 && policy !== 'report') throw new DeliveryError(this.#deliveryFailures);
+    if (this.#abort) throw this.#abort;
+    if (policy === 'report') {
+      const batchItemFailures = [...this.#reportFrom.values()].map(({ topic, partition, offset }) => ({
+        itemIdentifier: { partition: `${topic}-${partition}`, offset },
+      }));
+      return { batchItemFailures };
+    }
+    if (this.#deadlineHit) throw new DeadlineExceededError(this.summary.unprocessed);
+    return undefined;
+  }
+}
+
+/** Lets a deserializer see where its bytes came from without copying the record. */
+class RecordDeserializeContext implements DeserializeContext {
+  constructor(
+    readonly record: AnyRecord,
+    readonly part: MessagePart,
+    readonly schemaMetadata: EsmSchemaMetadata | undefined,
+  ) {}
+  get topic(): string {
+    return this.record.topic;
+  }
+  get partition(): number {
+    return this.record.partition;
+  }
+  get offset(): number {
+    return this.record.offset;
+  }
+  get headers(): KafkaHeaders {
+    return this.record.headers;
+  }
+}
+
+function decodeError(record: AnyRecord, part: MessagePart, error: unknown): RecordDecodeError {
+  if (error instanceof RecordDecodeError) return error;
+  return new RecordDecodeError(record, part, messageOf(error), { cause: error });
+}

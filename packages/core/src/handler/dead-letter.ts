@@ -1,0 +1,70 @@
+import type { KafkaEventRecord } from '../event.js';
+import type { OutgoingMessage } from '../producer/types.js';
+import type { KafkaRecord } from '../record.js';
+
+/**
+ * Headers added to every dead letter, next to the original record's own headers. Values are UTF-8.
+ * Prefixed so they never collide with the application's headers.
+ */
+export const DEAD_LETTER_HEADERS = {
+  /** `decode` (bytes or deserializer), `process` (a throw in process), `produce` (a serializer of a produced message). */
+  reason: 'kafka-lambda.dlq.reason',
+  errorClass: 'kafka-lambda.dlq.error.class',
+  errorMessage: 'kafka-lambda.dlq.error.message',
+  sourceTopic: 'kafka-lambda.dlq.source.topic',
+  sourcePartition: 'kafka-lambda.dlq.source.partition',
+  sourceOffset: 'kafka-lambda.dlq.source.offset',
+  sourceTimestamp: 'kafka-lambda.dlq.source.timestamp',
+  /** ISO-8601 time of the failed attempt. */
+  failedAt: 'kafka-lambda.dlq.failed.at',
+  functionName: 'kafka-lambda.dlq.function',
+  /** Present when the original key/value was not valid base64: the bytes are then the base64 text. */
+  rawEncoding: 'kafka-lambda.dlq.raw.encoding',
+} as const;
+
+export type FailureStage = 'decode' | 'process' | 'produce';
+
+/** Builds the dead letter of a failed record: its original key, value and headers plus why it failed. */
+export function deadLetterMessage(
+  topic: string,
+  record: KafkaRecord<unknown, unknown>,
+  error: Error,
+  stage: FailureStage,
+  functionName: string | undefined,
+): OutgoingMessage {
+  const raw = record.toEventRecord();
+  let undecodable = false;
+  const original = (text: string | null | undefined, decoded: () => Buffer | null): Buffer | null => {
+    if (text === null || text === undefined) return null;
+    try {
+      return decoded();
+    } catch {
+      undecodable = true;
+      return Buffer.from(text, 'utf8');
+    }
+  };
+  const key = original(raw.key, () => record.rawKey);
+  const value = original(raw.value, () => record.rawValue);
+  const headers = originalHeaders(raw, record);
+  const add = (name: string, value: string) => headers.push([name, Buffer.from(value, 'utf8')]);
+  add(DEAD_LETTER_HEADERS.reason, stage);
+  add(DEAD_LETTER_HEADERS.errorClass, error.name);
+  add(DEAD_LETTER_HEADERS.errorMessage, error.message.slice(0, 4_000));
+  add(DEAD_LETTER_HEADERS.sourceTopic, record.topic);
+  add(DEAD_LETTER_HEADERS.sourcePartition, String(record.partition));
+  add(DEAD_LETTER_HEADERS.sourceOffset, String(record.offset));
+  add(DEAD_LETTER_HEADERS.sourceTimestamp, String(record.timestamp));
+  add(DEAD_LETTER_HEADERS.failedAt, new Date().toISOString());
+  if (functionName) add(DEAD_LETTER_HEADERS.functionName, functionName);
+  if (undecodable) add(DEAD_LETTER_HEADERS.rawEncoding, 'base64-text');
+  return { topic, key, value, headers };
+}
+
+function originalHeaders(raw: KafkaEventRecord, record: KafkaRecord<unknown, unknown>): Array<[string, Buffer]> {
+  if (!raw.headers) return [];
+  try {
+    return record.headers.toArray();
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,132 @@
+import type { Logger } from '../logger.js';
+import type { ProducerOption } from '../producer/shared-producer.js';
+import type { KafkaRecord } from '../record.js';
+import type { Deserializer, Serializer } from '../serde.js';
+
+/**
+ * What happens when a record fails (bad bytes, a deserializer error, a throw in `process`):
+ * - `log`: log it with topic/partition/offset and go on; the batch succeeds.
+ * - `dead-letter`: write the original record plus error headers to `deadLetterTopic`; go on.
+ * - `report`: stop that partition at the failed record and return it in `batchItemFailures`, so the
+ *   ESM retries from there (needs `FunctionResponseTypes: [ReportBatchItemFailures]`).
+ * - `retry-batch`: stop and fail the invocation, so the ESM retries the whole batch.
+ */
+export type ErrorPolicy = 'log' | 'dead-letter' | 'report' | 'retry-batch';
+
+/** The slice of the Lambda context the handler reads; `@types/aws-lambda`'s `Context` fits. */
+export interface LambdaContext {
+  getRemainingTimeInMillis(): number;
+  readonly functionName?: string;
+  readonly awsRequestId?: string;
+}
+
+/** Header values accepted by `produce`. */
+export type ProduceHeaders =
+  | Readonly<Record<string, string | Buffer>>
+  | ReadonlyArray<readonly [string, string | Buffer]>;
+
+interface ProduceRequestBase {
+  topic: string;
+  key?: string | Buffer | null;
+  headers?: ProduceHeaders;
+  /** Omit to let the partitioner choose from the key. */
+  partition?: number;
+  /** Epoch ms or a Date; omitted means now. */
+  timestamp?: number | Date;
+}
+
+/** A message whose value is already bytes or text (or null, a tombstone). */
+export interface RawProduceRequest extends ProduceRequestBase {
+  value: Buffer | string | null;
+  serializer?: undefined;
+}
+
+/** A message whose value the given serializer turns into bytes. */
+export interface SerializedProduceRequest<T> extends ProduceRequestBase {
+  value: T | null;
+  serializer: Serializer<T>;
+}
+
+/** What `process` receives besides the record. */
+export interface ProcessContext {
+  /**
+   * Queues a message. It is sent once this record's `process` has succeeded (a failed record produces
+   * nothing) and confirmed by the batch's single flush before the handler returns.
+   */
+  produce(message: RawProduceRequest): void;
+  produce<T>(message: SerializedProduceRequest<T>): void;
+  readonly logger: Logger;
+  readonly lambdaContext: LambdaContext;
+  /** Aborted when the deadline guard stops the batch: pass it to fetch() and other cancellable I/O. */
+  readonly signal: AbortSignal;
+}
+
+/** Counts of one invocation, logged at its end and passed to `hooks.onBatchEnd`. */
+export interface BatchSummary {
+  records: number;
+  succeeded: number;
+  failed: number;
+  deadLettered: number;
+  /** Tombstones skipped (`tombstones: 'skip'`). */
+  skipped: number;
+  /** Records not started: their partition stopped at a failure, or the deadline came. */
+  unprocessed: number;
+  /** Messages confirmed by the broker, dead letters included. */
+  produced: number;
+  /** Records reported back to the ESM in `batchItemFailures`. */
+  reported: number;
+  flushMs: number;
+  durationMs: number;
+}
+
+/** The partial-batch response of the `report` policy. */
+export interface BatchItemFailures {
+  batchItemFailures: Array<{ itemIdentifier: { partition: string; offset: number } }>;
+}
+
+export interface KafkaHandlerHooks<K, V> {
+  /** Called for every failed record, before the error policy acts. */
+  onRecordError?(error: Error, record: KafkaRecord<K, V>): void;
+  /** Called once per invocation, after the flush. */
+  onBatchEnd?(summary: BatchSummary): void;
+}
+
+/** Options shared by both tombstone modes; `R` is the type `process` sees as `record.value`. */
+export interface KafkaHandlerOptionsBase<K, V, R> {
+  /** Key deserializer; default `string()`. */
+  key?: Deserializer<K>;
+  /** Value deserializer; default `bytes()`. */
+  value?: Deserializer<V>;
+  process(record: KafkaRecord<K, R>, context: ProcessContext): void | Promise<void>;
+  /** Default `log`. */
+  onError?: ErrorPolicy;
+  /** Required by `dead-letter`: a topic, or a function choosing one per failed record. */
+  deadLetterTopic?: string | ((record: KafkaRecord<K, R>, error: Error) => string);
+  /** Where `produce` and dead letters go: librdkafka properties, a config source such as `secretsConfig()`, or a producer. */
+  producer?: ProducerOption;
+  /** Partitions processed at the same time; records within a partition always run in offset order. Default 16. */
+  partitionConcurrency?: number;
+  /**
+   * Time kept free at the end of the invocation to flush: no record starts later than
+   * `remaining - reserve`. Default 10% of the remaining time at start, between 500 ms and 10 s.
+   */
+  deadlineReserveMs?: number;
+  logger?: Logger;
+  /** Log the batch summary at info level. Default true. */
+  logSummary?: boolean;
+  hooks?: KafkaHandlerHooks<K, R>;
+}
+
+/** Options of {@link createKafkaHandler} when tombstones are skipped (the default): `record.value` is `V`. */
+export interface KafkaHandlerOptions<K, V> extends KafkaHandlerOptionsBase<K, V, V> {
+  /** `skip` (default) counts tombstones in the summary without calling `process`. */
+  tombstones?: 'skip';
+}
+
+/** Options of {@link createKafkaHandler} with `tombstones: 'process'`: `record.value` is `V | null`. */
+export interface KafkaHandlerOptionsWithTombstones<K, V> extends KafkaHandlerOptionsBase<K, V, V | null> {
+  tombstones: 'process';
+}
+
+/** The Lambda handler {@link createKafkaHandler} returns. */
+export type KafkaHandler = (event: unknown, context: LambdaContext) => Promise<BatchItemFailures | undefined>;

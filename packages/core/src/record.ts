@@ -1,0 +1,103 @@
+import { decodeBase64 } from './base64.js';
+import { RecordDecodeError, type RecordLocation } from './errors.js';
+import type { KafkaEventRecord } from './event.js';
+import { KafkaHeaders } from './headers.js';
+import type { EsmSchemaMetadata } from './serde.js';
+
+/**
+ * One Kafka record of the batch, with its key and value already deserialized to the user's types.
+ * The raw bytes and headers are decoded on first access only.
+ *
+ * @example
+ * ```ts
+ * createKafkaHandler({
+ *   value: json<{ id: string }>(),
+ *   process(record) {
+ *     console.log(record.topic, record.partition, record.offset, record.key, record.value.id, record.date);
+ *   },
+ * });
+ * ```
+ */
+export class KafkaRecord<K = string, V = Buffer> implements RecordLocation {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  /** Epoch milliseconds. */
+  readonly timestamp: number;
+  readonly timestampType: string;
+  /** The deserialized key, or null when the record has none. */
+  key: K | null = null;
+  /** The deserialized value (null only for tombstones, when the handler processes them). */
+  value!: V;
+
+  readonly #raw: KafkaEventRecord;
+  #rawKey: Buffer | null | undefined;
+  #rawValue: Buffer | null | undefined;
+  #headers: KafkaHeaders | undefined;
+
+  constructor(raw: KafkaEventRecord) {
+    this.#raw = raw;
+    this.topic = raw.topic;
+    this.partition = raw.partition;
+    this.offset = raw.offset;
+    this.timestamp = raw.timestamp;
+    this.timestampType = raw.timestampType;
+  }
+
+  /** The record's timestamp as a Date. */
+  get date(): Date {
+    return new Date(this.timestamp);
+  }
+
+  /** The key's bytes, or null when absent. Throws {@link RecordDecodeError} for malformed base64. */
+  get rawKey(): Buffer | null {
+    if (this.#rawKey === undefined) this.#rawKey = this.#decode('key', this.#raw.key);
+    return this.#rawKey;
+  }
+
+  /** The value's bytes, or null for a tombstone. Throws {@link RecordDecodeError} for malformed base64. */
+  get rawValue(): Buffer | null {
+    if (this.#rawValue === undefined) this.#rawValue = this.#decode('value', this.#raw.value);
+    return this.#rawValue;
+  }
+
+  /** True when the value is null (a delete marker on a compacted topic). */
+  get isTombstone(): boolean {
+    return this.#raw.value === null;
+  }
+
+  get headers(): KafkaHeaders {
+    if (this.#headers === undefined) {
+      const raw = this.#raw.headers;
+      this.#headers = raw && raw.length > 0 ? new KafkaHeaders(raw) : KafkaHeaders.EMPTY;
+    }
+    return this.#headers;
+  }
+
+  /** Present when the ESM's own schema-registry integration decoded the key. */
+  get keySchemaMetadata(): EsmSchemaMetadata | undefined {
+    return this.#raw.keySchemaMetadata;
+  }
+
+  /** Present when the ESM's own schema-registry integration decoded the value. */
+  get valueSchemaMetadata(): EsmSchemaMetadata | undefined {
+    return this.#raw.valueSchemaMetadata;
+  }
+
+  /** The record exactly as the ESM delivered it. */
+  toEventRecord(): KafkaEventRecord {
+    return this.#raw;
+  }
+
+  /** A log-friendly summary: where the record is, never its contents. */
+  toJSON(): RecordLocation & { timestamp: number } {
+    return { topic: this.topic, partition: this.partition, offset: this.offset, timestamp: this.timestamp };
+  }
+
+  #decode(part: 'key' | 'value', text: string | null | undefined): Buffer | null {
+    if (text === null || text === undefined) return null;
+    const bytes = decodeBase64(text);
+    if (typeof bytes === 'string') throw new RecordDecodeError(this, part, `malformed base64: ${bytes}`);
+    return bytes;
+  }
+}
