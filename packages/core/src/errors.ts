@@ -60,7 +60,11 @@ export class RecordProcessingError extends KafkaLambdaError {
 export class DeliveryError extends KafkaLambdaError {
   override name = 'DeliveryError';
   constructor(
-    readonly failures: ReadonlyArray<{ readonly topic: string; readonly source?: RecordLocation; readonly error: Error }>,
+    readonly failures: ReadonlyArray<{
+      readonly topic: string;
+      readonly source?: RecordLocation;
+      readonly error: Error;
+    }>,
   ) {
     const first = failures[0];
     super(

@@ -83,14 +83,18 @@ export function splitPartitionKey(key: string, path = 'records'): { topic: strin
 function checkRecord(record: unknown, topic: string, partition: number, path: string): void {
   if (!isObject(record)) throw new InvalidEventError(path, 'a record object');
   if (record.topic !== topic) throw new InvalidEventError(`${path}.topic`, `"${topic}" as in its group key`);
-  if (record.partition !== partition) throw new InvalidEventError(`${path}.partition`, `${partition} as in its group key`);
-  if (!isNonNegativeInteger(record.offset)) throw new InvalidEventError(`${path}.offset`, 'a non-negative integer');
-  if (typeof record.timestamp !== 'number') throw new InvalidEventError(`${path}.timestamp`, 'a number (epoch ms)');
+  if (record.partition !== partition)
+    throw new InvalidEventError(`${path}.partition`, `${partition} as in its group key`);
+  if (!isNonNegativeInteger(record.offset))
+    throw new InvalidEventError(`${path}.offset`, 'a non-negative integer');
+  if (typeof record.timestamp !== 'number')
+    throw new InvalidEventError(`${path}.timestamp`, 'a number (epoch ms)');
   const { key, value, headers } = record;
   if (key !== undefined && key !== null && typeof key !== 'string') {
     throw new InvalidEventError(`${path}.key`, 'a base64 string, null or absent');
   }
-  if (value !== null && typeof value !== 'string') throw new InvalidEventError(`${path}.value`, 'a base64 string or null');
+  if (value !== null && typeof value !== 'string')
+    throw new InvalidEventError(`${path}.value`, 'a base64 string or null');
   if (headers !== undefined && headers !== null) checkHeaders(headers, `${path}.headers`);
 }
 
@@ -100,7 +104,8 @@ function checkHeaders(headers: unknown, path: string): void {
     const header = headers[i];
     if (!isObject(header)) throw new InvalidEventError(`${path}[${i}]`, 'an object { name: bytes }');
     for (const name in header) {
-      if (!Array.isArray(header[name])) throw new InvalidEventError(`${path}[${i}].${name}`, 'an array of bytes');
+      if (!Array.isArray(header[name]))
+        throw new InvalidEventError(`${path}[${i}].${name}`, 'an array of bytes');
     }
   }
 }

@@ -28,7 +28,8 @@ export class KafkaHeaders implements Iterable<[string, Buffer]> {
   /** Builds headers from name/value pairs, strings encoded as UTF-8. */
   static from(pairs: Iterable<readonly [string, string | Buffer]>): KafkaHeaders {
     const entries: Array<[string, Buffer]> = [];
-    for (const [name, value] of pairs) entries.push([name, typeof value === 'string' ? Buffer.from(value) : value]);
+    for (const [name, value] of pairs)
+      entries.push([name, typeof value === 'string' ? Buffer.from(value) : value]);
     return new KafkaHeaders(entries);
   }
 

@@ -41,7 +41,11 @@ export function jsonLogger(options: JsonLoggerOptions = {}): Logger {
     (level: Exclude<LogLevel, 'silent'>) =>
     (message: string, ...extra: Array<Record<string, unknown>>) => {
       if (RANK[level] < threshold) return;
-      const entry: Record<string, unknown> = { level: level.toUpperCase(), message, timestamp: new Date().toISOString() };
+      const entry: Record<string, unknown> = {
+        level: level.toUpperCase(),
+        message,
+        timestamp: new Date().toISOString(),
+      };
       Object.assign(entry, base, ...extra);
       write(JSON.stringify(entry, errorReplacer));
     };
@@ -49,7 +53,12 @@ export function jsonLogger(options: JsonLoggerOptions = {}): Logger {
 }
 
 function levelFromEnvironment(): LogLevel {
-  const raw = (process.env.POWERTOOLS_LOG_LEVEL ?? process.env.AWS_LAMBDA_LOG_LEVEL ?? process.env.LOG_LEVEL ?? 'info')
+  const raw = (
+    process.env.POWERTOOLS_LOG_LEVEL ??
+    process.env.AWS_LAMBDA_LOG_LEVEL ??
+    process.env.LOG_LEVEL ??
+    'info'
+  )
     .toLowerCase()
     .replace('warning', 'warn');
   return raw in RANK ? (raw as LogLevel) : 'info';

@@ -9,7 +9,11 @@ const ALIASES = {
   'sasl.username': ['sasl.username', 'username'],
   'sasl.password': ['sasl.password', 'password'],
   'schema.registry.url': ['schema.registry.url', 'schemaRegistryUrl'],
-  'basic.auth.user.info': ['basic.auth.user.info', 'schema.registry.basic.auth.user.info', 'schemaRegistryBasicAuth'],
+  'basic.auth.user.info': [
+    'basic.auth.user.info',
+    'schema.registry.basic.auth.user.info',
+    'schemaRegistryBasicAuth',
+  ],
   'schema.registry.key': ['schemaRegistryKey', 'schemaRegistryApiKey'],
   'schema.registry.secret': ['schemaRegistrySecret', 'schemaRegistryApiSecret'],
   'bearer.auth.token': ['bearer.auth.token', 'schemaRegistryBearerToken'],
@@ -38,8 +42,10 @@ export class Credentials {
     const config: LibrdkafkaConfig = {};
     // Any other librdkafka property in the source passes through unchanged (e.g. ssl.ca.location).
     for (const [name, value] of Object.entries(this.#values)) {
-      if (KNOWN_NAMES.has(name) || !name.includes('.') || REGISTRY_PREFIXES.some((p) => name.startsWith(p))) continue;
-      if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') config[name] = value;
+      if (KNOWN_NAMES.has(name) || !name.includes('.') || REGISTRY_PREFIXES.some((p) => name.startsWith(p)))
+        continue;
+      if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+        config[name] = value;
     }
     const servers = this.#get('bootstrap.servers');
     if (servers !== undefined) config['bootstrap.servers'] = servers;
@@ -70,7 +76,8 @@ export class Credentials {
     if ((key === undefined) !== (secret === undefined)) {
       throw this.#missing(key === undefined ? 'schema.registry.key' : 'schema.registry.secret');
     }
-    const basicAuth = this.#get('basic.auth.user.info') ?? (key !== undefined ? `${key}:${secret}` : undefined);
+    const basicAuth =
+      this.#get('basic.auth.user.info') ?? (key !== undefined ? `${key}:${secret}` : undefined);
     return { url, basicAuth, bearerToken: this.#get('bearer.auth.token') };
   }
 

@@ -37,11 +37,13 @@ export function envConfig(
       const value = env[variable];
       if (value) values[setting] = value;
     }
-    if (values['sasl.username'] && !env.KAFKA_SECURITY_PROTOCOL) values['security.protocol'] = 'SASL_PLAINTEXT';
+    if (values['sasl.username'] && !env.KAFKA_SECURITY_PROTOCOL)
+      values['security.protocol'] = 'SASL_PLAINTEXT';
     return new Credentials(values, 'the environment (KAFKA_BROKERS, …)');
   };
   return {
     kafkaConfig: async (): Promise<LibrdkafkaConfig> => credentials().kafkaConfig(options.kafka),
-    schemaRegistrySettings: async (): Promise<SchemaRegistrySettings> => credentials().schemaRegistrySettings(),
+    schemaRegistrySettings: async (): Promise<SchemaRegistrySettings> =>
+      credentials().schemaRegistrySettings(),
   };
 }

@@ -99,7 +99,8 @@ export class SecretsConfig implements KafkaConfigSource, SchemaRegistrySettingsS
       const name = (error as { name?: string })?.name ?? 'Error';
       throw new SecretReadError(`cannot read ${origin}: ${name}`, { cause: error });
     }
-    const text = response.SecretString ?? (response.SecretBinary && Buffer.from(response.SecretBinary).toString('utf8'));
+    const text =
+      response.SecretString ?? (response.SecretBinary && Buffer.from(response.SecretBinary).toString('utf8'));
     if (!text) throw new ConfigError(`${origin} has no value`);
     let parsed: unknown;
     try {
@@ -124,7 +125,10 @@ export class SecretsConfig implements KafkaConfigSource, SchemaRegistrySettingsS
 
 const clients = new Map<string, SecretsManagerLike>();
 
-function sharedClient(sdk: typeof import('@aws-sdk/client-secrets-manager'), region: string | undefined): SecretsManagerLike {
+function sharedClient(
+  sdk: typeof import('@aws-sdk/client-secrets-manager'),
+  region: string | undefined,
+): SecretsManagerLike {
   const key = region ?? '';
   let client = clients.get(key);
   if (!client) clients.set(key, (client = new sdk.SecretsManagerClient(region ? { region } : {})));

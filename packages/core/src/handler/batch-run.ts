@@ -1,12 +1,12 @@
 import {
+  asError,
   DeadlineExceededError,
   DeliveryError,
-  RecordDecodeError,
-  RecordProcessingError,
-  type RecordLocation,
-  asError,
   locationOf,
   messageOf,
+  RecordDecodeError,
+  type RecordLocation,
+  RecordProcessingError,
 } from '../errors.js';
 import type { PartitionBatch } from '../event.js';
 import type { KafkaHeaders } from '../headers.js';
@@ -14,11 +14,17 @@ import type { Logger } from '../logger.js';
 import type { DeliveryReport, KafkaProducer, OutgoingMessage } from '../producer/types.js';
 import { KafkaRecord } from '../record.js';
 import type { DeserializeContext, Deserializer, EsmSchemaMetadata, MessagePart } from '../serde.js';
-import { type FailureStage, deadLetterMessage } from './dead-letter.js';
+import { deadLetterMessage, type FailureStage } from './dead-letter.js';
 import type { Deadline } from './deadline.js';
 import { toOutgoingMessage } from './outgoing-message.js';
 import { type AnyProduceRequest, RecordScope } from './record-scope.js';
-import type { BatchItemFailures, BatchSummary, ErrorPolicy, KafkaHandlerHooks, LambdaContext } from './types.js';
+import type {
+  BatchItemFailures,
+  BatchSummary,
+  ErrorPolicy,
+  KafkaHandlerHooks,
+  LambdaContext,
+} from './types.js';
 
 type AnyRecord = KafkaRecord<unknown, unknown>;
 
@@ -112,7 +118,8 @@ export class BatchRun {
         if (pending !== undefined) await pending;
       } catch (error) {
         scope.end();
-        if (!this.#onFailure(record, asError(error), scope.stage)) return this.#skipRest(records.length - i - 1);
+        if (!this.#onFailure(record, asError(error), scope.stage))
+          return this.#skipRest(records.length - i - 1);
       }
     }
   }
@@ -121,7 +128,13 @@ export class BatchRun {
   #handle(record: AnyRecord, scope: RecordScope): Promise<void> | undefined {
     const raw = record.toEventRecord();
     if (raw.key === null || raw.key === undefined) return this.#afterKey(record, scope);
-    const key = this.#decode(record, 'key', () => record.rawKey!, this.#settings.keyDeserializer, raw.keySchemaMetadata);
+    const key = this.#decode(
+      record,
+      'key',
+      () => record.rawKey!,
+      this.#settings.keyDeserializer,
+      raw.keySchemaMetadata,
+    );
     if (key instanceof Promise) {
       return key.then((decoded) => {
         record.key = decoded;
@@ -143,7 +156,13 @@ export class BatchRun {
       record.value = null;
       return this.#invoke(record, scope);
     }
-    const value = this.#decode(record, 'value', () => record.rawValue!, this.#settings.valueDeserializer, raw.valueSchemaMetadata);
+    const value = this.#decode(
+      record,
+      'value',
+      () => record.rawValue!,
+      this.#settings.valueDeserializer,
+      raw.valueSchemaMetadata,
+    );
     if (value instanceof Promise) {
       return value.then((decoded) => {
         record.value = decoded;
@@ -178,7 +197,8 @@ export class BatchRun {
   }
 
   #sendAll(messages: OutgoingMessage[], source: AnyRecord): void {
-    for (const message of messages) this.#track(this.#settings.producer!.send(message), message.topic, source);
+    for (const message of messages)
+      this.#track(this.#settings.producer!.send(message), message.topic, source);
     this.summary.succeeded++;
   }
 
@@ -203,8 +223,13 @@ export class BatchRun {
     schemaMetadata: EsmSchemaMetadata | undefined,
   ): unknown {
     try {
-      const result = deserializer.deserialize(bytes(), new RecordDeserializeContext(record, part, schemaMetadata));
-      return result instanceof Promise ? result.catch((error) => Promise.reject(decodeError(record, part, error))) : result;
+      const result = deserializer.deserialize(
+        bytes(),
+        new RecordDeserializeContext(record, part, schemaMetadata),
+      );
+      return result instanceof Promise
+        ? result.catch((error) => Promise.reject(decodeError(record, part, error)))
+        : result;
     } catch (error) {
       throw decodeError(record, part, error);
     }
@@ -229,12 +254,19 @@ export class BatchRun {
         const message = deadLetterMessage(topic, record, error, stage, this.#context.functionName);
         this.#track(this.#settings.producer!.send(message), topic, record);
         this.summary.deadLettered++;
-        logger.warn('record failed; sent to the dead-letter topic', { ...where, deadLetterTopic: topic, error });
+        logger.warn('record failed; sent to the dead-letter topic', {
+          ...where,
+          deadLetterTopic: topic,
+          error,
+        });
         return true;
       }
       case 'report':
         this.#reportAt(record);
-        logger.error('record failed; reporting it so the partition resumes there (onError: report)', { ...where, error });
+        logger.error('record failed; reporting it so the partition resumes there (onError: report)', {
+          ...where,
+          error,
+        });
         return false;
       case 'retry-batch':
         this.#abort ??= new RecordProcessingError(record, { cause: error });
@@ -281,7 +313,10 @@ export class BatchRun {
       if (this.#deadlineHit) this.#controller.abort(new DeadlineExceededError(this.summary.unprocessed));
       else if (Number.isFinite(this.#deadline.stopAt)) {
         const controller = this.#controller;
-        this.#deadlineTimer = setTimeout(() => controller.abort(new DeadlineExceededError(0)), this.#deadline.msUntilStop());
+        this.#deadlineTimer = setTimeout(
+          () => controller.abort(new DeadlineExceededError(0)),
+          this.#deadline.msUntilStop(),
+        );
         this.#deadlineTimer.unref();
       }
     }
@@ -321,7 +356,8 @@ export class BatchRun {
 
   #result(): BatchItemFailures | undefined {
     const { policy } = this.#settings;
-    if (this.#deliveryFailures.length > 0 && policy !== 'report') throw new DeliveryError(this.#deliveryFailures);
+    if (this.#deliveryFailures.length > 0 && policy !== 'report')
+      throw new DeliveryError(this.#deliveryFailures);
     if (this.#abort) throw this.#abort;
     if (policy === 'report') {
       const batchItemFailures = [...this.#reportFrom.values()].map(({ topic, partition, offset }) => ({

@@ -42,7 +42,9 @@ const DEFAULT_PARTITION_CONCURRENCY = 16;
  * });
  * ```
  */
-export function createKafkaHandler<K = string, V = Buffer>(options: KafkaHandlerOptionsWithTombstones<K, V>): KafkaHandler;
+export function createKafkaHandler<K = string, V = Buffer>(
+  options: KafkaHandlerOptionsWithTombstones<K, V>,
+): KafkaHandler;
 export function createKafkaHandler<K = string, V = Buffer>(options: KafkaHandlerOptions<K, V>): KafkaHandler;
 export function createKafkaHandler(
   options: KafkaHandlerOptionsBase<unknown, unknown, unknown> & { tombstones?: 'skip' | 'process' },
@@ -60,7 +62,8 @@ export function createKafkaHandler(
 function resolveSettings(
   options: KafkaHandlerOptionsBase<unknown, unknown, unknown> & { tombstones?: 'skip' | 'process' },
 ): HandlerSettings {
-  if (typeof options?.process !== 'function') throw new ConfigError('createKafkaHandler needs a `process` function');
+  if (typeof options?.process !== 'function')
+    throw new ConfigError('createKafkaHandler needs a `process` function');
   const policy = options.onError ?? 'log';
   if (!POLICIES.includes(policy)) {
     throw new ConfigError(`onError must be one of ${POLICIES.map((p) => `'${p}'`).join(', ')}`);

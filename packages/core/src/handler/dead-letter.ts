@@ -60,7 +60,10 @@ export function deadLetterMessage(
   return { topic, key, value, headers };
 }
 
-function originalHeaders(raw: KafkaEventRecord, record: KafkaRecord<unknown, unknown>): Array<[string, Buffer]> {
+function originalHeaders(
+  raw: KafkaEventRecord,
+  record: KafkaRecord<unknown, unknown>,
+): Array<[string, Buffer]> {
   if (!raw.headers) return [];
   try {
     return record.headers.toArray();

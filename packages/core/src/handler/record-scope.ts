@@ -1,12 +1,7 @@
 import { ConfigError, KafkaLambdaError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { FailureStage } from './dead-letter.js';
-import type {
-  LambdaContext,
-  ProcessContext,
-  RawProduceRequest,
-  SerializedProduceRequest,
-} from './types.js';
+import type { LambdaContext, ProcessContext, RawProduceRequest, SerializedProduceRequest } from './types.js';
 
 export type AnyProduceRequest = RawProduceRequest | SerializedProduceRequest<unknown>;
 
@@ -25,7 +20,10 @@ export class RecordScope implements ProcessContext {
     readonly lambdaContext: LambdaContext,
     readonly canProduce: boolean,
     readonly signalSource: () => AbortSignal,
-  ) {}
+  ) {
+    // Users destructure it: `process(record, { produce })`.
+    this.produce = this.produce.bind(this);
+  }
 
   get signal(): AbortSignal {
     return this.signalSource();
@@ -48,9 +46,12 @@ export class RecordScope implements ProcessContext {
   produce(message: RawProduceRequest): void;
   produce<T>(message: SerializedProduceRequest<T>): void;
   produce(message: AnyProduceRequest): void {
-    if (!this.canProduce) throw new ConfigError('produce() needs the `producer` option of createKafkaHandler');
+    if (!this.canProduce)
+      throw new ConfigError('produce() needs the `producer` option of createKafkaHandler');
     if (!this.#active) {
-      throw new KafkaLambdaError('produce() was called after its record finished: await all work inside process()');
+      throw new KafkaLambdaError(
+        'produce() was called after its record finished: await all work inside process()',
+      );
     }
     if (typeof message?.topic !== 'string' || message.topic === '') {
       throw new KafkaLambdaError('produce() needs a `topic`');

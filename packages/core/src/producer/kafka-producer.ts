@@ -1,5 +1,5 @@
 import type { KafkaConfigSource, LibrdkafkaConfig } from '../config-source.js';
-import { ConfigError, FlushTimeoutError, KafkaLambdaError, asError } from '../errors.js';
+import { asError, ConfigError, FlushTimeoutError, KafkaLambdaError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { loadKafkaClient, type NativeProducer, type NativeProducerClass } from './native-client.js';
 import type { DeliveryReport, KafkaProducer, OutgoingMessage } from './types.js';
@@ -101,7 +101,9 @@ export class RdKafkaProducer implements KafkaProducer {
 
   warmUp(): void {
     this.#connect().catch((error: unknown) => {
-      this.#options.logger?.warn('producer warm-up failed; the first send will retry', { error: asError(error) });
+      this.#options.logger?.warn('producer warm-up failed; the first send will retry', {
+        error: asError(error),
+      });
     });
   }
 
@@ -114,7 +116,11 @@ export class RdKafkaProducer implements KafkaProducer {
       this.#inFlight.add(pending);
       this.stats.sent++;
       if (!connected) this.#produce(client!, pending);
-      else connected.then((ready) => this.#produce(ready, pending), (error) => this.#settle(pending, error));
+      else
+        connected.then(
+          (ready) => this.#produce(ready, pending),
+          (error) => this.#settle(pending, error),
+        );
     });
   }
 
@@ -129,7 +135,11 @@ export class RdKafkaProducer implements KafkaProducer {
     await new Promise<void>((resolve, reject) => {
       client.flush(timeoutMs, (error) => {
         if (!error) return resolve();
-        reject(error.code === ERR_TIMED_OUT ? new FlushTimeoutError(timeoutMs, this.#inFlight.size) : asError(error));
+        reject(
+          error.code === ERR_TIMED_OUT
+            ? new FlushTimeoutError(timeoutMs, this.#inFlight.size)
+            : asError(error),
+        );
       });
     });
     // Delivery reports reach JavaScript a tick after librdkafka served them.
@@ -160,8 +170,8 @@ export class RdKafkaProducer implements KafkaProducer {
         headers?.map(([name, bytes]) => ({ [name]: bytes })),
       );
     } catch (error) {
-      if ((error as { code?: number }).code === ERR_QUEUE_FULL) return this.#retryWhenQueueHasRoom(pending);
-      this.#settle(pending, error);
+      if ((error as { code?: number }).code === ERR_QUEUE_FULL) this.#retryWhenQueueHasRoom(pending);
+      else this.#settle(pending, error);
     }
   }
 
@@ -175,16 +185,25 @@ export class RdKafkaProducer implements KafkaProducer {
       for (const retry of retries) {
         const client = this.#client;
         if (client) this.#produce(client, retry);
-        else this.#settle(retry, new ProducerConnectionError('producer disconnected while its queue was full'));
+        else
+          this.#settle(retry, new ProducerConnectionError('producer disconnected while its queue was full'));
       }
     }, QUEUE_FULL_RETRY_MS);
   }
 
-  #onDelivery(error: { code?: number; message: string } | null | undefined, report: NativeDeliveryReport): void {
+  #onDelivery(
+    error: { code?: number; message: string } | null | undefined,
+    report: NativeDeliveryReport,
+  ): void {
     const pending = report.opaque as Pending | undefined;
     if (!pending || !this.#inFlight.has(pending)) return;
     if (error) this.#settle(pending, error);
-    else this.#settle(pending, undefined, { topic: report.topic, partition: report.partition, offset: report.offset });
+    else
+      this.#settle(pending, undefined, {
+        topic: report.topic,
+        partition: report.partition,
+        offset: report.offset,
+      });
   }
 
   #settle(pending: Pending, error: unknown, report?: DeliveryReport): void {
@@ -231,13 +250,20 @@ export class RdKafkaProducer implements KafkaProducer {
     if (!userConfig['bootstrap.servers'] && !userConfig['metadata.broker.list']) {
       throw new ConfigError('producer config is missing "bootstrap.servers"');
     }
-    const client = new (Producer as NativeProducerClass)({ ...PRODUCER_DEFAULTS, ...userConfig, dr_cb: true });
+    const client = new (Producer as NativeProducerClass)({
+      ...PRODUCER_DEFAULTS,
+      ...userConfig,
+      dr_cb: true,
+    });
     client.on('delivery-report', (error, report) => this.#onDelivery(error, report));
     client.on('event.error', (error) => this.#onClientError(client, error));
     this.stats.connects++;
     await new Promise<void>((resolve, reject) => {
       client.connect({ timeout: this.#options.connectTimeoutMs ?? 10_000 }, (error) => {
-        if (error) reject(new ProducerConnectionError(`producer could not connect: ${error.message}`, { cause: error }));
+        if (error)
+          reject(
+            new ProducerConnectionError(`producer could not connect: ${error.message}`, { cause: error }),
+          );
         else resolve();
       });
     });

@@ -21,7 +21,13 @@ export interface NativeProducer {
   flush(timeoutMs: number, callback: (error: NativeError | null | undefined) => void): void;
   disconnect(timeoutMs: number, callback: () => void): void;
   setPollInBackground(enabled: boolean): void;
-  on(event: 'delivery-report', listener: (error: NativeError | null, report: { topic: string; partition: number; offset: number; opaque?: unknown }) => void): void;
+  on(
+    event: 'delivery-report',
+    listener: (
+      error: NativeError | null,
+      report: { topic: string; partition: number; offset: number; opaque?: unknown },
+    ) => void,
+  ): void;
   on(event: 'event.error', listener: (error: NativeError) => void): void;
 }
 

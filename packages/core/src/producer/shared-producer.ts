@@ -33,11 +33,18 @@ export function sharedProducer(option: ProducerOption, logger: Logger): KafkaPro
 }
 
 function isProducer(option: ProducerOption): option is KafkaProducer {
-  return typeof (option as KafkaProducer).send === 'function' && typeof (option as KafkaProducer).flush === 'function';
+  return (
+    typeof (option as KafkaProducer).send === 'function' &&
+    typeof (option as KafkaProducer).flush === 'function'
+  );
 }
 
 function stableKey(config: LibrdkafkaConfig): string {
-  return JSON.stringify(Object.keys(config).sort().map((key) => [key, config[key]]));
+  return JSON.stringify(
+    Object.keys(config)
+      .sort()
+      .map((key) => [key, config[key]]),
+  );
 }
 
 /**

@@ -1,0 +1,89 @@
+import type {
+  DeliveryReport,
+  KafkaEvent,
+  KafkaEventRecord,
+  KafkaProducer,
+  LambdaContext,
+  OutgoingMessage,
+} from '@kafka-lambda/core';
+
+// Core's own tests build events by hand: @kafka-lambda/testing depends on core, not the other way round.
+
+export function b64(text: string): string {
+  return Buffer.from(text, 'utf8').toString('base64');
+}
+
+export function eventRecord(
+  topic: string,
+  partition: number,
+  offset: number,
+  value: string | null,
+  extra: Partial<KafkaEventRecord> = {},
+): KafkaEventRecord {
+  return {
+    topic,
+    partition,
+    offset,
+    timestamp: 1_700_000_000_000 + offset,
+    timestampType: 'CREATE_TIME',
+    key: b64(`key-${offset}`),
+    value: value === null ? null : b64(value),
+    headers: [],
+    ...extra,
+  };
+}
+
+export function mskEvent(records: KafkaEventRecord[]): KafkaEvent {
+  const grouped: Record<string, KafkaEventRecord[]> = {};
+  for (const record of records) (grouped[`${record.topic}-${record.partition}`] ??= []).push(record);
+  return {
+    eventSource: 'aws:kafka',
+    eventSourceArn: 'arn:aws:kafka:us-east-1:123456789012:cluster/demo/abcd-1',
+    bootstrapServers: 'b-1.demo:9092',
+    records: grouped,
+  };
+}
+
+export function context(remainingMs = 60_000): LambdaContext {
+  const deadline = Date.now() + remainingMs;
+  return {
+    functionName: 'test-fn',
+    awsRequestId: 'req-1',
+    getRemainingTimeInMillis: () => deadline - Date.now(),
+  };
+}
+
+/** A producer whose deliveries settle at flush, like a broker's acks; it can be told to fail messages. */
+export class FakeProducer implements KafkaProducer {
+  readonly sent: OutgoingMessage[] = [];
+  flushes = 0;
+  failWhen: (message: OutgoingMessage) => boolean = () => false;
+  flushError: Error | undefined;
+  #waiting: Array<() => void> = [];
+
+  send(message: OutgoingMessage): Promise<DeliveryReport> {
+    this.sent.push(message);
+    const offset = this.sent.length - 1;
+    return new Promise((resolve, reject) => {
+      this.#waiting.push(() =>
+        this.failWhen(message)
+          ? reject(new Error(`broker refused message to ${message.topic}`))
+          : resolve({ topic: message.topic, partition: 0, offset }),
+      );
+    });
+  }
+
+  async flush(): Promise<void> {
+    this.flushes++;
+    if (this.flushError) throw this.flushError;
+    for (const settle of this.#waiting.splice(0)) settle();
+  }
+
+  async close(): Promise<void> {}
+
+  valuesOf(topic: string): string[] {
+    return this.sent.filter((m) => m.topic === topic).map((m) => m.value?.toString('utf8') ?? '<null>');
+  }
+}
+
+export const silentLogger = { debug() {}, info() {}, warn() {}, error() {} };
