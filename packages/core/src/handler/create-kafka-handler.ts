@@ -52,11 +52,12 @@ export function createKafkaHandler(
   const settings = resolveSettings(options);
   // Connecting now overlaps the TCP/TLS/SASL handshake with the rest of init; errors surface on first send.
   settings.producer?.warmUp?.();
-  return (event: unknown, context: LambdaContext) => {
+  const handler = (event: unknown, context: LambdaContext) => {
     const partitions = parseKafkaEvent(event);
     const deadline = new Deadline(context, options.deadlineReserveMs);
     return new BatchRun(settings, context, deadline).run(partitions);
   };
+  return Object.defineProperty(handler, 'producer', { value: settings.producer, enumerable: true }) as KafkaHandler;
 }
 
 function resolveSettings(

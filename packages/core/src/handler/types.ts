@@ -1,5 +1,6 @@
 import type { Logger } from '../logger.js';
 import type { ProducerOption } from '../producer/shared-producer.js';
+import type { KafkaProducer } from '../producer/types.js';
 import type { KafkaRecord } from '../record.js';
 import type { Deserializer, Serializer } from '../serde.js';
 
@@ -128,5 +129,11 @@ export interface KafkaHandlerOptionsWithTombstones<K, V> extends KafkaHandlerOpt
   tombstones: 'process';
 }
 
-/** The Lambda handler {@link createKafkaHandler} returns. */
-export type KafkaHandler = (event: unknown, context: LambdaContext) => Promise<BatchItemFailures | undefined>;
+/**
+ * The Lambda handler {@link createKafkaHandler} returns. `producer` is the container's producer it
+ * uses (absent without the `producer` option), exposed for tests and for closing it yourself.
+ */
+export interface KafkaHandler {
+  (event: unknown, context: LambdaContext): Promise<BatchItemFailures | undefined>;
+  readonly producer: KafkaProducer | undefined;
+}
