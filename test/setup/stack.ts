@@ -1,10 +1,9 @@
 // Integration tests talk to real servers on loopback: bring the local stack up (reusing a running
-// one) before any test file runs, and hand its endpoints to the test processes through the environment.
+// one) before any test file runs. ensureStack() copies the endpoints into process.env, which the
+// test processes, forked afterwards, inherit.
 // @ts-expect-error plain ESM script without types
-import { ensureStack, stackEnv } from '../../scripts/stack/env.mjs';
+import { ensureStack } from '../../scripts/stack/env.mjs';
 
 export default async function setup(): Promise<void> {
-  await ensureStack();
-  const env = stackEnv() as Record<string, string>;
-  for (const [key, value] of Object.entries(env)) process.env[key] ??= value;
+  await ensureStack({ quiet: false });
 }
