@@ -1,7 +1,11 @@
 // Proves the local stack is real: a broker that acknowledges at acks=all (plain and SASL), a Schema
 // Registry with the Confluent API, and a Secrets Manager endpoint the AWS SDK talks to.
 import { randomUUID } from 'node:crypto';
-import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateSecretCommand,
+  GetSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { KafkaJS } from '@confluentinc/kafka-javascript';
 import { describe, expect, it } from 'vitest';
 import { brokers, createTopics, readTopic, uniqueTopic } from './support/kafka.js';
@@ -70,7 +74,7 @@ describe('local stack', () => {
       'sasl.mechanisms': 'PLAIN',
       'sasl.username': env.KAFKA_SASL_USERNAME,
       'sasl.password': 'wrong-password',
-      'log_level': 0,
+      log_level: 0,
     } as never);
     const started = Date.now();
     const error = await producer.connect().catch((e: unknown) => e);
@@ -83,11 +87,19 @@ describe('local stack', () => {
   it('the Schema Registry registers Avro and Protobuf schemas and serves them by id', async () => {
     const base = env.SCHEMA_REGISTRY_URL!;
     const headers = { 'content-type': 'application/vnd.schemaregistry.v1+json' };
-    const avro = JSON.stringify({ type: 'record', name: 'Trade', fields: [{ name: 'symbol', type: 'string' }] });
+    const avro = JSON.stringify({
+      type: 'record',
+      name: 'Trade',
+      fields: [{ name: 'symbol', type: 'string' }],
+    });
     const proto = 'syntax = "proto3";\nmessage Settlement { string user = 1; double amount = 2; }\n';
     const suffix = randomUUID().slice(0, 8);
     const register = async (subject: string, body: object) => {
-      const response = await fetch(`${base}/subjects/${subject}/versions`, { method: 'POST', headers, body: JSON.stringify(body) });
+      const response = await fetch(`${base}/subjects/${subject}/versions`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(body),
+      });
       expect(response.status).toBe(200);
       return ((await response.json()) as { id: number }).id;
     };
@@ -95,7 +107,8 @@ describe('local stack', () => {
     const protoId = await register(`proto-${suffix}-value`, { schema: proto, schemaType: 'PROTOBUF' });
     expect(avroId).not.toBe(protoId);
 
-    const byId = async (id: number) => (await (await fetch(`${base}/schemas/ids/${id}`)).json()) as { schema: string; schemaType?: string };
+    const byId = async (id: number) =>
+      (await (await fetch(`${base}/schemas/ids/${id}`)).json()) as { schema: string; schemaType?: string };
     expect(JSON.parse((await byId(avroId)).schema)).toEqual(JSON.parse(avro));
     const protoSchema = await byId(protoId);
     expect(protoSchema.schemaType).toBe('PROTOBUF');
@@ -105,7 +118,9 @@ describe('local stack', () => {
   it('Secrets Manager stores and returns a secret through the AWS SDK', async () => {
     const client = new SecretsManagerClient({});
     const name = `kafka-lambda/smoke/${randomUUID()}`;
-    await client.send(new CreateSecretCommand({ Name: name, SecretString: JSON.stringify({ username: 'u', password: 'p' }) }));
+    await client.send(
+      new CreateSecretCommand({ Name: name, SecretString: JSON.stringify({ username: 'u', password: 'p' }) }),
+    );
     const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: name }));
     expect(JSON.parse(SecretString!)).toEqual({ username: 'u', password: 'p' });
   });

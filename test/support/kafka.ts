@@ -4,15 +4,19 @@ import { KafkaJS } from '@confluentinc/kafka-javascript';
 
 export const brokers = () => process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 
-const quiet = { 'log_level': 3 } as const;
+const quiet = { log_level: 3 } as const;
 
 /** A topic name no other test run uses: the broker is shared and auto-creation is off. */
 export function uniqueTopic(prefix: string): string {
   return `${prefix}.${randomUUID().slice(0, 8)}`;
 }
 
-export async function createTopics(topics: Array<{ topic: string; partitions?: number; config?: Record<string, string> }>): Promise<void> {
-  const admin = new KafkaJS.Kafka({ kafkaJS: { brokers: [brokers()], logLevel: KafkaJS.logLevel.ERROR } }).admin();
+export async function createTopics(
+  topics: Array<{ topic: string; partitions?: number; config?: Record<string, string> }>,
+): Promise<void> {
+  const admin = new KafkaJS.Kafka({
+    kafkaJS: { brokers: [brokers()], logLevel: KafkaJS.logLevel.ERROR },
+  }).admin();
   await admin.connect();
   try {
     await admin.createTopics({
@@ -41,8 +45,14 @@ export interface ReadMessage {
  * Reads a topic from the beginning until `count` messages arrived (or `timeoutMs` passed), then waits
  * `settleMs` more to catch any message beyond the expected count.
  */
-export async function readTopic(topic: string, count: number, { timeoutMs = 30_000, settleMs = 500 } = {}): Promise<ReadMessage[]> {
-  const consumer = new KafkaJS.Kafka({ kafkaJS: { brokers: [brokers()], logLevel: KafkaJS.logLevel.ERROR } }).consumer({
+export async function readTopic(
+  topic: string,
+  count: number,
+  { timeoutMs = 30_000, settleMs = 500 } = {},
+): Promise<ReadMessage[]> {
+  const consumer = new KafkaJS.Kafka({
+    kafkaJS: { brokers: [brokers()], logLevel: KafkaJS.logLevel.ERROR },
+  }).consumer({
     kafkaJS: { groupId: `reader-${randomUUID()}`, fromBeginning: true },
     ...quiet,
   });

@@ -35,7 +35,11 @@ export function settle(trade: UserTrade, timestamp: number): TradeSettlement {
   if (!trade.USERID) return { ...base, disposition: 'Rejected', reason: 'No user account specified' };
   if (amount > LARGE_TRADE_THRESHOLD) return { ...base, disposition: 'Pending', reason: 'Large trade' };
   if (amount >= LARGE_TRADE_THRESHOLD - STRUCTURING_BAND) {
-    return { ...base, disposition: 'Flagged', reason: 'Possible structuring: just under the large-trade threshold' };
+    return {
+      ...base,
+      disposition: 'Flagged',
+      reason: 'Possible structuring: just under the large-trade threshold',
+    };
   }
   return { ...base, disposition: 'Completed', reason: 'Settled' };
 }

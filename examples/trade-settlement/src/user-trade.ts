@@ -24,11 +24,13 @@ export function assertUserTrade(value: unknown): asserts value is UserTrade {
   const fail = (field: string, expected: string) => {
     throw new InvalidTradeError(`trade field ${field} must be ${expected}`);
   };
-  if (!(typeof trade.USERID === 'string' || trade.USERID === null || trade.USERID === undefined)) fail('USERID', 'a string or null');
+  if (!(typeof trade.USERID === 'string' || trade.USERID === null || trade.USERID === undefined))
+    fail('USERID', 'a string or null');
   if (typeof trade.SYMBOL !== 'string' || trade.SYMBOL === '') fail('SYMBOL', 'a non-empty string');
   if (typeof trade.QUANTITY !== 'number' || !Number.isFinite(trade.QUANTITY) || trade.QUANTITY < 0) {
     fail('QUANTITY', 'a non-negative number');
   }
-  if (typeof trade.PRICE !== 'number' || !Number.isFinite(trade.PRICE) || trade.PRICE < 0) fail('PRICE', 'a non-negative number');
+  if (typeof trade.PRICE !== 'number' || !Number.isFinite(trade.PRICE) || trade.PRICE < 0)
+    fail('PRICE', 'a non-negative number');
   if (trade.SIDE !== 'BUY' && trade.SIDE !== 'SELL') fail('SIDE', '"BUY" or "SELL"');
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { settle } from '../src/settlement-rules.js';
-import { InvalidTradeError, type UserTrade, assertUserTrade } from '../src/user-trade.js';
+import { assertUserTrade, InvalidTradeError, type UserTrade } from '../src/user-trade.js';
 
 const trade = (overrides: Partial<UserTrade>): UserTrade => ({
   USERID: 'User_1',
@@ -18,8 +18,18 @@ describe('settle', () => {
     ['no user', { USERID: null, QUANTITY: 5_000, PRICE: 900 }, 'Rejected', 'No user account specified'],
     ['an empty user', { USERID: '' }, 'Rejected', 'No user account specified'],
     ['a large trade', { QUANTITY: 2_000, PRICE: 50.01 }, 'Pending', 'Large trade'],
-    ['exactly the threshold', { QUANTITY: 1_000, PRICE: 100 }, 'Flagged', 'Possible structuring: just under the large-trade threshold'],
-    ['the bottom of the structuring band', { QUANTITY: 900, PRICE: 100 }, 'Flagged', 'Possible structuring: just under the large-trade threshold'],
+    [
+      'exactly the threshold',
+      { QUANTITY: 1_000, PRICE: 100 },
+      'Flagged',
+      'Possible structuring: just under the large-trade threshold',
+    ],
+    [
+      'the bottom of the structuring band',
+      { QUANTITY: 900, PRICE: 100 },
+      'Flagged',
+      'Possible structuring: just under the large-trade threshold',
+    ],
     ['just below the band', { QUANTITY: 899, PRICE: 100 }, 'Completed', 'Settled'],
     ['an ordinary trade', {}, 'Completed', 'Settled'],
   ])('%s', (_name, overrides, disposition, reason) => {

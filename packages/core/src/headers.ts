@@ -1,3 +1,5 @@
+import { InvalidEventError } from './errors.js';
+
 /** A header value as the ESM delivers it: bytes, possibly signed (-128..127). */
 export type RawHeaderBytes = readonly number[];
 
@@ -95,7 +97,7 @@ export class KafkaHeaders implements Iterable<[string, Buffer]> {
     if (this.#entries) return this.#entries;
     const entries: Array<[string, Buffer]> = [];
     for (const header of this.#raw ?? []) {
-      for (const name in header) entries.push([name, headerBytes(header[name]!)]);
+      for (const name in header) entries.push([name, headerBytes(name, header[name]!)]);
     }
     this.#raw = undefined;
     this.#entries = entries;
@@ -103,9 +105,18 @@ export class KafkaHeaders implements Iterable<[string, Buffer]> {
   }
 }
 
-/** AWS may send header bytes as signed Java bytes; `Buffer.from` would wrap -1 to 0xff only by luck. */
-function headerBytes(bytes: RawHeaderBytes): Buffer {
+/**
+ * AWS sends header bytes as signed Java bytes (-128..127); mask them into 0..255. Anything that is not a
+ * byte is rejected rather than silently turned into other bytes.
+ */
+function headerBytes(name: string, bytes: RawHeaderBytes): Buffer {
   const buffer = Buffer.allocUnsafe(bytes.length);
-  for (let i = 0; i < bytes.length; i++) buffer[i] = bytes[i]! & 0xff;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    if (!Number.isInteger(byte) || byte < -128 || byte > 255) {
+      throw new InvalidEventError(`headers.${name}[${i}]`, 'a byte (-128..255)');
+    }
+    buffer[i] = byte & 0xff;
+  }
   return buffer;
 }

@@ -140,3 +140,25 @@ describe('KafkaRecord', () => {
     expect(JSON.stringify(record)).not.toContain(b64('secret-value'));
   });
 });
+
+describe('KafkaHeaders', () => {
+  it('rejects header values that are not bytes with a typed error naming the header', () => {
+    const record = new KafkaRecord(
+      eventRecord('t', 0, 1, 'v', { headers: [{ ok: [1] }, { bad: [1, 300] }] }),
+    );
+    expect(() => record.headers.get('ok')).toThrow(InvalidEventError);
+    expect(
+      () => new KafkaRecord(eventRecord('t', 0, 1, 'v', { headers: [{ bad: [0.5] }] })).headers.size,
+    ).toThrow(/headers\.bad\[0\]/);
+  });
+
+  it('builds from pairs and iterates in order', () => {
+    const headers = KafkaHeaders.from([
+      ['a', 'x'],
+      ['a', Buffer.from('y')],
+    ]);
+    expect([...headers].map(([name, value]) => `${name}=${value}`)).toEqual(['a=x', 'a=y']);
+    expect(headers.has('a')).toBe(true);
+    expect(headers.toArray()).toHaveLength(2);
+  });
+});

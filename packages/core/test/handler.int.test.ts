@@ -1,13 +1,13 @@
 import { KafkaJS } from '@confluentinc/kafka-javascript';
 import {
   type BatchSummary,
+  createKafkaHandler,
   DEAD_LETTER_HEADERS,
+  json,
   type KafkaEventRecord,
+  kafkaProducer,
   type RdKafkaProducer,
   RecordProcessingError,
-  createKafkaHandler,
-  json,
-  kafkaProducer,
 } from '@kafka-lambda/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { brokers, createTopics, readTopic, uniqueTopic } from '../../../test/support/kafka.js';
@@ -24,21 +24,34 @@ afterAll(async () => {
 });
 
 function producer(): RdKafkaProducer {
-  const created = kafkaProducer({ 'bootstrap.servers': brokers(), 'log_level': 3 });
+  const created = kafkaProducer({ 'bootstrap.servers': brokers(), log_level: 3 });
   producers.push(created);
   return created;
 }
 
-function tradeRecords(topic: string, partition: number, count: number, failing: Set<number> = new Set()): KafkaEventRecord[] {
+function tradeRecords(
+  topic: string,
+  partition: number,
+  count: number,
+  failing: Set<number> = new Set(),
+): KafkaEventRecord[] {
   return Array.from({ length: count }, (_, offset) =>
-    eventRecord(topic, partition, offset, JSON.stringify({ id: partition * 1_000 + offset, fail: failing.has(offset) || undefined }), {
-      headers: [{ 'trace-id': [...Buffer.from(`t-${partition}-${offset}`)] }],
-    }),
+    eventRecord(
+      topic,
+      partition,
+      offset,
+      JSON.stringify({ id: partition * 1_000 + offset, fail: failing.has(offset) || undefined }),
+      {
+        headers: [{ 'trace-id': [...Buffer.from(`t-${partition}-${offset}`)] }],
+      },
+    ),
   );
 }
 
 async function highWatermarks(topic: string): Promise<number> {
-  const admin = new KafkaJS.Kafka({ kafkaJS: { brokers: [brokers()], logLevel: KafkaJS.logLevel.ERROR } }).admin();
+  const admin = new KafkaJS.Kafka({
+    kafkaJS: { brokers: [brokers()], logLevel: KafkaJS.logLevel.ERROR },
+  }).admin();
   await admin.connect();
   try {
     const offsets = await admin.fetchTopicOffsets(topic);
@@ -75,7 +88,9 @@ describe('createKafkaHandler against a real broker', () => {
 
     const messages = await readTopic(out, 1_000, { settleMs: 200 });
     expect(messages).toHaveLength(1_000);
-    const byKey = new Map(messages.map((m) => [`${m.key}|${m.headers['trace-id']}`, JSON.parse(m.value!.toString())]));
+    const byKey = new Map(
+      messages.map((m) => [`${m.key}|${m.headers['trace-id']}`, JSON.parse(m.value!.toString())]),
+    );
     expect(byKey.get('key-5|t-0-5')).toEqual({ settled: 5 });
     expect(byKey.get('key-399|t-1-399')).toEqual({ settled: 1_399 });
 
@@ -104,7 +119,11 @@ describe('createKafkaHandler against a real broker', () => {
 
     const letters = await readTopic(dlq, 3);
     expect(letters).toHaveLength(3);
-    const [first, second, third] = letters.sort((a, b) => Number(a.headers[DEAD_LETTER_HEADERS.sourceOffset]) - Number(b.headers[DEAD_LETTER_HEADERS.sourceOffset]));
+    const [first, second, third] = letters.sort(
+      (a, b) =>
+        Number(a.headers[DEAD_LETTER_HEADERS.sourceOffset]) -
+        Number(b.headers[DEAD_LETTER_HEADERS.sourceOffset]),
+    );
     expect(first!.key).toBe('key-3');
     expect(JSON.parse(first!.value!.toString())).toEqual({ id: 2_003, fail: true });
     expect(first!.headers).toMatchObject({
@@ -117,7 +136,10 @@ describe('createKafkaHandler against a real broker', () => {
       [DEAD_LETTER_HEADERS.sourceOffset]: '3',
     });
     expect(second!.headers[DEAD_LETTER_HEADERS.sourceOffset]).toBe('17');
-    expect(third!.headers).toMatchObject({ [DEAD_LETTER_HEADERS.reason]: 'decode', [DEAD_LETTER_HEADERS.rawEncoding]: 'base64-text' });
+    expect(third!.headers).toMatchObject({
+      [DEAD_LETTER_HEADERS.reason]: 'decode',
+      [DEAD_LETTER_HEADERS.rawEncoding]: 'base64-text',
+    });
     expect(third!.value!.toString()).toBe('!!not base64!!');
 
     const results = await readTopic(out, 18);
@@ -129,26 +151,31 @@ describe('createKafkaHandler against a real broker', () => {
   it.each([
     ['log', undefined],
     ['report', { batchItemFailures: [{ itemIdentifier: { partition: 'in-0', offset: 4 } }] }],
-  ] as const)("'%s': a throw in process gives the documented outcome and the rest is on the broker", async (policy, expected) => {
-    const out = uniqueTopic(`settled-${policy}`);
-    await createTopics([{ topic: out }]);
-    const summaries: BatchSummary[] = [];
-    const handler = createKafkaHandler({
-      value: json<Trade>(),
-      producer: producer(),
-      onError: policy,
-      logger: silentLogger,
-      hooks: { onBatchEnd: (s) => summaries.push(s) },
-      process(record, { produce }) {
-        if (record.value.fail) throw new Error('boom');
-        produce({ topic: out, value: String(record.value.id) });
-      },
-    });
-    expect(await handler(mskEvent(tradeRecords('in', 0, 10, new Set([4]))), context())).toEqual(expected);
-    const expectedIds = policy === 'log' ? [0, 1, 2, 3, 5, 6, 7, 8, 9] : [0, 1, 2, 3];
-    expect(await highWatermarks(out)).toBe(expectedIds.length);
-    expect((await readTopic(out, expectedIds.length)).map((m) => Number(m.value!.toString()))).toEqual(expectedIds);
-  });
+  ] as const)(
+    "'%s': a throw in process gives the documented outcome and the rest is on the broker",
+    async (policy, expected) => {
+      const out = uniqueTopic(`settled-${policy}`);
+      await createTopics([{ topic: out }]);
+      const summaries: BatchSummary[] = [];
+      const handler = createKafkaHandler({
+        value: json<Trade>(),
+        producer: producer(),
+        onError: policy,
+        logger: silentLogger,
+        hooks: { onBatchEnd: (s) => summaries.push(s) },
+        process(record, { produce }) {
+          if (record.value.fail) throw new Error('boom');
+          produce({ topic: out, value: String(record.value.id) });
+        },
+      });
+      expect(await handler(mskEvent(tradeRecords('in', 0, 10, new Set([4]))), context())).toEqual(expected);
+      const expectedIds = policy === 'log' ? [0, 1, 2, 3, 5, 6, 7, 8, 9] : [0, 1, 2, 3];
+      expect(await highWatermarks(out)).toBe(expectedIds.length);
+      expect((await readTopic(out, expectedIds.length)).map((m) => Number(m.value!.toString()))).toEqual(
+        expectedIds,
+      );
+    },
+  );
 
   it("'retry-batch': a throw fails the invocation; what was produced before it is confirmed, not lost", async () => {
     const out = uniqueTopic('settled-retry');
@@ -163,7 +190,9 @@ describe('createKafkaHandler against a real broker', () => {
         produce({ topic: out, value: String(record.value.id) });
       },
     });
-    await expect(handler(mskEvent(tradeRecords('in', 0, 10, new Set([6]))), context())).rejects.toBeInstanceOf(RecordProcessingError);
+    await expect(
+      handler(mskEvent(tradeRecords('in', 0, 10, new Set([6]))), context()),
+    ).rejects.toBeInstanceOf(RecordProcessingError);
     expect(await highWatermarks(out)).toBe(6);
   });
 
@@ -175,7 +204,9 @@ describe('createKafkaHandler against a real broker', () => {
         produce({ topic: uniqueTopic('does-not-exist'), value: 'x' });
       },
     });
-    await expect(handler(mskEvent([eventRecord('in', 0, 1, 'v')]), context())).rejects.toThrow(/not delivered|Unknown topic|timed out/i);
+    await expect(handler(mskEvent([eventRecord('in', 0, 1, 'v')]), context())).rejects.toThrow(
+      /not delivered|Unknown topic|timed out/i,
+    );
   });
 
   it('50 invocations reuse one producer from the container cache, with one flush each', async () => {
@@ -184,7 +215,10 @@ describe('createKafkaHandler against a real broker', () => {
     const options = {
       producer: { 'bootstrap.servers': brokers(), 'client.id': `reuse-${out}` },
       logger: silentLogger,
-      process(record: { offset: number }, { produce }: { produce: (m: { topic: string; value: string }) => void }) {
+      process(
+        record: { offset: number },
+        { produce }: { produce: (m: { topic: string; value: string }) => void },
+      ) {
         produce({ topic: out, value: String(record.offset) });
       },
     };
@@ -201,7 +235,7 @@ describe('createKafkaHandler against a real broker', () => {
 });
 
 function kafkaProducerWith(extra: Record<string, number | string>): RdKafkaProducer {
-  const created = kafkaProducer({ 'bootstrap.servers': brokers(), 'log_level': 3, ...extra });
+  const created = kafkaProducer({ 'bootstrap.servers': brokers(), log_level: 3, ...extra });
   producers.push(created);
   return created;
 }

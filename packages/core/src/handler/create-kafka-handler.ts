@@ -57,7 +57,10 @@ export function createKafkaHandler(
     const deadline = new Deadline(context, options.deadlineReserveMs);
     return new BatchRun(settings, context, deadline).run(partitions);
   };
-  return Object.defineProperty(handler, 'producer', { value: settings.producer, enumerable: true }) as KafkaHandler;
+  return Object.defineProperty(handler, 'producer', {
+    value: settings.producer,
+    enumerable: true,
+  }) as KafkaHandler;
 }
 
 function resolveSettings(
