@@ -96,7 +96,7 @@ describe('event decoder under generated input', () => {
             value: typeof content.value === 'string' ? content.value : null,
             key: typeof content.key === 'string' ? content.key : null,
           }));
-          const summaries: Array<Record<string, number>> = [];
+          const summaries: BatchSummary[] = [];
           const handler = createKafkaHandler({
             value: json<{ n?: number }>(),
             producer: new FakeProducer(),

@@ -1,0 +1,175 @@
+import type { DeserializeContext, Serde, SerializeContext } from '@kafka-lambda/core';
+import avsc from 'avsc';
+import { AVRO_LOGICAL_TYPES } from './avro-logical-types.js';
+import type { SchemaRegistry } from './registry/client.js';
+import type { RegisteredSchema, SchemaReference } from './registry/types.js';
+import {
+  type PayloadDecoder,
+  RegistryDeserializer,
+  type RegistryDeserializerOptions,
+} from './registry-deserializer.js';
+import { InvalidPayloadError } from './wire/errors.js';
+import { assertSchemaType, type LocalSchema, SchemaWriter, type WriterOptions } from './writer-schema.js';
+
+/**
+ * A serde whose context parameters are optional, so it also works outside a handler:
+ * `await serde.deserialize(bytes)`. Without a context there is no header mode and no ESM metadata,
+ * and `serialize` needs `schemaId` or the `RecordName` strategy to know the subject.
+ * `deserialize` returns a Promise only while a schema is being fetched; `await` works either way.
+ *
+ * @example
+ * ```ts
+ * const serde: RegistrySerde<Trade> = avro<Trade>(registry);
+ * const trade = await serde.deserialize(bytes);
+ * ```
+ */
+export interface RegistrySerde<T> extends Serde<T> {
+  deserialize(bytes: Buffer, context?: DeserializeContext): T | Promise<T>;
+  serialize(value: T, context?: SerializeContext): Buffer | Promise<Buffer>;
+}
+
+/** Options of `avro()`. */
+export interface AvroOptions extends RegistryDeserializerOptions, WriterOptions {
+  /**
+   * Your schema (JSON text, schema object or avsc Type). When deserializing it is the reader schema:
+   * records written with another version are resolved into it (Avro schema evolution). When
+   * serializing it is the schema registered (`autoRegister`) or looked up under the subject.
+   */
+  schema?: avsc.Schema | string | avsc.Type;
+  /** References of `schema` (named types it uses from other subjects), when registering it. */
+  references?: SchemaReference[];
+}
+
+/**
+ * Avro in the Confluent wire format (also header mode, AWS Glue and the ESM integration on read).
+ * Logical types: `timestamp-millis` → `Date`, `date` → `Date` (UTC midnight), `decimal` → exact string
+ * (`"12.50"`), `uuid` → string; longs are numbers (avsc throws beyond 2^53). Writer schemas are fetched
+ * once per id and compiled once; later records decode synchronously.
+ *
+ * @example
+ * ```ts
+ * const registry = schemaRegistry({ url: 'http://localhost:8081' });
+ * const trades = avro<{ symbol: string; price: string }>(registry);
+ * const trade = await trades.deserialize(bytes); // a Promise only on the first record of a schema id
+ * const out = await avro(registry, { schema: tradeSchema, autoRegister: true }).serialize(trade, { topic: 'trades', part: 'value', headers: [] });
+ * ```
+ */
+export function avro<T = unknown>(registry: SchemaRegistry, options: AvroOptions = {}): RegistrySerde<T> {
+  const typesById = new Map<number | string, Promise<avsc.Type>>();
+  let reader: avsc.Type | undefined;
+  const readerType = (): avsc.Type | undefined => {
+    if (options.schema === undefined) return undefined;
+    reader ??= toType(options.schema);
+    return reader;
+  };
+
+  const parse = (
+    schema: Pick<RegisteredSchema, 'schema' | 'schemaType' | 'references'> & { id?: number | string },
+  ) => {
+    const load = async (): Promise<avsc.Type> => {
+      assertSchemaType(schema, 'AVRO', schema.id);
+      const named: Record<string, avsc.Type> = {};
+      for (const ref of await registry.resolveReferences(schema)) {
+        avsc.Type.forSchema(JSON.parse(ref.schema.schema) as avsc.Schema, {
+          registry: named,
+          logicalTypes: AVRO_LOGICAL_TYPES,
+        });
+      }
+      return avsc.Type.forSchema(JSON.parse(schema.schema) as avsc.Schema, {
+        registry: named,
+        logicalTypes: AVRO_LOGICAL_TYPES,
+      });
+    };
+    if (schema.id === undefined) return load();
+    let pending = typesById.get(schema.id);
+    if (!pending) {
+      pending = load();
+      typesById.set(schema.id, pending);
+      pending.catch(() => typesById.delete(schema.id!));
+    }
+    return pending;
+  };
+
+  const deserializer = new RegistryDeserializer<T>(
+    registry,
+    'AVRO',
+    async (schema): Promise<PayloadDecoder<T>> => {
+      const writer = await parse(schema);
+      const target = readerType();
+      // A resolver per writer id; none when the reader is the writer.
+      const resolver = target && !target.equals(writer) ? target.createResolver(writer) : undefined;
+      const decoder = target ?? writer;
+      return (bytes, start, _indexes, ctx) => {
+        let decoded: { value: unknown; offset: number };
+        try {
+          decoded = decoder.decode(bytes, start, resolver);
+        } catch (cause) {
+          throw new InvalidPayloadError(
+            `invalid Avro payload for schema ${schema.id}: ${(cause as Error).message}`,
+            schema.id,
+            ctx,
+            { cause },
+          );
+        }
+        if (decoded.offset !== bytes.length) {
+          const problem =
+            decoded.offset < 0 ? 'truncated' : `${bytes.length - decoded.offset} trailing bytes`;
+          throw new InvalidPayloadError(
+            `invalid Avro payload for schema ${schema.id}: ${problem}`,
+            schema.id,
+            ctx,
+          );
+        }
+        return decoded.value as T;
+      };
+    },
+    options,
+  );
+
+  const encoderFor = (type: avsc.Type) => (value: T) => type.toBuffer(value);
+  const writer = new SchemaWriter<T>(
+    registry,
+    options,
+    options.schema === undefined
+      ? undefined
+      : async (): Promise<LocalSchema<T>> => {
+          const type = readerType()!;
+          const definition = {
+            schema: schemaText(options.schema!),
+            schemaType: 'AVRO' as const,
+            references: options.references ?? [],
+          };
+          return { definition, encode: encoderFor(type) };
+        },
+    async (registered) => ({ encode: encoderFor(await parse(registered)) }),
+    () => {
+      const type = readerType();
+      return type?.name;
+    },
+    registry.latestTtlMs,
+  );
+
+  return {
+    deserialize: (bytes, ctx) => deserializer.deserialize(bytes, ctx),
+    serialize: (value, ctx) => writer.serialize(value, ctx),
+  };
+}
+
+function toType(schema: avsc.Schema | string | avsc.Type): avsc.Type {
+  if (avsc.Type.isType(schema)) return schema as avsc.Type;
+  return avsc.Type.forSchema(parseSchema(schema as avsc.Schema | string), {
+    logicalTypes: AVRO_LOGICAL_TYPES,
+  });
+}
+
+/** JSON text, or a bare primitive name such as `string`. */
+function parseSchema(schema: avsc.Schema | string): avsc.Schema {
+  if (typeof schema !== 'string') return schema;
+  return /^\s*[{["]/.test(schema) ? (JSON.parse(schema) as avsc.Schema) : schema;
+}
+
+/** The text to register: the user's own (docs and field order kept), or the Type's full export. */
+function schemaText(schema: avsc.Schema | string | avsc.Type): string {
+  if (avsc.Type.isType(schema)) return JSON.stringify((schema as avsc.Type).schema({ exportAttrs: true }));
+  return JSON.stringify(parseSchema(schema as avsc.Schema | string));
+}
