@@ -309,6 +309,29 @@ describe('createKafkaHandler', () => {
     expect(aborted).toBeInstanceOf(DeadlineExceededError);
   });
 
+  it('a failing error policy fails the invocation only after every partition stopped', async () => {
+    const producer = new FakeProducer();
+    const handler = createKafkaHandler({
+      value: string(),
+      producer,
+      onError: 'dead-letter',
+      logger: silentLogger,
+      deadLetterTopic: () => {
+        throw new Error('no dead-letter topic');
+      },
+      async process(record, { produce }) {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        if (record.partition === 0) throw new Error('boom');
+        produce({ topic: 'out', value: record.value });
+      },
+    });
+    const event = mskEvent([eventRecord('t', 0, 1, 'a'), ...[1, 2, 3, 4].map((o) => eventRecord('t', 1, o, 'b'))]);
+    await expect(handler(event, context())).rejects.toThrow('no dead-letter topic');
+    const sentWhenSettled = producer.sent.length;
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(producer.sent.length).toBe(sentWhenSettled);
+  });
+
   it('rejects bad options up front', () => {
     // @ts-expect-error process is required
     expect(() => createKafkaHandler({})).toThrow(ConfigError);

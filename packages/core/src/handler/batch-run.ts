@@ -72,6 +72,8 @@ export class BatchRun {
   /** First offset to hand back per partition under `report`. */
   readonly #reportFrom = new Map<string, RecordLocation>();
   #abort: RecordProcessingError | undefined;
+  /** An error outside any record's policy: the invocation fails. */
+  #fatal: Error | undefined;
   #deadlineHit = false;
   #controller: AbortController | undefined;
   #deadlineTimer: NodeJS.Timeout | undefined;
@@ -93,13 +95,22 @@ export class BatchRun {
     this.summary.durationMs = Date.now() - this.#started;
     this.#report();
     if (flushError) throw flushError;
+    if (this.#fatal) throw this.#fatal;
     return this.#result();
   }
 
   async #runPartitions(partitions: PartitionBatch[]): Promise<void> {
     let next = 0;
     const worker = async () => {
-      while (next < partitions.length) await this.#runPartition(partitions[next++]!);
+      while (next < partitions.length && !this.#fatal) {
+        try {
+          await this.#runPartition(partitions[next++]!);
+        } catch (error) {
+          // A failure of the policy itself (e.g. deadLetterTopic threw): stop every partition, then
+          // fail the invocation once all of them have stopped, so nothing runs after we return.
+          this.#fatal ??= asError(error);
+        }
+      }
     };
     const workers = Math.min(this.#settings.partitionConcurrency, partitions.length);
     await Promise.all(Array.from({ length: workers }, worker));
@@ -109,7 +120,7 @@ export class BatchRun {
     const { logger, producer } = this.#settings;
     const scope = new RecordScope(logger, this.#context, producer !== undefined, () => this.#signal());
     for (let i = 0; i < records.length; i++) {
-      if (this.#abort) return this.#skipRest(records.length - i);
+      if (this.#abort || this.#fatal) return this.#skipRest(records.length - i);
       if (this.#deadline.passed) return this.#stopAtDeadline(records[i]!, records.length - i);
       const record = new KafkaRecord<unknown, unknown>(records[i]!);
       scope.begin();
