@@ -1,5 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { type BatchSummary, createKafkaHandler, json, KafkaLambdaError, parseKafkaEvent } from '@kafka-lambda/core';
+import {
+  type BatchSummary,
+  createKafkaHandler,
+  json,
+  KafkaLambdaError,
+  parseKafkaEvent,
+} from '@kafka-lambda/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { context, eventRecord, FakeProducer, mskEvent, silentLogger } from './fixtures.js';

@@ -325,7 +325,10 @@ describe('createKafkaHandler', () => {
         produce({ topic: 'out', value: record.value });
       },
     });
-    const event = mskEvent([eventRecord('t', 0, 1, 'a'), ...[1, 2, 3, 4].map((o) => eventRecord('t', 1, o, 'b'))]);
+    const event = mskEvent([
+      eventRecord('t', 0, 1, 'a'),
+      ...[1, 2, 3, 4].map((o) => eventRecord('t', 1, o, 'b')),
+    ]);
     await expect(handler(event, context())).rejects.toThrow('no dead-letter topic');
     const sentWhenSettled = producer.sent.length;
     await new Promise((resolve) => setTimeout(resolve, 30));

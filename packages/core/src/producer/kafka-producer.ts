@@ -26,6 +26,7 @@ const ERR_TIMED_OUT = -185;
 const ERR_AUTHENTICATION = -169;
 const ERR_ALL_BROKERS_DOWN = -187;
 const QUEUE_FULL_RETRY_MS = 5;
+const SASL_FAILURE = /SASL authentication error/;
 
 /** Counters a test or a benchmark can read. */
 export interface ProducerStats {
@@ -258,15 +259,32 @@ export class RdKafkaProducer implements KafkaProducer {
     client.on('delivery-report', (error, report) => this.#onDelivery(error, report));
     client.on('event.error', (error) => this.#onClientError(client, error));
     this.stats.connects++;
-    await new Promise<void>((resolve, reject) => {
-      client.connect({ timeout: this.#options.connectTimeoutMs ?? 10_000 }, (error) => {
-        if (error)
-          reject(
-            new ProducerConnectionError(`producer could not connect: ${error.message}`, { cause: error }),
-          );
-        else resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        // librdkafka reports a refused password only in its log while connecting (errors wait for a
+        // poll that starts after connect): without this, connect would wait for its timeout.
+        const refused = (reason: string) => {
+          this.#source.invalidate?.();
+          reject(new ProducerConnectionError(`producer could not authenticate: ${reason}`));
+        };
+        client.on('event.error', (error) => {
+          if (error.code === ERR_AUTHENTICATION) refused(error.message);
+        });
+        client.on('event.log', (log) => {
+          if (SASL_FAILURE.test(log.message)) refused(log.message.slice(log.message.indexOf('SASL')));
+        });
+        client.connect({ timeout: this.#options.connectTimeoutMs ?? 10_000 }, (error) => {
+          if (error)
+            reject(
+              new ProducerConnectionError(`producer could not connect: ${error.message}`, { cause: error }),
+            );
+          else resolve();
+        });
       });
-    });
+    } catch (error) {
+      client.disconnect(1_000, () => undefined);
+      throw error;
+    }
     // Delivery reports are polled on librdkafka's own thread: nothing to schedule on the event loop.
     client.setPollInBackground(true);
     this.#broken = undefined;

@@ -1,0 +1,88 @@
+// The one place that names the stack's ports, endpoints, credentials and paths.
+// Every value can be overridden by the environment variable of the same name.
+import os from 'node:os';
+import path from 'node:path';
+
+const e = process.env;
+const int = (name, dflt) => {
+  const v = e[name];
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0 || n > 65535) throw new Error(`${name} must be a TCP port, got "${v}"`);
+  return n;
+};
+
+export const host = '127.0.0.1';
+
+export const ports = Object.freeze({
+  kafka: int('KAFKA_PORT', 9092),
+  kafkaSasl: int('KAFKA_SASL_PORT', 9094),
+  kafkaController: int('KAFKA_CONTROLLER_PORT', 9093),
+  registry: int('SCHEMA_REGISTRY_PORT', 8081),
+  secrets: int('SECRETS_MANAGER_PORT', 5050),
+});
+
+// Which env var moves which port: used in "port taken" errors.
+export const portEnvNames = Object.freeze({
+  [ports.kafka]: 'KAFKA_PORT',
+  [ports.kafkaSasl]: 'KAFKA_SASL_PORT',
+  [ports.kafkaController]: 'KAFKA_CONTROLLER_PORT',
+  [ports.registry]: 'SCHEMA_REGISTRY_PORT',
+  [ports.secrets]: 'SECRETS_MANAGER_PORT',
+});
+
+/** Cache (installs, keyed by version) and runtime state (pids, logs, data) live outside the repo. */
+export const stackHome = path.resolve(
+  e.KAFKA_LAMBDA_STACK_HOME || path.join(os.homedir(), '.cache', 'kafka-lambda', 'stack'),
+);
+export const runDir = path.join(stackHome, 'run');
+
+export const saslUser = Object.freeze({
+  username: e.KAFKA_SASL_USERNAME || 'kafka-lambda',
+  password: e.KAFKA_SASL_PASSWORD || 'kafka-lambda-secret',
+});
+
+/** The RIE binary path; filled in by rie.mjs once installed (or from the env). */
+export function rieBinPath() {
+  return e.AWS_LAMBDA_RIE_BIN || path.join(stackHome, 'rie', 'bin', 'aws-lambda-rie');
+}
+
+/** Endpoints the SDK's tests, examples and CI read. Plain strings, ready for process.env. */
+export const stackEnv = Object.freeze({
+  KAFKA_BROKERS: e.KAFKA_BROKERS || `${host}:${ports.kafka}`,
+  KAFKA_SASL_BROKERS: e.KAFKA_SASL_BROKERS || `${host}:${ports.kafkaSasl}`,
+  KAFKA_SASL_MECHANISM: e.KAFKA_SASL_MECHANISM || 'PLAIN',
+  KAFKA_SASL_USERNAME: saslUser.username,
+  KAFKA_SASL_PASSWORD: saslUser.password,
+  SCHEMA_REGISTRY_URL: e.SCHEMA_REGISTRY_URL || `http://${host}:${ports.registry}/apis/ccompat/v7`,
+  AWS_ENDPOINT_URL_SECRETS_MANAGER: e.AWS_ENDPOINT_URL_SECRETS_MANAGER || `http://${host}:${ports.secrets}`,
+  AWS_REGION: e.AWS_REGION || 'us-east-1',
+  AWS_ACCESS_KEY_ID: e.AWS_ACCESS_KEY_ID || 'test',
+  AWS_SECRET_ACCESS_KEY: e.AWS_SECRET_ACCESS_KEY || 'test',
+  AWS_LAMBDA_RIE_BIN: rieBinPath(),
+  KAFKA_PORT: String(ports.kafka),
+  KAFKA_SASL_PORT: String(ports.kafkaSasl),
+  KAFKA_CONTROLLER_PORT: String(ports.kafkaController),
+  SCHEMA_REGISTRY_PORT: String(ports.registry),
+  SECRETS_MANAGER_PORT: String(ports.secrets),
+  KAFKA_LAMBDA_STACK_HOME: stackHome,
+});
+
+/** `export KEY='value'` lines for `eval "$(node scripts/stack/stack.mjs env)"`. */
+export function envExports(env = stackEnv) {
+  return Object.entries(env)
+    .map(([k, v]) => `export ${k}='${String(v).replaceAll("'", `'\\''`)}'`)
+    .join('\n');
+}
+
+/**
+ * Start whatever part of the stack is not running (reusing running parts), then copy the
+ * endpoints into process.env (without overriding values already set). Safe to call from
+ * several processes at once: `up` holds a lock. Returns the endpoints.
+ */
+export async function ensureStack({ quiet = true, applyEnv = true } = {}) {
+  const { up } = await import('./control.mjs'); // lazy: importing endpoints stays cheap
+  await up({ quiet });
+  if (applyEnv) for (const [k, v] of Object.entries(stackEnv)) if (e[k] === undefined) e[k] = v;
+  return stackEnv;
+}

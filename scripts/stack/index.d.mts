@@ -1,0 +1,101 @@
+// Types for index.mjs (the test-facing helpers).
+// env.mjs itself ships no .d.mts: test/setup/stack.ts imports it under @ts-expect-error.
+export interface StackEnv {
+  KAFKA_BROKERS: string;
+  KAFKA_SASL_BROKERS: string;
+  KAFKA_SASL_MECHANISM: string;
+  KAFKA_SASL_USERNAME: string;
+  KAFKA_SASL_PASSWORD: string;
+  SCHEMA_REGISTRY_URL: string;
+  AWS_ENDPOINT_URL_SECRETS_MANAGER: string;
+  AWS_REGION: string;
+  AWS_ACCESS_KEY_ID: string;
+  AWS_SECRET_ACCESS_KEY: string;
+  AWS_LAMBDA_RIE_BIN: string;
+  KAFKA_PORT: string;
+  KAFKA_SASL_PORT: string;
+  KAFKA_CONTROLLER_PORT: string;
+  SCHEMA_REGISTRY_PORT: string;
+  SECRETS_MANAGER_PORT: string;
+  KAFKA_LAMBDA_STACK_HOME: string;
+}
+export declare const stackEnv: Readonly<StackEnv>;
+export declare const stackHome: string;
+export declare const ports: Readonly<{
+  kafka: number;
+  kafkaSasl: number;
+  kafkaController: number;
+  registry: number;
+  secrets: number;
+}>;
+export declare function envExports(env?: Record<string, string>): string;
+export declare function ensureStack(opts?: {
+  quiet?: boolean;
+  applyEnv?: boolean;
+}): Promise<Readonly<StackEnv>>;
+
+export interface ServiceStart {
+  pid: number;
+  reused: boolean;
+}
+export interface StartKafkaOptions {
+  /** server.properties overrides for this run, e.g. { 'connections.max.idle.ms': 5000 } */
+  properties?: Record<string, string | number | boolean>;
+  /** wipe the data dir first (default false: a restart keeps topics and offsets) */
+  fresh?: boolean;
+  quiet?: boolean;
+}
+export declare function startKafka(opts?: StartKafkaOptions): Promise<ServiceStart>;
+export declare function stopKafka(): Promise<number | null>;
+export declare function restartKafka(opts?: StartKafkaOptions): Promise<ServiceStart>;
+export declare function serverProperties(overrides?: Record<string, string | number | boolean>): string;
+export declare function kafkaTool(
+  mainClass: string,
+  args: string[],
+  opts?: { logFile?: string },
+): Promise<void>;
+
+export interface RieOptions {
+  handlerDir: string;
+  /** default 'index.handler' */
+  handler?: string;
+  /** invoke port; default: a free port */
+  port?: number;
+  /** function environment */
+  env?: Record<string, string>;
+  /** AWS_LAMBDA_FUNCTION_TIMEOUT, default 60 */
+  timeoutSeconds?: number;
+  /** SIGSTOP the runtime between invocations, as Lambda freezes it (Node emulator only) */
+  freeze?: boolean;
+  emulator?: 'auto' | 'aws' | 'node';
+  logFile?: string;
+}
+export interface RieInvokeResult {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  /** 'Unhandled' when the function failed */
+  functionError?: string;
+  json?: unknown;
+}
+export interface Rie {
+  url: string;
+  port: number;
+  pid: number;
+  logFile: string;
+  kind: 'aws-lambda-rie' | 'node-emulator';
+  invoke(event?: unknown, opts?: { timeoutMs?: number }): Promise<RieInvokeResult>;
+  stop(): Promise<void>;
+}
+export declare function startRie(opts: RieOptions): Promise<Rie>;
+
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  body_encoded: boolean;
+}
+export declare function resetSecrets(): Promise<void>;
+export declare function recordedRequests(): Promise<RecordedRequest[]>;
+export declare function countSecretsCalls(action: string): Promise<number>;

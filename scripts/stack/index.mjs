@@ -1,0 +1,5 @@
+// What tests and harnesses import: endpoints, ensureStack, and fault-injection helpers.
+export { ensureStack, envExports, ports, stackEnv, stackHome } from './env.mjs';
+export { kafkaTool, restartKafka, serverProperties, startKafka, stopKafka } from './kafka.mjs';
+export { startRie } from './rie.mjs';
+export { countSecretsCalls, recordedRequests, resetSecrets } from './secrets.mjs';
