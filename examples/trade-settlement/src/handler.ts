@@ -1,0 +1,10 @@
+// The Lambda entry point (Handler: index.handler): real credentials, producer and registry.
+import { schemaRegistry } from '@kafka-lambda/serdes';
+import { config, topics } from './config.js';
+import { createSettlementHandler } from './settlement-handler.js';
+
+export const handler = createSettlementHandler({
+  producer: config,
+  registry: schemaRegistry(config),
+  topics,
+});

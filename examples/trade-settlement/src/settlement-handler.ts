@@ -1,0 +1,34 @@
+import { createKafkaHandler, json, type Logger, type ProducerOption, string } from '@kafka-lambda/core';
+import type { SchemaRegistry } from '@kafka-lambda/serdes';
+import { settle } from './settlement-rules.js';
+import { settlementSerde } from './settlement-serde.js';
+import { assertUserTrade, type UserTrade } from './user-trade.js';
+
+export interface SettlementHandlerOptions {
+  producer: ProducerOption;
+  registry: SchemaRegistry;
+  topics: { output: string; deadLetter: string };
+  logger?: Logger;
+}
+
+/**
+ * Settles each trade of `user_trades` and writes a Protobuf `TradeSettlement` keyed by symbol. Trades
+ * that are not JSON, or not trades, go to the dead-letter topic with the reason.
+ * A factory, so that tests can hand it an in-memory producer and registry; `handler.ts` wires the real ones.
+ */
+export function createSettlementHandler({ producer, registry, topics, logger }: SettlementHandlerOptions) {
+  const settlements = settlementSerde(registry);
+  return createKafkaHandler({
+    key: string(),
+    value: json<UserTrade>(),
+    producer,
+    onError: 'dead-letter',
+    deadLetterTopic: topics.deadLetter,
+    ...(logger ? { logger } : {}),
+    process(record, { produce }) {
+      assertUserTrade(record.value);
+      const settlement = settle(record.value, record.timestamp);
+      produce({ topic: topics.output, key: settlement.symbol, value: settlement, serializer: settlements });
+    },
+  });
+}

@@ -1,0 +1,15 @@
+import { fileURLToPath } from 'node:url';
+import { protobuf, type SchemaRegistry } from '@kafka-lambda/serdes';
+import type { TradeSettlement } from './settlement-rules.js';
+
+export const SETTLEMENT_TYPE = 'io.kafkalambda.examples.settlement.TradeSettlement';
+
+/** In the Lambda bundle the .proto sits next to the code (see scripts/bundle.mjs). */
+export const protoFile =
+  process.env.SETTLEMENT_PROTO_FILE ??
+  fileURLToPath(new URL('../proto/trade_settlement.proto', import.meta.url));
+
+/** `TradeSettlement` in Protobuf through the Schema Registry; the schema registers itself on first use. */
+export function settlementSerde(registry: SchemaRegistry) {
+  return protobuf<TradeSettlement>(registry, { type: SETTLEMENT_TYPE, protoFile, autoRegister: true });
+}

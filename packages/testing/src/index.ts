@@ -1,0 +1,56 @@
+export {
+  type LambdaContextOptions,
+  lambdaContext,
+  type ManualClock,
+  manualClock,
+  type TestLambdaContext,
+} from './context.js';
+export { InvalidTestInputError, ProducerAssertionError } from './errors.js';
+export {
+  encodeRecord,
+  type HeadersInput,
+  kafkaRecord,
+  type MskEvent,
+  type MskEventOptions,
+  mskEvent,
+  type Payload,
+  type RecordDefaults,
+  type RecordInput,
+  type SelfManagedKafkaEvent,
+  type SelfManagedKafkaEventOptions,
+  selfManagedKafkaEvent,
+  toByteArray,
+} from './events.js';
+export {
+  type DeliveryStatus,
+  MemoryProducer,
+  type MemoryProducerOptions,
+  memoryProducer,
+  type ProducedMessage,
+  SimulatedDeliveryError,
+} from './memory-producer.js';
+export {
+  MemorySchemaRegistry,
+  type MemorySchemaRegistryOptions,
+  memorySchemaRegistry,
+  type RegistryCallCounts,
+} from './memory-registry.js';
+export {
+  FunctionError,
+  InvalidBatchResponseError,
+  InvocationTimeoutError,
+  RetriesExhaustedError,
+} from './runner/errors.js';
+export { MAX_PAYLOAD_BYTES, runEventSource } from './runner/run-event-source.js';
+export type {
+  BatchReport,
+  BatchTrigger,
+  EventSourceOptions,
+  EventSourceRunner,
+  LocalHandler,
+  RecordRef,
+  RetriesExhaustedAction,
+  RieOptions,
+  RunnerStats,
+  StartingPosition,
+} from './runner/types.js';

@@ -1,0 +1,79 @@
+import { KafkaLambdaError } from '@kafka-lambda/core';
+import type { RecordRef } from './types.js';
+
+/**
+ * A partition's batch kept failing after `maxRetries` retries and `onRetriesExhausted` is `stop`: the
+ * runner stopped with the records uncommitted. `records` are the ones that would have been lost.
+ *
+ * @example
+ * ```ts
+ * runner.done.catch((error) => {
+ *   if (error instanceof RetriesExhaustedError) console.error(error.records[0], error.cause);
+ * });
+ * ```
+ */
+export class RetriesExhaustedError extends KafkaLambdaError {
+  override name = 'RetriesExhaustedError';
+  constructor(
+    readonly records: readonly RecordRef[],
+    readonly attempts: number,
+    cause: Error,
+  ) {
+    const first = records[0];
+    super(
+      `batch failed ${attempts} time(s)` +
+        (first ? ` at ${first.topic}-${first.partition}@${first.offset}` : '') +
+        `: ${cause.message}`,
+      { cause },
+    );
+  }
+}
+
+/**
+ * The handler did not settle within the function timeout, as Lambda would have stopped it. In-process,
+ * the handler's promise is abandoned, not cancelled.
+ *
+ * @example
+ * ```ts
+ * const slow = runner.batches.find((batch) => batch.error instanceof InvocationTimeoutError);
+ * ```
+ */
+export class InvocationTimeoutError extends KafkaLambdaError {
+  override name = 'InvocationTimeoutError';
+  constructor(readonly timeoutMs: number) {
+    super(`Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`);
+  }
+}
+
+/**
+ * The handler returned a `batchItemFailures` response that names a partition or offset not in the batch,
+ * or is malformed. Lambda then treats the whole batch as failed, and so does the runner.
+ *
+ * @example
+ * ```ts
+ * const bad = runner.batches.filter((batch) => batch.error instanceof InvalidBatchResponseError);
+ * ```
+ */
+export class InvalidBatchResponseError extends KafkaLambdaError {
+  override name = 'InvalidBatchResponseError';
+}
+
+/**
+ * The function (run by the Runtime Interface Emulator) reported an error: `errorType` and `errorMessage`
+ * come from its error response.
+ *
+ * @example
+ * ```ts
+ * const failed = runner.batches.find((batch) => batch.error instanceof FunctionError);
+ * console.log((failed?.error as FunctionError | undefined)?.errorType);
+ * ```
+ */
+export class FunctionError extends KafkaLambdaError {
+  override name = 'FunctionError';
+  constructor(
+    readonly errorType: string,
+    errorMessage: string,
+  ) {
+    super(`${errorType}: ${errorMessage}`);
+  }
+}

@@ -1,0 +1,171 @@
+import type { RecordRef, RecordSource, SourceMessage, StartingPosition } from './types.js';
+
+// The slice of @confluentinc/kafka-javascript's node-rdkafka-style consumer the runner uses, declared
+// here so the public types never name the optional peer dependency.
+interface NativeError {
+  code?: number;
+  message: string;
+}
+interface NativeTopicPartition {
+  topic: string;
+  partition: number;
+}
+interface NativeMessage extends NativeTopicPartition {
+  offset: number;
+  timestamp?: number;
+  key?: Buffer | string | null;
+  value: Buffer | null;
+  headers?: Array<Record<string, Buffer | string>>;
+}
+interface NativeConsumer {
+  connect(options: { timeout: number }, callback: (error: NativeError | null) => void): void;
+  subscribe(topics: string[]): void;
+  consume(count: number, callback: (error: NativeError | null, messages: NativeMessage[]) => void): void;
+  setDefaultConsumeTimeout(ms: number): void;
+  setDefaultIsTimeoutOnlyForFirstMessage?(enabled: boolean): void;
+  commitSync(offsets: Array<NativeTopicPartition & { offset: number }>): void;
+  assign(partitions: NativeTopicPartition[]): void;
+  unassign(): void;
+  pause(partitions: NativeTopicPartition[]): void;
+  resume(partitions: NativeTopicPartition[]): void;
+  disconnect(callback: () => void): void;
+  on(event: 'event.error', listener: (error: NativeError) => void): void;
+}
+type NativeConsumerClass = new (
+  config: Record<string, unknown>,
+  topicConfig: Record<string, unknown>,
+) => NativeConsumer;
+
+const ERR_ASSIGN_PARTITIONS = -175;
+const ERR_REVOKE_PARTITIONS = -174;
+/** Short, so that stop() is never kept waiting on an idle fetch. */
+const POLL_TIMEOUT_MS = 100;
+
+/** Settings of {@link KafkaSource}. */
+export interface KafkaSourceSettings {
+  readonly brokers: string;
+  readonly topics: readonly string[];
+  readonly groupId: string;
+  readonly startingPosition: StartingPosition;
+  readonly consumerConfig: Record<string, string | number | boolean>;
+  readonly onError: (error: Error) => void;
+}
+
+/**
+ * A consumer-group member over librdkafka, committing only the offsets it is given (auto-commit and
+ * auto offset store off), as the ESM does after a successful invocation.
+ */
+export class KafkaSource implements RecordSource {
+  readonly #settings: KafkaSourceSettings;
+  #consumer: NativeConsumer | undefined;
+  #closed = false;
+
+  constructor(settings: KafkaSourceSettings) {
+    this.#settings = settings;
+  }
+
+  async start(events: Parameters<RecordSource['start']>[0]): Promise<void> {
+    const KafkaConsumer = await loadConsumerClass();
+    const { brokers, groupId, startingPosition, consumerConfig, topics, onError } = this.#settings;
+    const consumer = new KafkaConsumer(
+      {
+        'bootstrap.servers': brokers,
+        'group.id': groupId,
+        'client.id': 'kafka-lambda-local',
+        'enable.auto.commit': false,
+        'enable.auto.offset.store': false,
+        'enable.partition.eof': false,
+        ...consumerConfig,
+        rebalance_cb(this: NativeConsumer, error: NativeError, assignment: NativeTopicPartition[]) {
+          if (error?.code === ERR_ASSIGN_PARTITIONS) {
+            this.assign(assignment);
+            events.onAssigned();
+          } else if (error?.code === ERR_REVOKE_PARTITIONS) {
+            events.onRevoked(assignment);
+            this.unassign();
+          }
+        },
+      },
+      // A topic property: in the global config an empty topic config here would override it.
+      { 'auto.offset.reset': startingPosition === 'LATEST' ? 'latest' : 'earliest' },
+    );
+    consumer.on('event.error', (error) => onError(new Error(`consumer error: ${error.message}`)));
+    await new Promise<void>((resolve, reject) => {
+      consumer.connect({ timeout: 15_000 }, (error) =>
+        error ? reject(new Error(`consumer could not connect to ${brokers}: ${error.message}`)) : resolve(),
+      );
+    });
+    consumer.setDefaultConsumeTimeout(POLL_TIMEOUT_MS);
+    consumer.setDefaultIsTimeoutOnlyForFirstMessage?.(true);
+    consumer.subscribe([...topics]);
+    this.#consumer = consumer;
+  }
+
+  poll(max: number): Promise<SourceMessage[]> {
+    const consumer = this.#consumer;
+    if (!consumer || this.#closed) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      consumer.consume(max, (error, messages) => {
+        if (error) return reject(new Error(`consume failed: ${error.message}`));
+        resolve(messages.map(toSourceMessage));
+      });
+    });
+  }
+
+  async commit(offsets: readonly RecordRef[]): Promise<void> {
+    this.#consumer?.commitSync(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
+  }
+
+  pause(partitions: ReadonlyArray<NativeTopicPartition>): void {
+    this.#consumer?.pause(partitions.map(({ topic, partition }) => ({ topic, partition })));
+  }
+
+  resume(partitions: ReadonlyArray<NativeTopicPartition>): void {
+    this.#consumer?.resume(partitions.map(({ topic, partition }) => ({ topic, partition })));
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const consumer = this.#consumer;
+    this.#consumer = undefined;
+    if (consumer) await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+  }
+}
+
+function toSourceMessage(message: NativeMessage): SourceMessage {
+  const headers: Array<[string, Buffer]> = [];
+  for (const header of message.headers ?? []) {
+    for (const name in header) {
+      const value = header[name]!;
+      headers.push([name, typeof value === 'string' ? Buffer.from(value, 'utf8') : value]);
+    }
+  }
+  const key = message.key;
+  return {
+    topic: message.topic,
+    partition: message.partition,
+    offset: message.offset,
+    timestamp: message.timestamp ?? Date.now(),
+    key: key === null || key === undefined ? null : typeof key === 'string' ? Buffer.from(key, 'utf8') : key,
+    value: message.value ?? null,
+    headers,
+  };
+}
+
+async function loadConsumerClass(): Promise<NativeConsumerClass> {
+  let module: unknown;
+  try {
+    module = await import('@confluentinc/kafka-javascript');
+  } catch (error) {
+    throw new Error('runEventSource needs @confluentinc/kafka-javascript: add it to your devDependencies', {
+      cause: error,
+    });
+  }
+  const named = module as {
+    KafkaConsumer?: NativeConsumerClass;
+    default?: { KafkaConsumer?: NativeConsumerClass };
+  };
+  const KafkaConsumer = named.KafkaConsumer ?? named.default?.KafkaConsumer;
+  if (!KafkaConsumer) throw new Error('@confluentinc/kafka-javascript exports no KafkaConsumer');
+  return KafkaConsumer;
+}

@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import { jsonLogger } from '@kafka-lambda/core';
+import { InvalidTestInputError } from '../errors.js';
+import { InProcessInvoker } from './in-process-invoker.js';
+import { KafkaSource } from './kafka-source.js';
+import { EventSourceLoop, type LoopSettings } from './loop.js';
+import { RieInvoker } from './rie-invoker.js';
+import type { EventSourceOptions, EventSourceRunner, Invoker, RecordSource } from './types.js';
+
+/**
+ * Lambda's synchronous invocation payload limit, the default `maxPayloadBytes` of {@link runEventSource}.
+ *
+ * @example
+ * ```ts
+ * const runner = await runEventSource({ brokers, topics: ['big'], handler, maxPayloadBytes: MAX_PAYLOAD_BYTES / 2 });
+ * ```
+ */
+export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+
+/**
+ * Consumes real Kafka topics and invokes a handler with ESM-shaped batches, the way Lambda's event
+ * source mapping does: one batch in flight per partition, offsets committed only after success, the
+ * batch retried with backoff on error, `batchItemFailures` honoured (the partition resumes at the
+ * reported offset), batches cut by size (1–10,000), payload (6 MB) and batching window.
+ *
+ * After `maxRetries` failed retries nothing is skipped silently: the runner stops (default) or, with
+ * `onRetriesExhausted: 'skip'`, logs the skipped records at error level and reports them.
+ *
+ * @example
+ * ```ts
+ * import { runEventSource } from '@kafka-lambda/testing';
+ * import { handler } from '../src/handler.js';
+ *
+ * const runner = await runEventSource({
+ *   brokers: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
+ *   topics: ['orders'],
+ *   handler,
+ *   batchSize: 50,
+ *   batchWindowMs: 200,
+ *   reportBatchItemFailures: true,
+ * });
+ * await runner.waitFor((stats) => stats.recordsCommitted >= 10);
+ * await runner.stop();
+ * ```
+ */
+export async function runEventSource(options: EventSourceOptions): Promise<EventSourceRunner> {
+  const settings = resolveSettings(options);
+  const brokers = settings.bootstrapServers;
+  let loop: EventSourceLoop | undefined;
+  const source = new KafkaSource({
+    brokers,
+    topics: options.topics,
+    groupId: options.groupId ?? `kafka-lambda-local-${randomUUID()}`,
+    startingPosition: options.startingPosition ?? 'TRIM_HORIZON',
+    consumerConfig: options.consumerConfig ?? {},
+    onError: (error) => settings.logger.warn('kafka consumer reported an error', { error }),
+  });
+  const invoker: Invoker = options.rie
+    ? await RieInvoker.start(options.rie, {
+        timeoutMs: settings.timeoutMs,
+        functionName: functionNameOf(options),
+      })
+    : new InProcessInvoker(options.handler!, functionNameOf(options));
+  try {
+    loop = await startLoop(settings, source, invoker);
+  } catch (error) {
+    await invoker.close();
+    await source.close().catch(() => undefined);
+    throw error;
+  }
+  return loop;
+}
+
+/** Starts the loop over any {@link RecordSource}; lets tests drive the ESM logic without a broker. */
+export async function startLoop(
+  settings: LoopSettings,
+  source: RecordSource,
+  invoker: Invoker,
+): Promise<EventSourceLoop> {
+  const loop = new EventSourceLoop(settings, source, invoker);
+  await loop.start();
+  return loop;
+}
+
+/** Checks the options and applies the ESM's defaults. */
+export function resolveSettings(options: EventSourceOptions): LoopSettings {
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidTestInputError('options', 'an object');
+  const brokers = typeof options.brokers === 'string' ? options.brokers : options.brokers?.join(',');
+  if (!brokers) throw new InvalidTestInputError('brokers', 'a "host:port" list');
+  if (
+    !Array.isArray(options.topics) ||
+    options.topics.length === 0 ||
+    options.topics.some((t) => typeof t !== 'string' || !t)
+  ) {
+    throw new InvalidTestInputError('topics', 'a non-empty array of topic names');
+  }
+  if (Boolean(options.handler) === Boolean(options.rie))
+    throw new InvalidTestInputError('handler', 'exactly one of `handler` and `rie`');
+  if (options.handler && typeof options.handler !== 'function')
+    throw new InvalidTestInputError('handler', 'a function');
+  const batchSize = integerIn(options.batchSize ?? 100, 1, 10_000, 'batchSize');
+  const batchWindowMs = integerIn(options.batchWindowMs ?? 500, 0, 300_000, 'batchWindowMs');
+  const maxRetries = options.maxRetries ?? 3;
+  if (!(maxRetries >= 0) || (Number.isFinite(maxRetries) && !Number.isInteger(maxRetries))) {
+    throw new InvalidTestInputError('maxRetries', 'a non-negative integer or Infinity');
+  }
+  const onRetriesExhausted = options.onRetriesExhausted ?? 'stop';
+  if (onRetriesExhausted !== 'stop' && onRetriesExhausted !== 'skip') {
+    throw new InvalidTestInputError('onRetriesExhausted', "'stop' or 'skip'");
+  }
+  const timeoutMs = integerIn(options.timeoutMs ?? 60_000, 1, 900_000, 'timeoutMs');
+  const concurrency = options.rie ? 1 : integerIn(options.concurrency ?? 1, 1, 1_000, 'concurrency');
+  const eventSource = options.eventSource ?? 'SelfManagedKafka';
+  if (eventSource !== 'aws:kafka' && eventSource !== 'SelfManagedKafka') {
+    throw new InvalidTestInputError('eventSource', '"aws:kafka" or "SelfManagedKafka"');
+  }
+  const logger =
+    options.logger ??
+    jsonLogger({
+      write: (line) => process.stderr.write(`[kafka-lambda-local] ${line}\n`),
+      context: { component: 'event-source' },
+    });
+  return {
+    batchSize,
+    batchWindowMs,
+    maxPayloadBytes: integerIn(
+      options.maxPayloadBytes ?? MAX_PAYLOAD_BYTES,
+      1_024,
+      MAX_PAYLOAD_BYTES,
+      'maxPayloadBytes',
+    ),
+    reportBatchItemFailures: options.reportBatchItemFailures ?? false,
+    maxRetries,
+    onRetriesExhausted,
+    retryBackoffMs: integerIn(options.retryBackoffMs ?? 200, 0, 600_000, 'retryBackoffMs'),
+    maxBackoffMs: integerIn(options.maxBackoffMs ?? 5_000, 0, 600_000, 'maxBackoffMs'),
+    timeoutMs,
+    concurrency,
+    eventSource,
+    eventSourceArn:
+      eventSource === 'aws:kafka'
+        ? 'arn:aws:kafka:us-east-1:123456789012:cluster/kafka-lambda-local/00000000-0000-0000-0000-000000000000-1'
+        : undefined,
+    bootstrapServers: brokers,
+    signedHeaderBytes: options.signedHeaderBytes ?? true,
+    logger,
+    onBatch: options.onBatch,
+    onSkip: options.onSkip,
+  };
+}
+
+function functionNameOf(options: EventSourceOptions): string {
+  return options.functionName ?? 'kafka-lambda-local';
+}
+
+function integerIn(value: number, min: number, max: number, path: string): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidTestInputError(path, `an integer from ${min} to ${max}`);
+  }
+  return value;
+}

@@ -1,0 +1,179 @@
+import type { KafkaEvent, Logger } from '@kafka-lambda/core';
+import type { TestLambdaContext } from '../context.js';
+
+/** A Lambda handler as the runner calls it in-process. */
+export type LocalHandler = (event: KafkaEvent, context: TestLambdaContext) => unknown;
+
+/** Where the ESM starts reading a partition that has no committed offset yet. */
+export type StartingPosition = 'LATEST' | 'TRIM_HORIZON';
+
+/**
+ * What to do with a partition's records once `maxRetries` retries failed. Lambda without an on-failure
+ * destination would keep retrying or silently move on; locally neither is acceptable, so both choices
+ * log at error level:
+ * - `stop`: stop the runner (nothing committed past the failure); `done` rejects with `RetriesExhaustedError`.
+ * - `skip`: commit past the failed records, report them in `stats.skipped` and `onSkip`, go on.
+ */
+export type RetriesExhaustedAction = 'stop' | 'skip';
+
+/** Runs the handler inside the AWS Lambda Runtime Interface Emulator instead of in-process. */
+export interface RieOptions {
+  /** Built handler file (`.js`/`.mjs`/`.cjs`) the emulator's Node runtime loads. */
+  handlerFile: string;
+  /** Exported function name. Default `handler`. */
+  exportName?: string;
+  /** The `aws-lambda-rie` binary. Default `$AWS_LAMBDA_RIE_BIN`, then `aws-lambda-rie` on the PATH. */
+  rieBin?: string;
+  /** Extra environment for the function (the emulator forwards its own environment). */
+  env?: Record<string, string>;
+  /** Forward the emulator's and the function's output to this process's stdout/stderr. Default false. */
+  inheritOutput?: boolean;
+}
+
+/** Options of `runEventSource`. */
+export interface EventSourceOptions {
+  /** `host:port` list of the Kafka cluster. */
+  brokers: string | readonly string[];
+  /** Topics to consume. */
+  topics: readonly string[];
+  /** The handler, called in-process. Exactly one of `handler` and `rie` is required. */
+  handler?: LocalHandler;
+  /** Run a built handler file inside the Runtime Interface Emulator. */
+  rie?: RieOptions;
+  /** Consumer group, as `ConsumerGroupId` of the ESM. Default a fresh `kafka-lambda-local-<uuid>`. */
+  groupId?: string;
+  /** 1–10,000. Default 100 (the ESM's default). */
+  batchSize?: number;
+  /** Maximum batching window, 0–300,000 ms. Default 500 (the Kafka ESM's default). */
+  batchWindowMs?: number;
+  /** Default `TRIM_HORIZON` (a test usually produces before the runner has its partitions). */
+  startingPosition?: StartingPosition;
+  /** Honour `{ batchItemFailures }` responses (`FunctionResponseTypes: [ReportBatchItemFailures]`). Default false. */
+  reportBatchItemFailures?: boolean;
+  /** Retries of a failing batch before `onRetriesExhausted`; `Infinity` mirrors the ESM's default. Default 3. */
+  maxRetries?: number;
+  /** Default `stop`. */
+  onRetriesExhausted?: RetriesExhaustedAction;
+  /** First retry delay; doubles per retry up to `maxBackoffMs`. Default 200 ms. */
+  retryBackoffMs?: number;
+  /** Default 5,000 ms. */
+  maxBackoffMs?: number;
+  /** The function timeout, as the context's `getRemainingTimeInMillis()` counts it. Default 60,000 ms. */
+  timeoutMs?: number;
+  /** Invocations in flight at once, each on other partitions. Default 1 (forced to 1 with `rie`). */
+  concurrency?: number;
+  /** Payload cap of one invocation. Default 6 MB (6,291,456 bytes), Lambda's synchronous limit. */
+  maxPayloadBytes?: number;
+  /** `aws:kafka` (with an ARN) or `SelfManagedKafka` (default). */
+  eventSource?: 'aws:kafka' | 'SelfManagedKafka';
+  /** Header bytes as Java signed bytes, as AWS sends them. Default true. */
+  signedHeaderBytes?: boolean;
+  /** Extra librdkafka consumer properties (SASL, TLS, …); they override the runner's. */
+  consumerConfig?: Record<string, string | number | boolean>;
+  /** Function name in the context. Default `kafka-lambda-local`. */
+  functionName?: string;
+  /** Default: one JSON line per message on stderr, prefixed `[kafka-lambda-local]`. */
+  logger?: Logger;
+  /** Called after each invocation (success or not). */
+  onBatch?: (batch: BatchReport) => void;
+  /** Called when records are skipped after exhausted retries (`onRetriesExhausted: 'skip'`). */
+  onSkip?: (records: readonly RecordRef[], error: Error) => void;
+}
+
+/** A record's place in Kafka. */
+export interface RecordRef {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+}
+
+/** Why a batch was sent when it was. */
+export type BatchTrigger = 'size' | 'payload' | 'window' | 'retry';
+
+/** What happened to one invocation. */
+export interface BatchReport {
+  /** 1-based invocation number. */
+  readonly invocation: number;
+  readonly trigger: BatchTrigger;
+  /** The records of the batch, per partition in offset order. */
+  readonly records: readonly RecordRef[];
+  /** Approximate size of the event's JSON, bytes. */
+  readonly payloadBytes: number;
+  /** `success`, `partial` (some partitions reported failures) or `error` (the handler threw). */
+  readonly outcome: 'success' | 'partial' | 'error';
+  /** The records that will be retried (empty on success). */
+  readonly retried: readonly RecordRef[];
+  /** What the handler returned, or undefined. */
+  readonly result: unknown;
+  readonly error: Error | undefined;
+  /** Offsets committed after this invocation, next-to-read per `<topic>-<partition>`. */
+  readonly committed: Readonly<Record<string, number>>;
+}
+
+/** Counters, kept current while the runner runs. */
+export interface RunnerStats {
+  /** Invocations made, retries included. */
+  invocations: number;
+  /** Records delivered to the handler, counting a retried record each time. */
+  recordsInvoked: number;
+  /** Records whose offsets are committed (processed successfully, or skipped). */
+  recordsCommitted: number;
+  /** Invocations that threw. */
+  errors: number;
+  /** Invocations that returned batch item failures. */
+  partialFailures: number;
+  /** Retries scheduled (one per partition per failed attempt). */
+  retries: number;
+  /** Records skipped after exhausted retries. */
+  skipped: number;
+  /** Next offset to read, per `<topic>-<partition>`, as committed. */
+  committed: Record<string, number>;
+}
+
+/** The running event source. */
+export interface EventSourceRunner {
+  /** Resolves once the consumer has its partitions (records produced earlier are read with TRIM_HORIZON). */
+  readonly ready: Promise<void>;
+  /** Settles when the runner stopped: resolved after `stop()`, rejected on a fatal error (retries exhausted with `stop`). */
+  readonly done: Promise<RunnerStats>;
+  readonly stats: Readonly<RunnerStats>;
+  /** Every invocation so far, in order. */
+  readonly batches: readonly BatchReport[];
+  /** Resolves when `predicate(stats)` holds (checked after each invocation); rejects on timeout or when the runner fails. */
+  waitFor(
+    predicate: (stats: RunnerStats, batches: readonly BatchReport[]) => boolean,
+    timeoutMs?: number,
+  ): Promise<RunnerStats>;
+  /** Stops gracefully: no new batch starts, the in-flight ones finish and commit, the consumer leaves its group. */
+  stop(): Promise<RunnerStats>;
+}
+
+/** One record as the consumer delivered it. */
+export interface SourceMessage extends RecordRef {
+  readonly timestamp: number;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: ReadonlyArray<readonly [string, Buffer]>;
+}
+
+/** What the runner needs from a Kafka consumer; the real one is `@confluentinc/kafka-javascript`. */
+export interface RecordSource {
+  /** Connects and subscribes; `onRevoked` drops buffered records of partitions taken away. */
+  start(events: {
+    onAssigned(): void;
+    onRevoked(partitions: ReadonlyArray<{ topic: string; partition: number }>): void;
+  }): Promise<void>;
+  /** Up to `max` records, waiting briefly when none is there. */
+  poll(max: number): Promise<SourceMessage[]>;
+  /** Commits next-to-read offsets; resolves once the broker stored them. */
+  commit(offsets: readonly RecordRef[]): Promise<void>;
+  pause(partitions: ReadonlyArray<{ topic: string; partition: number }>): void;
+  resume(partitions: ReadonlyArray<{ topic: string; partition: number }>): void;
+  close(): Promise<void>;
+}
+
+/** Calls the function once; resolves with its result, rejects with its error. */
+export interface Invoker {
+  invoke(event: KafkaEvent, timeoutMs: number): Promise<unknown>;
+  close(): Promise<void>;
+}
