@@ -1,0 +1,85 @@
+// End to end on the local stack: the bundled function in the Lambda runtime emulator, fed by the local
+// event source runner, with credentials from Secrets Manager and Protobuf through the Schema Registry.
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { schemaRegistry } from '@kafka-lambda/serdes';
+import { runEventSource } from '@kafka-lambda/testing';
+import { describe, expect, it } from 'vitest';
+import { putDemoSecret } from '../src/demo/demo-secret.js';
+import { produceAll, readAll, recreateTopics } from '../src/demo/kafka-admin.js';
+import { generateTrades } from '../src/demo/trade-generator.js';
+import { settle } from '../src/settlement-rules.js';
+import { settlementSerde } from '../src/settlement-serde.js';
+import type { UserTrade } from '../src/user-trade.js';
+
+const env = process.env as Record<string, string>;
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+describe('trade-settlement end to end', () => {
+  it('settles every trade into trade-settlements or the dead-letter topic, exactly as the rules say', async () => {
+    execFileSync(process.execPath, ['scripts/bundle.mjs'], { cwd: root, stdio: 'pipe' });
+    const run = randomUUID().slice(0, 8);
+    const topics = { input: `user_trades.${run}`, output: `trade-settlements.${run}`, deadLetter: `user_trades.dlq.${run}` };
+    await recreateTopics(env.KAFKA_BROKERS!, [
+      { topic: topics.input, partitions: 3 },
+      { topic: topics.output, partitions: 2 },
+      { topic: topics.deadLetter, partitions: 1 },
+    ]);
+    const secretId = `kafka-lambda/e2e/${run}`;
+    await putDemoSecret(secretId, {
+      'bootstrap.servers': env.KAFKA_SASL_BROKERS!,
+      'security.protocol': 'SASL_PLAINTEXT',
+      username: env.KAFKA_SASL_USERNAME!,
+      password: env.KAFKA_SASL_PASSWORD!,
+      'schema.registry.url': env.SCHEMA_REGISTRY_URL!,
+    });
+    const trades = generateTrades(300, 7);
+    await produceAll(env.KAFKA_BROKERS!, topics.input, trades.map(({ key, value }) => ({ key, value })));
+
+    const runner = await runEventSource({
+      brokers: env.KAFKA_BROKERS!,
+      topics: [topics.input],
+      batchSize: 50,
+      batchWindowMs: 100,
+      rie: {
+        handlerFile: `${root}dist/lambda/index.mjs`,
+        env: {
+          KAFKA_SECRET_ID: secretId,
+          OUTPUT_TOPIC: topics.output,
+          DEAD_LETTER_TOPIC: topics.deadLetter,
+          SETTLEMENT_PROTO_FILE: `${root}dist/lambda/trade_settlement.proto`,
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: env.AWS_ENDPOINT_URL_SECRETS_MANAGER!,
+          AWS_REGION: env.AWS_REGION!,
+          AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID!,
+          AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY!,
+          LOG_LEVEL: 'error',
+        },
+      },
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+    });
+    try {
+      await runner.waitFor((stats) => stats.recordsCommitted >= trades.length, 90_000);
+    } finally {
+      await runner.stop();
+    }
+    expect(runner.stats.errors).toBe(0);
+
+    const corrupt = trades.filter((trade) => trade.corrupt);
+    const valid = trades.filter((trade) => !trade.corrupt).map((trade) => JSON.parse(trade.value) as UserTrade);
+    const letters = await readAll(env.KAFKA_BROKERS!, topics.deadLetter, corrupt.length);
+    const written = await readAll(env.KAFKA_BROKERS!, topics.output, valid.length);
+    expect(letters).toHaveLength(corrupt.length);
+    expect(written).toHaveLength(valid.length);
+
+    const serde = settlementSerde(schemaRegistry(env.SCHEMA_REGISTRY_URL!));
+    const settlements = await Promise.all(written.map((m) => serde.deserialize(m.value!)));
+    // Keyed by symbol, so that ksqlDB's per-symbol windows see one partition per symbol.
+    expect(written.map((m) => m.key?.toString())).toEqual(settlements.map((s) => s.symbol));
+    const line = (s: { user: string; symbol: string; amount: number; disposition: string }) =>
+      `${s.user}|${s.symbol}|${s.amount}|${s.disposition}`;
+    const expected = valid.map((trade) => settle(trade, 0));
+    expect(settlements.map(line).sort()).toEqual(expected.map(line).sort());
+    expect(new Set(expected.map((s) => s.disposition))).toEqual(new Set(['Completed', 'Pending', 'Flagged', 'Rejected']));
+  });
+});
