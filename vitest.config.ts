@@ -26,7 +26,11 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: 'integration',
-          include: ['packages/*/test/**/*.int.test.ts', 'examples/*/test/**/*.int.test.ts', 'test/**/*.int.test.ts'],
+          include: [
+            'packages/*/test/**/*.int.test.ts',
+            'examples/*/test/**/*.int.test.ts',
+            'test/**/*.int.test.ts',
+          ],
           globalSetup: ['./test/setup/stack.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,

@@ -20,7 +20,11 @@ describe('trade-settlement end to end', () => {
   it('settles every trade into trade-settlements or the dead-letter topic, exactly as the rules say', async () => {
     execFileSync(process.execPath, ['scripts/bundle.mjs'], { cwd: root, stdio: 'pipe' });
     const run = randomUUID().slice(0, 8);
-    const topics = { input: `user_trades.${run}`, output: `trade-settlements.${run}`, deadLetter: `user_trades.dlq.${run}` };
+    const topics = {
+      input: `user_trades.${run}`,
+      output: `trade-settlements.${run}`,
+      deadLetter: `user_trades.dlq.${run}`,
+    };
     await recreateTopics(env.KAFKA_BROKERS!, [
       { topic: topics.input, partitions: 3 },
       { topic: topics.output, partitions: 2 },
@@ -35,7 +39,11 @@ describe('trade-settlement end to end', () => {
       'schema.registry.url': env.SCHEMA_REGISTRY_URL!,
     });
     const trades = generateTrades(300, 7);
-    await produceAll(env.KAFKA_BROKERS!, topics.input, trades.map(({ key, value }) => ({ key, value })));
+    await produceAll(
+      env.KAFKA_BROKERS!,
+      topics.input,
+      trades.map(({ key, value }) => ({ key, value })),
+    );
 
     const runner = await runEventSource({
       brokers: env.KAFKA_BROKERS!,
@@ -66,7 +74,9 @@ describe('trade-settlement end to end', () => {
     expect(runner.stats.errors).toBe(0);
 
     const corrupt = trades.filter((trade) => trade.corrupt);
-    const valid = trades.filter((trade) => !trade.corrupt).map((trade) => JSON.parse(trade.value) as UserTrade);
+    const valid = trades
+      .filter((trade) => !trade.corrupt)
+      .map((trade) => JSON.parse(trade.value) as UserTrade);
     const letters = await readAll(env.KAFKA_BROKERS!, topics.deadLetter, corrupt.length);
     const written = await readAll(env.KAFKA_BROKERS!, topics.output, valid.length);
     expect(letters).toHaveLength(corrupt.length);
@@ -80,6 +90,8 @@ describe('trade-settlement end to end', () => {
       `${s.user}|${s.symbol}|${s.amount}|${s.disposition}`;
     const expected = valid.map((trade) => settle(trade, 0));
     expect(settlements.map(line).sort()).toEqual(expected.map(line).sort());
-    expect(new Set(expected.map((s) => s.disposition))).toEqual(new Set(['Completed', 'Pending', 'Flagged', 'Rejected']));
+    expect(new Set(expected.map((s) => s.disposition))).toEqual(
+      new Set(['Completed', 'Pending', 'Flagged', 'Rejected']),
+    );
   });
 });
