@@ -52,3 +52,10 @@ const JSON_SERDE: Serde<unknown> = {
   deserialize: (bytes) => JSON.parse(bytes.toString('utf8')),
   serialize: (value) => Buffer.from(JSON.stringify(value), 'utf8'),
 };
+
+const SYNCHRONOUS = new Set<unknown>([STRING, BYTES, JSON_SERDE]);
+
+/** True for the built-in serdes, which never return a promise, so their work can wait until it is needed. */
+export function isSynchronous(deserializer: unknown): boolean {
+  return SYNCHRONOUS.has(deserializer);
+}

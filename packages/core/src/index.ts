@@ -53,7 +53,7 @@ export {
   RdKafkaProducer,
 } from './producer/kafka-producer.js';
 export type { ProducerOption } from './producer/shared-producer.js';
-export type { DeliveryReport, KafkaProducer, OutgoingMessage } from './producer/types.js';
+export type { DeliveryCallback, DeliveryReport, KafkaProducer, OutgoingMessage } from './producer/types.js';
 export { KafkaRecord } from './record.js';
 export type {
   DeserializeContext,

@@ -25,8 +25,9 @@ export class KafkaRecord<K = string, V = Buffer> implements RecordLocation {
   /** Epoch milliseconds. */
   readonly timestamp: number;
   readonly timestampType: string;
-  /** The deserialized key, or null when the record has none. */
-  key: K | null = null;
+  #key: K | null = null;
+  /** Set when the key is decoded on first read (synchronous built-in deserializers): most handlers never read it. */
+  #keyDecoder: ((record: KafkaRecord<K, V>) => K) | undefined;
   /** The deserialized value (null only for tombstones, when the handler processes them). */
   value!: V;
 
@@ -42,6 +43,26 @@ export class KafkaRecord<K = string, V = Buffer> implements RecordLocation {
     this.offset = raw.offset;
     this.timestamp = raw.timestamp;
     this.timestampType = raw.timestampType;
+  }
+
+  /** The deserialized key, or null when the record has none. */
+  get key(): K | null {
+    const decode = this.#keyDecoder;
+    if (decode) {
+      this.#keyDecoder = undefined;
+      this.#key = decode(this);
+    }
+    return this.#key;
+  }
+
+  set key(key: K | null) {
+    this.#keyDecoder = undefined;
+    this.#key = key;
+  }
+
+  /** Defers decoding the key to its first read. */
+  decodeKeyLazily(decode: (record: KafkaRecord<K, V>) => K): void {
+    this.#keyDecoder = decode;
   }
 
   /** The record's timestamp as a Date. */

@@ -212,6 +212,23 @@ describe('createKafkaHandler', () => {
     expect(keys).toEqual(['key-1', null, null]);
   });
 
+  it('decodes keys of the built-in serdes on first read: a malformed key fails only a record that reads it', async () => {
+    const errors: Error[] = [];
+    const keys: Array<string | null> = [];
+    const badKey = { key: 'a2V5!' };
+    await createKafkaHandler({
+      logger: silentLogger,
+      hooks: { onRecordError: (error) => errors.push(error) },
+      process(record) {
+        if (record.offset === 2) keys.push(record.key);
+      },
+    })(mskEvent([eventRecord('t', 0, 1, 'v', badKey), eventRecord('t', 0, 2, 'v', badKey)]), context());
+    expect(keys).toEqual([]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(RecordDecodeError);
+    expect(errors[0]!.message).toContain('key of t-0@2: malformed base64');
+  });
+
   it('awaits async deserializers and async process, keeping partition order while partitions interleave', async () => {
     const log: string[] = [];
     const slowJson = { deserialize: async (bytes: Buffer) => JSON.parse(bytes.toString()) as Trade };

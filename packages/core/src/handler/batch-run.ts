@@ -2,6 +2,7 @@ import {
   asError,
   DeadlineExceededError,
   DeliveryError,
+  FlushTimeoutError,
   locationOf,
   messageOf,
   RecordDecodeError,
@@ -9,15 +10,14 @@ import {
   RecordProcessingError,
 } from '../errors.js';
 import type { PartitionBatch } from '../event.js';
-import type { KafkaHeaders } from '../headers.js';
 import type { Logger } from '../logger.js';
-import type { DeliveryReport, KafkaProducer, OutgoingMessage } from '../producer/types.js';
+import type { DeliveryCallback, KafkaProducer, OutgoingMessage } from '../producer/types.js';
 import { KafkaRecord } from '../record.js';
-import type { DeserializeContext, Deserializer, EsmSchemaMetadata, MessagePart } from '../serde.js';
+import type { Deserializer, EsmSchemaMetadata, MessagePart } from '../serde.js';
 import { deadLetterMessage, type FailureStage } from './dead-letter.js';
 import type { Deadline } from './deadline.js';
 import { toOutgoingMessage } from './outgoing-message.js';
-import { type AnyProduceRequest, RecordScope } from './record-scope.js';
+import { type AnyProduceRequest, RecordDeserializeContext, RecordScope } from './record-scope.js';
 import type {
   BatchItemFailures,
   BatchSummary,
@@ -31,6 +31,8 @@ type AnyRecord = KafkaRecord<unknown, unknown>;
 /** The handler's options after defaults, shared by every invocation. */
 export interface HandlerSettings {
   readonly keyDeserializer: Deserializer<unknown>;
+  /** The key deserializer is synchronous: decode keys on first read instead of for every record. */
+  readonly lazyKeys: boolean;
   readonly valueDeserializer: Deserializer<unknown>;
   readonly process: (record: AnyRecord, context: RecordScope) => void | Promise<void>;
   readonly policy: ErrorPolicy;
@@ -67,7 +69,10 @@ export class BatchRun {
   readonly #context: LambdaContext;
   readonly #deadline: Deadline;
   readonly #started = Date.now();
-  readonly #deliveries: Array<Promise<void>> = [];
+  /** Messages sent in this batch, and those still awaiting their delivery report (counted, not kept as promises). */
+  #sent = 0;
+  #unconfirmed = 0;
+  #onAllConfirmed: (() => void) | undefined;
   readonly #deliveryFailures: DeliveryFailure[] = [];
   /** First offset to hand back per partition under `report`. */
   readonly #reportFrom = new Map<string, RecordLocation>();
@@ -77,6 +82,16 @@ export class BatchRun {
   #deadlineHit = false;
   #controller: AbortController | undefined;
   #deadlineTimer: NodeJS.Timeout | undefined;
+
+  /** Decodes a key when `process` first reads it; a failure surfaces there as a {@link RecordDecodeError}. */
+  readonly #decodeKeyOnRead = (record: AnyRecord): unknown => {
+    try {
+      const context = new RecordDeserializeContext().describe(record, 'key', record.keySchemaMetadata);
+      return this.#settings.keyDeserializer.deserialize(record.rawKey!, context);
+    } catch (error) {
+      throw decodeError(record, 'key', error);
+    }
+  };
 
   constructor(settings: HandlerSettings, context: LambdaContext, deadline: Deadline) {
     this.#settings = settings;
@@ -135,24 +150,26 @@ export class BatchRun {
     }
   }
 
-  /** Decode, process, produce: synchronous unless a step returns a promise, so plain batches never await. */
+  /**
+   * Decode, process, produce: synchronous unless a step returns a promise, so plain batches never
+   * await (and allocate no closure).
+   */
   #handle(record: AnyRecord, scope: RecordScope): Promise<void> | undefined {
     const raw = record.toEventRecord();
-    if (raw.key === null || raw.key === undefined) return this.#afterKey(record, scope);
-    const key = this.#decode(
-      record,
-      'key',
-      () => record.rawKey!,
-      this.#settings.keyDeserializer,
-      raw.keySchemaMetadata,
-    );
-    if (key instanceof Promise) {
-      return key.then((decoded) => {
-        record.key = decoded;
+    if (raw.key !== null && raw.key !== undefined) {
+      if (this.#settings.lazyKeys) {
+        record.decodeKeyLazily(this.#decodeKeyOnRead);
         return this.#afterKey(record, scope);
-      });
+      }
+      const key = this.#decode(record, 'key', raw.keySchemaMetadata, scope);
+      if (key instanceof Promise) {
+        return key.then((decoded) => {
+          record.key = decoded;
+          return this.#afterKey(record, scope);
+        });
+      }
+      record.key = key;
     }
-    record.key = key;
     return this.#afterKey(record, scope);
   }
 
@@ -167,13 +184,7 @@ export class BatchRun {
       record.value = null;
       return this.#invoke(record, scope);
     }
-    const value = this.#decode(
-      record,
-      'value',
-      () => record.rawValue!,
-      this.#settings.valueDeserializer,
-      raw.valueSchemaMetadata,
-    );
+    const value = this.#decode(record, 'value', raw.valueSchemaMetadata, scope);
     if (value instanceof Promise) {
       return value.then((decoded) => {
         record.value = decoded;
@@ -208,35 +219,45 @@ export class BatchRun {
   }
 
   #sendAll(messages: OutgoingMessage[], source: AnyRecord): void {
-    for (const message of messages)
-      this.#track(this.#settings.producer!.send(message), message.topic, source);
+    const confirm = this.#confirmation(source);
+    for (const message of messages) this.#send(message, confirm);
     this.summary.succeeded++;
   }
 
-  #track(delivery: Promise<DeliveryReport>, topic: string, source: AnyRecord): void {
-    this.#deliveries.push(
-      delivery.then(
-        () => {
-          this.summary.produced++;
-        },
-        (error: unknown) => {
-          this.#deliveryFailures.push({ topic, source: locationOf(source), error: asError(error) });
-        },
-      ),
-    );
+  #send(message: OutgoingMessage, confirm: DeliveryCallback): void {
+    const producer = this.#settings.producer!;
+    this.#sent++;
+    this.#unconfirmed++;
+    if (producer.enqueue) producer.enqueue(message, confirm);
+    else
+      producer.send(message).then(
+        (report) => confirm(undefined, report, message),
+        (error) => confirm(asError(error), undefined, message),
+      );
+  }
+
+  /** One callback per source record, shared by the messages it produced. */
+  #confirmation(source: AnyRecord): DeliveryCallback {
+    return (error, _report, message) => {
+      if (error) this.#deliveryFailures.push({ topic: message.topic, source: locationOf(source), error });
+      else this.summary.produced++;
+      if (--this.#unconfirmed === 0) this.#onAllConfirmed?.();
+    };
   }
 
   #decode(
     record: AnyRecord,
     part: MessagePart,
-    bytes: () => Buffer,
-    deserializer: Deserializer<unknown>,
     schemaMetadata: EsmSchemaMetadata | undefined,
+    scope: RecordScope,
   ): unknown {
+    const { keyDeserializer, valueDeserializer } = this.#settings;
     try {
+      const bytes = part === 'key' ? record.rawKey! : record.rawValue!;
+      const deserializer = part === 'key' ? keyDeserializer : valueDeserializer;
       const result = deserializer.deserialize(
-        bytes(),
-        new RecordDeserializeContext(record, part, schemaMetadata),
+        bytes,
+        scope.deserializeContext.describe(record, part, schemaMetadata),
       );
       return result instanceof Promise
         ? result.catch((error) => Promise.reject(decodeError(record, part, error)))
@@ -263,7 +284,7 @@ export class BatchRun {
       case 'dead-letter': {
         const topic = this.#deadLetterTopic(record, error);
         const message = deadLetterMessage(topic, record, error, stage, this.#context.functionName);
-        this.#track(this.#settings.producer!.send(message), topic, record);
+        this.#send(message, this.#confirmation(record));
         this.summary.deadLettered++;
         logger.warn('record failed; sent to the dead-letter topic', {
           ...where,
@@ -337,11 +358,11 @@ export class BatchRun {
   /** The one flush of the batch. Returns the error that must fail the invocation, if any. */
   async #flush(): Promise<Error | undefined> {
     const producer = this.#settings.producer;
-    if (!producer || this.#deliveries.length === 0) return undefined;
+    if (!producer || this.#sent === 0) return undefined;
     const started = Date.now();
     try {
       await producer.flush(this.#deadline.flushTimeoutMs());
-      await Promise.all(this.#deliveries);
+      await this.#allConfirmed();
       return undefined;
     } catch (error) {
       this.#settings.logger.error('flush failed; failing the invocation so the batch is retried', { error });
@@ -349,6 +370,19 @@ export class BatchRun {
     } finally {
       this.summary.flushMs = Date.now() - started;
     }
+  }
+
+  /** After a flush every report is due; a producer that never reports must not hang the invocation. */
+  #allConfirmed(): Promise<void> {
+    if (this.#unconfirmed === 0) return Promise.resolve();
+    const timeoutMs = this.#deadline.flushTimeoutMs();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new FlushTimeoutError(timeoutMs, this.#unconfirmed)), timeoutMs);
+      this.#onAllConfirmed = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   }
 
   #report(): void {
@@ -378,27 +412,6 @@ export class BatchRun {
     }
     if (this.#deadlineHit) throw new DeadlineExceededError(this.summary.unprocessed);
     return undefined;
-  }
-}
-
-/** Lets a deserializer see where its bytes came from without copying the record. */
-class RecordDeserializeContext implements DeserializeContext {
-  constructor(
-    readonly record: AnyRecord,
-    readonly part: MessagePart,
-    readonly schemaMetadata: EsmSchemaMetadata | undefined,
-  ) {}
-  get topic(): string {
-    return this.record.topic;
-  }
-  get partition(): number {
-    return this.record.partition;
-  }
-  get offset(): number {
-    return this.record.offset;
-  }
-  get headers(): KafkaHeaders {
-    return this.record.headers;
   }
 }
 

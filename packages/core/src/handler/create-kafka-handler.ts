@@ -1,4 +1,4 @@
-import { bytes, string } from '../builtin-serdes.js';
+import { bytes, isSynchronous, string } from '../builtin-serdes.js';
 import { ConfigError } from '../errors.js';
 import { parseKafkaEvent } from '../event.js';
 import { jsonLogger } from '../logger.js';
@@ -80,8 +80,10 @@ function resolveSettings(
     throw new ConfigError('partitionConcurrency must be a positive integer');
   }
   const logger = options.logger ?? jsonLogger();
+  const keyDeserializer = options.key ?? string();
   return {
-    keyDeserializer: options.key ?? string(),
+    keyDeserializer,
+    lazyKeys: isSynchronous(keyDeserializer),
     valueDeserializer: options.value ?? bytes(),
     process: options.process as HandlerSettings['process'],
     policy,

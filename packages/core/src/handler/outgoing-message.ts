@@ -9,7 +9,9 @@ type AnyProduceRequest = RawProduceRequest | SerializedProduceRequest<unknown>;
  * registry lookup on first use), so the common case allocates no promise.
  */
 export function toOutgoingMessage(request: AnyProduceRequest): OutgoingMessage | Promise<OutgoingMessage> {
-  const headers = toHeaderList(request.headers);
+  const serializer = request.serializer as Serializer<unknown> | undefined;
+  // A serializer may add headers (e.g. a schema id), so it gets a list; most raw results have none.
+  const headers = request.headers || serializer ? toHeaderList(request.headers) : undefined;
   const key = toBytes(request.key);
   const timestamp = request.timestamp instanceof Date ? request.timestamp.getTime() : request.timestamp;
   const build = (value: Buffer | null): OutgoingMessage => ({
@@ -20,9 +22,12 @@ export function toOutgoingMessage(request: AnyProduceRequest): OutgoingMessage |
     headers,
     timestamp,
   });
-  const serializer = request.serializer as Serializer<unknown> | undefined;
   if (!serializer || request.value === null) return build(toBytes(request.value as Buffer | string | null));
-  const value = serializer.serialize(request.value, { topic: request.topic, part: 'value', headers });
+  const value = serializer.serialize(request.value, {
+    topic: request.topic,
+    part: 'value',
+    headers: headers!,
+  });
   return value instanceof Promise ? value.then(build) : build(value);
 }
 

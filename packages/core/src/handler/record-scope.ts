@@ -1,5 +1,8 @@
 import { ConfigError, KafkaLambdaError } from '../errors.js';
+import type { KafkaHeaders } from '../headers.js';
 import type { Logger } from '../logger.js';
+import type { KafkaRecord } from '../record.js';
+import type { DeserializeContext, EsmSchemaMetadata, MessagePart } from '../serde.js';
 import type { FailureStage } from './dead-letter.js';
 import type { LambdaContext, ProcessContext, RawProduceRequest, SerializedProduceRequest } from './types.js';
 
@@ -12,6 +15,8 @@ export type AnyProduceRequest = RawProduceRequest | SerializedProduceRequest<unk
 export class RecordScope implements ProcessContext {
   /** How far the current record got; names the failure stage in logs and dead letters. */
   stage: FailureStage = 'decode';
+  /** Reused for every key and value of the partition: records of a partition never overlap. */
+  readonly deserializeContext = new RecordDeserializeContext();
   #staged: AnyProduceRequest[] | undefined;
   #active = false;
 
@@ -57,5 +62,39 @@ export class RecordScope implements ProcessContext {
       throw new KafkaLambdaError('produce() needs a `topic`');
     }
     (this.#staged ??= []).push(message);
+  }
+}
+
+/**
+ * Lets a deserializer see where its bytes came from without copying the record. Valid during the
+ * `deserialize` call (and its promise): the next record of the partition reuses it.
+ */
+export class RecordDeserializeContext implements DeserializeContext {
+  #record: KafkaRecord<unknown, unknown> | undefined;
+  part: MessagePart = 'value';
+  schemaMetadata: EsmSchemaMetadata | undefined;
+
+  describe(
+    record: KafkaRecord<unknown, unknown>,
+    part: MessagePart,
+    schemaMetadata: EsmSchemaMetadata | undefined,
+  ): this {
+    this.#record = record;
+    this.part = part;
+    this.schemaMetadata = schemaMetadata;
+    return this;
+  }
+
+  get topic(): string {
+    return this.#record!.topic;
+  }
+  get partition(): number {
+    return this.#record!.partition;
+  }
+  get offset(): number {
+    return this.#record!.offset;
+  }
+  get headers(): KafkaHeaders {
+    return this.#record!.headers;
   }
 }

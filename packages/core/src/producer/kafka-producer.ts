@@ -2,7 +2,7 @@ import type { KafkaConfigSource, LibrdkafkaConfig } from '../config-source.js';
 import { asError, ConfigError, FlushTimeoutError, KafkaLambdaError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { loadKafkaClient, type NativeProducer, type NativeProducerClass } from './native-client.js';
-import type { DeliveryReport, KafkaProducer, OutgoingMessage } from './types.js';
+import type { DeliveryCallback, DeliveryReport, KafkaProducer, OutgoingMessage } from './types.js';
 
 /**
  * Defaults for a producer inside Lambda. User properties override them, names unchanged.
@@ -51,8 +51,7 @@ export class ProducerConnectionError extends KafkaLambdaError {
 
 interface Pending {
   readonly message: OutgoingMessage;
-  readonly resolve: (report: DeliveryReport) => void;
-  readonly reject: (error: Error) => void;
+  readonly done: DeliveryCallback;
 }
 
 /**
@@ -109,20 +108,24 @@ export class RdKafkaProducer implements KafkaProducer {
   }
 
   send(message: OutgoingMessage): Promise<DeliveryReport> {
-    return new Promise<DeliveryReport>((resolve, reject) => {
-      const pending: Pending = { message, resolve, reject };
-      const client = this.#client;
-      // Connect first: replacing a broken client fails what was in flight on it, not this message.
-      const connected = client && !this.#broken ? undefined : this.#connect();
-      this.#inFlight.add(pending);
-      this.stats.sent++;
-      if (!connected) this.#produce(client!, pending);
-      else
-        connected.then(
-          (ready) => this.#produce(ready, pending),
-          (error) => this.#settle(pending, error),
-        );
-    });
+    return new Promise<DeliveryReport>((resolve, reject) =>
+      this.enqueue(message, (error, report) => (error ? reject(error) : resolve(report!))),
+    );
+  }
+
+  enqueue(message: OutgoingMessage, done: DeliveryCallback): void {
+    const pending: Pending = { message, done };
+    const client = this.#client;
+    // Connect first: replacing a broken client fails what was in flight on it, not this message.
+    const connected = client && !this.#broken ? undefined : this.#connect();
+    this.#inFlight.add(pending);
+    this.stats.sent++;
+    if (!connected) this.#produce(client!, pending);
+    else
+      connected.then(
+        (ready) => this.#produce(ready, pending),
+        (error) => this.#settle(pending, error),
+      );
   }
 
   async flush(timeoutMs: number): Promise<void> {
@@ -168,7 +171,8 @@ export class RdKafkaProducer implements KafkaProducer {
         key,
         timestamp ?? null,
         pending,
-        headers?.map(([name, bytes]) => ({ [name]: bytes })),
+        // Most results carry no headers: undefined spares the addon an empty list per message.
+        headers && headers.length > 0 ? headers.map(([name, bytes]) => ({ [name]: bytes })) : undefined,
       );
     } catch (error) {
       if ((error as { code?: number }).code === ERR_QUEUE_FULL) this.#retryWhenQueueHasRoom(pending);
@@ -199,22 +203,17 @@ export class RdKafkaProducer implements KafkaProducer {
     const pending = report.opaque as Pending | undefined;
     if (!pending || !this.#inFlight.has(pending)) return;
     if (error) this.#settle(pending, error);
-    else
-      this.#settle(pending, undefined, {
-        topic: report.topic,
-        partition: report.partition,
-        offset: report.offset,
-      });
+    else this.#settle(pending, undefined, report);
   }
 
   #settle(pending: Pending, error: unknown, report?: DeliveryReport): void {
     if (!this.#inFlight.delete(pending)) return;
     if (report) {
       this.stats.delivered++;
-      pending.resolve(report);
+      pending.done(undefined, report, pending.message);
     } else {
       this.stats.failed++;
-      pending.reject(asError(error));
+      pending.done(asError(error), undefined, pending.message);
     }
     if (this.#inFlight.size === 0) for (const waiter of this.#drainWaiters.splice(0)) waiter();
   }
