@@ -17,7 +17,7 @@ import type { Deserializer, EsmSchemaMetadata, MessagePart } from '../serde.js';
 import { deadLetterMessage, type FailureStage } from './dead-letter.js';
 import type { Deadline } from './deadline.js';
 import { toOutgoingMessage } from './outgoing-message.js';
-import { type AnyProduceRequest, RecordDeserializeContext, RecordScope } from './record-scope.js';
+import { RecordDeserializeContext, RecordScope } from './record-scope.js';
 import type {
   BatchItemFailures,
   BatchSummary,
@@ -210,10 +210,15 @@ export class BatchRun {
       this.summary.succeeded++;
       return undefined;
     }
-    const messages = staged.map((request: AnyProduceRequest) => toOutgoingMessage(request));
-    if (messages.some((message) => message instanceof Promise)) {
-      return Promise.all(messages).then((ready) => this.#sendAll(ready, record));
+    // Serialize every message before sending any: a serializer failure fails the record with nothing sent.
+    const messages: Array<OutgoingMessage | Promise<OutgoingMessage>> = new Array(staged.length);
+    let waiting = false;
+    for (let i = 0; i < staged.length; i++) {
+      const message = toOutgoingMessage(staged[i]!);
+      if (message instanceof Promise) waiting = true;
+      messages[i] = message;
     }
+    if (waiting) return Promise.all(messages).then((ready) => this.#sendAll(ready, record));
     this.#sendAll(messages as OutgoingMessage[], record);
     return undefined;
   }

@@ -1,8 +1,7 @@
 import type { OutgoingMessage } from '../producer/types.js';
 import type { Serializer } from '../serde.js';
-import type { ProduceHeaders, RawProduceRequest, SerializedProduceRequest } from './types.js';
-
-type AnyProduceRequest = RawProduceRequest | SerializedProduceRequest<unknown>;
+import type { AnyProduceRequest } from './record-scope.js';
+import type { ProduceHeaders } from './types.js';
 
 /**
  * Turns a `produce()` request into wire bytes. Synchronous unless the serializer needs I/O (a
@@ -14,21 +13,21 @@ export function toOutgoingMessage(request: AnyProduceRequest): OutgoingMessage |
   const headers = request.headers || serializer ? toHeaderList(request.headers) : undefined;
   const key = toBytes(request.key);
   const timestamp = request.timestamp instanceof Date ? request.timestamp.getTime() : request.timestamp;
-  const build = (value: Buffer | null): OutgoingMessage => ({
-    topic: request.topic,
-    partition: request.partition,
-    key,
-    value,
-    headers,
-    timestamp,
-  });
-  if (!serializer || request.value === null) return build(toBytes(request.value as Buffer | string | null));
-  const value = serializer.serialize(request.value, {
-    topic: request.topic,
-    part: 'value',
-    headers: headers!,
-  });
-  return value instanceof Promise ? value.then(build) : build(value);
+  const { topic, partition } = request;
+  if (!serializer || request.value === null) {
+    return {
+      topic,
+      partition,
+      key,
+      value: toBytes(request.value as Buffer | string | null),
+      headers,
+      timestamp,
+    };
+  }
+  const value = serializer.serialize(request.value, { topic, part: 'value', headers: headers! });
+  return value instanceof Promise
+    ? value.then((bytes) => ({ topic, partition, key, value: bytes, headers, timestamp }))
+    : { topic, partition, key, value, headers, timestamp };
 }
 
 function toBytes(value: Buffer | string | null | undefined): Buffer | null {
