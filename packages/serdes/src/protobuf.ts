@@ -149,7 +149,21 @@ export function protobuf<T = Record<string, unknown>>(
         const message = codec.decode(start === 0 ? bytes : bytes.subarray(start));
         return (toObjectOptions ? codec.toObject(message, toObjectOptions) : message) as T;
       };
+      // Set once an unindexed payload (ESM SOURCE) turned out to keep its message indexes: producers
+      // do that for every record, so read them first instead of failing (and throwing) once per record.
+      let indexesKept = false;
+      const decodeKeptIndexes = (bytes: Buffer, start: number, ctx?: Parameters<PayloadDecoder<T>>[3]): T => {
+        const found = readMessageIndexes(bytes, start);
+        return decode(codecAt(found.indexes, ctx), bytes, found.next);
+      };
       return (bytes, start, indexes, ctx) => {
+        if (!indexes && indexesKept) {
+          try {
+            return decodeKeptIndexes(bytes, start, ctx);
+          } catch {
+            // This one has none after all: the plain read below.
+          }
+        }
         const codec = indexes ? codecAt(indexes, ctx) : defaultCodec();
         try {
           return decode(codec, bytes, start);
@@ -158,8 +172,9 @@ export function protobuf<T = Record<string, unknown>>(
           if (!indexes) {
             // Some producers keep the message indexes where the ESM strips only the id: try after them.
             try {
-              const found = readMessageIndexes(bytes, start);
-              return decode(codecAt(found.indexes, ctx), bytes, found.next);
+              const decoded = decodeKeptIndexes(bytes, start, ctx);
+              indexesKept = true;
+              return decoded;
             } catch {
               // fall through to the original error
             }
