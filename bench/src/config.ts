@@ -1,0 +1,24 @@
+/** `BENCH_QUICK=1` is a smoke run: same code paths, a handful of iterations. */
+export const QUICK = process.env.BENCH_QUICK === '1';
+
+/** Warm-up runs let V8 optimize and caches (schemas, producer connection) fill; they are discarded. */
+export const DECODE = { warmup: QUICK ? 1 : 3, iterations: QUICK ? 3 : 12, batch: 10_000 };
+export const PRODUCE = { warmup: QUICK ? 1 : 2, iterations: QUICK ? 2 : 7, messages: QUICK ? 2_000 : 10_000 };
+/** The flush-per-record anti-pattern is ~1 round trip per message: timed on fewer messages, scaled. */
+export const PRODUCE_SLOW_MESSAGES = QUICK ? 100 : 500;
+export const COLD = { spawns: QUICK ? 3 : 15 };
+export const MEMORY = { repeats: QUICK ? 1 : 3, payloadBytes: 6 * 1024 * 1024 };
+export const SCALING = {
+  warmup: QUICK ? 1 : 3,
+  iterations: QUICK ? 3 : 11,
+  sizes: [1, 10, 100, 1_000, 10_000],
+  /** Records per timed sample, so a 1-record batch is timed over many invocations. */
+  recordsPerSample: 10_000,
+  partitions: 16,
+  recordsPerPartition: QUICK ? 10 : 50,
+  concurrency: [1, 4, 16],
+  ioMs: 1,
+};
+
+export const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+export const REGISTRY_URL = process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7';

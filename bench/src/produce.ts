@@ -1,0 +1,195 @@
+import {
+  bytes,
+  createKafkaHandler,
+  jsonLogger,
+  type KafkaEvent,
+  kafkaProducer,
+  PRODUCER_DEFAULTS,
+} from '@kafka-lambda/core';
+import { brokerAnswers, createTopics, kafkaModule, type RawProducer, uniqueName } from './broker.js';
+import { BROKERS, PRODUCE, PRODUCE_SLOW_MESSAGES } from './config.js';
+import {
+  encodePayload,
+  eventRecords,
+  lambdaContext,
+  legsFor,
+  makeEvent,
+  makeTrade,
+  noop,
+} from './fixtures.js';
+import { fmt, type Report } from './report.js';
+import { mapSummary, summarize, timeOnce, timeRounds } from './stats.js';
+
+const OURS = 'kafka-lambda (warm producer, 1 flush)';
+const RAW = 'raw node-rdkafka Producer';
+const PER_RECORD = 'anti-pattern: flush per record';
+const NEW_PRODUCER = 'anti-pattern: new producer per invocation';
+const SECTION = 'Produce at acks=all on the local broker (one invocation)';
+
+/** Same properties for every contender: ours are the SDK defaults (acks=all, idempotence, linger 5 ms). */
+const config = () => ({ ...PRODUCER_DEFAULTS, 'bootstrap.servers': BROKERS });
+
+/**
+ * One warm invocation turning each of N input records into one ~200 B result message. Ours goes
+ * through the handler (base64, bookkeeping, produce(), one flush, awaiting every delivery report); the
+ * raw baseline does the same base64 + produce with the native client directly, one flush, and waits for
+ * all delivery reports too.
+ */
+export async function benchProduce(report: Report): Promise<void> {
+  if (!(await brokerAnswers())) {
+    report.notes.push(`Produce: skipped, no broker at ${BROKERS} (start it with \`pnpm stack:up\`).`);
+    report.target('Produce: ≥ 90% of the raw client throughput', 'not measured', undefined, 'no broker');
+    return;
+  }
+  const ours = uniqueName('bench.produce.ours');
+  const raw = uniqueName('bench.produce.raw');
+  const anti = uniqueName('bench.produce.anti');
+  const dropTopics = await createTopics([ours, raw, anti], 3);
+  try {
+    await run(report, { ours, raw, anti });
+  } finally {
+    await dropTopics();
+  }
+}
+
+async function run(report: Report, topics: { ours: string; raw: string; anti: string }): Promise<void> {
+  const legs = legsFor('json', 200);
+  const event = makeEvent({
+    records: PRODUCE.messages,
+    partitions: 4,
+    value: (i) => encodePayload('json', makeTrade(i, legs)),
+  });
+  const ctx = lambdaContext();
+  const producer = kafkaProducer(config());
+  const handler = createKafkaHandler({
+    value: bytes(),
+    producer,
+    logger: jsonLogger({ write: noop }),
+    process(record, { produce }) {
+      produce({ topic: topics.ours, key: record.key, value: record.value });
+    },
+  });
+  const rawProducer = await connectRaw();
+  try {
+    const samples = await timeRounds(
+      [
+        { name: OURS, run: () => handler(event, ctx) },
+        { name: RAW, run: () => produceAll(rawProducer, topics.raw, event) },
+      ],
+      PRODUCE,
+    );
+    const invocations = PRODUCE.warmup + PRODUCE.iterations + 0;
+    const statsNote = `producer.stats: ${producer.stats.connects} connect, ${fmt(producer.stats.flushes / invocations)} flush/invocation, ${producer.stats.failed} failed`;
+
+    // Anti-patterns: fewer messages (a flush per record is a broker round trip each), rate compared.
+    const slowEvent = makeEvent({
+      records: PRODUCE_SLOW_MESSAGES,
+      partitions: 4,
+      value: (i) => encodePayload('json', makeTrade(i, legs)),
+    });
+    const perRecord: number[] = [];
+    const fresh: number[] = [];
+    for (let i = 0; i < Math.max(3, Math.ceil(PRODUCE.iterations / 2)); i++) {
+      perRecord.push(await timeOnce(() => produceFlushEach(rawProducer, topics.anti, slowEvent)));
+      fresh.push(
+        await timeOnce(async () => {
+          const client = await connectRaw();
+          await produceAll(client, topics.anti, event);
+          await disconnect(client);
+        }),
+      );
+    }
+
+    const oursMs = samples.get(OURS)!;
+    const rawMs = samples.get(RAW)!;
+    const rate = (count: number) => (ms: number) => count / (ms / 1000);
+    const paired = summarize(rawMs.map((r, i) => r / oursMs[i]!));
+    const rows: Array<[string, number[], number, string]> = [
+      [OURS, oursMs, PRODUCE.messages, `${fmt(paired.median * 100)}% of raw throughput (paired)`],
+      [RAW, rawMs, PRODUCE.messages, ''],
+      [PER_RECORD, perRecord, PRODUCE_SLOW_MESSAGES, ''],
+      [NEW_PRODUCER, fresh, PRODUCE.messages, ''],
+    ];
+    const rawRate = rate(PRODUCE.messages)(summarize(rawMs).median);
+    const chart = { title: 'Produce at acks=all, local broker', unit: 'k messages/s', groups: [] as never[] };
+    const bars = [];
+    for (const [name, ms, count, ratio] of rows) {
+      const value = summarize(ms);
+      const perSecond = mapSummary(value, rate(count));
+      report.add({
+        section: SECTION,
+        scenario: `${fmt(count)} × ~${encodePayload('json', makeTrade(0, legs)).length} B`,
+        contender: name,
+        unit: 'ms / invocation',
+        value,
+        rate: { ...perSecond, unit: 'msg/s' },
+        ratio: ratio || (name === RAW ? '' : `${fmt((perSecond.median / rawRate) * 100)}% of raw throughput`),
+        note: name === OURS ? statsNote : undefined,
+      });
+      bars.push({ series: name, ...mapSummary(perSecond, (r) => r / 1000) });
+    }
+    report.charts.push({ ...chart, groups: [{ label: `${fmt(PRODUCE.messages)} results`, bars }] });
+    report.target(
+      'Produce: ≥ 90% of the raw client throughput',
+      `${fmt(paired.median * 100)}% (median of paired runs; ${fmt(summarize(oursMs).median)} vs ${fmt(summarize(rawMs).median)} ms)`,
+      paired.median >= 0.9,
+    );
+  } finally {
+    await producer.close();
+    await disconnect(rawProducer);
+  }
+}
+
+async function connectRaw(): Promise<RawProducer> {
+  const { Producer } = kafkaModule();
+  const client = new Producer({ ...config(), dr_cb: true });
+  await new Promise<void>((resolve, reject) =>
+    client.connect({ timeout: 10_000 }, (error) => (error ? reject(error) : resolve())),
+  );
+  client.setPollInBackground(true);
+  return client;
+}
+
+function disconnect(client: RawProducer): Promise<void> {
+  return new Promise((resolve) => client.disconnect(5_000, () => resolve()));
+}
+
+/** The textbook raw pattern: produce everything, one flush, then wait for every delivery report. */
+async function produceAll(client: RawProducer, topic: string, event: KafkaEvent): Promise<void> {
+  const records = eventRecords(event);
+  let remaining = records.length;
+  let failure: Error | undefined;
+  const delivered = new Promise<void>((resolve) => {
+    const listener = (error: Error | null) => {
+      if (error) failure ??= error;
+      if (--remaining === 0) resolve();
+    };
+    onDelivery(client, listener);
+  });
+  for (const record of records) {
+    client.produce(topic, -1, Buffer.from(record.value!, 'base64'), Buffer.from(record.key!, 'base64'), null);
+  }
+  await new Promise<void>((resolve, reject) => client.flush(30_000, (e) => (e ? reject(e) : resolve())));
+  await delivered;
+  onDelivery(client, undefined);
+  if (failure) throw failure;
+}
+
+async function produceFlushEach(client: RawProducer, topic: string, event: KafkaEvent): Promise<void> {
+  for (const record of eventRecords(event)) {
+    await produceAll(client, topic, { ...event, records: { [`${topic}-0`]: [record] } });
+  }
+}
+
+// One delivery-report listener per client, swapped per batch (no listener pile-up across runs).
+const listeners = new WeakMap<RawProducer, { current?: (error: Error | null) => void }>();
+function onDelivery(client: RawProducer, listener: ((error: Error | null) => void) | undefined): void {
+  let slot = listeners.get(client);
+  if (!slot) {
+    const created: { current?: (error: Error | null) => void } = {};
+    slot = created;
+    listeners.set(client, created);
+    client.on('delivery-report', (error) => created.current?.(error));
+  }
+  slot.current = listener;
+}
