@@ -112,6 +112,11 @@ export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Normalizes a thrown value; librdkafka-style `{ code, message }` objects keep both. */
 export function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
+  if (error instanceof Error) return error;
+  const { message, code } = (error ?? {}) as { message?: unknown; code?: unknown };
+  if (typeof message === 'string')
+    return Object.assign(new Error(message), code === undefined ? {} : { code });
+  return new Error(String(error));
 }

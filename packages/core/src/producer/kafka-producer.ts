@@ -42,6 +42,8 @@ export interface KafkaProducerOptions {
   logger?: Logger;
   /** How long connecting (metadata fetch) may take. Default 10 s. */
   connectTimeoutMs?: number;
+  /** @internal Replaces the native client module, for tests of the failure paths. */
+  loadClient?: typeof loadKafkaClient;
 }
 
 /** The producer is not connected, or lost its connection for good; the next send builds a new one. */
@@ -246,7 +248,10 @@ export class RdKafkaProducer implements KafkaProducer {
   }
 
   async #createClient(): Promise<NativeProducer> {
-    const [{ Producer }, userConfig] = await Promise.all([loadKafkaClient(), this.#source.kafkaConfig()]);
+    const [{ Producer }, userConfig] = await Promise.all([
+      (this.#options.loadClient ?? loadKafkaClient)(),
+      this.#source.kafkaConfig(),
+    ]);
     if (!userConfig['bootstrap.servers'] && !userConfig['metadata.broker.list']) {
       throw new ConfigError('producer config is missing "bootstrap.servers"');
     }
