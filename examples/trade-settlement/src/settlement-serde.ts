@@ -9,7 +9,15 @@ export const protoFile =
   process.env.SETTLEMENT_PROTO_FILE ??
   fileURLToPath(new URL('../proto/trade_settlement.proto', import.meta.url));
 
-/** `TradeSettlement` in Protobuf through the Schema Registry; the schema registers itself on first use. */
+/**
+ * `TradeSettlement` in Protobuf through the Schema Registry; the schema registers itself on first use.
+ * The int64 timestamp decodes as a number: epoch milliseconds stay far below 2^53.
+ */
 export function settlementSerde(registry: SchemaRegistry) {
-  return protobuf<TradeSettlement>(registry, { type: SETTLEMENT_TYPE, protoFile, autoRegister: true });
+  return protobuf<TradeSettlement>(registry, {
+    type: SETTLEMENT_TYPE,
+    protoFile,
+    autoRegister: true,
+    toObject: { longs: Number, enums: String, defaults: true },
+  });
 }

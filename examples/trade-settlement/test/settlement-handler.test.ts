@@ -46,7 +46,7 @@ describe('trade-settlement handler', () => {
       user: 'User_1',
       amount: 500,
       reason: 'Settled',
-      timestamp: '1700000000000',
+      timestamp: 1_700_000_000_000,
     });
     expect(producer.flushCount).toBe(1);
   });

@@ -49,7 +49,14 @@ export function json<T>(): Serde<T> {
 }
 
 const JSON_SERDE: Serde<unknown> = {
-  deserialize: (bytes) => JSON.parse(bytes.toString('utf8')),
+  deserialize: (bytes) => {
+    try {
+      return JSON.parse(bytes.toString('utf8'));
+    } catch {
+      // The parser's message quotes the text, and record contents have no place in logs or DLQ headers.
+      throw new SyntaxError(`value is not valid JSON (${bytes.length} bytes)`);
+    }
+  },
   serialize: (value) => Buffer.from(JSON.stringify(value), 'utf8'),
 };
 

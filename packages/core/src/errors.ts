@@ -94,6 +94,34 @@ export class DeadlineExceededError extends KafkaLambdaError {
   }
 }
 
+/**
+ * A failure that another attempt may not have: a dependency down, a timeout. Whatever `onError` says,
+ * the record is neither logged-and-skipped nor dead-lettered: the invocation fails (under `report`, the
+ * record is reported) so the ESM retries it. Errors of other packages qualify by carrying
+ * `retryable: true` (the Schema Registry client's `RegistryUnavailableError` does), also as a `cause`.
+ *
+ * @example
+ * ```ts
+ * process: async (record) => {
+ *   const response = await fetch(`https://ledger.internal/trades/${record.key}`, { method: 'PUT' });
+ *   if (response.status >= 500) throw new RetryableError(`ledger answered ${response.status}`);
+ * }
+ * ```
+ */
+export class RetryableError extends KafkaLambdaError {
+  override name = 'RetryableError';
+  readonly retryable = true;
+}
+
+/** True when the error, or one of its causes, is marked `retryable: true`. */
+export function isRetryable(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 8; depth++) {
+    if ((current as { retryable?: unknown }).retryable === true) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /** Configuration is missing or malformed. Names the key, never its value. */
 export class ConfigError extends KafkaLambdaError {
   override name = 'ConfigError';

@@ -14,10 +14,12 @@ export {
   DeliveryError,
   FlushTimeoutError,
   InvalidEventError,
+  isRetryable,
   KafkaLambdaError,
   RecordDecodeError,
   type RecordLocation,
   RecordProcessingError,
+  RetryableError,
 } from './errors.js';
 export {
   type KafkaEvent,

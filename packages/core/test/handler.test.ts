@@ -5,10 +5,12 @@ import {
   DEAD_LETTER_HEADERS,
   DeadlineExceededError,
   DeliveryError,
+  isRetryable,
   json,
   type KafkaRecord,
   RecordDecodeError,
   RecordProcessingError,
+  RetryableError,
   string,
 } from '@kafka-lambda/core';
 import { describe, expect, it } from 'vitest';
@@ -163,7 +165,7 @@ describe('createKafkaHandler', () => {
     );
     expect(errors.map((e) => e.constructor)).toEqual([RecordDecodeError, RecordDecodeError]);
     expect(errors[0]!.message).toContain('value of t-0@1: malformed base64');
-    expect(errors[1]!.message).toContain('value of t-0@2');
+    expect(errors[1]!.message).toBe('cannot decode value of t-0@2: value is not valid JSON (9 bytes)');
   });
 
   it('skips tombstones by default and hands them over as null with tombstones: process', async () => {
@@ -351,6 +353,51 @@ describe('createKafkaHandler', () => {
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(producer.sent.length).toBe(sentWhenSettled);
   });
+
+  it.each([
+    ['log', 'fails'],
+    ['dead-letter', 'fails'],
+    ['report', 'reports'],
+  ] as const)(
+    "'%s': a retryable error (also as a cause) is never skipped or dead-lettered: the invocation %s",
+    async (onError, outcome) => {
+      const producer = new FakeProducer();
+      const registryDown = Object.assign(new Error('GET /schemas/ids/7: connect ECONNREFUSED'), {
+        retryable: true,
+      });
+      const handler = createKafkaHandler({
+        value: {
+          deserialize: (bytes: Buffer) =>
+            bytes.toString() === 'needs-registry' ? Promise.reject(registryDown) : bytes.toString(),
+        },
+        producer,
+        onError,
+        deadLetterTopic: 'dlq',
+        logger: silentLogger,
+        process(record, { produce }) {
+          if (record.value === 'ledger-down') throw new RetryableError('ledger answered 503');
+          produce({ topic: 'out', value: record.value });
+        },
+      });
+      for (const bad of ['needs-registry', 'ledger-down']) {
+        const event = mskEvent([
+          eventRecord('t', 0, 1, 'ok'),
+          eventRecord('t', 0, 2, bad),
+          eventRecord('t', 0, 3, 'ok'),
+        ]);
+        const result = await handler(event, context()).catch((error) => error);
+        if (outcome === 'reports')
+          expect(result).toEqual({
+            batchItemFailures: [{ itemIdentifier: { partition: 't-0', offset: 2 } }],
+          });
+        else {
+          expect(result).toBeInstanceOf(RecordProcessingError);
+          expect(isRetryable(result)).toBe(true);
+        }
+      }
+      expect(producer.valuesOf('dlq')).toEqual([]);
+    },
+  );
 
   it('rejects bad options up front', () => {
     // @ts-expect-error process is required

@@ -3,6 +3,7 @@ import {
   DeadlineExceededError,
   DeliveryError,
   FlushTimeoutError,
+  isRetryable,
   locationOf,
   messageOf,
   RecordDecodeError,
@@ -282,6 +283,13 @@ export class BatchRun {
       logger.warn('onRecordError hook threw', { error: asError(hookError) });
     }
     const where = { topic: record.topic, partition: record.partition, offset: record.offset, stage };
+    if (isRetryable(error)) {
+      // Skipping or dead-lettering a record because a dependency blinked would lose it for good.
+      logger.error('record failed with a retryable error; it will be retried', { ...where, error });
+      if (policy === 'report') this.#reportAt(record);
+      else this.#abort ??= new RecordProcessingError(record, { cause: error });
+      return false;
+    }
     switch (policy) {
       case 'log':
         logger.error('record failed; continuing (onError: log)', { ...where, error });

@@ -43,7 +43,8 @@ export class SchemaNotFoundError extends SchemaRegistryError {
 
 /**
  * The registry could not be reached or kept failing (network error, timeout, 5xx or 429) after the
- * bounded retries. Usually transient: let the batch retry.
+ * bounded retries. Transient: `@kafka-lambda/core` fails the invocation (or reports the record) so the
+ * ESM retries, whatever the error policy.
  *
  * @example
  * ```ts
@@ -52,6 +53,8 @@ export class SchemaNotFoundError extends SchemaRegistryError {
  */
 export class RegistryUnavailableError extends SchemaRegistryError {
   override name = 'RegistryUnavailableError';
+  /** Read by `@kafka-lambda/core`: the record is retried, never skipped or dead-lettered. */
+  readonly retryable = true;
 }
 
 /**
@@ -65,6 +68,8 @@ export class RegistryUnavailableError extends SchemaRegistryError {
  */
 export class RegistryAuthError extends SchemaRegistryError {
   override name = 'RegistryAuthError';
+  /** Credentials get rotated: retry rather than dead-letter every record until someone notices. */
+  readonly retryable = true;
 }
 
 /**
