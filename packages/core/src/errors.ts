@@ -59,6 +59,7 @@ export class RecordProcessingError extends KafkaLambdaError {
 /** The broker did not acknowledge a produced message; the invocation fails so nothing is lost. */
 export class DeliveryError extends KafkaLambdaError {
   override name = 'DeliveryError';
+  /** Each undelivered message: its topic, the record that produced it, and the broker's error. */
   constructor(
     readonly failures: ReadonlyArray<{
       readonly topic: string;

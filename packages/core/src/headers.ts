@@ -17,6 +17,7 @@ export type RawHeaders = ReadonlyArray<Readonly<Record<string, RawHeaderBytes>>>
  * ```
  */
 export class KafkaHeaders implements Iterable<[string, Buffer]> {
+  /** The headers of every record that has none (shared, immutable in practice). */
   static readonly EMPTY = new KafkaHeaders([]);
 
   #raw: RawHeaders | undefined;
@@ -62,6 +63,7 @@ export class KafkaHeaders implements Iterable<[string, Buffer]> {
     return values;
   }
 
+  /** Whether at least one header is called `name`. */
   has(name: string): boolean {
     return this.#list().some(([entryName]) => entryName === name);
   }

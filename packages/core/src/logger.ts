@@ -3,12 +3,17 @@
  * `console`-shaped object.
  */
 export interface Logger {
+  /** Detail for troubleshooting; off by default. */
   debug(message: string, ...extra: Array<Record<string, unknown>>): void;
+  /** The batch summary and other routine events. */
   info(message: string, ...extra: Array<Record<string, unknown>>): void;
+  /** Something degraded but handled (a dead letter, the deadline guard). */
   warn(message: string, ...extra: Array<Record<string, unknown>>): void;
+  /** A failed record, delivery or flush. */
   error(message: string, ...extra: Array<Record<string, unknown>>): void;
 }
 
+/** Minimum level a {@link jsonLogger} writes; `silent` writes nothing. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };

@@ -22,6 +22,7 @@ export const DEAD_LETTER_HEADERS = {
   rawEncoding: 'kafka-lambda.dlq.raw.encoding',
 } as const;
 
+/** How far a failed record got: its bytes or deserializer (`decode`), `process`, or a produced message's serializer (`produce`). */
 export type FailureStage = 'decode' | 'process' | 'produce';
 
 /** Builds the dead letter of a failed record: its original key, value and headers plus why it failed. */

@@ -56,7 +56,9 @@ export interface ProcessContext {
    */
   produce(message: RawProduceRequest): void;
   produce<T>(message: SerializedProduceRequest<T>): void;
+  /** The handler's logger. */
   readonly logger: Logger;
+  /** The Lambda context of the invocation. */
   readonly lambdaContext: LambdaContext;
   /** Aborted when the deadline guard stops the batch: pass it to fetch() and other cancellable I/O. */
   readonly signal: AbortSignal;
@@ -85,6 +87,7 @@ export interface BatchItemFailures {
   batchItemFailures: Array<{ itemIdentifier: { partition: string; offset: number } }>;
 }
 
+/** Callbacks into the handler's life, e.g. for metrics; a hook that throws is logged and ignored. */
 export interface KafkaHandlerHooks<K, V> {
   /** Called for every failed record, before the error policy acts. */
   onRecordError?(error: Error, record: KafkaRecord<K, V>): void;
@@ -98,6 +101,7 @@ export interface KafkaHandlerOptionsBase<K, V, R> {
   key?: Deserializer<K>;
   /** Value deserializer; default `bytes()`. */
   value?: Deserializer<V>;
+  /** Your work for one record. Throw (or reject) to fail the record; `context.produce` queues results. */
   process(record: KafkaRecord<K, R>, context: ProcessContext): void | Promise<void>;
   /** Default `log`. */
   onError?: ErrorPolicy;
@@ -112,9 +116,11 @@ export interface KafkaHandlerOptionsBase<K, V, R> {
    * `remaining - reserve`. Default 10% of the remaining time at start, between 500 ms and 10 s.
    */
   deadlineReserveMs?: number;
+  /** Where the handler logs (a Powertools `Logger` fits). Default {@link jsonLogger}. */
   logger?: Logger;
   /** Log the batch summary at info level. Default true. */
   logSummary?: boolean;
+  /** Callbacks on record errors and at the end of each batch. */
   hooks?: KafkaHandlerHooks<K, R>;
 }
 
