@@ -42,6 +42,7 @@ export type {
   LambdaContext,
   ProcessContext,
   ProduceHeaders,
+  ProduceRequestBase,
   RawProduceRequest,
   SerializedProduceRequest,
 } from './handler/types.js';

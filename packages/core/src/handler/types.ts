@@ -26,7 +26,8 @@ export type ProduceHeaders =
   | Readonly<Record<string, string | Buffer>>
   | ReadonlyArray<readonly [string, string | Buffer]>;
 
-interface ProduceRequestBase {
+/** Fields every `produce()` request has, whatever its value. */
+export interface ProduceRequestBase {
   topic: string;
   key?: string | Buffer | null;
   headers?: ProduceHeaders;

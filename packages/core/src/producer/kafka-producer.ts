@@ -286,7 +286,11 @@ export class RdKafkaProducer implements KafkaProducer {
         });
       });
     } catch (error) {
-      client.disconnect(1_000, () => undefined);
+      // The client never connected: the library's disconnect may throw ("Producer not connected"),
+      // which must not replace the error that says why.
+      try {
+        client.disconnect(1_000, () => undefined);
+      } catch {}
       throw error;
     }
     // Delivery reports are polled on librdkafka's own thread: nothing to schedule on the event loop.

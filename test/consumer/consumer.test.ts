@@ -1,0 +1,295 @@
+// The packages as users get them: `pnpm pack`ed tarballs installed by npm into fresh projects outside
+// the workspace, type-checked by TypeScript against the shipped .d.ts/.d.cts, and run on a fake ESM
+// event with @kafka-lambda/testing from its tarball. ESM with moduleResolution node16, ESM with
+// bundler (and an esbuild bundle), CommonJS JavaScript.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type ConsumerProject,
+  createConsumerProject,
+  ourDeclarations,
+  PACKAGES,
+  type PackageName,
+  packedPackages,
+  readTarball,
+} from './support/consumer-project.js';
+
+const SETUP_TIMEOUT = 240_000;
+const TEST_TIMEOUT = 120_000;
+
+interface ScenarioResult {
+  response: unknown;
+  large: Array<{ key: string | null; value: unknown }>;
+  deadLetters: Array<{ key: string | null; reason: string | undefined; sourceOffset: string | undefined }>;
+  sharedCore: boolean;
+}
+
+// The same batch, the same answers, whatever the module system.
+const expectScenario = (result: ScenarioResult) => {
+  expect(result.response).toBeNull();
+  expect(result.large).toEqual([{ key: 'o-1', value: { id: 'o-1', total: 5_000 } }]);
+  expect([...result.deadLetters].sort((a, b) => Number(a.sourceOffset) - Number(b.sourceOffset))).toEqual([
+    { key: 'o-3', reason: 'process', sourceOffset: '102' },
+    { key: 'o-4', reason: 'decode', sourceOffset: '103' },
+  ]);
+  expect(result.sharedCore).toBe(true);
+};
+
+const ESM_SOURCES = {
+  'src/orders.ts': 'esm/orders.ts',
+  'src/main.ts': 'esm/main.ts',
+  'src/types-check.ts': 'esm/types-check.ts',
+  'src/produce.ts': 'esm/produce.ts',
+};
+
+describe('the packed packages', () => {
+  it(
+    'are publishable: versions resolved, every entry point shipped, license, readme and metadata present',
+    async () => {
+      const { tarballs } = await packedPackages();
+      const versions = new Map<string, string>();
+      const manifests = new Map<PackageName, Record<string, unknown>>();
+      for (const name of PACKAGES) {
+        const { manifest, files } = await readTarball(tarballs[name]);
+        manifests.set(name, manifest);
+        versions.set(manifest.name as string, manifest.version as string);
+        expect(manifest.name).toBe(`@kafka-lambda/${name}`);
+        expect(JSON.stringify(manifest)).not.toContain('workspace:');
+        expect(manifest).toMatchObject({
+          license: 'Apache-2.0',
+          type: 'module',
+          sideEffects: false,
+          engines: { node: '>=20' },
+          publishConfig: { access: 'public' },
+          repository: {
+            type: 'git',
+            url: 'git+https://github.com/kafka-lambda/kafka-lambda.git',
+            directory: `packages/${name}`,
+          },
+          bugs: { url: 'https://github.com/kafka-lambda/kafka-lambda/issues' },
+          homepage: `https://github.com/kafka-lambda/kafka-lambda/tree/main/packages/${name}#readme`,
+        });
+        expect((manifest.keywords as string[]).length).toBeGreaterThan(3);
+        expect(manifest).not.toHaveProperty('private');
+        expect(files).toEqual(
+          expect.arrayContaining(['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json']),
+        );
+        // Nothing but the build and the documents: no sources, tests, configs or API reports.
+        expect(
+          files.filter((f) => !/^(dist\/|LICENSE$|README\.md$|CHANGELOG\.md$|package\.json$)/.test(f)),
+        ).toEqual([]);
+        expect(files.filter((f) => f.endsWith('.map') === false && f.startsWith('dist/'))).toEqual(
+          expect.arrayContaining(['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts']),
+        );
+        // publint-style: each condition points at a shipped file of the right kind, types first.
+        const root = (manifest.exports as Record<string, Record<string, Record<string, string>>>)['.']!;
+        expect(Object.keys(root)).toEqual(['import', 'require']);
+        expect(Object.keys(root.import!)).toEqual(['types', 'default']);
+        expect(Object.keys(root.require!)).toEqual(['types', 'default']);
+        expect(root.import).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
+        expect(root.require).toEqual({ types: './dist/index.d.cts', default: './dist/index.cjs' });
+        for (const target of [
+          manifest.main,
+          manifest.module,
+          manifest.types,
+          ...Object.values(manifest.bin ?? {}),
+        ])
+          expect(files).toContain(String(target).replace(/^\.\//, ''));
+        expect(readmeInstallLine(tarballs[name])).toBeDefined();
+      }
+      // Internal dependencies point at the versions being published together.
+      const core = versions.get('@kafka-lambda/core');
+      expect(manifests.get('serdes')!.peerDependencies).toEqual({ '@kafka-lambda/core': `^${core}` });
+      // Peers, so that the user's core is the one testing's helpers use (one copy: instanceof holds).
+      expect(manifests.get('testing')!.peerDependencies).toMatchObject({
+        '@kafka-lambda/core': `^${core}`,
+        '@kafka-lambda/serdes': `^${versions.get('@kafka-lambda/serdes')}`,
+      });
+      // The user picks the Kafka client's version; consuming-only functions need none.
+      expect(manifests.get('core')!.peerDependenciesMeta).toMatchObject({
+        '@confluentinc/kafka-javascript': { optional: true },
+        '@aws-sdk/client-secrets-manager': { optional: true },
+      });
+      expect(manifests.get('core')!.dependencies).toBeUndefined();
+      const bin = manifests.get('testing')!.bin as Record<string, string>;
+      expect(Object.keys(bin)).toEqual(['kafka-lambda-local']);
+      expect(bin['kafka-lambda-local']!.replace(/^\.\//, '')).toBe('dist/cli.js');
+    },
+    SETUP_TIMEOUT,
+  );
+});
+
+describe('a consumer project', () => {
+  const projects: ConsumerProject[] = [];
+  let node16: ConsumerProject;
+  let bundler: ConsumerProject;
+  let commonjs: ConsumerProject;
+
+  beforeAll(async () => {
+    [node16, bundler, commonjs] = await Promise.all([
+      createConsumerProject('esm-node16', {
+        type: 'module',
+        files: { ...ESM_SOURCES, 'tsconfig.json': 'esm/tsconfig.node16.json' },
+      }),
+      createConsumerProject('esm-bundler', {
+        type: 'module',
+        files: { ...ESM_SOURCES, 'tsconfig.json': 'esm/tsconfig.bundler.json' },
+      }),
+      createConsumerProject('cjs', {
+        type: 'commonjs',
+        files: {
+          'orders.js': 'cjs/orders.js',
+          'main.js': 'cjs/main.js',
+          'tsconfig.json': 'cjs/tsconfig.json',
+        },
+      }),
+    ]);
+    projects.push(node16, bundler, commonjs);
+  }, SETUP_TIMEOUT);
+
+  afterAll(() => {
+    for (const project of projects) project.remove();
+  });
+
+  it(
+    'ESM TypeScript (module node16): compiles against dist/index.d.ts, and its handler runs on a fake event',
+    async () => {
+      // core's README example, from the tarball, compiles as is.
+      writeFileSync(join(node16.dir, 'src', 'readme-core.ts'), readmeExample(node16.dir, 'core'));
+      const { stdout } = await node16.tsc('-p', '.', '--listFiles');
+      expect(ourDeclarations(stdout, node16.dir)).toEqual([
+        'node_modules/@kafka-lambda/core/dist/index.d.ts',
+        'node_modules/@kafka-lambda/serdes/dist/index.d.ts',
+        'node_modules/@kafka-lambda/testing/dist/index.d.ts',
+      ]);
+      expect(await resolvedEntries(node16, 'import')).toEqual(
+        PACKAGES.map((name) => `node_modules/@kafka-lambda/${name}/dist/index.js`),
+      );
+      expectScenario(await node16.result<ScenarioResult>('out/main.js'));
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    "ESM TypeScript (moduleResolution bundler): type-checks, bundles with esbuild from the packages' ESM builds, and runs",
+    async () => {
+      const { stdout } = await bundler.tsc('-p', '.', '--noEmit', '--listFiles');
+      expect(ourDeclarations(stdout, bundler.dir)).toEqual([
+        'node_modules/@kafka-lambda/core/dist/index.d.ts',
+        'node_modules/@kafka-lambda/serdes/dist/index.d.ts',
+        'node_modules/@kafka-lambda/testing/dist/index.d.ts',
+      ]);
+      const result = await build({
+        absWorkingDir: bundler.dir,
+        entryPoints: ['src/main.ts'],
+        outfile: 'out/main.mjs',
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node20',
+        // As CDK's NodejsFunction does: the Lambda runtime provides the AWS SDK. Without it, a project
+        // that does not install the optional @aws-sdk/client-secrets-manager cannot bundle core.
+        external: ['@confluentinc/kafka-javascript', '@aws-sdk/*'],
+        banner: {
+          js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+        },
+        metafile: true,
+        logLevel: 'silent',
+      });
+      const inputs = Object.keys(result.metafile.inputs);
+      expect(inputs.filter((file) => file.includes('@kafka-lambda/')).sort()).toEqual(
+        PACKAGES.map((name) => `node_modules/@kafka-lambda/${name}/dist/index.js`),
+      );
+      expect(inputs.some((file) => file.includes('node_modules/avsc/'))).toBe(true);
+      expectScenario(await bundler.result<ScenarioResult>('out/main.mjs'));
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    'CommonJS JavaScript: checkJs against dist/index.d.cts, require() loads dist/index.cjs, and its handler runs',
+    async () => {
+      const { stdout } = await commonjs.tsc('-p', '.', '--listFiles');
+      expect(ourDeclarations(stdout, commonjs.dir)).toEqual([
+        'node_modules/@kafka-lambda/core/dist/index.d.cts',
+        'node_modules/@kafka-lambda/serdes/dist/index.d.cts',
+        'node_modules/@kafka-lambda/testing/dist/index.d.cts',
+      ]);
+      expect(await resolvedEntries(commonjs, 'require')).toEqual(
+        PACKAGES.map((name) => `node_modules/@kafka-lambda/${name}/dist/index.cjs`),
+      );
+      expectScenario(await commonjs.result<ScenarioResult>('main.js'));
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    'gets the kafka-lambda-local command from @kafka-lambda/testing',
+    async () => {
+      const { stdout } = await node16.exec(join(node16.dir, 'node_modules', '.bin', 'kafka-lambda-local'), [
+        '--help',
+      ]);
+      expect(stdout).toMatch(/^Usage: kafka-lambda-local <handler-file>/);
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    'type errors in consumer code are reported: the declarations are precise, not any',
+    async () => {
+      // A probe: the same project with one wrong line must fail to compile.
+      const probe = join(node16.dir, 'src', 'probe.ts');
+      writeFileSync(
+        probe,
+        "import { createKafkaHandler, json } from '@kafka-lambda/core';\n" +
+          'createKafkaHandler({ value: json<{ n: number }>(), process(record) { const s: string = record.value.n; void s; } });\n',
+      );
+      try {
+        await expect(node16.tsc('-p', '.', '--noEmit')).rejects.toThrow(
+          /probe\.ts.*Type 'number' is not assignable to type 'string'/,
+        );
+      } finally {
+        writeFileSync(probe, 'export {};\n');
+      }
+    },
+    TEST_TIMEOUT,
+  );
+});
+
+/** Where Node resolves each package from the project: with `import` or `require` conditions. */
+async function resolvedEntries(project: ConsumerProject, mode: 'import' | 'require'): Promise<string[]> {
+  const names = JSON.stringify(PACKAGES.map((name) => `@kafka-lambda/${name}`));
+  const script =
+    mode === 'import'
+      ? `const {fileURLToPath}=await import('node:url');for(const n of ${names})console.log(fileURLToPath(import.meta.resolve(n)))`
+      : `for(const n of ${names})console.log(require.resolve(n))`;
+  const args = mode === 'import' ? ['--input-type=module', '-e', script] : ['-e', script];
+  const { stdout } = await project.exec(process.execPath, args);
+  return stdout
+    .trim()
+    .split('\n')
+    .map((file) => file.slice(project.dir.length + 1));
+}
+
+/** The first ```ts block of a package's README as installed (i.e. as shipped in its tarball). */
+function readmeExample(dir: string, name: PackageName): string {
+  const readme = readFileSync(join(dir, 'node_modules', '@kafka-lambda', name, 'README.md'), 'utf8');
+  const block = /```ts\n([\s\S]*?)```/.exec(readme);
+  if (!block) throw new Error(`no ts example in ${name}'s README`);
+  return block[1]!;
+}
+
+/** The `npm install @kafka-lambda/<name>` line of the README in the tarball. */
+function readmeInstallLine(tarball: string): string | undefined {
+  const name = /^kafka-lambda-(\w+)-/.exec(basename(tarball))![1];
+  return readFileFromTarball(tarball, 'package/README.md')
+    .split('\n')
+    .find((line) => line.startsWith(`npm install`) && line.includes(`@kafka-lambda/${name}`));
+}
+
+function readFileFromTarball(tarball: string, path: string): string {
+  return execFileSync('tar', ['-xzOf', tarball, path], { encoding: 'utf8' });
+}
