@@ -4,6 +4,7 @@
 // The addon must match Lambda's platform: run this on Amazon Linux 2023 (or `sam build --use-container`)
 // for the architecture in template.yaml, or install @confluentinc/kafka-javascript there, where its
 // prebuilt linux-x64/arm64 binary downloads. See docs/deploying.md.
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -58,6 +59,17 @@ const nativeParts = [
 for (const part of nativeParts) {
   if (existsSync(join(nativeDir, part)))
     cpSync(join(nativeDir, part), join(shipped, part), { recursive: true });
+}
+// A source build keeps debug symbols (13 MiB of librdkafka): strip them where binutils is installed.
+const sharedLibraries = nativeParts.filter(
+  (part) => part.endsWith('.so.1') && existsSync(join(shipped, part)),
+);
+if (sharedLibraries.length > 0) {
+  const stripped = spawnSync('strip', [
+    '--strip-unneeded',
+    ...sharedLibraries.map((part) => join(shipped, part)),
+  ]);
+  if (stripped.error === undefined && stripped.status !== 0) console.warn(`strip failed: ${stripped.stderr}`);
 }
 const nativeRequire = createRequire(join(nativeDir, 'package.json'));
 const bindingsDir = packageDir('bindings', nativeRequire);
