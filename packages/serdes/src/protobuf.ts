@@ -146,7 +146,11 @@ export function protobuf<T = Record<string, unknown>>(
       const unindexed = named ? parsed.root.lookup(named) : undefined;
       const defaultCodec = (): Codec => (unindexed instanceof pb.Type ? codecFor(unindexed) : codecAt([0]));
       const decode = (codec: Codec, bytes: Buffer, start: number): T => {
-        const message = codec.decode(start === 0 ? bytes : bytes.subarray(start));
+        // A Uint8Array view, not a Buffer: protobufjs' Buffer reader clamps a length-delimited field that
+        // runs past the end (a truncated message decodes as a shorter string); its plain reader refuses it.
+        const message = codec.decode(
+          new Uint8Array(bytes.buffer, bytes.byteOffset + start, bytes.length - start),
+        );
         return (toObjectOptions ? codec.toObject(message, toObjectOptions) : message) as T;
       };
       // Set once an unindexed payload (ESM SOURCE) turned out to keep its message indexes: producers

@@ -2,7 +2,7 @@ import type { DeserializeContext } from '@kafka-lambda/core';
 import type { SchemaRegistry } from './registry/client.js';
 import type { RegisteredSchema, SchemaType } from './registry/types.js';
 import { readConfluentSchemaId } from './wire/confluent.js';
-import { EmptyPayloadError, UnknownMagicByteError } from './wire/errors.js';
+import { EmptyPayloadError, InvalidPayloadError, UnknownMagicByteError } from './wire/errors.js';
 import { GLUE_MAGIC, readGlueFrame } from './wire/glue.js';
 import { readSchemaIdHeader, schemaIdHeaderName } from './wire/header-mode.js';
 import { readMessageIndexes } from './wire/message-indexes.js';
@@ -155,7 +155,18 @@ export class RegistryDeserializer<T> {
 
   #esm(bytes: Buffer, ctx: DeserializeContext): T | Promise<T> {
     const format = this.options.esmRecordFormat ?? 'auto';
-    if (format === 'JSON') return JSON.parse(bytes.toString('utf8')) as T;
+    if (format === 'JSON') {
+      try {
+        return JSON.parse(bytes.toString('utf8')) as T;
+      } catch {
+        // Not the parser's message: it quotes the record's text, which has no place in logs.
+        throw new InvalidPayloadError(
+          `invalid JSON record (ESM record format JSON, ${bytes.length} bytes)`,
+          ctx.schemaMetadata!.schemaId,
+          ctx,
+        );
+      }
+    }
     if (format === 'auto' && bytes[0] === 0x7b /* { */) {
       try {
         return JSON.parse(bytes.toString('utf8')) as T;

@@ -63,11 +63,23 @@ export class SecretsConfig implements KafkaConfigSource, SchemaRegistrySettingsS
   }
 
   async kafkaConfig(): Promise<LibrdkafkaConfig> {
-    return (await this.#credentials()).kafkaConfig(this.#options.kafka);
+    return this.#use((credentials) => credentials.kafkaConfig(this.#options.kafka));
   }
 
   async schemaRegistrySettings(): Promise<SchemaRegistrySettings> {
-    return (await this.#credentials()).schemaRegistrySettings();
+    return this.#use((credentials) => credentials.schemaRegistrySettings());
+  }
+
+  /** A secret missing a key (or holding a wrong type) may be fixed any time: forget it, read it again next call. */
+  async #use<T>(map: (credentials: Credentials) => T): Promise<T> {
+    const reading = this.#credentials();
+    const credentials = await reading;
+    try {
+      return map(credentials);
+    } catch (error) {
+      if (this.#cached === reading) this.invalidate();
+      throw error;
+    }
   }
 
   /** Forget the cached secret: the next call reads it again (e.g. after a rotation). */

@@ -145,6 +145,9 @@ export class BatchRun {
         if (pending !== undefined) await pending;
       } catch (error) {
         scope.end();
+        // process() gave up because the deadline guard aborted its signal: the record is unprocessed,
+        // not failed (as a failure it could be logged and dropped, or dead-lettered although it is fine).
+        if (this.#abortedByDeadline(error)) return this.#stopAtDeadline(record, records.length - i);
         if (!this.#onFailure(record, asError(error), scope.stage))
           return this.#skipRest(records.length - i - 1);
       }
@@ -271,6 +274,14 @@ export class BatchRun {
     } catch (error) {
       throw decodeError(record, part, error);
     }
+  }
+
+  /** Whether `error` is process() giving up because the deadline guard aborted its signal. */
+  #abortedByDeadline(error: unknown): boolean {
+    const signal = this.#controller?.signal;
+    if (!signal?.aborted || !(signal.reason instanceof DeadlineExceededError)) return false;
+    const candidate = error as { name?: unknown; cause?: unknown } | null;
+    return error === signal.reason || candidate?.cause === signal.reason || candidate?.name === 'AbortError';
   }
 
   /** Applies the error policy. Returns whether the partition goes on. */

@@ -88,7 +88,7 @@ export class RdKafkaProducer implements KafkaProducer {
   #connecting: Promise<NativeProducer> | undefined;
   #broken: Error | undefined;
   readonly #inFlight = new Set<Pending>();
-  #queueFullRetries: Pending[] = [];
+  readonly #queueFullRetries: Pending[] = [];
   #retryTimer: NodeJS.Timeout | undefined;
 
   constructor(config: LibrdkafkaConfig | KafkaConfigSource, options: KafkaProducerOptions = {}) {
@@ -163,7 +163,14 @@ export class RdKafkaProducer implements KafkaProducer {
     }
   }
 
-  #produce(client: NativeProducer, pending: Pending): void {
+  /** Hands a message to librdkafka; false when its queue is full (the message then waits its turn). */
+  #produce(client: NativeProducer, pending: Pending, fromRetryQueue = false): boolean {
+    // While earlier messages wait for room, later ones queue behind them: a message must never
+    // overtake an earlier one of the same partition (librdkafka keeps order only for what it holds).
+    if (!fromRetryQueue && this.#queueFullRetries.length > 0) {
+      this.#queueFullRetries.push(pending);
+      return false;
+    }
     const { topic, partition, key, value, headers, timestamp } = pending.message;
     try {
       client.produce(
@@ -176,24 +183,34 @@ export class RdKafkaProducer implements KafkaProducer {
         // Most results carry no headers: undefined spares the addon an empty list per message.
         headers && headers.length > 0 ? headers.map(([name, bytes]) => ({ [name]: bytes })) : undefined,
       );
+      return true;
     } catch (error) {
-      if ((error as { code?: number }).code === ERR_QUEUE_FULL) this.#retryWhenQueueHasRoom(pending);
-      else this.#settle(pending, error);
+      if ((error as { code?: number }).code !== ERR_QUEUE_FULL) {
+        this.#settle(pending, error);
+        return true;
+      }
+      if (!fromRetryQueue) this.#queueFullRetries.push(pending);
+      this.#retryWhenQueueHasRoom();
+      return false;
     }
   }
 
-  // librdkafka's queue is bounded; a full queue drains as deliveries complete, so retry shortly.
-  #retryWhenQueueHasRoom(pending: Pending): void {
-    this.#queueFullRetries.push(pending);
+  // librdkafka's queue is bounded; a full queue drains as deliveries complete, so retry shortly, in order.
+  #retryWhenQueueHasRoom(): void {
     this.#retryTimer ??= setTimeout(() => {
       this.#retryTimer = undefined;
-      const retries = this.#queueFullRetries;
-      this.#queueFullRetries = [];
-      for (const retry of retries) {
+      while (this.#queueFullRetries.length > 0) {
         const client = this.#client;
-        if (client) this.#produce(client, retry);
-        else
-          this.#settle(retry, new ProducerConnectionError('producer disconnected while its queue was full'));
+        if (!client) {
+          for (const retry of this.#queueFullRetries.splice(0))
+            this.#settle(
+              retry,
+              new ProducerConnectionError('producer disconnected while its queue was full'),
+            );
+          return;
+        }
+        if (!this.#produce(client, this.#queueFullRetries[0]!, true)) return; // still full: retried later
+        this.#queueFullRetries.shift();
       }
     }, QUEUE_FULL_RETRY_MS);
   }

@@ -13,6 +13,11 @@ export const GLUE_MAGIC = 0x03;
 export const GLUE_COMPRESSION_NONE = 0x00;
 export const GLUE_COMPRESSION_ZLIB = 0x05;
 const GLUE_HEADER_SIZE = 18;
+/**
+ * Largest inflated Glue payload accepted. Kafka messages are ~1 MB by default and a Lambda event at
+ * most 6 MB: a payload inflating beyond this is corrupt or a zlib bomb, not a record.
+ */
+export const GLUE_MAX_INFLATED_BYTES = 64 * 1024 * 1024;
 
 /** A decoded AWS Glue frame. */
 export interface GlueFrame {
@@ -46,7 +51,7 @@ export function readGlueFrame(bytes: Buffer, location?: RecordLocation): GlueFra
   if (compressionByte === GLUE_COMPRESSION_ZLIB) {
     let payload: Buffer;
     try {
-      payload = inflateSync(body);
+      payload = inflateSync(body, { maxOutputLength: GLUE_MAX_INFLATED_BYTES });
     } catch (cause) {
       throw new InvalidFrameError(
         `invalid AWS Glue payload: zlib data is corrupt (${(cause as Error).message})`,
