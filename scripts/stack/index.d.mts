@@ -99,3 +99,40 @@ export interface RecordedRequest {
 export declare function resetSecrets(): Promise<void>;
 export declare function recordedRequests(): Promise<RecordedRequest[]>;
 export declare function countSecretsCalls(action: string): Promise<number>;
+
+export interface IsolatedKafkaOptions {
+  /** Names the run dir <home>/run/isolated-kafka/<name>/ (data, log, pid file). Default 'isolated'. */
+  name?: string;
+  /** PLAINTEXT port, default 19092. */
+  port?: number;
+  /** KRaft controller port, default 19093. */
+  controllerPort?: number;
+  /** server.properties overrides, e.g. { 'connections.max.idle.ms': 3000 }. */
+  properties?: Record<string, string | number | boolean>;
+  /** Readiness timeout for each start, default 90 s. */
+  timeoutMs?: number;
+}
+/** A dedicated broker for fault injection; never the shared one. */
+export interface IsolatedKafka {
+  readonly name: string;
+  /** bootstrap.servers, e.g. 127.0.0.1:19092 */
+  readonly brokers: string;
+  readonly port: number;
+  readonly logFile: string;
+  readonly dataDir: string;
+  /** The JVM's pid while it runs. */
+  readonly pid: number | undefined;
+  isRunning(): boolean;
+  /** Start again on the same data (after stop or kill); no-op while running. */
+  start(): Promise<void>;
+  /** Clean shutdown (SIGCONT first if paused, SIGTERM, SIGKILL after graceMs). */
+  stop(opts?: { graceMs?: number }): Promise<void>;
+  /** SIGKILL: a crash. */
+  kill(): Promise<void>;
+  restart(opts?: { graceMs?: number }): Promise<void>;
+  /** SIGSTOP the broker: it keeps its sockets but answers nothing. */
+  pause(): void;
+  /** SIGCONT. */
+  resume(): void;
+}
+export declare function startIsolatedKafka(opts?: IsolatedKafkaOptions): Promise<IsolatedKafka>;

@@ -13,9 +13,10 @@ export function uniqueTopic(prefix: string): string {
 
 export async function createTopics(
   topics: Array<{ topic: string; partitions?: number; config?: Record<string, string> }>,
+  { brokers: servers = brokers() }: { brokers?: string } = {},
 ): Promise<void> {
   const admin = new KafkaJS.Kafka({
-    kafkaJS: { brokers: [brokers()], logLevel: KafkaJS.logLevel.ERROR },
+    kafkaJS: { brokers: [servers], logLevel: KafkaJS.logLevel.ERROR },
   }).admin();
   await admin.connect();
   try {
@@ -48,10 +49,14 @@ export interface ReadMessage {
 export async function readTopic(
   topic: string,
   count: number,
-  { timeoutMs = 30_000, settleMs = 500 } = {},
+  {
+    timeoutMs = 30_000,
+    settleMs = 500,
+    brokers: servers = brokers(),
+  }: { timeoutMs?: number; settleMs?: number; brokers?: string } = {},
 ): Promise<ReadMessage[]> {
   const consumer = new KafkaJS.Kafka({
-    kafkaJS: { brokers: [brokers()], logLevel: KafkaJS.logLevel.ERROR },
+    kafkaJS: { brokers: [servers], logLevel: KafkaJS.logLevel.ERROR },
   }).consumer({
     kafkaJS: { groupId: `reader-${randomUUID()}`, fromBeginning: true },
     ...quiet,

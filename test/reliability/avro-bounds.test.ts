@@ -1,0 +1,61 @@
+// A corrupt Avro block count (a few bytes) must give an InvalidPayloadError, not make the decoder
+// read 2^30 items past the end of the buffer until the process dies: in Lambda that is a crash on
+// every retry, so one bad record blocks its partition until it expires. Run in a child process with a
+// 128 MB heap, so the bug fails this test instead of exhausting the machine's memory.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeConfluentFrame } from '@kafka-lambda/serdes';
+import { build } from 'esbuild';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AVRO_ID } from '../support/stub-registry.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const outDir = path.join(root, 'node_modules', '.cache', 'kafka-lambda-reliability', 'avro-bounds');
+const script = path.join(outDir, 'child.cjs');
+const packagesDir = process.env.KAFKA_LAMBDA_PACKAGES_DIR ?? path.join(root, 'packages');
+
+beforeAll(async () => {
+  fs.mkdirSync(outDir, { recursive: true });
+  await build({
+    entryPoints: [path.join(here, 'fixtures', 'avro-decode-child.ts')],
+    outfile: script,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['@confluentinc/kafka-javascript', '@aws-sdk/*'],
+    // KAFKA_LAMBDA_PACKAGES_DIR points at another checkout of packages/ (to try a proposed fix).
+    alias: {
+      '@kafka-lambda/core': path.join(packagesDir, 'core/src/index.ts'),
+      '@kafka-lambda/serdes': path.join(packagesDir, 'serdes/src/index.ts'),
+    },
+    nodePaths: [path.join(root, 'packages/serdes/node_modules')],
+    logLevel: 'error',
+  });
+});
+
+function decodeInChild(payloads: Buffer[]): { status: number | null; lines: string[] } {
+  const run = spawnSync(
+    process.execPath,
+    ['--max-old-space-size=128', script, ...payloads.map((p) => p.toString('base64'))],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
+  return { status: run.status, lines: run.stdout.trim().split('\n').filter(Boolean) };
+}
+
+// Trade = { symbol: string, qty: int, price: bytes, tags: array<string>, attrs: map<long>, ... }
+const head = Buffer.from([0x00, 0x00, 0x00]); // symbol "", qty 0, price empty
+const hugeCount = Buffer.from([0x80, 0x80, 0x80, 0x80, 0x08]); // zigzag varint of 2^30
+
+describe('Avro decoding of corrupt block counts is bounded', () => {
+  it('a 2^30-item array block count in 9 bytes is an InvalidPayloadError, not an out-of-memory crash', () => {
+    const arrayBomb = writeConfluentFrame(AVRO_ID, Buffer.concat([head, hugeCount]));
+    const mapBomb = writeConfluentFrame(AVRO_ID, Buffer.concat([head, Buffer.from([0x00]), hugeCount]));
+    const { status, lines } = decodeInChild([arrayBomb, mapBomb]);
+    expect(status).toBe(0);
+    expect(lines).toEqual(['error InvalidPayloadError', 'error InvalidPayloadError']);
+  });
+});
