@@ -243,7 +243,8 @@ class SchemaRegistryClient implements SchemaRegistry {
       const headers: Record<string, string> = { accept: `${CONTENT_TYPE}, application/json` };
       if (body !== undefined) headers['content-type'] = CONTENT_TYPE;
       if (settings.authorization) headers.authorization = settings.authorization;
-      let response: Response;
+      let response: Response | undefined;
+      let unreachable: { cause: unknown } | undefined;
       try {
         response = await this.#fetch(settings.base + path, {
           method,
@@ -251,11 +252,23 @@ class SchemaRegistryClient implements SchemaRegistry {
           body,
           signal: AbortSignal.timeout(timeoutMs),
         });
+        if (response.ok) return (await response.json()) as T;
       } catch (cause) {
+        // A body that is not JSON is the registry's answer; a network error or timeout (while
+        // connecting or reading the body) is worth another attempt.
+        if (response?.ok && !isTimeout(cause)) {
+          throw new SchemaRegistryError(`${what}: the answer is not JSON`, response.status, undefined, {
+            cause,
+          });
+        }
+        unreachable = { cause };
+      }
+      if (unreachable || !response) {
         if (attempt < retries) {
           await this.#backoff(attempt);
           continue;
         }
+        const cause = unreachable?.cause;
         throw new RegistryUnavailableError(
           `${what}: ${describeNetworkError(cause, timeoutMs)}`,
           undefined,
@@ -264,29 +277,6 @@ class SchemaRegistryClient implements SchemaRegistry {
             cause,
           },
         );
-      }
-      if (response.ok) {
-        try {
-          return (await response.json()) as T;
-        } catch (cause) {
-          if (isTimeout(cause)) {
-            if (attempt < retries) {
-              await this.#backoff(attempt);
-              continue;
-            }
-            throw new RegistryUnavailableError(
-              `${what}: ${describeNetworkError(cause, timeoutMs)}`,
-              undefined,
-              undefined,
-              {
-                cause,
-              },
-            );
-          }
-          throw new SchemaRegistryError(`${what}: the answer is not JSON`, response.status, undefined, {
-            cause,
-          });
-        }
       }
       const error = await readError(response);
       const status = response.status;
