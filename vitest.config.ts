@@ -13,6 +13,10 @@ const alias = {
 export default defineConfig({
   resolve: { alias },
   test: {
+    // In CI a JSON report too, from which .ci/run prints the plain "N passed, N failed" line.
+    reporters: process.env.CI
+      ? ['default', ['json', { outputFile: 'node_modules/.cache/vitest-results.json' }]]
+      : ['default'],
     projects: [
       {
         resolve: { alias },
