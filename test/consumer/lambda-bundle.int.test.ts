@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { runEventSource } from '@kafka-lambda/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { putDemoSecret } from '../../examples/trade-settlement/src/demo/demo-secret.js';
 import { produceAll, readAll, recreateTopics } from '../../examples/trade-settlement/src/demo/kafka-admin.js';
+import { localDeployment } from '../../examples/trade-settlement/src/demo/local-deployment.js';
 import { generateTrades } from '../../examples/trade-settlement/src/demo/trade-generator.js';
 import { WORKSPACE } from './support/consumer-project.js';
 
@@ -108,13 +108,7 @@ describe.each(['node20', 'node22'])('the trade-settlement Lambda bundle for %s',
       { topic: topics.deadLetter, partitions: 1 },
     ]);
     const secretId = `kafka-lambda/bundle/${run}`;
-    await putDemoSecret(secretId, {
-      'bootstrap.servers': env.KAFKA_SASL_BROKERS!,
-      'security.protocol': 'SASL_PLAINTEXT',
-      username: env.KAFKA_SASL_USERNAME!,
-      password: env.KAFKA_SASL_PASSWORD!,
-      'schema.registry.url': env.SCHEMA_REGISTRY_URL!,
-    });
+    const functionEnv = await localDeployment(env, { secretId, topics, taskRoot: task });
     const trades = generateTrades(80, 13);
     const corrupt = trades.filter((trade) => trade.corrupt).length;
     expect(corrupt).toBeGreaterThan(0);
@@ -133,18 +127,10 @@ describe.each(['node20', 'node22'])('the trade-settlement Lambda bundle for %s',
         handlerFile: join(task, 'kafka-lambda-trace.mjs'),
         env: {
           TRACE_FILE: traceFile,
-          KAFKA_SECRET_ID: secretId,
-          OUTPUT_TOPIC: topics.output,
-          DEAD_LETTER_TOPIC: topics.deadLetter,
-          SETTLEMENT_PROTO_FILE: join(task, 'trade_settlement.proto'),
-          AWS_ENDPOINT_URL_SECRETS_MANAGER: env.AWS_ENDPOINT_URL_SECRETS_MANAGER!,
-          AWS_REGION: env.AWS_REGION!,
-          AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID!,
-          AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY!,
+          ...functionEnv,
           LAMBDA_TASK_ROOT: task,
           NODE_OPTIONS: '',
           NODE_PATH: '',
-          LOG_LEVEL: 'error',
         },
       },
       logger: quiet,

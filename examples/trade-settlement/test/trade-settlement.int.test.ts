@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { schemaRegistry } from '@kafka-lambda/serdes';
 import { runEventSource } from '@kafka-lambda/testing';
 import { describe, expect, it } from 'vitest';
-import { putDemoSecret } from '../src/demo/demo-secret.js';
 import { produceAll, readAll, recreateTopics } from '../src/demo/kafka-admin.js';
+import { localDeployment } from '../src/demo/local-deployment.js';
 import { generateTrades } from '../src/demo/trade-generator.js';
 import { settle } from '../src/settlement-rules.js';
 import { settlementSerde } from '../src/settlement-serde.js';
@@ -31,13 +31,7 @@ describe('trade-settlement end to end', () => {
       { topic: topics.deadLetter, partitions: 1 },
     ]);
     const secretId = `kafka-lambda/e2e/${run}`;
-    await putDemoSecret(secretId, {
-      'bootstrap.servers': env.KAFKA_SASL_BROKERS!,
-      'security.protocol': 'SASL_PLAINTEXT',
-      username: env.KAFKA_SASL_USERNAME!,
-      password: env.KAFKA_SASL_PASSWORD!,
-      'schema.registry.url': env.SCHEMA_REGISTRY_URL!,
-    });
+    const functionEnv = await localDeployment(env, { secretId, topics, taskRoot: `${root}dist/lambda` });
     const trades = generateTrades(300, 7);
     await produceAll(
       env.KAFKA_BROKERS!,
@@ -52,17 +46,7 @@ describe('trade-settlement end to end', () => {
       batchWindowMs: 100,
       rie: {
         handlerFile: `${root}dist/lambda/index.mjs`,
-        env: {
-          KAFKA_SECRET_ID: secretId,
-          OUTPUT_TOPIC: topics.output,
-          DEAD_LETTER_TOPIC: topics.deadLetter,
-          SETTLEMENT_PROTO_FILE: `${root}dist/lambda/trade_settlement.proto`,
-          AWS_ENDPOINT_URL_SECRETS_MANAGER: env.AWS_ENDPOINT_URL_SECRETS_MANAGER!,
-          AWS_REGION: env.AWS_REGION!,
-          AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID!,
-          AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY!,
-          LOG_LEVEL: 'error',
-        },
+        env: functionEnv,
       },
       logger: { debug() {}, info() {}, warn() {}, error() {} },
     });

@@ -8,8 +8,8 @@ import { runEventSource } from '@kafka-lambda/testing';
 import { ensureStack } from '../../../../scripts/stack/env.mjs';
 import type { TradeSettlement } from '../settlement-rules.js';
 import { settlementSerde } from '../settlement-serde.js';
-import { putDemoSecret } from './demo-secret.js';
 import { produceAll, readAll, recreateTopics } from './kafka-admin.js';
+import { localDeployment } from './local-deployment.js';
 import { generateTrades } from './trade-generator.js';
 
 const TRADES = Number(process.env.DEMO_TRADES ?? 2_000);
@@ -31,13 +31,7 @@ await recreateTopics(env.KAFKA_BROKERS!, [
 ]);
 
 step(`secret ${secretId}: SASL credentials for the broker and the registry URL`);
-await putDemoSecret(secretId, {
-  'bootstrap.servers': env.KAFKA_SASL_BROKERS!,
-  'security.protocol': 'SASL_PLAINTEXT',
-  username: env.KAFKA_SASL_USERNAME!,
-  password: env.KAFKA_SASL_PASSWORD!,
-  'schema.registry.url': env.SCHEMA_REGISTRY_URL!,
-});
+const functionEnv = await localDeployment(env, { secretId, topics, taskRoot: lambdaDir, logLevel: 'warn' });
 
 const trades = generateTrades(TRADES);
 step(`${TRADES} trades into ${topics.input}, keyed by user id`);
@@ -56,17 +50,7 @@ const runner = await runEventSource({
   reportBatchItemFailures: true,
   rie: {
     handlerFile: `${lambdaDir}index.mjs`,
-    env: {
-      KAFKA_SECRET_ID: secretId,
-      OUTPUT_TOPIC: topics.output,
-      DEAD_LETTER_TOPIC: topics.deadLetter,
-      SETTLEMENT_PROTO_FILE: `${lambdaDir}trade_settlement.proto`,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: env.AWS_ENDPOINT_URL_SECRETS_MANAGER!,
-      AWS_REGION: env.AWS_REGION!,
-      AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID!,
-      AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY!,
-      LOG_LEVEL: 'warn',
-    },
+    env: functionEnv,
   },
   logger: { debug() {}, info() {}, warn: console.warn, error: console.error },
 });

@@ -1,0 +1,42 @@
+import { putDemoSecret } from './demo-secret.js';
+
+/** The function's topics, as its environment names them. */
+export interface SettlementTopics {
+  input: string;
+  output: string;
+  deadLetter: string;
+}
+
+/**
+ * Stands up what the deployed function would find in AWS, on the local stack: a secret with the SASL
+ * listener's credentials and the registry URL, and the environment variables of template.yaml
+ * (plus the emulator endpoints). `taskRoot` is where the bundle and its .proto are.
+ */
+export async function localDeployment(
+  env: Record<string, string | undefined>,
+  {
+    secretId,
+    topics,
+    taskRoot,
+    logLevel = 'error',
+  }: { secretId: string; topics: SettlementTopics; taskRoot: string; logLevel?: string },
+): Promise<Record<string, string>> {
+  await putDemoSecret(secretId, {
+    'bootstrap.servers': env.KAFKA_SASL_BROKERS!,
+    'security.protocol': 'SASL_PLAINTEXT',
+    username: env.KAFKA_SASL_USERNAME!,
+    password: env.KAFKA_SASL_PASSWORD!,
+    'schema.registry.url': env.SCHEMA_REGISTRY_URL!,
+  });
+  return {
+    KAFKA_SECRET_ID: secretId,
+    OUTPUT_TOPIC: topics.output,
+    DEAD_LETTER_TOPIC: topics.deadLetter,
+    SETTLEMENT_PROTO_FILE: `${taskRoot.replace(/\/$/, '')}/trade_settlement.proto`,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: env.AWS_ENDPOINT_URL_SECRETS_MANAGER!,
+    AWS_REGION: env.AWS_REGION!,
+    AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID!,
+    AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY!,
+    LOG_LEVEL: logLevel,
+  };
+}
