@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { host, runDir, stackHome } from './env.mjs';
 import { jvmTuning, requireJava, run } from './install.mjs';
-import { installKafka, kafkaLibs, serverProperties } from './kafka.mjs';
+import { installKafka, kafkaLibs, log4j2, serverProperties } from './kafka.mjs';
 import {
   isAlive,
   ownedPid,
@@ -19,19 +19,6 @@ import {
   waitFor,
   writePidFile,
 } from './process.mjs';
-
-const log4j2 = `status = warn
-appender.out.type = Console
-appender.out.name = STDOUT
-appender.out.layout.type = PatternLayout
-appender.out.layout.pattern = [%d] %p %m (%c)%n
-rootLogger.level = INFO
-rootLogger.appenderRef.out.ref = STDOUT
-logger.state.name = state.change.logger
-logger.state.level = WARN
-logger.request.name = kafka.request.logger
-logger.request.level = WARN
-`;
 
 const started = new Set();
 // Never leave a broker behind a test process that exits without its afterAll (SIGKILL: it is a throwaway).

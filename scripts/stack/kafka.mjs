@@ -88,7 +88,8 @@ export function serverProperties(overrides = {}) {
   );
 }
 
-const log4j2 = `status = warn
+/** Broker logging: to stdout (the log file), without the per-request and state-change chatter. */
+export const log4j2 = `status = warn
 appender.out.type = Console
 appender.out.name = STDOUT
 appender.out.layout.type = PatternLayout
