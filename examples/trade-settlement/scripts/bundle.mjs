@@ -28,7 +28,8 @@ const result = await build({
   platform: 'node',
   format: 'esm',
   target,
-  external: [NATIVE],
+  // The MSK IAM signer is imported only by mskIamConfig, which this function does not use.
+  external: [NATIVE, 'aws-msk-iam-sasl-signer-js'],
   // CommonJS dependencies inside an ES module still call require() for Node's built-ins.
   banner: {
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",

@@ -1,5 +1,20 @@
-/** librdkafka properties, names passed through unchanged (`bootstrap.servers`, `sasl.username`, …). */
-export type LibrdkafkaConfig = Record<string, string | number | boolean>;
+/** What librdkafka returns to the client when it asks for a fresh OAUTHBEARER token. */
+export interface OAuthBearerToken {
+  tokenValue: string;
+  /** Expiry, epoch milliseconds. */
+  lifetime: number;
+  principal: string;
+  extensions?: Record<string, string>;
+}
+
+/** `oauthbearer_token_refresh_cb` of `@confluentinc/kafka-javascript`, in its promise form. */
+export type OAuthBearerTokenRefresh = (oauthbearerConfig: string) => Promise<OAuthBearerToken>;
+
+/**
+ * librdkafka properties, names passed through unchanged (`bootstrap.servers`, `sasl.username`, …),
+ * plus the client's one callback property, `oauthbearer_token_refresh_cb`.
+ */
+export type LibrdkafkaConfig = Record<string, string | number | boolean | OAuthBearerTokenRefresh>;
 
 /** Anything that can produce Kafka client properties, possibly after I/O (e.g. reading a secret). */
 export interface KafkaConfigSource {

@@ -1,10 +1,13 @@
 export { bytes, json, string } from './builtin-serdes.js';
 export { ENV_CONFIG_VARIABLES, envConfig } from './config/env-config.js';
+export { type MskIamConfigOptions, type MskIamTokenSigner, mskIamConfig } from './config/msk-iam-config.js';
 export type { SecretsConfigOptions, SecretsManagerLike } from './config/secrets-config.js';
 export { SecretReadError, SecretsConfig, secretsConfig } from './config/secrets-config.js';
 export type {
   KafkaConfigSource,
   LibrdkafkaConfig,
+  OAuthBearerToken,
+  OAuthBearerTokenRefresh,
   SchemaRegistrySettings,
   SchemaRegistrySettingsSource,
 } from './config-source.js';

@@ -188,6 +188,25 @@ describe('RdKafkaProducer', () => {
     );
   });
 
+  it('hands an OAUTHBEARER refresh callback to the client, and survives its failure event', async () => {
+    const refresh = async () => ({ tokenValue: 't', lifetime: 1, principal: 'p' });
+    const kafka = producer({
+      'bootstrap.servers': 'fake:9092',
+      'sasl.mechanisms': 'OAUTHBEARER',
+      oauthbearer_token_refresh_cb: refresh,
+    });
+    const delivered = kafka.send(message());
+    await connected();
+    const client = FakeNativeProducer.instances[0]!;
+    expect(client.config.oauthbearer_token_refresh_cb).toBe(refresh);
+    // The library emits 'error' when a refresh fails: with no listener, Node would throw it.
+    expect(() =>
+      client.emit('error', new Error('oauthbearer_token_refresh_cb: expired credentials')),
+    ).not.toThrow();
+    await kafka.flush(1_000);
+    await expect(delivered).resolves.toBeDefined();
+  });
+
   it('refuses a config without bootstrap.servers, naming the key', async () => {
     await expect(producer({}).send(message())).rejects.toBeInstanceOf(ConfigError);
   });

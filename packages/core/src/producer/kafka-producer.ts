@@ -279,6 +279,11 @@ export class RdKafkaProducer implements KafkaProducer {
     });
     client.on('delivery-report', (error, report) => this.#onDelivery(error, report));
     client.on('event.error', (error) => this.#onClientError(client, error));
+    // The client emits 'error' when an OAUTHBEARER token refresh fails; unheard, it would end the process.
+    client.on('error', (error) => {
+      this.#options.logger?.error('producer token refresh failed', { reason: error.message });
+      this.#source.invalidate?.();
+    });
     this.stats.connects++;
     try {
       await new Promise<void>((resolve, reject) => {

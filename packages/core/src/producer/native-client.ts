@@ -29,6 +29,7 @@ export interface NativeProducer {
     ) => void,
   ): void;
   on(event: 'event.error', listener: (error: NativeError) => void): void;
+  on(event: 'error', listener: (error: Error) => void): void;
   on(event: 'event.log', listener: (log: { severity: number; fac: string; message: string }) => void): void;
 }
 
