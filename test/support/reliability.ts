@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { KafkaEvent, KafkaEventRecord, LambdaContext, Logger } from '@kafka-lambda/core';
+import { lambdaContext as testingLambdaContext } from '@kafka-lambda/testing';
 import { readTopic } from './kafka.js';
 
 // --- events ----------------------------------------------------------------------------------
@@ -78,12 +79,7 @@ export function kafkaEvent(records: KafkaEventRecord[]): KafkaEvent {
 
 /** A Lambda context whose deadline is `remainingMs` from now. */
 export function lambdaContext(remainingMs = 60_000): LambdaContext {
-  const deadline = Date.now() + remainingMs;
-  return {
-    functionName: 'reliability-fn',
-    awsRequestId: `req-${Math.random().toString(36).slice(2)}`,
-    getRemainingTimeInMillis: () => deadline - Date.now(),
-  };
+  return testingLambdaContext({ timeoutMs: remainingMs, functionName: 'reliability-fn' });
 }
 
 // --- logs, errors and secrets ----------------------------------------------------------------
