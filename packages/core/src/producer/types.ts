@@ -17,7 +17,14 @@ export interface DeliveryReport {
   readonly offset: number;
 }
 
-/** Called once per message with the broker's verdict: an error, or where the message was stored. */
+/**
+ * Called once per message with the broker's verdict: an error, or where the message was stored.
+ *
+ * An error may carry `code` (librdkafka's error code, e.g. 10 for MSG_SIZE_TOO_LARGE) and
+ * `permanent: true` when the message as it is can never be delivered (too large, invalid topic, not
+ * authorised): the batch then fails the record that produced it under its error policy, instead of
+ * failing the invocation on every retry. Any other error fails the invocation so the ESM retries.
+ */
 export type DeliveryCallback = (
   error: Error | undefined,
   report: DeliveryReport | undefined,
@@ -25,9 +32,14 @@ export type DeliveryCallback = (
 ) => void;
 
 /**
- * What the handler needs from a producer: enqueue without waiting, then one flush per batch.
- * `@kafka-lambda/core` implements it over librdkafka ({@link kafkaProducer}); `@kafka-lambda/testing`
- * has an in-memory one.
+ * What the handler needs from a producer: enqueue without waiting, then one wait per batch for that
+ * batch's own delivery reports. `@kafka-lambda/core` implements it over librdkafka ({@link kafkaProducer});
+ * `@kafka-lambda/testing` has an in-memory one.
+ *
+ * A batch never waits on `flush()` for its verdict: it waits for the delivery callbacks of the
+ * messages it enqueued, bounded by the invocation's deadline. It calls `flush()` once (without
+ * depending on its result) so that a producer that delivers only when flushed, like the in-memory
+ * one, delivers.
  *
  * @example
  * ```ts
@@ -42,8 +54,28 @@ export interface KafkaProducer {
   /**
    * Like `send`, with a callback instead of a promise: the handler prefers it when present, since a batch
    * of 10,000 results would otherwise allocate 10,000 promises. Optional.
+   *
+   * `signal` belongs to the batch that enqueued the message: once it is aborted, a message the
+   * producer still holds (waiting for a connection, or for room in a full queue) is settled with an
+   * error and never handed to the client, so nothing a finished batch enqueued is produced after
+   * its handler returned. Never throws: a message that cannot be taken is settled with its error.
    */
-  enqueue?(message: OutgoingMessage, onDelivery: DeliveryCallback): void;
+  enqueue?(message: OutgoingMessage, onDelivery: DeliveryCallback, signal?: AbortSignal): void;
+  /**
+   * How many enqueued messages the producer holds in memory because the client's own queue is full.
+   * The batch hands over no more while it is above zero (see `whenWritable`). Optional.
+   */
+  readonly backlog?: number;
+  /**
+   * Resolves when `backlog` is back to zero, or rejects with `signal`'s reason once it is aborted.
+   * Optional; required when `backlog` can be above zero.
+   */
+  whenWritable?(signal: AbortSignal): Promise<void>;
+  /**
+   * The largest message (key + value + headers) the producer will send, e.g. librdkafka's
+   * `message.max.bytes`; undefined while unknown (not connected yet). Dead letters are fitted to it.
+   */
+  readonly maxMessageBytes?: number | undefined;
   /** Waits until every enqueued message has a delivery report, or rejects after `timeoutMs`. */
   flush(timeoutMs: number): Promise<void>;
   /** Starts connecting ahead of the first send, without waiting. Optional. */
