@@ -1,5 +1,6 @@
 import type { DeserializeContext, Serde, SerializeContext } from '@kafka-lambda/core';
 import avsc from 'avsc';
+import { avroBoundsCheck } from './avro-bounds.js';
 import { AVRO_LOGICAL_TYPES } from './avro-logical-types.js';
 import type { SchemaRegistry } from './registry/client.js';
 import type { RegisteredSchema, SchemaReference } from './registry/types.js';
@@ -55,8 +56,6 @@ export interface AvroOptions extends RegistryDeserializerOptions, WriterOptions 
  * ```
  */
 export function avro<T = unknown>(registry: SchemaRegistry, options: AvroOptions = {}): RegistrySerde<T> {
-  // On first use, not on import: importing serdes changes nothing in the process.
-  boundCollectionReaders();
   const typesById = new Map<number | string, Promise<avsc.Type>>();
   let reader: avsc.Type | undefined;
   const readerType = (): avsc.Type | undefined => {
@@ -101,7 +100,16 @@ export function avro<T = unknown>(registry: SchemaRegistry, options: AvroOptions
       // A resolver per writer id; none when the reader is the writer.
       const resolver = target && !target.equals(writer) ? target.createResolver(writer) : undefined;
       const decoder = target ?? writer;
+      const checkBounds = avroBoundsCheck(writer);
       return (bytes, start, _indexes, ctx) => {
+        const forged = checkBounds?.(bytes, start);
+        if (forged !== undefined) {
+          throw new InvalidPayloadError(
+            `invalid Avro payload for schema ${schema.id}: ${forged}`,
+            schema.id,
+            ctx,
+          );
+        }
         let decoded: { value: unknown; offset: number };
         try {
           decoded = decoder.decode(bytes, start, resolver);
@@ -162,66 +170,6 @@ function toType(schema: avsc.Schema | string | avsc.Type): avsc.Type {
   return avsc.Type.forSchema(parseSchema(schema as avsc.Schema | string), {
     logicalTypes: AVRO_LOGICAL_TYPES,
   });
-}
-
-/** Items of zero encoded size (nulls, empty records) one block may claim beyond the bytes left. */
-const MAX_EMPTY_ITEMS = 1_000_000;
-
-interface Tap {
-  buf: Buffer;
-  pos: number;
-  readLong(): number;
-  skipLong(): void;
-  readString(): string;
-}
-type Reader = { _read(tap: Tap): unknown };
-type CollectionType = Reader & { itemsType: Reader; valuesType: Reader };
-
-/**
- * avsc trusts the block counts of arrays and maps: a corrupt count (5 bytes claiming 2^30 items)
- * makes it read items past the end of the buffer until the process runs out of memory, which in
- * Lambda is a crash on every retry of the batch. avsc's types are frozen, so their readers are
- * replaced once on the prototypes (same results for every valid payload): they stop at the end of
- * the buffer and refuse counts that cannot fit; decode() then reports the payload as truncated.
- */
-let collectionReadersBounded = false;
-function boundCollectionReaders(): void {
-  if (collectionReadersBounded) return;
-  collectionReadersBounded = true;
-  const types = avsc.types as unknown as Record<string, { prototype: CollectionType }>;
-  const blockSize = (tap: Tap): number => {
-    let n = tap.readLong();
-    if (n < 0) {
-      n = -n;
-      tap.skipLong();
-    }
-    if (n > tap.buf.length - tap.pos && n > MAX_EMPTY_ITEMS) {
-      tap.pos = tap.buf.length + 1; // past the end: decode() reports it
-      return 0;
-    }
-    return n;
-  };
-  const readBlocks = (tap: Tap, item: (tap: Tap) => void): void => {
-    for (let n = blockSize(tap); n > 0; n = blockSize(tap)) {
-      for (; n > 0; n--) {
-        if (tap.pos > tap.buf.length) return;
-        item(tap);
-      }
-    }
-  };
-  types.ArrayType!.prototype._read = function (this: CollectionType, tap: Tap) {
-    const out: unknown[] = [];
-    readBlocks(tap, (at) => out.push(this.itemsType._read(at)));
-    return out;
-  };
-  types.MapType!.prototype._read = function (this: CollectionType, tap: Tap) {
-    const out: Record<string, unknown> = {};
-    readBlocks(tap, (at) => {
-      const key = at.readString();
-      out[key] = this.valuesType._read(at);
-    });
-    return out;
-  };
 }
 
 /** JSON text, or a bare primitive name such as `string`. */

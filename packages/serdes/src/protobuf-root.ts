@@ -11,6 +11,8 @@ export interface ParsedProto {
   readonly root: protobuf.Root;
   readonly file: string;
   readonly package: string;
+  /** The top-level messages each file declared, in declaration order (Confluent's first index). */
+  readonly declared: ReadonlyMap<string, readonly protobuf.Type[]>;
 }
 
 const WELL_KNOWN = 'google/protobuf/';
@@ -28,9 +30,17 @@ export function parseProto(main: ProtoFile, dependencies: readonly ProtoFile[]):
   const root = new protobuf.Root();
   const known = new Set<string>();
   const imported: Array<[string, string]> = [];
+  const declared = new Map<string, protobuf.Type[]>();
   const add = (file: ProtoFile): string => {
-    (protobuf.parse as unknown as { filename: string | null }).filename = file.name; // stamps `filename` on the declarations, to find the main file's messages
+    // Which file declared a message is learnt by difference (the messages of its package that are
+    // new after parsing it), not from protobufjs' module-level `parse.filename`, which we leave alone.
+    const before = new Set(allTopLevelMessages(root));
     const parsed = protobuf.parse(file.text, root, { keepCase: false });
+    const pkg = parsed.package ? root.lookup(parsed.package) : root;
+    declared.set(
+      file.name,
+      pkg instanceof protobuf.Namespace ? messagesOf(pkg).filter((type) => !before.has(type)) : [],
+    );
     known.add(file.name);
     for (const name of [...(parsed.imports ?? []), ...(parsed.weakImports ?? [])])
       imported.push([file.name, name]);
@@ -49,15 +59,22 @@ export function parseProto(main: ProtoFile, dependencies: readonly ProtoFile[]):
     known.add(name);
   }
   root.resolveAll();
-  return { root, file: main.name, package: pkg };
+  return { root, file: main.name, package: pkg, declared };
 }
 
-/** The message types declared directly in `ns`, in declaration order, optionally only those of `file`. */
-function messagesOf(ns: protobuf.NamespaceBase, file?: string): protobuf.Type[] {
-  return ns.nestedArray.filter(
-    (object): object is protobuf.Type =>
-      object instanceof protobuf.Type && (file === undefined || object.filename === file),
-  );
+/** The message types declared directly in `ns`, in declaration order. */
+function messagesOf(ns: protobuf.NamespaceBase): protobuf.Type[] {
+  return ns.nestedArray.filter((object): object is protobuf.Type => object instanceof protobuf.Type);
+}
+
+/** Every message that is a direct child of a package namespace (not nested in a message). */
+function allTopLevelMessages(ns: protobuf.NamespaceBase): protobuf.Type[] {
+  const found: protobuf.Type[] = [];
+  for (const object of ns.nestedArray) {
+    if (object instanceof protobuf.Type) found.push(object);
+    else if (object instanceof protobuf.Namespace) found.push(...allTopLevelMessages(object));
+  }
+  return found;
 }
 
 /**
@@ -65,9 +82,7 @@ function messagesOf(ns: protobuf.NamespaceBase, file?: string): protobuf.Type[] 
  * file's second top-level message.
  */
 export function typeAtIndexes(parsed: ParsedProto, indexes: readonly number[]): protobuf.Type | undefined {
-  const pkg = parsed.package ? parsed.root.lookup(parsed.package) : parsed.root;
-  if (!(pkg instanceof protobuf.Namespace) && !(pkg instanceof protobuf.Root)) return undefined;
-  let candidates = messagesOf(pkg as protobuf.NamespaceBase, parsed.file);
+  let candidates: readonly protobuf.Type[] = parsed.declared.get(parsed.file) ?? [];
   let type: protobuf.Type | undefined;
   for (const index of indexes) {
     type = candidates[index];
@@ -77,17 +92,24 @@ export function typeAtIndexes(parsed: ParsedProto, indexes: readonly number[]): 
   return type;
 }
 
-/** The Confluent message index path of `type` within the file it was declared in. */
-export function indexesOfType(type: protobuf.Type): number[] {
+/** The Confluent message index path of `type` (a message of `parsed`) within the file it was declared in. */
+export function indexesOfType(parsed: ParsedProto, type: protobuf.Type): number[] {
   const path: number[] = [];
-  let current: protobuf.ReflectionObject = type;
+  let current: protobuf.Type = type;
   for (;;) {
     const parent: protobuf.NamespaceBase | null = current.parent;
     if (!parent) break;
-    const nested = parent instanceof protobuf.Type;
-    const siblings = messagesOf(parent, nested ? undefined : (current.filename ?? undefined));
-    path.unshift(siblings.indexOf(current as protobuf.Type));
-    if (!nested) break;
+    if (!(parent instanceof protobuf.Type)) {
+      for (const messages of parsed.declared.values()) {
+        const index = messages.indexOf(current);
+        if (index >= 0) {
+          path.unshift(index);
+          break;
+        }
+      }
+      break;
+    }
+    path.unshift(messagesOf(parent).indexOf(current));
     current = parent;
   }
   return path;

@@ -223,7 +223,7 @@ export function protobuf<T = Record<string, unknown>>(
       const codec = codecFor(found);
       return {
         encode: (value: T) => codec.encode(codec.fromObject(value as Record<string, unknown>)).finish(),
-        indexes: indexesOfType(found),
+        indexes: indexesOfType(parsed, found),
       };
     },
     () => local().name,
@@ -276,8 +276,10 @@ function resolveLocal(registry: SchemaRegistry, options: ProtobufOptions): Local
   const schema = async (): Promise<LocalSchema<unknown>> => {
     let definition: SchemaDefinition;
     let target: pb.Type;
+    let parsed: ParsedProto;
     if (fileParsed) {
-      target = fileParsed.parsed.root.lookupType(name!);
+      parsed = fileParsed.parsed;
+      target = parsed.root.lookupType(name!);
       const references = await registerImports(
         registry,
         options.autoRegister === true,
@@ -292,7 +294,8 @@ function resolveLocal(registry: SchemaRegistry, options: ProtobufOptions): Local
         );
       const generated = protoFilesOf(reflected);
       // Parse what we generate: it proves the text is valid and gives the indexes in that file.
-      target = parseProto(generated.main, generated.dependencies).root.lookupType(name!);
+      parsed = parseProto(generated.main, generated.dependencies);
+      target = parsed.root.lookupType(name!);
       const files = new Map(generated.dependencies.map((file) => [file.name, file.text]));
       const references = await registerImports(
         registry,
@@ -306,7 +309,7 @@ function resolveLocal(registry: SchemaRegistry, options: ProtobufOptions): Local
     return {
       definition,
       encode: (value) => encoder.encode(encoder.fromObject(value as Record<string, unknown>)).finish(),
-      indexes: indexesOfType(target),
+      indexes: indexesOfType(parsed, target),
     };
   };
   return { name, codec, schema };
