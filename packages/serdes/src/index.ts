@@ -41,6 +41,7 @@ export {
   EmptyPayloadError,
   InvalidFrameError,
   InvalidPayloadError,
+  InvalidSchemaMetadataError,
   type RecordLocation,
   TruncatedPayloadError,
   UnknownMagicByteError,

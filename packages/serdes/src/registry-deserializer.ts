@@ -2,7 +2,12 @@ import type { DeserializeContext } from '@kafka-lambda/core';
 import type { SchemaRegistry } from './registry/client.js';
 import type { RegisteredSchema, SchemaType } from './registry/types.js';
 import { readConfluentSchemaId } from './wire/confluent.js';
-import { EmptyPayloadError, InvalidPayloadError, UnknownMagicByteError } from './wire/errors.js';
+import {
+  EmptyPayloadError,
+  InvalidPayloadError,
+  InvalidSchemaMetadataError,
+  UnknownMagicByteError,
+} from './wire/errors.js';
 import { GLUE_MAGIC, readGlueFrame } from './wire/glue.js';
 import { readSchemaIdHeader, schemaIdHeaderName } from './wire/header-mode.js';
 import { readMessageIndexes } from './wire/message-indexes.js';
@@ -174,7 +179,10 @@ export class RegistryDeserializer<T> {
         // Not JSON after all: a binary payload that happens to start with 0x7b.
       }
     }
-    const schemaId = ctx.schemaMetadata!.schemaId;
+    const schemaId = ctx.schemaMetadata!.schemaId as string | null | undefined;
+    if (typeof schemaId !== 'string' || schemaId === '') {
+      throw new InvalidSchemaMetadataError(ctx.schemaMetadata!.dataFormat, ctx);
+    }
     if (/^\d+$/.test(schemaId)) return this.#decodeId(Number(schemaId), bytes, 0, undefined, ctx);
     if (this.options.glue) return this.#decodeGlue(schemaId, bytes, ctx);
     return this.#decodeGuid(schemaId, bytes, 0, undefined, ctx);

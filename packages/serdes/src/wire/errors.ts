@@ -101,6 +101,28 @@ export class InvalidFrameError extends WireFormatError {
   override name = 'InvalidFrameError';
 }
 
+/**
+ * The ESM's schema metadata (`valueSchemaMetadata` / `keySchemaMetadata`) names a data format but no
+ * usable schema id, so the writer schema cannot be known. Nothing is asked of the registry.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof InvalidSchemaMetadataError) console.log(err.dataFormat, err.offset);
+ * ```
+ */
+export class InvalidSchemaMetadataError extends WireFormatError {
+  override name = 'InvalidSchemaMetadataError';
+  constructor(
+    readonly dataFormat: string | undefined,
+    location?: RecordLocation,
+  ) {
+    super(
+      `invalid ESM schema metadata: dataFormat ${dataFormat ?? '(none)'} with no schemaId, so the writer schema is unknown`,
+      location,
+    );
+  }
+}
+
 function hex(byte: number): string {
   return `0x${byte.toString(16).padStart(2, '0')}`;
 }
