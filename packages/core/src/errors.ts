@@ -76,14 +76,56 @@ export class DeliveryError extends KafkaLambdaError {
   }
 }
 
-/** The flush did not finish before the invocation's deadline. */
+/**
+ * Produced messages had no delivery report before the invocation's deadline. `topics` names where
+ * the unconfirmed messages were going (empty when unknown).
+ */
 export class FlushTimeoutError extends KafkaLambdaError {
   override name = 'FlushTimeoutError';
   constructor(
     readonly timeoutMs: number,
     readonly pending: number,
+    readonly topics: readonly string[] = [],
   ) {
-    super(`flush did not complete within ${timeoutMs} ms; ${pending} message(s) unconfirmed`);
+    super(
+      `flush did not complete within ${timeoutMs} ms; ${pending} message(s) unconfirmed` +
+        (topics.length > 0 ? ` (to ${topics.join(', ')})` : ''),
+    );
+  }
+}
+
+/**
+ * A `produce()` request that can never become a message (no topic, a value that is neither bytes
+ * nor text without a serializer, …). Thrown at the call, so only the record that made it fails.
+ *
+ * @example
+ * ```ts
+ * try { produce({ topic: 'out', value: 42 as never }); } catch (error) { console.log((error as InvalidProduceRequestError).field); } // 'value'
+ * ```
+ */
+export class InvalidProduceRequestError extends KafkaLambdaError {
+  override name = 'InvalidProduceRequestError';
+  constructor(
+    readonly field: string,
+    readonly expected: string,
+  ) {
+    super(`produce() needs ${field} to be ${expected}`);
+  }
+}
+
+/**
+ * `produce()` was called after its record had finished (a promise inside `process` that was not
+ * awaited). The message is not sent; the invocation fails, since that output would otherwise be lost.
+ */
+export class LateProduceError extends KafkaLambdaError {
+  override name = 'LateProduceError';
+  readonly location: RecordLocation;
+  constructor(location: RecordLocation, topic: string) {
+    super(
+      `produce() to ${topic} was called after ${describeLocation(location)} had finished: ` +
+        'await every promise inside process()',
+    );
+    this.location = locationOf(location);
   }
 }
 
@@ -112,6 +154,11 @@ export class DeadlineExceededError extends KafkaLambdaError {
 export class RetryableError extends KafkaLambdaError {
   override name = 'RetryableError';
   readonly retryable = true;
+}
+
+/** True when a delivery error says the message as it is can never be delivered (`permanent: true`). */
+export function isPermanentDeliveryError(error: unknown): boolean {
+  return (error as { permanent?: unknown } | undefined)?.permanent === true;
 }
 
 /** True when the error, or one of its causes, is marked `retryable: true`. */

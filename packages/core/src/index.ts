@@ -17,8 +17,11 @@ export {
   DeliveryError,
   FlushTimeoutError,
   InvalidEventError,
+  InvalidProduceRequestError,
+  isPermanentDeliveryError,
   isRetryable,
   KafkaLambdaError,
+  LateProduceError,
   RecordDecodeError,
   type RecordLocation,
   RecordProcessingError,
@@ -33,6 +36,14 @@ export {
 } from './event.js';
 export { createKafkaHandler } from './handler/create-kafka-handler.js';
 export { DEAD_LETTER_HEADERS, type FailureStage } from './handler/dead-letter.js';
+export type {
+  BatchEnd,
+  BatchObserver,
+  BatchStart,
+  FlushReport,
+  Instrumentation,
+  RecordOutcome,
+} from './handler/instrumentation.js';
 export type {
   BatchItemFailures,
   BatchSummary,

@@ -127,7 +127,8 @@ describe('event decoder under generated input', () => {
       ),
       { numRuns: RUNS },
     );
-  });
+    // 10,000 handler runs: seconds on a loaded 2-core machine; the bound is the runs, not the time.
+  }, 60_000);
 
   it('replays the committed corpus of malformed events: typed errors only', () => {
     const corpus = JSON.parse(

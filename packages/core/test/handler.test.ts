@@ -407,16 +407,20 @@ describe('createKafkaHandler', () => {
     expect(() => createKafkaHandler({ onError: 'ignore', process() {} })).toThrow(ConfigError);
   });
 
-  it('produce without a producer is a record failure with a clear message', async () => {
-    const errors: Error[] = [];
-    await createKafkaHandler({
+  it('produce without a producer fails the invocation (a configuration error drops no record, even under log)', async () => {
+    const processed: number[] = [];
+    const failure = await createKafkaHandler({
       logger: silentLogger,
-      hooks: { onRecordError: (error) => errors.push(error) },
-      process(_record: KafkaRecord<string, Buffer>, { produce }) {
+      process(record: KafkaRecord<string, Buffer>, { produce }) {
+        processed.push(record.offset);
         produce({ topic: 'x', value: 'y' });
       },
-    })(mskEvent([eventRecord('t', 0, 1, 'v')]), context());
-    expect(errors[0]).toBeInstanceOf(ConfigError);
+    })(mskEvent([eventRecord('t', 0, 1, 'v'), eventRecord('t', 0, 2, 'v')]), context()).catch(
+      (error) => error,
+    );
+    expect(failure).toBeInstanceOf(ConfigError);
+    expect(failure.message).toMatch(/producer/);
+    expect(processed).toEqual([1]);
   });
 
   it('types record.value from the deserializer', () => {

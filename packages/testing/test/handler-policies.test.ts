@@ -1,4 +1,5 @@
 import {
+  ConfigError,
   createKafkaHandler,
   DEAD_LETTER_HEADERS,
   DeadlineExceededError,
@@ -212,10 +213,21 @@ describe('the deadline guard', () => {
     expect((failure as DeadlineExceededError).unprocessed).toBe(2);
   });
 
-  it('a context with less time than the reserve processes nothing', async () => {
-    const { handler, processed } = slowHandler('report');
-    const result = await handler(event(), lambdaContext({ timeoutMs: 500 }));
+  it('a deadlineReserveMs longer than the invocation is a ConfigError, not the same offset reported forever', async () => {
+    const processed: number[] = [];
+    const handler = createKafkaHandler({
+      onError: 'report',
+      deadlineReserveMs: 1_000,
+      logger: silent,
+      process(record) {
+        processed.push(record.offset);
+      },
+    });
+    const failure = await handler(event(), lambdaContext({ timeoutMs: 500 })).catch(
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(ConfigError);
+    expect((failure as Error).message).toMatch(/deadlineReserveMs \(1000 ms\) leaves no time/);
     expect(processed).toEqual([]);
-    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: { partition: 'slow-0', offset: 100 } }] });
   });
 });

@@ -20,18 +20,34 @@ export const DEAD_LETTER_HEADERS = {
   functionName: 'kafka-lambda.dlq.function',
   /** Present when the original key/value was not valid base64: the bytes are then the base64 text. */
   rawEncoding: 'kafka-lambda.dlq.raw.encoding',
+  /** Present when the dead letter would not fit `message.max.bytes`: the value's original length; the value kept is its first bytes. */
+  valueTruncated: 'kafka-lambda.dlq.value.truncated',
+  /** Present when even without its value it would not fit: how many original headers were left out. */
+  headersOmitted: 'kafka-lambda.dlq.headers.omitted',
 } as const;
 
-/** How far a failed record got: its bytes or deserializer (`decode`), `process`, or a produced message's serializer (`produce`). */
-export type FailureStage = 'decode' | 'process' | 'produce';
+/** librdkafka's default `message.max.bytes`, used while the producer has not said its own. */
+const DEFAULT_MAX_MESSAGE_BYTES = 1_000_000;
+/** Room for the record's framing in the request (record batch header, varints, attributes). */
+const FRAMING_BYTES = 1_024;
 
-/** Builds the dead letter of a failed record: its original key, value and headers plus why it failed. */
+/**
+ * How far a failed record got: its bytes or deserializer (`decode`), `process`, a produced message's
+ * serializer (`produce`), or the broker refused one of its messages for good (`deliver`).
+ */
+export type FailureStage = 'decode' | 'process' | 'produce' | 'deliver';
+
+/**
+ * Builds the dead letter of a failed record: its original key, value and headers plus why it failed,
+ * fitted to `maxBytes` (a dead letter too large to deliver would fail the invocation on every retry).
+ */
 export function deadLetterMessage(
   topic: string,
   record: KafkaRecord<unknown, unknown>,
   error: Error,
   stage: FailureStage,
   functionName: string | undefined,
+  maxBytes = DEFAULT_MAX_MESSAGE_BYTES,
 ): OutgoingMessage {
   const raw = record.toEventRecord();
   let undecodable = false;
@@ -45,8 +61,9 @@ export function deadLetterMessage(
     }
   };
   const key = original(raw.key, () => record.rawKey);
-  const value = original(raw.value, () => record.rawValue);
-  const headers = originalHeaders(raw, record);
+  let value = original(raw.value, () => record.rawValue);
+  let kept = originalHeaders(raw, record);
+  const headers: Array<[string, Buffer]> = [];
   const add = (name: string, value: string) => headers.push([name, Buffer.from(value, 'utf8')]);
   add(DEAD_LETTER_HEADERS.reason, stage);
   add(DEAD_LETTER_HEADERS.errorClass, error.name);
@@ -58,7 +75,28 @@ export function deadLetterMessage(
   add(DEAD_LETTER_HEADERS.failedAt, new Date().toISOString());
   if (functionName) add(DEAD_LETTER_HEADERS.functionName, functionName);
   if (undecodable) add(DEAD_LETTER_HEADERS.rawEncoding, 'base64-text');
-  return { topic, key, value, headers };
+
+  const budget = maxBytes - FRAMING_BYTES - sizeOf(key) - headerBytes(headers);
+  if (headerBytes(kept) > budget) {
+    add(DEAD_LETTER_HEADERS.headersOmitted, String(kept.length));
+    kept = [];
+  }
+  const room = budget - headerBytes(kept) - 64; // the truncation header itself
+  if (value !== null && value.length > room) {
+    add(DEAD_LETTER_HEADERS.valueTruncated, String(value.length));
+    value = value.subarray(0, Math.max(0, room));
+  }
+  return { topic, key, value, headers: [...kept, ...headers] };
+}
+
+function sizeOf(bytes: Buffer | null): number {
+  return bytes?.length ?? 0;
+}
+
+function headerBytes(headers: ReadonlyArray<readonly [string, Buffer]>): number {
+  let total = 0;
+  for (const [name, value] of headers) total += Buffer.byteLength(name) + value.length + 8;
+  return total;
 }
 
 function originalHeaders(

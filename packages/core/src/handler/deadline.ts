@@ -1,41 +1,80 @@
+import { ConfigError } from '../errors.js';
 import type { LambdaContext } from './types.js';
 
 const MIN_RESERVE_MS = 500;
 const MAX_RESERVE_MS = 10_000;
-/** Kept back from the flush so that our error, not Lambda's timeout, ends a stuck invocation. */
-const FLUSH_MARGIN_MS = 200;
-/** Without a Lambda context (a script, a test), how long a flush may take. */
-const DEFAULT_FLUSH_TIMEOUT_MS = 30_000;
+/** Kept back from every wait so that our error, not Lambda's timeout, ends a stuck invocation. */
+const END_MARGIN_MS = 200;
+/** The longest function timeout of a Kafka event source mapping (14 minutes). */
+const MAX_KAFKA_TIMEOUT_MS = 14 * 60_000;
+/** Without a Lambda context (a script, a test), how long the end of a batch may wait for deliveries. */
+const DEFAULT_WAIT_MS = 30_000;
 
-/** When an invocation must stop starting records, and how long its flush may take. */
+/** Rejects a `deadlineReserveMs` that no invocation could honour. */
+export function checkDeadlineReserve(reserveMs: unknown): number | undefined {
+  if (reserveMs === undefined) return undefined;
+  if (typeof reserveMs !== 'number' || !Number.isFinite(reserveMs) || reserveMs < 0) {
+    throw new ConfigError('deadlineReserveMs must be a finite number of milliseconds, 0 or more');
+  }
+  if (reserveMs >= MAX_KAFKA_TIMEOUT_MS) {
+    throw new ConfigError(
+      `deadlineReserveMs (${reserveMs} ms) is not shorter than the longest Kafka ESM timeout (14 minutes)`,
+    );
+  }
+  return reserveMs;
+}
+
+/**
+ * The one time budget of an invocation, read from Lambda's own clock (`getRemainingTimeInMillis`).
+ * Two instants matter:
+ * - the stop time: no record starts later (the reserve is kept for the end of the batch);
+ * - the end: every wait gives up (deliveries, connecting, a process() that ignores its signal),
+ *   early enough for the SDK to fail the invocation with its own error before Lambda's timeout.
+ */
 export class Deadline {
-  /** Epoch ms after which no record starts; Infinity without a Lambda context. */
-  readonly stopAt: number;
+  /** Whether the invocation runs under a Lambda context with a finite remaining time. */
+  readonly bounded: boolean;
   readonly #context: LambdaContext | undefined;
+  readonly #reserveMs: number;
 
-  constructor(context: LambdaContext | undefined, reserveMs: number | undefined, now = Date.now()) {
-    this.#context = typeof context?.getRemainingTimeInMillis === 'function' ? context : undefined;
-    const remaining = this.#context?.getRemainingTimeInMillis();
-    if (remaining === undefined || !Number.isFinite(remaining)) {
-      this.stopAt = Number.POSITIVE_INFINITY;
+  constructor(context: LambdaContext | undefined, reserveMs: number | undefined) {
+    const remaining =
+      typeof context?.getRemainingTimeInMillis === 'function'
+        ? context.getRemainingTimeInMillis()
+        : undefined;
+    this.bounded = typeof remaining === 'number' && Number.isFinite(remaining);
+    this.#context = this.bounded ? context : undefined;
+    if (!this.bounded) {
+      this.#reserveMs = 0;
       return;
     }
-    const reserve = reserveMs ?? Math.min(MAX_RESERVE_MS, Math.max(MIN_RESERVE_MS, remaining * 0.1));
-    this.stopAt = now + remaining - reserve;
+    if (reserveMs !== undefined && reserveMs >= remaining!) {
+      // Starting no record at all would report (or retry) the same offset forever: say why instead.
+      throw new ConfigError(
+        `deadlineReserveMs (${reserveMs} ms) leaves no time for any record: the invocation had ${remaining} ms`,
+      );
+    }
+    // The default never takes more than half of what is left, so a short function still runs records.
+    this.#reserveMs =
+      reserveMs ?? Math.min(MAX_RESERVE_MS, Math.max(MIN_RESERVE_MS, remaining! * 0.1), remaining! / 2);
   }
 
+  /** No record may start any more. */
   get passed(): boolean {
-    return Date.now() >= this.stopAt;
+    return this.bounded && this.#remaining() <= this.#reserveMs;
   }
 
+  /** Until the stop time; Infinity without a Lambda context. */
   msUntilStop(): number {
-    return this.stopAt - Date.now();
+    return this.bounded ? Math.max(0, this.#remaining() - this.#reserveMs) : Number.POSITIVE_INFINITY;
   }
 
-  /** The time left for the flush: what Lambda leaves us, minus a margin to report the failure ourselves. */
-  flushTimeoutMs(): number {
-    const remaining = this.#context?.getRemainingTimeInMillis();
-    if (remaining === undefined || !Number.isFinite(remaining)) return DEFAULT_FLUSH_TIMEOUT_MS;
-    return Math.max(1, remaining - FLUSH_MARGIN_MS);
+  /** How long a wait may still take: until the end, or a default without a Lambda context. */
+  msUntilEnd(): number {
+    return this.bounded ? Math.max(0, this.#remaining() - END_MARGIN_MS) : DEFAULT_WAIT_MS;
+  }
+
+  #remaining(): number {
+    return this.#context!.getRemainingTimeInMillis();
   }
 }

@@ -1,6 +1,6 @@
 import type { OutgoingMessage } from '../producer/types.js';
 import type { Serializer } from '../serde.js';
-import type { AnyProduceRequest } from './record-scope.js';
+import type { AnyProduceRequest } from './produce-request.js';
 import type { ProduceHeaders } from './types.js';
 
 /**

@@ -3,6 +3,7 @@ import type { ProducerOption } from '../producer/shared-producer.js';
 import type { KafkaProducer } from '../producer/types.js';
 import type { KafkaRecord } from '../record.js';
 import type { Deserializer, Serializer } from '../serde.js';
+import type { Instrumentation } from './instrumentation.js';
 
 /**
  * What happens when a record fails (bad bytes, a deserializer error, a throw in `process`):
@@ -123,6 +124,8 @@ export interface KafkaHandlerOptionsBase<K, V, R> {
   logSummary?: boolean;
   /** Callbacks on record errors and at the end of each batch. */
   hooks?: KafkaHandlerHooks<K, R>;
+  /** Observers of every invocation (tracing, metrics): see {@link Instrumentation}. */
+  instrumentation?: readonly Instrumentation[];
 }
 
 /** Options of {@link createKafkaHandler} when tombstones are skipped (the default): `record.value` is `V`. */

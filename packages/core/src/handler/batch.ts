@@ -1,0 +1,313 @@
+import {
+  asError,
+  ConfigError,
+  DeadlineExceededError,
+  DeliveryError,
+  isPermanentDeliveryError,
+  isRetryable,
+  KafkaLambdaError,
+  type LateProduceError,
+  locationOf,
+  type RecordLocation,
+  RecordProcessingError,
+} from '../errors.js';
+import type { KafkaEvent, PartitionBatch } from '../event.js';
+import type { Logger } from '../logger.js';
+import type { OutgoingMessage } from '../producer/types.js';
+import type { KafkaRecord } from '../record.js';
+import { type BatchVerdict, type Conclusion, BatchVerdict as Verdict } from './batch-verdict.js';
+import { deadLetterMessage, type FailureStage } from './dead-letter.js';
+import { Deadline } from './deadline.js';
+import { type DeliveryFailure, DeliveryLedger } from './delivery-ledger.js';
+import { type BatchObserver, observeBatch } from './instrumentation.js';
+import { type PartitionHost, PartitionRunner } from './partition-runner.js';
+import type { PolicyBatch, RecordFailure } from './policies/policy.js';
+import { requestLogger } from './request-logger.js';
+import type { HandlerSettings } from './settings.js';
+import type { BatchItemFailures, LambdaContext } from './types.js';
+
+type AnyRecord = KafkaRecord<unknown, unknown>;
+
+/**
+ * One invocation: runs the partitions, waits once for the batch's own deliveries, and turns what
+ * happened into the Lambda result. The policy decides per failed record; the ledger owns the wait.
+ */
+export class Batch implements PartitionHost, PolicyBatch {
+  readonly settings: HandlerSettings;
+  readonly lambdaContext: LambdaContext;
+  readonly logger: Logger;
+  readonly observer: BatchObserver;
+  readonly #deadline: Deadline;
+  readonly #verdict: BatchVerdict = new Verdict();
+  readonly #ledger: DeliveryLedger | undefined;
+  readonly #controller = new AbortController();
+  readonly #started = Date.now();
+  #deadlineLogged = false;
+
+  constructor(
+    settings: HandlerSettings,
+    context: LambdaContext,
+    event: KafkaEvent,
+    partitions: PartitionBatch[],
+  ) {
+    this.settings = settings;
+    this.lambdaContext = context;
+    this.logger = requestLogger(settings.logger, context);
+    this.#deadline = new Deadline(context, settings.deadlineReserveMs);
+    this.#ledger = settings.producer && new DeliveryLedger(settings.producer);
+    let records = 0;
+    for (const partition of partitions) records += partition.records.length;
+    this.#verdict.summary.records = records;
+    this.observer = observeBatch(
+      settings.instrumentation,
+      {
+        partitions,
+        records,
+        context,
+        eventSource: event.eventSource,
+        bootstrapServers: event.bootstrapServers,
+      },
+      this.logger,
+    );
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  get stopped(): boolean {
+    return this.#verdict.stopped;
+  }
+
+  get pastStopTime(): boolean {
+    return this.#deadline.passed;
+  }
+
+  async run(partitions: PartitionBatch[]): Promise<BatchItemFailures | undefined> {
+    let conclusion: Conclusion;
+    try {
+      await this.#runPartitions(partitions);
+      if (this.#ledger) await this.#settleDeliveries(this.#ledger);
+      conclusion = this.#verdict.conclude(this.settings.policy);
+    } catch (error) {
+      conclusion = { error: asError(error) };
+    } finally {
+      this.#ledger?.close();
+      if (!this.#controller.signal.aborted)
+        this.#controller.abort(new KafkaLambdaError('the invocation ended'));
+    }
+    this.#finish(conclusion);
+    if (conclusion.error) throw conclusion.error;
+    return conclusion.result;
+  }
+
+  // ── what partitions report ─────────────────────────────────────────────────────────────────────
+
+  succeeded(record: AnyRecord, messages: readonly OutgoingMessage[] | undefined): void {
+    this.#verdict.summary.succeeded++;
+    this.observer.recordEnd?.(record, 'succeeded');
+    if (messages && messages.length > 0) this.#ledger!.send(messages, record, 'output');
+  }
+
+  skipped(record: AnyRecord): void {
+    this.#verdict.summary.skipped++;
+    this.observer.recordEnd?.(record, 'skipped');
+  }
+
+  failed(record: AnyRecord, error: Error, stage: FailureStage): boolean {
+    this.#verdict.summary.failed++;
+    this.observer.recordEnd?.(record, 'failed', error);
+    if (error instanceof ConfigError) {
+      // A configuration mistake fails every record alike: the invocation fails instead of dropping them.
+      this.#fail(error);
+      return false;
+    }
+    if (isRetryable(error)) {
+      // Skipping or dead-lettering a record because a dependency blinked would lose it for good.
+      this.logger.error('record failed with a retryable error; it will be retried', {
+        ...locationOf(record),
+        stage,
+        error,
+      });
+      this.settings.policy.handBack(record, new RecordProcessingError(record, { cause: error }), this);
+      this.#stopIfFailing();
+      return false;
+    }
+    try {
+      const goesOn = this.settings.policy.recordFailed({ record, error, stage }, this);
+      this.#stopIfFailing();
+      return goesOn;
+    } catch (policyError) {
+      // The policy itself failed (e.g. deadLetterTopic threw): stop every partition and fail.
+      this.#fail(asError(policyError));
+      return false;
+    }
+  }
+
+  notDone(first: RecordLocation, count: number): void {
+    if (count <= 0) return;
+    this.#verdict.summary.unprocessed += count;
+    if (!this.#deadline.passed) return;
+    if (!this.#deadlineLogged) {
+      this.#deadlineLogged = true;
+      this.logger.warn('deadline reached: no more records start, to leave time for the deliveries', {
+        ...locationOf(first),
+      });
+    }
+    this.settings.policy.handBack(first, new DeadlineExceededError(count), this);
+    if (!this.#controller.signal.aborted) this.#controller.abort(new DeadlineExceededError(count));
+  }
+
+  lateProduce(error: LateProduceError): void {
+    this.logger.error('produce() after its record finished; failing the invocation', { error });
+    this.#fail(error);
+  }
+
+  // ── what policies may do ───────────────────────────────────────────────────────────────────────
+
+  reportAt(location: RecordLocation): void {
+    this.#verdict.reportAt(location);
+  }
+
+  failWith(error: Error): void {
+    this.#verdict.failWith(error);
+  }
+
+  deadLetter({ record, error, stage }: RecordFailure): void {
+    const choice = this.settings.deadLetterTopic!;
+    const topic = typeof choice === 'function' ? choice(record, error) : choice;
+    const maxBytes = this.settings.producer?.maxMessageBytes;
+    const message = deadLetterMessage(
+      topic,
+      record,
+      error,
+      stage,
+      this.lambdaContext?.functionName,
+      maxBytes,
+    );
+    // Logged once the broker has it: until then the record is not safe.
+    this.#ledger!.send([message], record, 'dead-letter', () => {
+      this.#verdict.summary.deadLettered++;
+      this.logger.warn('record failed; sent to the dead-letter topic', {
+        ...locationOf(record),
+        stage,
+        deadLetterTopic: topic,
+        error,
+      });
+    });
+  }
+
+  // ── the invocation's phases ────────────────────────────────────────────────────────────────────
+
+  async #runPartitions(partitions: PartitionBatch[]): Promise<void> {
+    const deadline = this.#deadline;
+    const stopTimer = deadline.bounded
+      ? setTimeout(() => this.#controller.abort(new DeadlineExceededError(0)), deadline.msUntilStop())
+      : undefined;
+    const runners = partitions.map((partition) => new PartitionRunner(partition, this));
+    let next = 0;
+    const worker = async () => {
+      while (next < runners.length) await runners[next++]!.run();
+    };
+    const workers = Math.min(this.settings.partitionConcurrency, runners.length);
+    const all = Promise.all(Array.from({ length: workers }, worker)).then(() => undefined);
+    if (!deadline.bounded) return all;
+    // A process() that ignores its signal must not take the invocation into Lambda's timeout: past
+    // half the reserve, its partition is given up (its record is not done) and the batch ends.
+    let overrun: NodeJS.Timeout | undefined;
+    const giveUp = new Promise<'overrun'>((resolve) => {
+      overrun = setTimeout(() => resolve('overrun'), (deadline.msUntilStop() + deadline.msUntilEnd()) / 2);
+    });
+    try {
+      if ((await Promise.race([all, giveUp])) === 'overrun') {
+        for (const runner of runners) runner.abandon();
+      }
+    } finally {
+      clearTimeout(stopTimer);
+      clearTimeout(overrun);
+    }
+  }
+
+  /** Waits for this batch's deliveries; an output the broker refused for good fails its record instead. */
+  async #settleDeliveries(ledger: DeliveryLedger): Promise<void> {
+    if (ledger.sent === 0) return;
+    // Dead letters of records whose outputs were refused need one more wait.
+    for (let round = 0; round < 2; round++) {
+      const outcome = await ledger.settle(this.#deadline);
+      this.#verdict.summary.flushMs += outcome.durationMs;
+      this.observer.flush?.({
+        messages: ledger.sent,
+        durationMs: outcome.durationMs,
+        error: outcome.incomplete,
+      });
+      const sentBefore = ledger.sent;
+      for (const failure of outcome.failures) this.#deliveryFailed(failure);
+      if (outcome.incomplete) {
+        // The producer's own reason (e.g. it could not connect) says more than "timed out".
+        const cause = outcome.failures.find((f) => f.error.name === 'ProducerConnectionError')?.error;
+        this.#verdict.incomplete(cause ?? outcome.incomplete);
+        this.logger.error(
+          'deliveries did not finish in time; failing the invocation so the batch is retried',
+          {
+            error: cause ?? outcome.incomplete,
+          },
+        );
+        break;
+      }
+      if (ledger.sent === sentBefore) break;
+    }
+    this.#verdict.summary.produced = ledger.delivered;
+  }
+
+  #deliveryFailed(failure: DeliveryFailure): void {
+    const { source, kind, topic, error } = failure;
+    if (kind === 'output' && isPermanentDeliveryError(error)) {
+      // Retrying cannot deliver it: it is its record's failure, under the record's policy.
+      this.#verdict.summary.succeeded--;
+      this.failed(source, error, 'deliver');
+      return;
+    }
+    if (kind === 'dead-letter') {
+      this.logger.error('a dead letter was not delivered; failing the invocation so the record is retried', {
+        ...locationOf(source),
+        deadLetterTopic: topic,
+        error,
+      });
+      this.#verdict.failWith(new DeliveryError([{ topic, source: locationOf(source), error }]));
+      return;
+    }
+    this.settings.policy.handBack(
+      source,
+      new DeliveryError([{ topic, source: locationOf(source), error }]),
+      this,
+    );
+  }
+
+  /** An error outside any record's policy: every partition stops, the invocation fails. */
+  #fail(error: Error): void {
+    this.#verdict.fatal(error);
+    this.#controller.abort(error);
+  }
+
+  /** A policy failed the invocation: running records are told through their signal. */
+  #stopIfFailing(): void {
+    if (this.#verdict.stopped && !this.#controller.signal.aborted) {
+      this.#controller.abort(new KafkaLambdaError('the batch stopped: another record failed the invocation'));
+    }
+  }
+
+  #finish(conclusion: Conclusion): void {
+    const summary = this.#verdict.summary;
+    summary.durationMs = Date.now() - this.#started;
+    const { error } = conclusion;
+    if (error) {
+      this.logger.error('kafka batch failed; the event source mapping will retry it', {
+        ...summary,
+        error: { name: error.name, message: error.message },
+      });
+    } else if (this.settings.logSummary) {
+      this.logger.info('kafka batch processed', { ...summary });
+    }
+    this.observer.end?.({ summary, error, result: conclusion.result });
+  }
+}

@@ -1,0 +1,164 @@
+import { asError, FlushTimeoutError } from '../errors.js';
+import type { DeliveryCallback, KafkaProducer, OutgoingMessage } from '../producer/types.js';
+import type { KafkaRecord } from '../record.js';
+import type { Deadline } from './deadline.js';
+
+type AnyRecord = KafkaRecord<unknown, unknown>;
+
+/** What a message is to the batch: a record's output, or the dead letter of a failed record. */
+export type MessageKind = 'output' | 'dead-letter';
+
+/** A message of this batch that the producer or the broker refused. */
+export interface DeliveryFailure {
+  readonly source: AnyRecord;
+  readonly kind: MessageKind;
+  readonly topic: string;
+  readonly error: Error;
+}
+
+/** What one wait for the batch's delivery reports found. */
+export interface SettleOutcome {
+  readonly durationMs: number;
+  /** Failures reported since the previous wait. */
+  readonly failures: readonly DeliveryFailure[];
+  /** Why the wait ended before every report came (deadline, or the producer's flush gave up). */
+  readonly incomplete?: Error | undefined;
+}
+
+/**
+ * The messages of ONE batch and their delivery reports. It is the only place that waits for them,
+ * and it waits for this batch's messages only: what another invocation left in the producer can
+ * neither fail nor delay this one. Closing it aborts its signal, so whatever the producer still
+ * holds for it is dropped, never produced after the handler returned.
+ */
+export class DeliveryLedger {
+  readonly #producer: KafkaProducer;
+  readonly #controller = new AbortController();
+  #sent = 0;
+  #delivered = 0;
+  #unconfirmed = 0;
+  /** Unconfirmed messages per topic: a timeout names where they were going. */
+  readonly #pendingByTopic = new Map<string, number>();
+  #failures: DeliveryFailure[] = [];
+  #onSettled: (() => void) | undefined;
+
+  constructor(producer: KafkaProducer) {
+    this.#producer = producer;
+  }
+
+  /** Aborted when the ledger closes. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  get sent(): number {
+    return this.#sent;
+  }
+
+  /** Messages the broker acknowledged. */
+  get delivered(): number {
+    return this.#delivered;
+  }
+
+  get unconfirmed(): number {
+    return this.#unconfirmed;
+  }
+
+  /** Hands a record's messages to the producer. `onDelivered` runs once all of them are acknowledged. */
+  send(
+    messages: readonly OutgoingMessage[],
+    source: AnyRecord,
+    kind: MessageKind,
+    onDelivered?: () => void,
+  ): void {
+    if (this.#controller.signal.aborted) return;
+    const confirm = this.#confirmation(source, kind, messages.length, onDelivered);
+    const producer = this.#producer;
+    for (const message of messages) {
+      this.#sent++;
+      this.#unconfirmed++;
+      this.#pendingByTopic.set(message.topic, (this.#pendingByTopic.get(message.topic) ?? 0) + 1);
+      if (!producer.enqueue) {
+        producer.send(message).then(
+          (report) => confirm(undefined, report, message),
+          (error) => confirm(asError(error), undefined, message),
+        );
+        continue;
+      }
+      try {
+        producer.enqueue(message, confirm, this.#controller.signal);
+      } catch (error) {
+        // The contract says enqueue never throws; a producer that does still fails only this message.
+        confirm(asError(error), undefined, message);
+      }
+    }
+  }
+
+  /**
+   * Waits for every report of this batch's messages, until the deadline's end. Asks the producer to
+   * flush once, for producers that deliver only when flushed; its verdict is not ours to take,
+   * except that a flush that gives up while our messages are unconfirmed ends the wait.
+   */
+  async settle(deadline: Deadline): Promise<SettleOutcome> {
+    const started = Date.now();
+    let incomplete: Error | undefined;
+    if (this.#unconfirmed > 0) {
+      const timeoutMs = deadline.msUntilEnd();
+      incomplete = await new Promise<Error | undefined>((resolve) => {
+        const finish = (error?: Error) => {
+          clearTimeout(timer);
+          this.#onSettled = undefined;
+          resolve(this.#unconfirmed > 0 ? (error ?? this.#timeout(timeoutMs)) : undefined);
+        };
+        const timer = setTimeout(finish, timeoutMs);
+        this.#onSettled = finish;
+        this.#producer.flush(timeoutMs).then(
+          () => undefined,
+          (error: unknown) => finish(asError(error)),
+        );
+      });
+      // Whatever the producer still holds for us (waiting for a connection or for room) is settled
+      // now, with the producer's reason: often the real cause of the timeout.
+      if (incomplete) {
+        this.#controller.abort(incomplete);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+    const failures = this.#failures;
+    this.#failures = [];
+    return { durationMs: Date.now() - started, failures, incomplete };
+  }
+
+  /** Ends the batch: the producer drops what it still holds for it; late reports are ignored. */
+  close(): void {
+    if (!this.#controller.signal.aborted) this.#controller.abort(this.#timeout(0));
+  }
+
+  #timeout(timeoutMs: number): FlushTimeoutError {
+    const topics = [...this.#pendingByTopic].filter(([, count]) => count > 0).map(([topic]) => topic);
+    return new FlushTimeoutError(timeoutMs, this.#unconfirmed, topics);
+  }
+
+  /** One callback per source record, shared by the messages it produced. */
+  #confirmation(
+    source: AnyRecord,
+    kind: MessageKind,
+    count: number,
+    onDelivered: (() => void) | undefined,
+  ): DeliveryCallback {
+    let outstanding = count;
+    let failed = false;
+    return (error, _report, message) => {
+      // A report that comes after the batch ended belongs to nobody: that invocation already failed.
+      if (this.#controller.signal.aborted && !error) return;
+      this.#unconfirmed--;
+      this.#pendingByTopic.set(message.topic, this.#pendingByTopic.get(message.topic)! - 1);
+      if (error) {
+        failed = true;
+        this.#failures.push({ source, kind, topic: message.topic, error });
+      } else this.#delivered++;
+      if (--outstanding === 0 && !failed) onDelivered?.();
+      if (this.#unconfirmed === 0) this.#onSettled?.();
+    };
+  }
+}

@@ -1,0 +1,133 @@
+import { asError, type LateProduceError, type RecordLocation } from '../errors.js';
+import type { PartitionBatch } from '../event.js';
+import type { Logger } from '../logger.js';
+import type { KafkaProducer, OutgoingMessage } from '../producer/types.js';
+import { KafkaRecord } from '../record.js';
+import type { FailureStage } from './dead-letter.js';
+import type { BatchObserver } from './instrumentation.js';
+import { type PartitionScope, RecordContext } from './record-context.js';
+import { RecordPipeline, SKIPPED } from './record-pipeline.js';
+import type { HandlerSettings } from './settings.js';
+import type { LambdaContext } from './types.js';
+
+type AnyRecord = KafkaRecord<unknown, unknown>;
+
+/** What a partition's runner needs from its batch. */
+export interface PartitionHost {
+  readonly settings: HandlerSettings;
+  readonly observer: BatchObserver;
+  readonly logger: Logger;
+  readonly lambdaContext: LambdaContext;
+  /** Aborted at the deadline's stop time, or when the batch stops. */
+  readonly signal: AbortSignal;
+  /** The batch stopped (a fatal error, or a failure that fails the invocation): start nothing more. */
+  readonly stopped: boolean;
+  /** The deadline's stop time has passed. */
+  readonly pastStopTime: boolean;
+  succeeded(record: AnyRecord, messages: readonly OutgoingMessage[] | undefined): void;
+  skipped(record: AnyRecord): void;
+  /** Applies the policy; returns whether the partition goes on. */
+  failed(record: AnyRecord, error: Error, stage: FailureStage): boolean;
+  /** `count` records from `first` on were not done (the deadline, the batch stopped, `process` cut off). */
+  notDone(first: RecordLocation, count: number): void;
+  lateProduce(error: LateProduceError): void;
+}
+
+/**
+ * Runs one partition's records in offset order. The batch may abandon it (a `process` that overran
+ * the deadline): from then on the runner touches nothing of the batch.
+ */
+export class PartitionRunner implements PartitionScope {
+  readonly #partition: PartitionBatch;
+  readonly #host: PartitionHost;
+  readonly #pipeline: RecordPipeline;
+  readonly #producer: KafkaProducer | undefined;
+  #signal: AbortSignal | undefined;
+  /** Index of the record in hand, or the length once done. */
+  #at = 0;
+  #done = false;
+  #abandoned = false;
+
+  constructor(partition: PartitionBatch, host: PartitionHost) {
+    this.#partition = partition;
+    this.#host = host;
+    this.#pipeline = new RecordPipeline(host.settings, host.observer);
+    this.#producer = host.settings.producer;
+  }
+
+  get logger(): Logger {
+    return this.#host.logger;
+  }
+
+  get lambdaContext(): LambdaContext {
+    return this.#host.lambdaContext;
+  }
+
+  get canProduce(): boolean {
+    return this.#producer !== undefined;
+  }
+
+  /** The partition's own signal, a child of the batch's. */
+  get signal(): AbortSignal {
+    this.#signal ??= AbortSignal.any([this.#host.signal]);
+    return this.#signal;
+  }
+
+  lateProduce(error: LateProduceError): void {
+    if (!this.#abandoned) this.#host.lateProduce(error);
+  }
+
+  /** The batch gives up waiting for this partition: counts what it had not finished as not done. */
+  abandon(): void {
+    if (this.#done || this.#abandoned) return;
+    this.#abandoned = true;
+    const records = this.#partition.records;
+    this.#host.notDone(records[this.#at]!, records.length - this.#at);
+  }
+
+  async run(): Promise<void> {
+    try {
+      await this.#runRecords();
+    } finally {
+      this.#done = true;
+    }
+  }
+
+  async #runRecords(): Promise<void> {
+    const host = this.#host;
+    const { records } = this.#partition;
+    const observer = host.observer;
+    for (let i = 0; i < records.length; i++) {
+      this.#at = i;
+      if (this.#abandoned) return;
+      if (host.stopped || host.pastStopTime) return host.notDone(records[i]!, records.length - i);
+      const record = new KafkaRecord<unknown, unknown>(records[i]!);
+      const context = new RecordContext(record, this);
+      observer.recordStart?.(record);
+      let result: Awaited<ReturnType<RecordPipeline['run']>>;
+      try {
+        const pending = this.#pipeline.run(record, context);
+        result = pending instanceof Promise ? await pending : pending;
+        // Back-pressure: the producer holds messages it could not queue; wait for room before adding more.
+        if (result !== SKIPPED && result !== undefined && (this.#producer?.backlog ?? 0) > 0) {
+          await this.#producer!.whenWritable!(this.signal);
+        }
+      } catch (error) {
+        context.end();
+        if (this.#abandoned) return;
+        // Decided by state, not by the error's shape: whatever a process() cut off by the deadline
+        // (or by the batch stopping) rejects with, its record was not done, not failed.
+        if (this.#host.signal.aborted) return host.notDone(record, records.length - i);
+        if (!host.failed(record, asError(error), context.stage)) {
+          if (i + 1 < records.length) host.notDone(records[i + 1]!, records.length - i - 1);
+          return;
+        }
+        continue;
+      }
+      if (this.#abandoned) return;
+      if (result === SKIPPED) host.skipped(record);
+      else host.succeeded(record, result);
+    }
+    this.#at = records.length;
+  }
+}

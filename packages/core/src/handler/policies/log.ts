@@ -1,0 +1,13 @@
+import { type FailurePolicy, failTheInvocation, whereOf } from './policy.js';
+
+/** `onError: 'log'`: log the failed record with its location and go on; the batch succeeds. */
+export const logPolicy: FailurePolicy = {
+  ...failTheInvocation,
+  recordFailed(failure, batch) {
+    batch.logger.error('record failed; continuing (onError: log)', {
+      ...whereOf(failure),
+      error: failure.error,
+    });
+    return true;
+  },
+};

@@ -1,0 +1,15 @@
+import { RecordProcessingError } from '../../errors.js';
+import { type FailurePolicy, failTheInvocation, whereOf } from './policy.js';
+
+/** `onError: 'retry-batch'`: stop at the failed record and fail the invocation, so the ESM retries the batch. */
+export const retryBatchPolicy: FailurePolicy = {
+  ...failTheInvocation,
+  recordFailed(failure, batch) {
+    batch.failWith(new RecordProcessingError(failure.record, { cause: failure.error }));
+    batch.logger.error('record failed; failing the invocation to retry the batch (onError: retry-batch)', {
+      ...whereOf(failure),
+      error: failure.error,
+    });
+    return false;
+  },
+};

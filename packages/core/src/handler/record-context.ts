@@ -1,0 +1,70 @@
+import { ConfigError, LateProduceError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { KafkaRecord } from '../record.js';
+import type { FailureStage } from './dead-letter.js';
+import { type AnyProduceRequest, checkProduceRequest } from './produce-request.js';
+import type { LambdaContext, ProcessContext, RawProduceRequest, SerializedProduceRequest } from './types.js';
+
+/** What the records of one partition share; each record's context reads it. */
+export interface PartitionScope {
+  readonly logger: Logger;
+  readonly lambdaContext: LambdaContext;
+  readonly canProduce: boolean;
+  /** The partition's signal: aborted at the deadline, or when the batch stops. */
+  readonly signal: AbortSignal;
+  /** A record's `produce()` came after it finished: the batch must fail. */
+  lateProduce(error: LateProduceError): void;
+}
+
+/**
+ * The `ProcessContext` of one record: it stages the record's messages until the record succeeds,
+ * and refuses (loudly) any `produce()` that comes after the record finished.
+ */
+export class RecordContext implements ProcessContext {
+  /** How far the record got; names the failure stage in logs and dead letters. */
+  stage: FailureStage = 'decode';
+  /** Bound, since users destructure it: `process(record, { produce })`. */
+  readonly produce: ProcessContext['produce'];
+  readonly #record: KafkaRecord<unknown, unknown>;
+  readonly #scope: PartitionScope;
+  #staged: AnyProduceRequest[] | undefined;
+  #open = true;
+
+  constructor(record: KafkaRecord<unknown, unknown>, scope: PartitionScope) {
+    this.#record = record;
+    this.#scope = scope;
+    this.produce = ((message: AnyProduceRequest) => this.#produce(message)) as ProcessContext['produce'];
+  }
+
+  get logger(): Logger {
+    return this.#scope.logger;
+  }
+
+  get lambdaContext(): LambdaContext {
+    return this.#scope.lambdaContext;
+  }
+
+  get signal(): AbortSignal {
+    return this.#scope.signal;
+  }
+
+  /** Ends the record and hands over what it produced; later `produce()` calls fail. */
+  end(): AnyProduceRequest[] | undefined {
+    this.#open = false;
+    const staged = this.#staged;
+    this.#staged = undefined;
+    return staged;
+  }
+
+  #produce(message: RawProduceRequest | SerializedProduceRequest<unknown>): void {
+    if (!this.#scope.canProduce)
+      throw new ConfigError('produce() needs the `producer` option of createKafkaHandler');
+    if (!this.#open) {
+      const error = new LateProduceError(this.#record, String(message?.topic));
+      this.#scope.lateProduce(error);
+      throw error;
+    }
+    checkProduceRequest(message);
+    (this.#staged ??= []).push(message);
+  }
+}

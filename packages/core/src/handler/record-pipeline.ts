@@ -1,0 +1,142 @@
+import { messageOf, RecordDecodeError } from '../errors.js';
+import type { OutgoingMessage } from '../producer/types.js';
+import type { KafkaRecord } from '../record.js';
+import type { EsmSchemaMetadata, MessagePart } from '../serde.js';
+import { RecordDeserializeContext } from './deserialize-context.js';
+import type { BatchObserver } from './instrumentation.js';
+import { toOutgoingMessage } from './outgoing-message.js';
+import type { AnyProduceRequest } from './produce-request.js';
+import type { RecordContext } from './record-context.js';
+import type { HandlerSettings } from './settings.js';
+
+type AnyRecord = KafkaRecord<unknown, unknown>;
+
+/** A tombstone that `tombstones: 'skip'` passed over. */
+export const SKIPPED = Symbol('skipped');
+
+/** What a record that succeeded leaves to send (nothing, or its serialized messages). */
+export type PipelineResult = readonly OutgoingMessage[] | undefined | typeof SKIPPED;
+
+/**
+ * One record's way through the handler: decode the key and value, run `process`, serialize what it
+ * produced. Synchronous unless a step returns a promise, so plain batches never await (and allocate
+ * no closure). A throw or rejection is the record's failure; `context.stage` says where.
+ */
+export class RecordPipeline {
+  readonly #settings: HandlerSettings;
+  readonly #observer: BatchObserver;
+  /** Reused for every key and value of a partition: records of a partition never overlap. */
+  readonly #deserializeContext = new RecordDeserializeContext();
+
+  /** Decodes a key when `process` first reads it; a failure surfaces there as a {@link RecordDecodeError}. */
+  readonly #decodeKeyOnRead = (record: AnyRecord): unknown => {
+    try {
+      const context = new RecordDeserializeContext().describe(record, 'key', record.keySchemaMetadata);
+      return this.#settings.keyDeserializer.deserialize(record.rawKey!, context);
+    } catch (error) {
+      throw decodeError(record, 'key', error);
+    }
+  };
+
+  constructor(settings: HandlerSettings, observer: BatchObserver) {
+    this.#settings = settings;
+    this.#observer = observer;
+  }
+
+  run(record: AnyRecord, context: RecordContext): PipelineResult | Promise<PipelineResult> {
+    const runRecord = this.#observer.runRecord;
+    return runRecord
+      ? runRecord(record, () => this.#decodeKey(record, context))
+      : this.#decodeKey(record, context);
+  }
+
+  #decodeKey(record: AnyRecord, context: RecordContext): PipelineResult | Promise<PipelineResult> {
+    const raw = record.toEventRecord();
+    if (raw.key !== null && raw.key !== undefined) {
+      if (this.#settings.lazyKeys) {
+        record.decodeKeyLazily(this.#decodeKeyOnRead);
+        return this.#decodeValue(record, context);
+      }
+      const key = this.#decode(record, 'key', raw.keySchemaMetadata);
+      if (key instanceof Promise) {
+        return key.then((decoded) => {
+          record.key = decoded;
+          return this.#decodeValue(record, context);
+        });
+      }
+      record.key = key;
+    }
+    return this.#decodeValue(record, context);
+  }
+
+  #decodeValue(record: AnyRecord, context: RecordContext): PipelineResult | Promise<PipelineResult> {
+    const raw = record.toEventRecord();
+    if (raw.value === null) {
+      if (this.#settings.skipTombstones) return SKIPPED;
+      record.value = null;
+      return this.#process(record, context);
+    }
+    const value = this.#decode(record, 'value', raw.valueSchemaMetadata);
+    if (value instanceof Promise) {
+      return value.then((decoded) => {
+        record.value = decoded;
+        return this.#process(record, context);
+      });
+    }
+    record.value = value;
+    return this.#process(record, context);
+  }
+
+  #process(record: AnyRecord, context: RecordContext): PipelineResult | Promise<PipelineResult> {
+    context.stage = 'process';
+    const result = this.#settings.process(record, context);
+    if (result instanceof Promise) return result.then(() => this.#serialize(record, context));
+    return this.#serialize(record, context);
+  }
+
+  /** Serializes every message before any is sent: a serializer failure fails the record with nothing sent. */
+  #serialize(record: AnyRecord, context: RecordContext): PipelineResult | Promise<PipelineResult> {
+    context.stage = 'produce';
+    const staged = context.end();
+    if (staged === undefined) return undefined;
+    const messages: Array<OutgoingMessage | Promise<OutgoingMessage>> = new Array(staged.length);
+    let waiting = false;
+    for (let i = 0; i < staged.length; i++) {
+      const message = this.#outgoing(staged[i]!, record);
+      if (message instanceof Promise) waiting = true;
+      messages[i] = message;
+    }
+    return waiting ? Promise.all(messages) : (messages as OutgoingMessage[]);
+  }
+
+  #outgoing(request: AnyProduceRequest, source: AnyRecord): OutgoingMessage | Promise<OutgoingMessage> {
+    const message = toOutgoingMessage(request);
+    const observe = this.#observer.produce;
+    if (!observe) return message;
+    return message instanceof Promise
+      ? message.then((ready) => observe(ready, source))
+      : observe(message, source);
+  }
+
+  #decode(record: AnyRecord, part: MessagePart, schemaMetadata: EsmSchemaMetadata | undefined): unknown {
+    const { keyDeserializer, valueDeserializer } = this.#settings;
+    try {
+      const bytes = part === 'key' ? record.rawKey! : record.rawValue!;
+      const deserializer = part === 'key' ? keyDeserializer : valueDeserializer;
+      const result = deserializer.deserialize(
+        bytes,
+        this.#deserializeContext.describe(record, part, schemaMetadata),
+      );
+      return result instanceof Promise
+        ? result.catch((error) => Promise.reject(decodeError(record, part, error)))
+        : result;
+    } catch (error) {
+      throw decodeError(record, part, error);
+    }
+  }
+}
+
+function decodeError(record: AnyRecord, part: MessagePart, error: unknown): RecordDecodeError {
+  if (error instanceof RecordDecodeError) return error;
+  return new RecordDecodeError(record, part, messageOf(error), { cause: error });
+}
