@@ -3,9 +3,17 @@ import { defineConfig } from 'vitest/config';
 
 const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
 
-// Tests import the packages' sources, so a change is tested without a rebuild.
+const entry = (pkg: string, name: string) =>
+  fileURLToPath(new URL(`./packages/${pkg}/src/entry/${name}.ts`, import.meta.url));
+
+// Tests import the packages' sources, so a change is tested without a rebuild. Subpaths come before
+// their package: an alias also matches what starts with it.
 const alias = {
   '@kafka-lambda/core': src('core'),
+  '@kafka-lambda/serdes/registry': entry('serdes', 'registry'),
+  '@kafka-lambda/serdes/avro': entry('serdes', 'avro'),
+  '@kafka-lambda/serdes/protobuf': entry('serdes', 'protobuf'),
+  '@kafka-lambda/serdes/json-schema': entry('serdes', 'json-schema'),
   '@kafka-lambda/serdes': src('serdes'),
   '@kafka-lambda/testing': src('testing'),
 };

@@ -131,6 +131,7 @@ function main() {
       paths: {
         '@kafka-lambda/core': ['packages/core/src/index.ts'],
         '@kafka-lambda/serdes': ['packages/serdes/src/index.ts'],
+        '@kafka-lambda/serdes/*': ['packages/serdes/src/entry/*.ts'],
         '@kafka-lambda/testing': ['packages/testing/src/index.ts'],
       },
     },

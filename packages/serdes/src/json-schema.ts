@@ -1,4 +1,3 @@
-import type { RegistrySerde } from './avro.js';
 import {
   type JsonSchemaDocument,
   JsonSchemaValidationError,
@@ -12,6 +11,7 @@ import {
   RegistryDeserializer,
   type RegistryDeserializerOptions,
 } from './registry-deserializer.js';
+import type { RegistrySerde } from './registry-serde.js';
 import { InvalidPayloadError } from './wire/errors.js';
 import { assertSchemaType, SchemaWriter, type WriterOptions } from './writer-schema.js';
 

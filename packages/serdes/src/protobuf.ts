@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import pb from 'protobufjs';
-import type { RegistrySerde } from './avro.js';
 import {
   indexesOfType,
   isWellKnown,
@@ -18,6 +17,7 @@ import {
   RegistryDeserializer,
   type RegistryDeserializerOptions,
 } from './registry-deserializer.js';
+import type { RegistrySerde } from './registry-serde.js';
 import { InvalidPayloadError } from './wire/errors.js';
 import { readMessageIndexes } from './wire/message-indexes.js';
 import { assertSchemaType, type LocalSchema, SchemaWriter, type WriterOptions } from './writer-schema.js';

@@ -1,0 +1,18 @@
+import type { DeserializeContext, Serde, SerializeContext } from '@kafka-lambda/core';
+
+/**
+ * A serde whose context parameters are optional, so it also works outside a handler:
+ * `await serde.deserialize(bytes)`. Without a context there is no header mode and no ESM metadata,
+ * and `serialize` needs `schemaId` or the `RecordName` strategy to know the subject.
+ * `deserialize` returns a Promise only while a schema is being fetched; `await` works either way.
+ *
+ * @example
+ * ```ts
+ * const serde: RegistrySerde<Trade> = avro<Trade>(registry);
+ * const trade = await serde.deserialize(bytes);
+ * ```
+ */
+export interface RegistrySerde<T> extends Serde<T> {
+  deserialize(bytes: Buffer, context?: DeserializeContext): T | Promise<T>;
+  serialize(value: T, context?: SerializeContext): Buffer | Promise<Buffer>;
+}
