@@ -1,6 +1,7 @@
 import avsc from 'avsc';
 import { avroBoundsCheck } from './avro-bounds.js';
 import { AVRO_LOGICAL_TYPES } from './avro-logical-types.js';
+import { PromiseCache } from './registry/cache.js';
 import type { SchemaRegistry } from './registry/client.js';
 import type { RegisteredSchema, SchemaReference } from './registry/types.js';
 import {
@@ -39,7 +40,7 @@ export interface AvroOptions extends RegistryDeserializerOptions, WriterOptions 
  * ```
  */
 export function avro<T = unknown>(registry: SchemaRegistry, options: AvroOptions = {}): RegistrySerde<T> {
-  const typesById = new Map<number | string, Promise<avsc.Type>>();
+  const typesById = new PromiseCache<number | string, avsc.Type>();
   let reader: avsc.Type | undefined;
   const readerType = (): avsc.Type | undefined => {
     if (options.schema === undefined) return undefined;
@@ -64,14 +65,7 @@ export function avro<T = unknown>(registry: SchemaRegistry, options: AvroOptions
         logicalTypes: AVRO_LOGICAL_TYPES,
       });
     };
-    if (schema.id === undefined) return load();
-    let pending = typesById.get(schema.id);
-    if (!pending) {
-      pending = load();
-      typesById.set(schema.id, pending);
-      pending.catch(() => typesById.delete(schema.id!));
-    }
-    return pending;
+    return schema.id === undefined ? load() : typesById.get(schema.id, load);
   };
 
   const deserializer = new RegistryDeserializer<T>(

@@ -10,6 +10,7 @@ import {
   typeAtIndexes,
 } from './protobuf-root.js';
 import { protoFilesOf } from './protobuf-schema-text.js';
+import { PromiseCache } from './registry/cache.js';
 import type { SchemaRegistry } from './registry/client.js';
 import type { RegisteredSchema, SchemaDefinition, SchemaReference } from './registry/types.js';
 import {
@@ -108,7 +109,7 @@ export function protobuf<T = Record<string, unknown>>(
     localType ??= resolveLocal(registry, options);
     return localType;
   };
-  const parsedById = new Map<number | string, Promise<ParsedProto>>();
+  const parsedById = new PromiseCache<number | string, ParsedProto>();
   const parse = (
     schema: Pick<RegisteredSchema, 'schema' | 'schemaType' | 'references'> & { id?: number | string },
   ) => {
@@ -120,14 +121,7 @@ export function protobuf<T = Record<string, unknown>>(
         deps.map((dep) => ({ name: dep.name, text: dep.schema.schema })),
       );
     };
-    if (schema.id === undefined) return load();
-    let pending = parsedById.get(schema.id);
-    if (!pending) {
-      pending = load();
-      parsedById.set(schema.id, pending);
-      pending.catch(() => parsedById.delete(schema.id!));
-    }
-    return pending;
+    return schema.id === undefined ? load() : parsedById.get(schema.id, load);
   };
   const codecFor = (type: pb.Type): Codec => {
     const mine = local();

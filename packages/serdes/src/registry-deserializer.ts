@@ -1,4 +1,5 @@
 import type { DeserializeContext } from '@kafka-lambda/core';
+import { PromiseCache } from './registry/cache.js';
 import type { SchemaRegistry } from './registry/client.js';
 import type { RegisteredSchema, SchemaType } from './registry/types.js';
 import { readConfluentSchemaId } from './wire/confluent.js';
@@ -53,10 +54,10 @@ export type DecoderCompiler<T> = (
  * it once per id, and decodes. Synchronous once the schema is compiled: no Promise on the hot path.
  */
 export class RegistryDeserializer<T> {
-  readonly #byId = new Map<number, PayloadDecoder<T>>();
-  readonly #byGuid = new Map<string, PayloadDecoder<T>>();
-  readonly #byGlue = new Map<string, PayloadDecoder<T>>();
-  readonly #pending = new Map<string, Promise<PayloadDecoder<T>>>();
+  // Compiled decoders; the registry client caches the schemas themselves.
+  readonly #byId = new PromiseCache<number, PayloadDecoder<T>>();
+  readonly #byGuid = new PromiseCache<string, PayloadDecoder<T>>();
+  readonly #byGlue = new PromiseCache<string, PayloadDecoder<T>>();
 
   constructor(
     private readonly registry: SchemaRegistry,
@@ -104,7 +105,7 @@ export class RegistryDeserializer<T> {
     indexes: readonly number[] | undefined,
     ctx?: DeserializeContext,
   ) {
-    const decoder = this.#byId.get(id) ?? this.fixed;
+    const decoder = this.#byId.peek(id) ?? this.fixed;
     if (decoder) return decoder(bytes, start, indexes, ctx);
     return this.#loadId(id).then((loaded) => loaded(bytes, start, indexes, ctx));
   }
@@ -116,46 +117,27 @@ export class RegistryDeserializer<T> {
     indexes: readonly number[] | undefined,
     ctx?: DeserializeContext,
   ) {
-    const decoder = this.#byGuid.get(guid) ?? this.fixed;
+    const decoder = this.#byGuid.peek(guid) ?? this.fixed;
     if (decoder) return decoder(bytes, start, indexes, ctx);
-    return this.#load(`g:${guid}`, this.#byGuid, guid, async () =>
-      this.compile(await this.registry.getSchemaByGuid(guid)),
-    ).then((loaded) => loaded(bytes, start, indexes, ctx));
+    return this.#byGuid
+      .get(guid, async () => this.compile(await this.registry.getSchemaByGuid(guid)))
+      .then((loaded) => loaded(bytes, start, indexes, ctx));
   }
 
   #decodeGlue(uuid: string, payload: Buffer, ctx?: DeserializeContext) {
-    const decoder = this.#byGlue.get(uuid) ?? this.fixed;
+    const decoder = this.#byGlue.peek(uuid) ?? this.fixed;
     if (decoder) return decoder(payload, 0, undefined, ctx);
-    return this.#load(`u:${uuid}`, this.#byGlue, uuid, async () => {
-      const found = await this.options.glue!(uuid);
-      const schemaType = found.dataFormat.toUpperCase() as SchemaType;
-      return this.compile({ id: uuid, schema: found.schema, schemaType, references: [] });
-    }).then((loaded) => loaded(payload, 0, undefined, ctx));
+    return this.#byGlue
+      .get(uuid, async () => {
+        const found = await this.options.glue!(uuid);
+        const schemaType = found.dataFormat.toUpperCase() as SchemaType;
+        return this.compile({ id: uuid, schema: found.schema, schemaType, references: [] });
+      })
+      .then((loaded) => loaded(payload, 0, undefined, ctx));
   }
 
   #loadId(id: number): Promise<PayloadDecoder<T>> {
-    return this.#load(`i:${id}`, this.#byId, id, async () =>
-      this.compile(await this.registry.getSchemaById(id)),
-    );
-  }
-
-  #load<K>(key: string, cache: Map<K, PayloadDecoder<T>>, id: K, load: () => Promise<PayloadDecoder<T>>) {
-    let pending = this.#pending.get(key);
-    if (!pending) {
-      pending = load().then(
-        (decoder) => {
-          cache.set(id, decoder);
-          this.#pending.delete(key);
-          return decoder;
-        },
-        (error: unknown) => {
-          this.#pending.delete(key);
-          throw error;
-        },
-      );
-      this.#pending.set(key, pending);
-    }
-    return pending;
+    return this.#byId.get(id, async () => this.compile(await this.registry.getSchemaById(id)));
   }
 
   #esm(bytes: Buffer, ctx: DeserializeContext): T | Promise<T> {

@@ -1,4 +1,5 @@
 import type { MessagePart, SerializeContext } from '@kafka-lambda/core';
+import { PromiseCache } from './registry/cache.js';
 import type { SchemaRegistry } from './registry/client.js';
 import { SchemaRegistryError } from './registry/errors.js';
 import type { RegisteredSchema, SchemaDefinition } from './registry/types.js';
@@ -48,7 +49,6 @@ interface Cached<T> {
   readonly entry: WriterEntry<T>;
   /** The encoded message indexes, computed once. */
   readonly indexBytes: Buffer | undefined;
-  readonly expires: number;
 }
 
 /**
@@ -56,8 +56,8 @@ interface Cached<T> {
  * the subject's schema is known.
  */
 export class SchemaWriter<T> {
-  readonly #cache = new Map<string, Cached<T>>();
-  readonly #pending = new Map<string, Promise<Cached<T>>>();
+  /** Per subject; with `useLatest` the choice is re-read after the registry's `latestTtlMs`. */
+  readonly #bySubject: PromiseCache<string, Cached<T>>;
   readonly #strategy: SubjectNameStrategy;
 
   constructor(
@@ -72,13 +72,21 @@ export class SchemaWriter<T> {
     private readonly latestTtlMs = 60_000,
   ) {
     this.#strategy = options.subjectNameStrategy ?? 'TopicName';
+    this.#bySubject = new PromiseCache(
+      options.useLatest && options.schemaId === undefined ? latestTtlMs : Number.POSITIVE_INFINITY,
+    );
   }
 
   serialize(value: T, ctx?: SerializeContext): Buffer | Promise<Buffer> {
     const key = this.#subject(ctx?.topic, ctx?.part ?? 'value');
-    const hit = this.#cache.get(key);
-    if (hit && hit.expires > Date.now()) return this.#frame(hit, value, ctx);
-    return this.#load(key).then((cached) => this.#frame(cached, value, ctx));
+    const hit = this.#bySubject.peek(key);
+    if (hit) return this.#frame(hit, value, ctx);
+    return this.#bySubject
+      .get(key, async () => {
+        const entry = await this.#resolve(key);
+        return { entry, indexBytes: entry.indexes ? writeMessageIndexes(entry.indexes) : undefined };
+      })
+      .then((cached) => this.#frame(cached, value, ctx));
   }
 
   #subject(topic: string | undefined, part: MessagePart): string {
@@ -89,24 +97,6 @@ export class SchemaWriter<T> {
       );
     }
     return subjectName(this.#strategy, { topic: topic ?? '', part, recordName: this.recordName() });
-  }
-
-  #load(subject: string): Promise<Cached<T>> {
-    let pending = this.#pending.get(subject);
-    if (!pending) {
-      pending = this.#resolve(subject)
-        .then((entry) => {
-          const ttl =
-            this.options.useLatest && this.options.schemaId === undefined ? this.latestTtlMs : Infinity;
-          const indexBytes = entry.indexes ? writeMessageIndexes(entry.indexes) : undefined;
-          const cached = { entry, indexBytes, expires: Date.now() + ttl };
-          this.#cache.set(subject, cached);
-          return cached;
-        })
-        .finally(() => this.#pending.delete(subject));
-      this.#pending.set(subject, pending);
-    }
-    return pending;
   }
 
   async #resolve(subject: string): Promise<WriterEntry<T>> {
