@@ -64,7 +64,16 @@ export function parseKafkaEvent(event: unknown): PartitionBatch[] {
     const groupPath = `records[${JSON.stringify(groupKey)}]`;
     if (!Array.isArray(group)) throw new InvalidEventError(groupPath, 'an array of records');
     const { topic, partition } = splitPartitionKey(groupKey, groupPath);
-    for (let i = 0; i < group.length; i++) checkRecord(group[i], topic, partition, `${groupPath}[${i}]`);
+    let previous = -1;
+    for (let i = 0; i < group.length; i++) {
+      const path = `${groupPath}[${i}]`;
+      checkRecord(group[i], topic, partition, path);
+      // Policies stop a partition at its first failure and report that offset: order is load-bearing.
+      const { offset } = group[i] as KafkaEventRecord;
+      if (offset <= previous)
+        throw new InvalidEventError(`${path}.offset`, `an offset above ${previous}, in order`);
+      previous = offset;
+    }
     if (group.length > 0) batches.push({ topic, partition, records: group as KafkaEventRecord[] });
   }
   return batches;
@@ -87,8 +96,10 @@ function checkRecord(record: unknown, topic: string, partition: number, path: st
     throw new InvalidEventError(`${path}.partition`, `${partition} as in its group key`);
   if (!isNonNegativeInteger(record.offset))
     throw new InvalidEventError(`${path}.offset`, 'a non-negative integer');
-  if (typeof record.timestamp !== 'number')
+  if (typeof record.timestamp !== 'number' || !Number.isFinite(record.timestamp))
     throw new InvalidEventError(`${path}.timestamp`, 'a number (epoch ms)');
+  if (record.timestampType !== undefined && typeof record.timestampType !== 'string')
+    throw new InvalidEventError(`${path}.timestampType`, 'a string such as "CREATE_TIME"');
   const { key, value, headers } = record;
   if (key !== undefined && key !== null && typeof key !== 'string') {
     throw new InvalidEventError(`${path}.key`, 'a base64 string, null or absent');
@@ -104,8 +115,9 @@ function checkHeaders(headers: unknown, path: string): void {
     const header = headers[i];
     if (!isObject(header)) throw new InvalidEventError(`${path}[${i}]`, 'an object { name: bytes }');
     for (const name in header) {
-      if (!Array.isArray(header[name]))
-        throw new InvalidEventError(`${path}[${i}].${name}`, 'an array of bytes');
+      const bytes = header[name];
+      if (!Array.isArray(bytes) || !bytes.every(isByte))
+        throw new InvalidEventError(`${path}[${i}].${name}`, 'an array of bytes (integers -128..255)');
     }
   }
 }
@@ -115,5 +127,10 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 function isNonNegativeInteger(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/** The ESM sends header bytes as Java's signed bytes; unsigned ones are accepted too. */
+function isByte(value: unknown): boolean {
+  return typeof value === 'number' && Number.isInteger(value) && value >= -128 && value <= 255;
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import {
   type BatchSummary,
   createKafkaHandler,
+  InvalidEventError,
   json,
   KafkaLambdaError,
   parseKafkaEvent,
@@ -120,6 +121,12 @@ describe('event decoder under generated input', () => {
             await handler(mskEvent(records), context());
           } catch (error) {
             expectTyped(error);
+            // Header bytes that are not bytes reject the whole event before any record runs: the
+            // invocation fails and the ESM delivers the batch again, so nothing is lost either.
+            if (error instanceof InvalidEventError) {
+              expect(summaries).toEqual([]);
+              return;
+            }
           }
           const s = summaries[0]!;
           expect(s.succeeded + s.failed + s.skipped + s.unprocessed).toBe(records.length);

@@ -1,0 +1,71 @@
+import type { DeliveryCallback, KafkaProducer, OutgoingMessage } from '@kafka-lambda/core';
+
+interface Held {
+  readonly message: OutgoingMessage;
+  readonly done: DeliveryCallback;
+}
+
+/**
+ * A producer that behaves like the librdkafka one towards the batch: delivery reports arrive by
+ * themselves shortly after `enqueue` (its poll runs in the background), not at `flush()`; a message
+ * can be held (no report until released, like a broker that does not answer) or failed with an
+ * error shaped like the real client's (an Error with librdkafka's `code`, and `permanent` when the
+ * producer classifies it so).
+ */
+export class ScriptedProducer implements KafkaProducer {
+  readonly enqueued: OutgoingMessage[] = [];
+  readonly delivered: OutgoingMessage[] = [];
+  flushes = 0;
+  maxMessageBytes: number | undefined = 1_000_000;
+  holdWhen: (message: OutgoingMessage) => boolean = () => false;
+  failWhen: (message: OutgoingMessage) => Error | undefined = () => undefined;
+  readonly #held: Held[] = [];
+  #offset = 0;
+
+  enqueue(message: OutgoingMessage, done: DeliveryCallback, signal?: AbortSignal): void {
+    if (signal?.aborted) return done(asError(signal.reason), undefined, message);
+    this.enqueued.push(message);
+    if (this.holdWhen(message)) {
+      this.#held.push({ message, done });
+      return;
+    }
+    setImmediate(() => this.#report({ message, done }));
+  }
+
+  send(message: OutgoingMessage) {
+    return new Promise<{ topic: string; partition: number; offset: number }>((resolve, reject) =>
+      this.enqueue(message, (error, report) => (error ? reject(error) : resolve(report!))),
+    );
+  }
+
+  async flush(): Promise<void> {
+    this.flushes++;
+  }
+
+  async close(): Promise<void> {}
+
+  /** Reports every held message now (the broker answers at last). */
+  release(): void {
+    for (const held of this.#held.splice(0)) this.#report(held);
+  }
+
+  get held(): number {
+    return this.#held.length;
+  }
+
+  #report({ message, done }: Held): void {
+    const error = this.failWhen(message);
+    if (error) return done(error, undefined, message);
+    this.delivered.push(message);
+    done(undefined, { topic: message.topic, partition: 0, offset: this.#offset++ }, message);
+  }
+}
+
+/** A delivery error as the real producer hands it to the batch: librdkafka's code and message. */
+export function deliveryError(message: string, code: number, permanent = false): Error {
+  return Object.assign(new Error(message), { code, ...(permanent && { permanent: true }) });
+}
+
+function asError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(String(reason));
+}
