@@ -23,7 +23,10 @@ export class ScriptedProducer implements KafkaProducer {
   #offset = 0;
 
   enqueue(message: OutgoingMessage, done: DeliveryCallback, signal?: AbortSignal): void {
-    if (signal?.aborted) return done(asError(signal.reason), undefined, message);
+    if (signal?.aborted) {
+      done(asError(signal.reason), undefined, message);
+      return;
+    }
     this.enqueued.push(message);
     if (this.holdWhen(message)) {
       this.#held.push({ message, done });
@@ -55,7 +58,10 @@ export class ScriptedProducer implements KafkaProducer {
 
   #report({ message, done }: Held): void {
     const error = this.failWhen(message);
-    if (error) return done(error, undefined, message);
+    if (error) {
+      done(error, undefined, message);
+      return;
+    }
     this.delivered.push(message);
     done(undefined, { topic: message.topic, partition: 0, offset: this.#offset++ }, message);
   }
