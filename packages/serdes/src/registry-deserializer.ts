@@ -2,16 +2,13 @@ import type { DeserializeContext } from '@kafka-lambda/core';
 import { PromiseCache } from './registry/cache.js';
 import type { SchemaRegistry } from './registry/client.js';
 import type { RegisteredSchema, SchemaType } from './registry/types.js';
-import { readConfluentSchemaId } from './wire/confluent.js';
-import {
-  EmptyPayloadError,
-  InvalidPayloadError,
-  InvalidSchemaMetadataError,
-  UnknownMagicByteError,
-} from './wire/errors.js';
-import { GLUE_MAGIC, readGlueFrame } from './wire/glue.js';
-import { readSchemaIdHeader, schemaIdHeaderName } from './wire/header-mode.js';
-import { readMessageIndexes } from './wire/message-indexes.js';
+import { confluentFormat } from './wire/confluent.js';
+import { EmptyPayloadError, UnknownMagicByteError } from './wire/errors.js';
+import { type EsmRecordFormat, esmMetadataFormat } from './wire/esm-metadata.js';
+import { type Frame, newFrame, type WireFormat } from './wire/format.js';
+import { glueFormat } from './wire/glue.js';
+import { headerModeFormat } from './wire/header-mode.js';
+import { unframedFormat } from './wire/unframed.js';
 
 /**
  * Resolves an AWS Glue schema version UUID to its definition, e.g. with `@aws-sdk/client-glue`'s
@@ -21,8 +18,7 @@ export type GlueSchemaResolver = (
   schemaVersionId: string,
 ) => Promise<{ schema: string; dataFormat: 'AVRO' | 'PROTOBUF' | 'JSON' | string }>;
 
-/** How the ESM's own schema-registry integration delivers records; see the README. */
-export type EsmRecordFormat = 'JSON' | 'SOURCE' | 'auto';
+export type { EsmRecordFormat };
 
 /** Options every registry deserializer shares. */
 export interface RegistryDeserializerOptions {
@@ -50,52 +46,82 @@ export type DecoderCompiler<T> = (
 ) => Promise<PayloadDecoder<T>>;
 
 /**
- * Finds the writer schema of a record (Confluent prefix, header mode, Glue, or ESM metadata), compiles
- * it once per id, and decodes. Synchronous once the schema is compiled: no Promise on the hot path.
+ * Finds the writer schema of a record with its wire formats (ESM metadata, header mode, Glue, the
+ * Confluent prefix; or none at all), compiles it once per id, and decodes. Synchronous once the
+ * schema is compiled: no Promise on the hot path.
  */
 export class RegistryDeserializer<T> {
   // Compiled decoders; the registry client caches the schemas themselves.
   readonly #byId = new PromiseCache<number, PayloadDecoder<T>>();
   readonly #byGuid = new PromiseCache<string, PayloadDecoder<T>>();
   readonly #byGlue = new PromiseCache<string, PayloadDecoder<T>>();
+  readonly #formats: readonly WireFormat[];
+  readonly #expectedMagic: number[];
+  readonly #protobuf: boolean;
+  readonly #frame: Frame = newFrame();
+  #localDecoder: PayloadDecoder<T> | undefined;
 
   constructor(
-    private readonly registry: SchemaRegistry,
-    private readonly schemaType: SchemaType,
+    private readonly registry: SchemaRegistry | undefined,
+    schemaType: SchemaType,
     private readonly compile: DecoderCompiler<T>,
     private readonly options: RegistryDeserializerOptions = {},
     /** When decoding needs no schema (JSON without validation): used for every id, nothing is fetched. */
     private readonly fixed?: PayloadDecoder<T>,
-  ) {}
+    /**
+     * Unframed payloads (`wireFormat: 'none'`): every record decodes with this decoder of the user's
+     * schema (built on the first record), and no other wire format is read.
+     */
+    private readonly local?: () => PayloadDecoder<T>,
+  ) {
+    this.#protobuf = schemaType === 'PROTOBUF';
+    this.#formats = local
+      ? [unframedFormat]
+      : [
+          esmMetadataFormat(options.esmRecordFormat ?? 'auto', options.glue !== undefined),
+          // Header mode before the prefixes: an unprefixed payload may well start with 0x00.
+          headerModeFormat,
+          ...(options.glue ? [glueFormat] : []),
+          confluentFormat,
+        ];
+    this.#expectedMagic = this.#formats
+      .map((format) => format.magic)
+      .filter((magic): magic is number => magic !== undefined)
+      .sort((a, b) => a - b);
+  }
 
   deserialize(bytes: Buffer, ctx?: DeserializeContext): T | Promise<T> {
-    const protobuf = this.schemaType === 'PROTOBUF';
-    if (ctx?.schemaMetadata) return this.#esm(bytes, ctx);
-    // Header mode first: an unprefixed payload may well start with 0x00.
-    const header = ctx?.headers?.get(schemaIdHeaderName(ctx.part));
-    if (header !== undefined) {
-      const ref = readSchemaIdHeader(header, protobuf, ctx);
-      if (ref.guid !== undefined) return this.#decodeGuid(ref.guid, bytes, 0, ref.indexes, ctx);
-      return this.#decodeId(ref.id!, bytes, 0, ref.indexes, ctx);
+    const frame = this.#frame;
+    const formats = this.#formats;
+    for (let i = 0; i < formats.length; i++) {
+      if (formats[i]!.read(bytes, ctx, frame, this.#protobuf)) return this.#decode(frame, ctx);
     }
     if (bytes.length === 0) throw new EmptyPayloadError(ctx);
-    if (bytes[0] === GLUE_MAGIC && this.options.glue) {
-      const frame = readGlueFrame(bytes, ctx);
-      return this.#decodeGlue(frame.schemaVersionId, frame.payload, ctx);
-    }
-    if (bytes[0] !== 0)
-      throw new UnknownMagicByteError(this.options.glue ? [0, GLUE_MAGIC] : [0], bytes[0]!, ctx);
-    const id = readConfluentSchemaId(bytes, ctx);
-    if (protobuf) {
-      const { indexes, next } = readMessageIndexes(bytes, 5, ctx);
-      return this.#decodeId(id, bytes, next, indexes, ctx);
-    }
-    return this.#decodeId(id, bytes, 5, undefined, ctx);
+    throw new UnknownMagicByteError(this.#expectedMagic, bytes[0]!, ctx);
   }
 
   /** Compiles (and caches) the decoder of a registry schema id ahead of time, e.g. during init. */
   async preload(id: number): Promise<void> {
     await this.#loadId(id);
+  }
+
+  #decode(frame: Frame, ctx: DeserializeContext | undefined): T | Promise<T> {
+    switch (frame.kind) {
+      case 'id':
+        return this.#decodeId(frame.id, frame.payload, frame.start, frame.indexes, ctx);
+      case 'guid':
+        return this.#decodeGuid(frame.key, frame.payload, frame.start, frame.indexes, ctx);
+      case 'glue':
+        return this.#decodeGlue(frame.key, frame.payload, ctx);
+      case 'local':
+        this.#localDecoder ??= this.local!();
+        return this.#localDecoder(frame.payload, frame.start, frame.indexes, ctx);
+      case 'value': {
+        const value = frame.value as T;
+        frame.value = undefined; // the frame is reused: do not keep the record alive
+        return value;
+      }
+    }
   }
 
   #decodeId(
@@ -120,7 +146,7 @@ export class RegistryDeserializer<T> {
     const decoder = this.#byGuid.peek(guid) ?? this.fixed;
     if (decoder) return decoder(bytes, start, indexes, ctx);
     return this.#byGuid
-      .get(guid, async () => this.compile(await this.registry.getSchemaByGuid(guid)))
+      .get(guid, async () => this.compile(await this.registry!.getSchemaByGuid(guid)))
       .then((loaded) => loaded(bytes, start, indexes, ctx));
   }
 
@@ -137,36 +163,6 @@ export class RegistryDeserializer<T> {
   }
 
   #loadId(id: number): Promise<PayloadDecoder<T>> {
-    return this.#byId.get(id, async () => this.compile(await this.registry.getSchemaById(id)));
-  }
-
-  #esm(bytes: Buffer, ctx: DeserializeContext): T | Promise<T> {
-    const format = this.options.esmRecordFormat ?? 'auto';
-    if (format === 'JSON') {
-      try {
-        return JSON.parse(bytes.toString('utf8')) as T;
-      } catch {
-        // Not the parser's message: it quotes the record's text, which has no place in logs.
-        throw new InvalidPayloadError(
-          `invalid JSON record (ESM record format JSON, ${bytes.length} bytes)`,
-          ctx.schemaMetadata!.schemaId,
-          ctx,
-        );
-      }
-    }
-    if (format === 'auto' && bytes[0] === 0x7b /* { */) {
-      try {
-        return JSON.parse(bytes.toString('utf8')) as T;
-      } catch {
-        // Not JSON after all: a binary payload that happens to start with 0x7b.
-      }
-    }
-    const schemaId = ctx.schemaMetadata!.schemaId as string | null | undefined;
-    if (typeof schemaId !== 'string' || schemaId === '') {
-      throw new InvalidSchemaMetadataError(ctx.schemaMetadata!.dataFormat, ctx);
-    }
-    if (/^\d+$/.test(schemaId)) return this.#decodeId(Number(schemaId), bytes, 0, undefined, ctx);
-    if (this.options.glue) return this.#decodeGlue(schemaId, bytes, ctx);
-    return this.#decodeGuid(schemaId, bytes, 0, undefined, ctx);
+    return this.#byId.get(id, async () => this.compile(await this.registry!.getSchemaById(id)));
   }
 }

@@ -5,6 +5,8 @@ import {
   TruncatedPayloadError,
   UnknownMagicByteError,
 } from './errors.js';
+import type { WireFormat } from './format.js';
+import { readMessageIndexes } from './message-indexes.js';
 
 /** Confluent's magic byte: `0x00` + int32 big-endian schema id + payload. */
 export const CONFLUENT_MAGIC = 0x00;
@@ -59,3 +61,31 @@ export function assertSchemaId(schemaId: number): void {
     throw new RangeError(`schema id must be an integer in [0, 2147483647], got ${schemaId}`);
   }
 }
+
+/**
+ * The Confluent prefix as a wire format: `0x00` + int32 schema id (+ Protobuf message indexes).
+ *
+ * @example
+ * ```ts
+ * const frame = newFrame();
+ * confluentFormat.read(Buffer.from([0, 0, 0, 0, 42, 2, 0x61]), undefined, frame, false); // frame.id === 42
+ * ```
+ */
+export const confluentFormat: WireFormat = {
+  magic: CONFLUENT_MAGIC,
+  read(bytes, ctx, frame, protobuf) {
+    if (bytes.length === 0 || bytes[0] !== CONFLUENT_MAGIC) return false;
+    frame.kind = 'id';
+    frame.id = readConfluentSchemaId(bytes, ctx);
+    frame.payload = bytes;
+    if (protobuf) {
+      const { indexes, next } = readMessageIndexes(bytes, CONFLUENT_HEADER_SIZE, ctx);
+      frame.indexes = indexes;
+      frame.start = next;
+    } else {
+      frame.indexes = undefined;
+      frame.start = CONFLUENT_HEADER_SIZE;
+    }
+    return true;
+  },
+};

@@ -6,6 +6,7 @@ import {
   TruncatedPayloadError,
   UnknownMagicByteError,
 } from './errors.js';
+import type { WireFormat } from './format.js';
 import { formatUuid, parseUuid } from './header-mode.js';
 
 /** AWS Glue Schema Registry header version byte. */
@@ -83,3 +84,26 @@ export function writeGlueFrame(schemaVersionId: string, payload: Uint8Array): Bu
   out.set(payload, GLUE_HEADER_SIZE);
   return out;
 }
+
+/**
+ * AWS Glue framing as a wire format (`0x03`); the deserializers use it only with a `glue` resolver.
+ *
+ * @example
+ * ```ts
+ * const frame = newFrame();
+ * glueFormat.read(writeGlueFrame(uuid, payload), undefined, frame, false); // frame.key === uuid
+ * ```
+ */
+export const glueFormat: WireFormat = {
+  magic: GLUE_MAGIC,
+  read(bytes, ctx, frame) {
+    if (bytes.length === 0 || bytes[0] !== GLUE_MAGIC) return false;
+    const glue = readGlueFrame(bytes, ctx);
+    frame.kind = 'glue';
+    frame.key = glue.schemaVersionId;
+    frame.payload = glue.payload;
+    frame.start = 0;
+    frame.indexes = undefined;
+    return true;
+  },
+};

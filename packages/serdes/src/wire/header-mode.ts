@@ -7,6 +7,7 @@ import {
   TruncatedPayloadError,
   UnknownMagicByteError,
 } from './errors.js';
+import type { WireFormat } from './format.js';
 import { readMessageIndexes, writeMessageIndexes } from './message-indexes.js';
 
 /** Magic byte of a GUID schema id (Confluent header mode). */
@@ -87,6 +88,35 @@ export function readSchemaIdHeader(
   if (protobuf) result.indexes = readMessageIndexes(value, next, location).indexes;
   return result;
 }
+
+/**
+ * Confluent header mode as a wire format: the schema id is in `__key_schema_id`/`__value_schema_id`
+ * and the payload is unprefixed. Asked before the prefix formats: such a payload may start with `0x00`.
+ *
+ * @example
+ * ```ts
+ * const frame = newFrame();
+ * headerModeFormat.read(payload, ctx, frame, false); // true when ctx.headers has the part's header
+ * ```
+ */
+export const headerModeFormat: WireFormat = {
+  read(bytes, ctx, frame, protobuf) {
+    const header = ctx?.headers?.get(schemaIdHeaderName(ctx.part));
+    if (header === undefined) return false;
+    const ref = readSchemaIdHeader(header, protobuf, ctx);
+    if (ref.guid !== undefined) {
+      frame.kind = 'guid';
+      frame.key = ref.guid;
+    } else {
+      frame.kind = 'id';
+      frame.id = ref.id!;
+    }
+    frame.payload = bytes;
+    frame.start = 0;
+    frame.indexes = ref.indexes;
+    return true;
+  },
+};
 
 /**
  * Builds a header-mode schema id value: `0x01` + the GUID's 16 bytes (+ message indexes).
