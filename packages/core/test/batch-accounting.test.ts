@@ -189,6 +189,23 @@ describe('a delivery that can never succeed fails its record, under its policy',
     expect(summaries[0]).toMatchObject({ succeeded: 2, failed: 1, deadLettered: 1 });
   });
 
+  it('the broker refuses a whole record batch for one oversized value: only that record fails, its batch-mates are delivered', async () => {
+    const producer = new ScriptedProducer();
+    producer.topicMaxBytes = 1_000;
+    const { handler, summaries } = copyHandler(producer, 'dead-letter');
+    await handler(mskEvent(trades([{ id: 1 }, { id: 2, big: 5_000 }, { id: 3 }])), context());
+    expect(producer.delivered.map((m) => m.value!.toString().slice(0, 5))).toEqual(
+      expect.arrayContaining(['out-1', 'out-3']),
+    );
+    const dlq = producer.delivered.filter((m) => m.topic === 'dlq');
+    expect(
+      dlq.map((m) =>
+        new Map(m.headers!.map(([n, v]) => [n, v.toString()])).get(DEAD_LETTER_HEADERS.sourceOffset),
+      ),
+    ).toEqual(['1']);
+    expect(summaries[0]).toMatchObject({ succeeded: 2, failed: 1, deadLettered: 1, produced: 3 });
+  });
+
   it('report: the record is reported', async () => {
     const producer = new ScriptedProducer();
     producer.failWhen = (message) => (message.value!.length > 1_000 ? tooLarge() : undefined);

@@ -20,6 +20,7 @@ import { deadLetterMessage, type FailureStage } from './dead-letter.js';
 import { Deadline } from './deadline.js';
 import { type DeliveryFailure, DeliveryLedger } from './delivery-ledger.js';
 import { type BatchObserver, observeBatch } from './instrumentation.js';
+import { retryOversizedAlone } from './oversized-retry.js';
 import { type PartitionHost, PartitionRunner } from './partition-runner.js';
 import type { PolicyBatch, RecordFailure } from './policies/policy.js';
 import { requestLogger } from './request-logger.js';
@@ -231,36 +232,39 @@ export class Batch implements PartitionHost, PolicyBatch {
   /** Waits for this batch's deliveries; an output the broker refused for good fails its record instead. */
   async #settleDeliveries(ledger: DeliveryLedger): Promise<void> {
     if (ledger.sent === 0) return;
+    const summary = this.#verdict.summary;
     // Dead letters of records whose outputs were refused need one more wait.
     for (let round = 0; round < 2; round++) {
-      const outcome = await ledger.settle(this.#deadline);
-      this.#verdict.summary.flushMs += outcome.durationMs;
-      this.observer.flush?.({
-        messages: ledger.sent,
-        durationMs: outcome.durationMs,
-        error: outcome.incomplete,
-      });
+      const settled = await ledger.settle(this.#deadline);
+      const outcome = settled.incomplete
+        ? settled
+        : await retryOversizedAlone(settled.failures, ledger, this.#deadline);
+      const durationMs = settled.durationMs + (settled === outcome ? 0 : outcome.durationMs);
+      summary.flushMs += durationMs;
+      const incomplete = settled.incomplete ?? outcome.incomplete;
+      this.observer.flush?.({ messages: ledger.sent, durationMs, error: incomplete });
       const sentBefore = ledger.sent;
       for (const failure of outcome.failures) this.#deliveryFailed(failure);
-      if (outcome.incomplete) {
+      if (incomplete) {
         // The producer's own reason (e.g. it could not connect) says more than "timed out".
         const cause = outcome.failures.find((f) => f.error.name === 'ProducerConnectionError')?.error;
-        this.#verdict.incomplete(cause ?? outcome.incomplete);
+        this.#verdict.incomplete(cause ?? incomplete);
         this.logger.error(
           'deliveries did not finish in time; failing the invocation so the batch is retried',
           {
-            error: cause ?? outcome.incomplete,
+            error: cause ?? incomplete,
           },
         );
         break;
       }
       if (ledger.sent === sentBefore) break;
     }
-    this.#verdict.summary.produced = ledger.delivered;
+    summary.produced = ledger.delivered;
   }
 
   #deliveryFailed(failure: DeliveryFailure): void {
-    const { source, kind, topic, error } = failure;
+    const { source, kind, error } = failure;
+    const { topic } = failure.message;
     if (kind === 'output' && isPermanentDeliveryError(error)) {
       // Retrying cannot deliver it: it is its record's failure, under the record's policy.
       this.#verdict.summary.succeeded--;

@@ -12,7 +12,7 @@ export type MessageKind = 'output' | 'dead-letter';
 export interface DeliveryFailure {
   readonly source: AnyRecord;
   readonly kind: MessageKind;
-  readonly topic: string;
+  readonly message: OutgoingMessage;
   readonly error: Error;
 }
 
@@ -155,7 +155,7 @@ export class DeliveryLedger {
       this.#pendingByTopic.set(message.topic, this.#pendingByTopic.get(message.topic)! - 1);
       if (error) {
         failed = true;
-        this.#failures.push({ source, kind, topic: message.topic, error });
+        this.#failures.push({ source, kind, message, error });
       } else this.#delivered++;
       if (--outstanding === 0 && !failed) onDelivered?.();
       if (this.#unconfirmed === 0) this.#onSettled?.();

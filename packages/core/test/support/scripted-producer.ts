@@ -19,7 +19,13 @@ export class ScriptedProducer implements KafkaProducer {
   maxMessageBytes: number | undefined = 1_000_000;
   holdWhen: (message: OutgoingMessage) => boolean = () => false;
   failWhen: (message: OutgoingMessage) => Error | undefined = () => undefined;
+  /**
+   * Like a topic's `max.message.bytes`: messages enqueued in the same tick travel as one record batch,
+   * and one value over the limit makes the broker refuse the whole batch (MSG_SIZE_TOO_LARGE, code 10).
+   */
+  topicMaxBytes: number | undefined;
   readonly #held: Held[] = [];
+  #burst: Held[] | undefined;
   #offset = 0;
 
   enqueue(message: OutgoingMessage, done: DeliveryCallback, signal?: AbortSignal): void {
@@ -32,7 +38,27 @@ export class ScriptedProducer implements KafkaProducer {
       this.#held.push({ message, done });
       return;
     }
-    setImmediate(() => this.#report({ message, done }));
+    if (this.topicMaxBytes === undefined) {
+      setImmediate(() => this.#report({ message, done }));
+      return;
+    }
+    if (!this.#burst) {
+      const burst: Held[] = [];
+      this.#burst = burst;
+      setImmediate(() => this.#sendBurst(burst));
+    }
+    this.#burst.push({ message, done });
+  }
+
+  #sendBurst(burst: Held[]): void {
+    this.#burst = undefined;
+    const limit = this.topicMaxBytes!;
+    const refused = burst.some(({ message }) => (message.value?.length ?? 0) > limit);
+    for (const held of burst) {
+      if (refused)
+        held.done(deliveryError('Broker: Message size too large', 10, true), undefined, held.message);
+      else this.#report(held);
+    }
   }
 
   send(message: OutgoingMessage) {

@@ -1,0 +1,37 @@
+import { isPermanentDeliveryError } from '../errors.js';
+import type { Deadline } from './deadline.js';
+import type { DeliveryFailure, DeliveryLedger } from './delivery-ledger.js';
+
+/** librdkafka's (and the broker's) MSG_SIZE_TOO_LARGE. */
+const MSG_SIZE_TOO_LARGE = 10;
+
+/**
+ * A broker that finds one message over the topic's `max.message.bytes` refuses the whole record
+ * batch it travelled in, so its batch-mates come back with the same permanent error. Sent again one
+ * at a time, the healthy ones are delivered; only a message refused alone is really too large.
+ * Returns the failures that remain, with everything else this batch produced untouched.
+ */
+export async function retryOversizedAlone(
+  failures: readonly DeliveryFailure[],
+  ledger: DeliveryLedger,
+  deadline: Deadline,
+): Promise<{ failures: DeliveryFailure[]; durationMs: number; incomplete?: Error | undefined }> {
+  const suspects = failures.filter(
+    (f) => f.kind === 'output' && isPermanentDeliveryError(f.error) && codeOf(f.error) === MSG_SIZE_TOO_LARGE,
+  );
+  const remaining = failures.filter((f) => !suspects.includes(f));
+  if (suspects.length < 2) return { failures: [...failures], durationMs: 0 };
+  let durationMs = 0;
+  for (const suspect of suspects) {
+    ledger.send([suspect.message], suspect.source, 'output');
+    const outcome = await ledger.settle(deadline);
+    durationMs += outcome.durationMs;
+    remaining.push(...outcome.failures);
+    if (outcome.incomplete) return { failures: remaining, durationMs, incomplete: outcome.incomplete };
+  }
+  return { failures: remaining, durationMs };
+}
+
+function codeOf(error: Error): unknown {
+  return (error as { code?: unknown }).code;
+}
