@@ -167,7 +167,7 @@ async function bundles(report: Report): Promise<void> {
       minify: true,
       platform: 'node',
       format: 'esm',
-      target: 'node20',
+      target: `node${process.versions.node.split('.')[0]}`, // the Node that runs it
       external: externals,
       write: false,
       logLevel: 'silent',

@@ -14,7 +14,7 @@ export default defineConfig({
   dts: true,
   clean: true,
   sourcemap: true,
-  target: 'node20',
+  target: 'node22', // the oldest supported runtime (engines)
   // Shared chunks: an error class is the same class whichever entry it was imported from, so
   // `instanceof` works when a function mixes `@kafka-lambda/serdes` and its subpaths.
   splitting: true,

@@ -6,7 +6,7 @@ export default defineConfig({
   dts: true,
   clean: true,
   sourcemap: true,
-  target: 'node20',
+  target: 'node22', // the oldest supported runtime (engines)
   splitting: false,
   // The native client is an optional peer, imported lazily by the runner only.
   external: ['@confluentinc/kafka-javascript'],

@@ -62,7 +62,7 @@ describe('the packed packages', () => {
           license: 'Apache-2.0',
           type: 'module',
           sideEffects: false,
-          engines: { node: '>=20' },
+          engines: { node: '>=22' },
           publishConfig: { access: 'public' },
           repository: {
             type: 'git',
@@ -189,7 +189,7 @@ describe('a consumer project', () => {
         bundle: true,
         platform: 'node',
         format: 'esm',
-        target: 'node20',
+        target: `node${process.versions.node.split('.')[0]}`, // the Node that runs it
         // As CDK's NodejsFunction does: the Lambda runtime provides the AWS SDK. Without it, a project
         // that does not install the optional @aws-sdk/client-secrets-manager cannot bundle core.
         external: ['@confluentinc/kafka-javascript', '@aws-sdk/*'],

@@ -25,7 +25,7 @@ beforeAll(async () => {
     bundle: true,
     platform: 'node',
     format: 'cjs',
-    target: 'node20',
+    target: `node${process.versions.node.split('.')[0]}`, // the Node that runs it
     external: ['@confluentinc/kafka-javascript', '@aws-sdk/*'],
     // KAFKA_LAMBDA_PACKAGES_DIR points at another checkout of packages/ (to try a proposed fix).
     alias: {

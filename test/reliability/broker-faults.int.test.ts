@@ -224,7 +224,7 @@ describe('freeze/thaw', () => {
         bundle: true,
         platform: 'node',
         format: 'esm',
-        target: 'node20',
+        target: `node${process.versions.node.split('.')[0]}`, // the Node that runs it
         external: ['@confluentinc/kafka-javascript', '@aws-sdk/*'],
         alias: { '@kafka-lambda/core': path.join(root, 'packages/core/src/index.ts') },
         logLevel: 'error',

@@ -1,11 +1,15 @@
 // Bundles the handler for Lambda into dist/lambda: one ESM file with every pure-JS dependency inlined,
 // and the native Kafka client shipped beside it (a bundler cannot inline a .node addon).
 //
-// The addon must match Lambda's platform: run this on Amazon Linux 2023 (or `sam build --use-container`)
-// for the architecture in template.yaml, or install @confluentinc/kafka-javascript there, where its
-// prebuilt linux-x64/arm64 binary downloads. See docs/deploying.md.
+// LAMBDA_NODE_TARGET (node22 | node24, default node24) is the function's runtime (nodejs22.x |
+// nodejs24.x): esbuild's target, and the Node ABI the shipped addon must be built for. Changing the
+// runtime means shipping another build of the addon.
+//
+// The addon must also match Lambda's platform: run this on Amazon Linux 2023 (or `sam build
+// --use-container`) for the architecture in template.yaml, or install @confluentinc/kafka-javascript
+// there, where its prebuilt linux-x64/arm64 binary downloads. See docs/deploying.md.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,8 +17,17 @@ import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const out = join(root, 'dist', 'lambda');
-const target = process.env.LAMBDA_NODE_TARGET ?? 'node20';
+const target = process.env.LAMBDA_NODE_TARGET ?? 'node24';
 const NATIVE = '@confluentinc/kafka-javascript';
+const ADDON = 'confluent-kafka-javascript.node';
+// NODE_MODULE_VERSION of each Lambda Node.js runtime: an addon loads only on the ABI it was built for.
+const ABI = { node22: '127', node24: '137' };
+if (!ABI[target]) {
+  console.error(
+    `LAMBDA_NODE_TARGET=${target}: expected one of ${Object.keys(ABI).join(', ')} (Lambda's Node.js runtimes)`,
+  );
+  process.exit(2);
+}
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
@@ -46,30 +59,29 @@ const requireFrom = createRequire(join(root, 'package.json'));
 const packageDir = (name, from = requireFrom) => dirname(from.resolve(`${name}/package.json`));
 const nativeDir = packageDir(NATIVE);
 const shipped = join(out, 'node_modules', NATIVE);
-const nativeParts = [
-  'package.json',
-  'librdkafka.js',
-  'lib',
-  'LICENSE.txt',
-  join('build', 'Release', 'confluent-kafka-javascript.node'),
-  // Present when librdkafka was built as a shared library (CKJS_LINKING=dynamic); the addon finds it
-  // through its RUNPATH, $ORIGIN/../deps.
-  join('build', 'deps', 'librdkafka.so.1'),
-  join('build', 'deps', 'librdkafka++.so.1'),
-];
-for (const part of nativeParts) {
+for (const part of ['package.json', 'librdkafka.js', 'lib', 'LICENSE.txt']) {
   if (existsSync(join(nativeDir, part)))
-    cpSync(join(nativeDir, part), join(shipped, part), { recursive: true });
+    cpSync(join(nativeDir, part), join(shipped, part), {
+      recursive: true,
+      dereference: true,
+      filter: (path) => !path.startsWith(join(nativeDir, 'lib', 'binding')),
+    });
+}
+// Lambda loads build/Release/; librdkafka, when built as a shared library (CKJS_LINKING=dynamic),
+// goes to build/deps/, where the addon's RUNPATH ($ORIGIN/../deps) finds it.
+const addon = addonFor(ABI[target]);
+cpSync(addon, join(shipped, 'build', 'Release', ADDON));
+const sharedLibraries = [];
+for (const library of ['librdkafka.so.1', 'librdkafka++.so.1']) {
+  const file = join(dirname(addon), '..', 'deps', library);
+  if (existsSync(file)) {
+    cpSync(file, join(shipped, 'build', 'deps', library));
+    sharedLibraries.push(join(shipped, 'build', 'deps', library));
+  }
 }
 // A source build keeps debug symbols (13 MiB of librdkafka): strip them where binutils is installed.
-const sharedLibraries = nativeParts.filter(
-  (part) => part.endsWith('.so.1') && existsSync(join(shipped, part)),
-);
 if (sharedLibraries.length > 0) {
-  const stripped = spawnSync('strip', [
-    '--strip-unneeded',
-    ...sharedLibraries.map((part) => join(shipped, part)),
-  ]);
+  const stripped = spawnSync('strip', ['--strip-unneeded', ...sharedLibraries]);
   if (stripped.error === undefined && stripped.status !== 0) console.warn(`strip failed: ${stripped.stderr}`);
 }
 const nativeRequire = createRequire(join(nativeDir, 'package.json'));
@@ -82,5 +94,23 @@ writeFileSync(join(out, 'package.json'), '{ "type": "module" }\n');
 const bytes = statSync(join(out, 'index.mjs')).size;
 const inputs = Object.keys(result.metafile.inputs).length;
 console.log(
-  `bundled ${inputs} modules into dist/lambda/index.mjs (${(bytes / 1024).toFixed(0)} KiB, ${target}); ${NATIVE} shipped beside it`,
+  `bundled ${inputs} modules into dist/lambda/index.mjs (${(bytes / 1024).toFixed(0)} KiB, ${target}); ${NATIVE} shipped beside it (NODE_MODULE_VERSION ${ABI[target]})`,
 );
+
+/**
+ * The installed addon built for `abi` (real path): node-pre-gyp's per-ABI folder lib/binding/ (where
+ * the workspace's scripts/addon/build.mjs links one build per Node), or build/Release when this Node
+ * is of that ABI (an install builds or downloads it for the Node that ran it).
+ */
+function addonFor(abi) {
+  const perAbi = join(nativeDir, 'lib', 'binding', `node-v${abi}-${process.platform}-${process.arch}`, ADDON);
+  if (existsSync(perAbi)) return realpathSync(perAbi);
+  const installed = join(nativeDir, 'build', 'Release', ADDON);
+  if (existsSync(installed) && process.versions.modules === abi) return realpathSync(installed);
+  console.error(
+    `no ${NATIVE} addon for ${target} (NODE_MODULE_VERSION ${abi}) in ${nativeDir}: ` +
+      `build it with that Node (in this repository: \`node scripts/addon/build.mjs --node /path/to/${target.replace('node', 'node-')}/bin/node\`), ` +
+      `or run this script with a Node of that major version after installing`,
+  );
+  process.exit(1);
+}

@@ -23,7 +23,7 @@ beforeAll(async () => {
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: 'node20',
+    target: `node${process.versions.node.split('.')[0]}`, // the Node that runs it
     alias: { '@kafka-lambda/core': path.join(here, '../../core/src/index.ts') },
     external: ['@confluentinc/kafka-javascript'],
     logLevel: 'silent',

@@ -197,7 +197,7 @@ export async function createConsumerProject(
     '--no-fund',
     '--loglevel=error',
     ...PACKAGES.map((pkg) => tarballs[pkg]),
-    '@types/node@20',
+    '@types/node@22',
     '@types/aws-lambda@^8.10',
   ]);
   if (nativeClient) {
