@@ -67,6 +67,8 @@ export {
   kafkaProducer,
   PRODUCER_DEFAULTS,
   ProducerConnectionError,
+  ProducerDeliveryError,
+  ProducerQueueFullError,
   RdKafkaProducer,
 } from './producer/kafka-producer.js';
 export type { ProducerOption } from './producer/shared-producer.js';

@@ -1,213 +1,396 @@
-// The producer's failure paths against a scripted stand-in for the native client; the real client is
-// exercised by the integration tests (handler.int.test.ts, secrets.int.test.ts).
-import { EventEmitter } from 'node:events';
-import { ConfigError, FlushTimeoutError, kafkaProducer, ProducerConnectionError } from '@kafka-lambda/core';
-import { describe, expect, it } from 'vitest';
-import type { NativeError } from '../src/producer/native-client.js';
+// The producer's failure paths against a stand-in for the native client that emits only shapes recorded
+// from the real client and broker (recorded-client.ts, recordings/client-errors.json). The real client
+// is exercised by test/reliability/producer-recovery.int.test.ts.
+import {
+  ConfigError,
+  FlushTimeoutError,
+  type KafkaConfigSource,
+  kafkaProducer,
+  ProducerConnectionError,
+  ProducerDeliveryError,
+  ProducerQueueFullError,
+} from '@kafka-lambda/core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RereadBackoff } from '../src/producer/reread-backoff.js';
+import { sharingKey } from '../src/producer/shared-producer.js';
+import { onSigterm } from '../src/producer/shutdown-hook.js';
+import { behaviour, RecordedProducer } from './recorded-client.js';
 
-type Report = { topic: string; partition: number; offset: number; opaque?: unknown };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const tick = () => sleep(5);
+const SERVERS = { 'bootstrap.servers': 'b-1.example:9096', 'security.protocol': 'SASL_SSL' };
 
-class FakeNativeProducer extends EventEmitter {
-  static instances: FakeNativeProducer[] = [];
-  static connectError: NativeError | undefined;
-  static authLog: string | undefined;
-  queueFullTimes = 0;
-  readonly queued: Array<{ topic: string; opaque: unknown; headers: unknown }> = [];
-  disconnected = false;
-
-  constructor(readonly config: Record<string, unknown>) {
-    super();
-    FakeNativeProducer.instances.push(this);
-  }
-  connect(_options: unknown, callback: (error: NativeError | null) => void): void {
-    setImmediate(() => {
-      if (FakeNativeProducer.authLog)
-        this.emit('event.log', { severity: 3, fac: 'FAIL', message: FakeNativeProducer.authLog });
-      else callback(FakeNativeProducer.connectError ?? null);
-    });
-  }
-  produce(
-    topic: string,
-    _p: number,
-    _v: unknown,
-    _k: unknown,
-    _t: unknown,
-    opaque: unknown,
-    headers: unknown,
-  ): void {
-    if (this.queueFullTimes > 0) {
-      this.queueFullTimes--;
-      throw Object.assign(new Error('Local: Queue full'), { code: -184 });
-    }
-    this.queued.push({ topic, opaque, headers });
-  }
-  /** Acknowledges (or fails) everything queued, like librdkafka serving delivery reports during a flush. */
-  flush(_timeout: number, callback: (error?: NativeError) => void): void {
-    if (this.flushTimesOut) {
-      setImmediate(() => callback({ code: -185, message: 'Local: Timed out' }));
-      return;
-    }
-    for (const [offset, { topic, opaque }] of this.queued.splice(0).entries()) {
-      const report: Report = { topic, partition: 0, offset, opaque };
-      this.emit(
-        'delivery-report',
-        this.failDeliveries ? { code: 2, message: 'Broker: Corrupt message' } : null,
-        report,
-      );
-    }
-    setImmediate(() => callback());
-  }
-  flushTimesOut = false;
-  failDeliveries = false;
-  disconnect(_timeout: number, callback: () => void): void {
-    this.disconnected = true;
-    callback();
-  }
-  setPollInBackground(): void {}
-}
-
-function producer(
-  config: Record<string, unknown> = { 'bootstrap.servers': 'fake:9092' },
-  invalidations = { count: 0 },
-) {
-  FakeNativeProducer.instances = [];
-  FakeNativeProducer.connectError = undefined;
-  FakeNativeProducer.authLog = undefined;
-  const source = {
-    kafkaConfig: async () => config as Record<string, string>,
-    invalidate: () => invalidations.count++,
+function source(config: Record<string, unknown> = SERVERS) {
+  const counts = { reads: 0, invalidations: 0 };
+  const config$: KafkaConfigSource & { counts: typeof counts } = {
+    counts,
+    kafkaConfig: async () => {
+      counts.reads++;
+      return config as Record<string, string>;
+    },
+    invalidate: () => {
+      counts.invalidations++;
+    },
   };
-  return kafkaProducer(source, { loadClient: async () => ({ Producer: FakeNativeProducer as never }) });
+  return config$;
 }
 
-/** Lets the fake client finish connecting (it answers on the next turn of the event loop). */
-const connected = () => new Promise((resolve) => setTimeout(resolve, 5));
+function producer(config?: Record<string, unknown>, options: Record<string, unknown> = {}) {
+  const src = source(config);
+  const kafka = kafkaProducer(src, {
+    loadClient: async () => ({ Producer: RecordedProducer as never }),
+    ...options,
+  });
+  return { kafka, src };
+}
 
-const message = (topic = 'out') => ({ topic, key: null, value: Buffer.from('v') });
+/** Enqueues with a callback that records its outcome. */
+function enqueue(
+  kafka: ReturnType<typeof producer>['kafka'],
+  signal?: AbortSignal,
+  topic = 'out',
+  value = 'v',
+) {
+  const outcome: { error?: Error; report?: unknown; done: boolean } = { done: false };
+  kafka.enqueue(
+    { topic, key: null, value: Buffer.from(value) },
+    (error, report) => Object.assign(outcome, { error, report, done: true }),
+    signal,
+  );
+  return outcome;
+}
 
-describe('RdKafkaProducer', () => {
-  it('applies the Lambda defaults under the user properties, and connects once for many sends', async () => {
-    const kafka = producer({ 'bootstrap.servers': 'fake:9092', 'linger.ms': 50 });
+const client = (index = 0) => RecordedProducer.instances[index]!;
+
+beforeEach(() => behaviour.reset());
+afterEach(() => behaviour.reset());
+
+describe('RdKafkaProducer on the recorded client shapes', () => {
+  it('applies the Lambda defaults under the user properties and connects once for many sends', async () => {
+    const { kafka } = producer({ ...SERVERS, 'linger.ms': 50 });
     const delivered = [kafka.send(message()), kafka.send(message()), kafka.send(message())];
-    await kafka.flush(1_000);
+    await tick();
+    client().deliver();
     expect(await Promise.all(delivered)).toHaveLength(3);
-    const [client, ...others] = FakeNativeProducer.instances;
-    expect(others).toHaveLength(0);
-    expect(client!.config).toMatchObject({
-      acks: 'all',
-      'enable.idempotence': true,
-      'linger.ms': 50,
-      'socket.keepalive.enable': true,
-      'connections.max.idle.ms': 300_000,
-    });
-    expect(kafka.stats).toMatchObject({ connects: 1, sent: 3, delivered: 3, flushes: 1 });
+    expect(RecordedProducer.instances).toHaveLength(1);
+    expect(client().config).toMatchObject({ acks: 'all', 'enable.idempotence': true, 'linger.ms': 50 });
+    expect(kafka.stats).toMatchObject({ connects: 1, sent: 3, delivered: 3 });
   });
 
   it('passes no header list for messages without headers, and name/value objects otherwise', async () => {
-    const kafka = producer();
+    const { kafka } = producer();
     kafka.send(message());
     kafka.send({ ...message(), headers: [['h', Buffer.from('x')]] });
-    await connected();
-    const queued = FakeNativeProducer.instances[0]!.queued;
-    expect(queued[0]!.headers).toBeUndefined();
-    expect(queued[1]!.headers).toEqual([{ h: Buffer.from('x') }]);
-    await kafka.flush(1_000);
+    await tick();
+    expect(client().queued.map((q) => q.headers)).toEqual([undefined, [{ h: Buffer.from('x') }]]);
   });
 
-  it('rejects a send the broker refused', async () => {
-    const kafka = producer();
-    const outcome = kafka.send(message()).catch((error: Error) => error);
-    await connected();
-    FakeNativeProducer.instances[0]!.failDeliveries = true;
-    await kafka.flush(1_000);
-    const error = await outcome;
-    expect(error).toBeInstanceOf(Error);
-    expect(error).toMatchObject({ message: 'Broker: Corrupt message', code: 2 });
-    expect(kafka.stats.failed).toBe(1);
-  });
-
-  it('turns a flush timeout into a FlushTimeoutError counting the unconfirmed messages', async () => {
-    const kafka = producer();
-    kafka.send(message()).catch(() => undefined);
-    await connected();
-    FakeNativeProducer.instances[0]!.flushTimesOut = true;
-    const error = await kafka.flush(50).catch((e) => e);
-    expect(error).toBeInstanceOf(FlushTimeoutError);
-    expect(error.pending).toBe(1);
-  });
-
-  it('retries a message refused for a full queue once the queue drains', async () => {
-    const kafka = producer();
-    await kafka.flush(1_000); // nothing sent: no client yet
-    const first = kafka.send(message());
-    await connected();
-    FakeNativeProducer.instances[0]!.queueFullTimes = 2;
-    const second = kafka.send(message());
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    await kafka.flush(1_000);
-    await expect(Promise.all([first, second])).resolves.toHaveLength(2);
-  });
-
-  it('rebuilds the client after a fatal error, failing what was in flight on the old one', async () => {
-    const kafka = producer();
-    const lost = kafka.send(message());
-    await connected();
-    const old = FakeNativeProducer.instances[0]!;
-    old.emit('event.error', { code: -150, message: 'Fatal: idempotence state lost', isFatal: true });
-    const next = kafka.send(message());
-    await expect(lost).rejects.toBeInstanceOf(ProducerConnectionError);
-    await connected();
-    expect(FakeNativeProducer.instances).toHaveLength(2);
-    expect(old.disconnected).toBe(true);
-    await kafka.flush(1_000);
-    await expect(next).resolves.toMatchObject({ topic: 'out' });
+  // Finding 1: event.error arrives as text with code -1 and no isFatal (recorded after a rotation).
+  it('rebuilds the client and re-reads the config when a connected client is refused its credentials', async () => {
+    const { kafka, src } = producer();
+    const inFlight = enqueue(kafka);
+    await tick();
+    client(0).replay('auth-refused-after-rotation', ['event.error']);
+    expect(inFlight.error).toBeInstanceOf(ProducerConnectionError);
+    expect(inFlight.error!.message).toMatch(/authentication failure/);
+    expect(src.counts.invalidations).toBe(1);
+    const next = enqueue(kafka);
+    await tick();
+    expect(RecordedProducer.instances).toHaveLength(2);
+    expect(client(0).disconnected).toBe(true);
+    client(1).deliver();
+    expect(next).toMatchObject({ done: true, error: undefined });
     expect(kafka.stats.connects).toBe(2);
   });
 
-  it('fails fast on refused SASL credentials, forgets them, and tries again on the next send', async () => {
-    const invalidations = { count: 0 };
-    const kafka = producer({ 'bootstrap.servers': 'fake:9092' }, invalidations);
-    FakeNativeProducer.authLog =
-      'sasl_ssl://b:9096/bootstrap: SASL authentication error: Authentication failed (after 120ms)';
-    const error = await kafka.send(message()).catch((e) => e);
-    expect(error).toBeInstanceOf(ProducerConnectionError);
-    expect(error.message).toMatch(/^producer could not authenticate: SASL authentication error/);
-    expect(invalidations.count).toBe(1);
-    expect(FakeNativeProducer.instances[0]!.disconnected).toBe(true);
-    FakeNativeProducer.authLog = undefined;
-    const retried = kafka.send(message());
-    await kafka.flush(1_000);
-    await expect(retried).resolves.toBeDefined();
+  it('rebuilds the client after a fatal error (recorded: idempotent producer refused cluster authorization)', async () => {
+    const { kafka } = producer();
+    const lost = enqueue(kafka);
+    await tick();
+    client(0).replay('cluster-authorization');
+    expect(lost.error).toBeInstanceOf(ProducerConnectionError);
+    expect(lost.error!.message).toMatch(/Fatal error: Broker: Cluster authorization failed/);
+    enqueue(kafka);
+    await tick();
+    expect(RecordedProducer.instances).toHaveLength(2);
   });
 
-  it('a connect failure fails the sends waiting for it', async () => {
-    const kafka = producer();
-    FakeNativeProducer.connectError = { code: -195, message: 'Local: Broker transport failure' };
-    await expect(kafka.send(message())).rejects.toThrow(
-      'producer could not connect: Local: Broker transport failure',
+  it('does not rebuild on "all broker connections are down" alone, and says so once', async () => {
+    const warnings: string[] = [];
+    const logger = {
+      warn: (m: string) => warnings.push(m),
+      error: () => {},
+      info: () => {},
+      debug: () => {},
+    };
+    const { kafka } = producer(undefined, { logger });
+    const held = enqueue(kafka);
+    await tick();
+    client(0).replay('broker-killed-after-connect', ['event.error']);
+    expect(held.done).toBe(false);
+    expect(RecordedProducer.instances).toHaveLength(1);
+    expect(warnings.filter((w) => /all broker connections are down/.test(w))).toHaveLength(1);
+  });
+
+  it('rebuilds a client whose brokers stayed unreachable past unreachableRebuildMs', async () => {
+    const { kafka, src } = producer(undefined, { unreachableRebuildMs: 20 });
+    const stuck = enqueue(kafka);
+    await tick();
+    client(0).replay('broker-killed-after-connect', ['event.error']);
+    await sleep(30);
+    enqueue(kafka);
+    await tick();
+    expect(stuck.error).toBeInstanceOf(ProducerConnectionError);
+    expect(RecordedProducer.instances).toHaveLength(2);
+    expect(src.counts.invalidations).toBe(1);
+  });
+
+  it('fails on a refused password while connecting, from the log, long before the connect timeout', async () => {
+    behaviour.connect = 'auth-refused-at-connect';
+    const { kafka, src } = producer(undefined, { connectTimeoutMs: 10_000 });
+    const started = Date.now();
+    const error = (await kafka.send(message()).catch((e: Error) => e)) as Error;
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(error).toBeInstanceOf(ProducerConnectionError);
+    expect(error.message).toMatch(/bootstrap\.servers=b-1\.example:9096 \(security\.protocol=SASL_SSL\)/);
+    expect(error.message).toMatch(/SASL authentication error/);
+    expect(src.counts.invalidations).toBe(1);
+  });
+
+  // Finding 3: a batch's messages waiting for a connection settle when its signal aborts.
+  it('settles messages waiting for a connection when their batch aborts, naming servers and protocol', async () => {
+    behaviour.connect = 'all-brokers-down-at-connect';
+    const { kafka } = producer(
+      { ...SERVERS, 'sasl.password': 'never-in-errors-42' },
+      { connectTimeoutMs: 10_000 },
     );
+    const batch = new AbortController();
+    const waiting = enqueue(kafka, batch.signal);
+    await sleep(20);
+    expect(waiting.done).toBe(false);
+    expect(kafka.backlog).toBe(1);
+    batch.abort(new Error('deadline'));
+    expect(waiting.error).toBeInstanceOf(ProducerConnectionError);
+    expect(waiting.error!.message).toContain(
+      'bootstrap.servers=b-1.example:9096 (security.protocol=SASL_SSL)',
+    );
+    expect(waiting.error!.message).toMatch(/Connection refused/);
+    expect(waiting.error!.message).not.toContain('never-in-errors-42');
+    expect(kafka.backlog).toBe(0);
+    expect(client().produced).toBe(0);
+  });
+
+  it('settles at once a message enqueued with an already aborted signal, and never produces it', async () => {
+    const { kafka } = producer();
+    await kafka.flush(100);
+    const gone = new AbortController();
+    gone.abort();
+    const outcome = enqueue(kafka, gone.signal);
+    expect(outcome.done).toBe(true);
+    await tick();
+    expect(RecordedProducer.instances.every((c) => c.produced === 0)).toBe(true);
+  });
+
+  it('flush waits in JavaScript (no native flush) and a timeout names the pending topics', async () => {
+    const { kafka } = producer();
+    enqueue(kafka, undefined, 'orders.out');
+    enqueue(kafka, undefined, 'audit');
+    await tick();
+    const error = (await kafka.flush(50).catch((e: Error) => e)) as Error;
+    expect(error).toBeInstanceOf(FlushTimeoutError);
+    expect(error.message).toMatch(/2 message\(s\) unconfirmed \(to audit, orders\.out\)/);
+    expect(client().nativeFlushes).toBe(0);
+    client().deliver();
+    await expect(kafka.flush(50)).resolves.toBeUndefined();
+  });
+
+  // Finding 5: back-pressure.
+  it('holds what librdkafka has no room for, reports it as backlog, and drains it in order', async () => {
+    behaviour.queueLimit = 5;
+    const { kafka } = producer();
+    const batch = new AbortController();
+    const outcomes = Array.from({ length: 12 }, (_, i) => enqueue(kafka, batch.signal, 'out', `m${i}`));
+    await tick();
+    expect(client().queued).toHaveLength(5);
+    expect(kafka.backlog).toBe(7);
+    const writable = kafka.whenWritable(batch.signal);
+    for (let round = 0; round < 3; round++) {
+      client().deliver();
+      await tick();
+    }
+    await writable;
+    client().deliver();
+    expect(outcomes.every((o) => o.done && !o.error)).toBe(true);
+    expect(outcomes.map((o) => (o.report as { offset: number }).offset)).toEqual([
+      0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1,
+    ]);
+  });
+
+  it('drops the held messages of an aborted batch and never produces them afterwards', async () => {
+    behaviour.queueLimit = 2;
+    const { kafka } = producer();
+    const batch = new AbortController();
+    const outcomes = Array.from({ length: 10 }, () => enqueue(kafka, batch.signal));
+    await tick();
+    const writable = kafka.whenWritable(batch.signal).catch((e: unknown) => e);
+    batch.abort(new Error('deadline'));
+    expect(await writable).toEqual(new Error('deadline'));
+    const dropped = outcomes.filter((o) => o.error instanceof ProducerQueueFullError);
+    expect(dropped).toHaveLength(8);
+    client().deliver();
+    await sleep(30);
+    expect(client().produced).toBe(2);
+    expect(kafka.backlog).toBe(0);
+  });
+
+  it('refuses to hold more than maxBacklogBytes', async () => {
+    behaviour.queueLimit = 0;
+    const { kafka } = producer(undefined, { maxBacklogBytes: 10 });
+    const batch = new AbortController();
+    await tick();
+    const first = enqueue(kafka, batch.signal, 'out', '12345678');
+    const second = enqueue(kafka, batch.signal, 'out', '12345678');
+    expect(first.done).toBe(false);
+    expect(second.error).toBeInstanceOf(ProducerQueueFullError);
+    batch.abort();
+  });
+
+  // Finding 6: permanent delivery errors from recorded codes.
+  it.each([
+    ['too-large-broker', 10, true],
+    ['invalid-topic', 17, true],
+    ['topic-authorization', 29, true],
+    ['timed-out-broker-paused', -192, false],
+    ['cluster-authorization', -152, false],
+  ])('a recorded %s delivery error has code %i, permanent %s', async (scenario, code, permanent) => {
+    const { kafka } = producer();
+    const outcome = enqueue(kafka);
+    await tick();
+    client().deliver({ scenario });
+    expect(outcome.error).toBeInstanceOf(ProducerDeliveryError);
+    expect(outcome.error).toMatchObject({ code, permanent, topic: 'out' });
+  });
+
+  it('settles a message produce() refuses synchronously (too large) with its permanent error', async () => {
+    const { kafka } = producer({ ...SERVERS, 'message.max.bytes': 100 });
+    enqueue(kafka);
+    await tick();
+    const outcome = enqueue(kafka, undefined, 'out', 'x'.repeat(200));
+    expect(outcome.error).toMatchObject({ code: 10, permanent: true });
+    expect(outcome.error!.message).toMatch(/Message size too large/);
+    expect(kafka.maxMessageBytes).toBe(100);
+  });
+
+  it('exposes librdkafka message.max.bytes once the config is read (default 1000000)', async () => {
+    const { kafka } = producer();
+    expect(kafka.maxMessageBytes).toBeUndefined();
+    kafka.warmUp();
+    await tick();
+    expect(kafka.maxMessageBytes).toBe(1_000_000);
+  });
+
+  // Finding 7: a secret that parses but does not work.
+  it('re-reads the config after the client cannot be created (unknown property), throttled', async () => {
+    behaviour.connect = 'unknown-property';
+    const { kafka, src } = producer();
+    const errors: Error[] = [];
+    for (let i = 0; i < 5; i++) errors.push((await kafka.send(message()).catch((e: Error) => e)) as Error);
+    expect(errors[0]).toBeInstanceOf(ProducerConnectionError);
+    expect(errors[0]!.message).toMatch(/No such configuration property: "no\.such\.property"/);
+    expect(src.counts.invalidations).toBe(1); // the first failure; the next ones fall inside the 1 s backoff
+    behaviour.connect = 'healthy';
+  });
+
+  it('fails fast on a mechanism typo (recorded connect error) and re-reads the config', async () => {
+    behaviour.connect = 'mechanism-typo';
+    const { kafka, src } = producer();
+    const batch = new AbortController();
+    const outcome = enqueue(kafka, batch.signal);
+    await tick();
+    expect(outcome.error).toBeInstanceOf(ProducerConnectionError);
+    expect(outcome.error!.message).toMatch(/Unsupported hash function/);
+    expect(src.counts.invalidations).toBe(1);
+  });
+
+  it('refuses a config without bootstrap.servers, naming the key', async () => {
+    const { kafka } = producer({});
+    await expect(kafka.send(message())).rejects.toBeInstanceOf(ConfigError);
   });
 
   it('hands an OAUTHBEARER refresh callback to the client, and survives its failure event', async () => {
     const refresh = async () => ({ tokenValue: 't', lifetime: 1, principal: 'p' });
-    const kafka = producer({
-      'bootstrap.servers': 'fake:9092',
-      'sasl.mechanisms': 'OAUTHBEARER',
-      oauthbearer_token_refresh_cb: refresh,
-    });
-    const delivered = kafka.send(message());
-    await connected();
-    const client = FakeNativeProducer.instances[0]!;
-    expect(client.config.oauthbearer_token_refresh_cb).toBe(refresh);
-    // The library emits 'error' when a refresh fails: with no listener, Node would throw it.
-    expect(() =>
-      client.emit('error', new Error('oauthbearer_token_refresh_cb: expired credentials')),
-    ).not.toThrow();
-    await kafka.flush(1_000);
-    await expect(delivered).resolves.toBeDefined();
-  });
-
-  it('refuses a config without bootstrap.servers, naming the key', async () => {
-    await expect(producer({}).send(message())).rejects.toBeInstanceOf(ConfigError);
+    const { kafka, src } = producer({ ...SERVERS, oauthbearer_token_refresh_cb: refresh });
+    kafka.warmUp();
+    await tick();
+    expect(client().config.oauthbearer_token_refresh_cb).toBe(refresh);
+    expect(() => client().emit('error', new Error('oauthbearer_token_refresh_cb: expired'))).not.toThrow();
+    expect(src.counts.invalidations).toBe(1);
   });
 });
+
+describe('RereadBackoff', () => {
+  it('allows a re-read at once, then after 1 s, 2 s, 4 s … up to 60 s', () => {
+    let now = 0;
+    const backoff = new RereadBackoff(1_000, 60_000, () => now);
+    const allowedAt: number[] = [];
+    for (now = 0; now <= 600_000; now += 100) if (backoff.failed()) allowedAt.push(now);
+    expect(allowedAt.slice(0, 7)).toEqual([0, 1_000, 3_000, 7_000, 15_000, 31_000, 63_000]);
+    expect(allowedAt.length).toBeLessThanOrEqual(16); // 10 minutes of constant failure
+    backoff.succeeded();
+    expect(backoff.failed()).toBe(true);
+  });
+});
+
+describe('sharing and shutdown', () => {
+  it('two configs that differ only by their token refresh callback do not share a key', () => {
+    const a = async () => ({ tokenValue: 'a', lifetime: 1, principal: 'p' });
+    const b = async () => ({ tokenValue: 'b', lifetime: 1, principal: 'p' });
+    expect(sharingKey({ ...SERVERS, oauthbearer_token_refresh_cb: a })).not.toBe(
+      sharingKey({ ...SERVERS, oauthbearer_token_refresh_cb: b }),
+    );
+    expect(sharingKey({ ...SERVERS, oauthbearer_token_refresh_cb: a })).toBe(
+      sharingKey({
+        'security.protocol': 'SASL_SSL',
+        oauthbearer_token_refresh_cb: a,
+        'bootstrap.servers': 'b-1.example:9096',
+      }),
+    );
+  });
+
+  function target(otherListeners: number) {
+    const listeners: Array<() => void> = [];
+    const kills: string[] = [];
+    return {
+      kills,
+      fire: () => {
+        for (const listener of listeners.splice(0)) listener();
+      },
+      pid: 4242,
+      once: (_: 'SIGTERM', listener: () => void) => listeners.push(listener),
+      listenerCount: () => listeners.length + otherListeners,
+      kill: (pid: number, signal: string) => kills.push(`${pid}:${signal}`),
+    };
+  }
+  const quiet = { warn: () => {}, error: () => {}, info: () => {}, debug: () => {} };
+
+  it('on SIGTERM closes the producers, then re-raises the signal only when nobody else listens', async () => {
+    const alone = target(0);
+    let closed = 0;
+    onSigterm(async () => closed++, quiet, alone);
+    alone.fire();
+    await tick();
+    expect(closed).toBe(1);
+    expect(alone.kills).toEqual(['4242:SIGTERM']);
+
+    const shared = target(1);
+    onSigterm(async () => closed++, quiet, shared);
+    shared.fire();
+    await tick();
+    expect(closed).toBe(2);
+    expect(shared.kills).toEqual([]);
+  });
+});
+
+function message(topic = 'out') {
+  return { topic, key: null, value: Buffer.from('v') };
+}

@@ -121,6 +121,32 @@ describe('secretsConfig', () => {
     await config.kafkaConfig().catch(() => undefined);
     expect(client.calls).toBe(2);
   });
+
+  it('bounds a read that never answers by readTimeoutMs, aborts it, and reads again on the next call', async () => {
+    const signals: AbortSignal[] = [];
+    let answer = false;
+    const client = {
+      calls: 0,
+      // Like a socket that accepts and never answers; it ignores the signal (the race still bounds it).
+      send(_command: unknown, options?: { abortSignal?: AbortSignal }) {
+        client.calls++;
+        if (options?.abortSignal) signals.push(options.abortSignal);
+        if (answer)
+          return Promise.resolve({ SecretString: JSON.stringify({ 'bootstrap.servers': 'b:9092' }) });
+        return new Promise<never>(() => undefined);
+      },
+    } satisfies SecretsManagerLike & { calls: number };
+    const config = secretsConfig({ secretId: 'kafka/prod', client, readTimeoutMs: 200 });
+    const started = Date.now();
+    const error = await config.kafkaConfig().catch((e) => e);
+    expect(Date.now() - started).toBeLessThan(200 + 1_000);
+    expect(error).toBeInstanceOf(SecretReadError);
+    expect(error.message).toBe('cannot read secret "kafka/prod": TimeoutError (no answer within 200 ms)');
+    expect(signals[0]?.aborted).toBe(true);
+    answer = true;
+    await expect(config.kafkaConfig()).resolves.toMatchObject({ 'bootstrap.servers': 'b:9092' });
+    expect(client.calls).toBe(2);
+  });
 });
 
 describe('envConfig', () => {

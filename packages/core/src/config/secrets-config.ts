@@ -7,10 +7,19 @@ import type {
 import { ConfigError } from '../errors.js';
 import { Credentials } from './credentials.js';
 
-/** The one call made to Secrets Manager; `@aws-sdk/client-secrets-manager`'s client fits. */
+/**
+ * The one call made to Secrets Manager; `@aws-sdk/client-secrets-manager`'s client fits. `abortSignal`
+ * (AWS SDK v3's per-call option) ends a read that takes longer than `readTimeoutMs`.
+ */
 export interface SecretsManagerLike {
-  send(command: unknown): Promise<{ SecretString?: string; SecretBinary?: Uint8Array }>;
+  send(
+    command: unknown,
+    options?: { abortSignal?: AbortSignal },
+  ): Promise<{ SecretString?: string; SecretBinary?: Uint8Array }>;
 }
+
+/** Default bound on one read of the secret (connect, TLS, answer). */
+export const DEFAULT_SECRET_READ_TIMEOUT_MS = 5_000;
 
 /** Options of {@link secretsConfig}. */
 export interface SecretsConfigOptions {
@@ -24,6 +33,12 @@ export interface SecretsConfigOptions {
   client?: SecretsManagerLike;
   /** librdkafka properties set in code; they win over the secret's. */
   kafka?: LibrdkafkaConfig;
+  /**
+   * How long one read may take before it fails with a {@link SecretReadError} (and is forgotten, so
+   * the next call reads again). Default 5 s: a socket that accepts and never answers cannot hang an
+   * invocation, nor every later one through the cache.
+   */
+  readTimeoutMs?: number;
 }
 
 /** Reading the secret failed. Names the secret and the AWS error, never the secret's value. */
@@ -103,13 +118,29 @@ export class SecretsConfig implements KafkaConfigSource, SchemaRegistrySettingsS
   async #read(): Promise<Credentials> {
     const { secretId } = this.#options;
     const origin = `secret "${secretId}"`;
+    const timeoutMs = this.#options.readTimeoutMs ?? DEFAULT_SECRET_READ_TIMEOUT_MS;
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
     let response: Awaited<ReturnType<SecretsManagerLike['send']>>;
     try {
       const { client, command } = await this.#request();
-      response = await client.send(command);
+      // The SDK aborts its request on the signal; the race also bounds a client that ignores it.
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const error = Object.assign(new Error(`no answer within ${timeoutMs} ms`), {
+            name: 'TimeoutError',
+          });
+          controller.abort(error);
+          reject(error);
+        }, timeoutMs);
+      });
+      response = await Promise.race([client.send(command, { abortSignal: controller.signal }), timedOut]);
     } catch (error) {
       const name = (error as { name?: string })?.name ?? 'Error';
-      throw new SecretReadError(`cannot read ${origin}: ${name}`, { cause: error });
+      const detail = controller.signal.aborted ? ` (no answer within ${timeoutMs} ms)` : '';
+      throw new SecretReadError(`cannot read ${origin}: ${name}${detail}`, { cause: error });
+    } finally {
+      clearTimeout(timer);
     }
     const text =
       response.SecretString ?? (response.SecretBinary && Buffer.from(response.SecretBinary).toString('utf8'));

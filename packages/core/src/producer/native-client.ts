@@ -7,6 +7,13 @@ export interface NativeError {
   isFatal?: boolean;
 }
 
+/** An `event.log` line: syslog severity (0 emergency … 7 debug), librdkafka facility, text. */
+export interface NativeLog {
+  severity: number;
+  fac: string;
+  message: string;
+}
+
 export interface NativeProducer {
   connect(options: { timeout: number }, callback: (error: NativeError | null) => void): void;
   produce(
@@ -30,7 +37,7 @@ export interface NativeProducer {
   ): void;
   on(event: 'event.error', listener: (error: NativeError) => void): void;
   on(event: 'error', listener: (error: Error) => void): void;
-  on(event: 'event.log', listener: (log: { severity: number; fac: string; message: string }) => void): void;
+  on(event: 'event.log', listener: (log: NativeLog) => void): void;
 }
 
 export type NativeProducerClass = new (config: Record<string, unknown>) => NativeProducer;

@@ -1,6 +1,7 @@
 import type { KafkaConfigSource, LibrdkafkaConfig } from '../config-source.js';
 import type { Logger } from '../logger.js';
 import { RdKafkaProducer } from './kafka-producer.js';
+import { onSigterm } from './shutdown-hook.js';
 import type { KafkaProducer } from './types.js';
 
 /** What `createKafkaHandler({ producer })` accepts: librdkafka properties, a config source, or a producer. */
@@ -14,7 +15,15 @@ let shutdownHookInstalled = false;
 
 /**
  * Returns the container's producer for this option, creating it (and starting its connection in the
- * background) on first call. A {@link KafkaProducer} instance is returned as is.
+ * background) on first call. A {@link KafkaProducer} instance is returned as is. Two property objects
+ * share a producer only when every property is equal, functions (`oauthbearer_token_refresh_cb`)
+ * by identity.
+ *
+ * @example
+ * ```ts
+ * const a = sharedProducer({ 'bootstrap.servers': 'b:9092' }, logger);
+ * sharedProducer({ 'bootstrap.servers': 'b:9092' }, logger) === a; // true
+ * ```
  */
 export function sharedProducer(option: ProducerOption, logger: Logger): KafkaProducer {
   if (isProducer(option)) return option;
@@ -23,7 +32,7 @@ export function sharedProducer(option: ProducerOption, logger: Logger): KafkaPro
     producer = bySource.get(option);
     if (!producer) bySource.set(option, (producer = new RdKafkaProducer(option, { logger })));
   } else {
-    const key = stableKey(option as LibrdkafkaConfig);
+    const key = sharingKey(option as LibrdkafkaConfig);
     producer = byProperties.get(key);
     if (!producer) byProperties.set(key, (producer = new RdKafkaProducer(option, { logger })));
   }
@@ -39,29 +48,31 @@ function isProducer(option: ProducerOption): option is KafkaProducer {
   );
 }
 
-function stableKey(config: LibrdkafkaConfig): string {
+const functionIds = new WeakMap<object, number>();
+let nextFunctionId = 0;
+
+/** Equal for equal properties; a function stands for itself (JSON would drop it). */
+export function sharingKey(config: LibrdkafkaConfig): string {
   return JSON.stringify(
     Object.keys(config)
       .sort()
-      .map((key) => [key, config[key]]),
+      .map((key) => {
+        const value = config[key];
+        if (typeof value !== 'function') return [key, typeof value, value];
+        let id = functionIds.get(value);
+        if (id === undefined) functionIds.set(value, (id = ++nextFunctionId));
+        return [key, 'function', id];
+      }),
   );
 }
 
-/**
- * Lambda sends SIGTERM before shutting a container down only when an extension is registered: use
- * that moment to deliver what is still queued. Listening to SIGTERM replaces Node's default exit, so
- * exit ourselves afterwards.
- */
 function installShutdownHook(logger: Logger): void {
   if (shutdownHookInstalled) return;
   shutdownHookInstalled = true;
-  process.once('SIGTERM', () => {
+  onSigterm(async () => {
     const producers = [...everyProducer];
-    Promise.allSettled(producers.map((producer) => producer.close(1_500)))
-      .then((results) => {
-        const failed = results.filter((result) => result.status === 'rejected').length;
-        logger.info('flushed and closed producers on SIGTERM', { producers: producers.length, failed });
-      })
-      .finally(() => process.exit(0));
-  });
+    const results = await Promise.allSettled(producers.map((producer) => producer.close(1_500)));
+    const failed = results.filter((result) => result.status === 'rejected').length;
+    logger.info('flushed and closed producers on SIGTERM', { producers: producers.length, failed });
+  }, logger);
 }

@@ -1,0 +1,144 @@
+import { Backlog } from './backlog.js';
+import type { ClientConnection, NativeDeliveryReport } from './client-connection.js';
+import { deliveryError, ERR } from './client-errors.js';
+import type { DeliveryTracker, Entry } from './delivery-tracker.js';
+import type { NativeError, NativeProducer } from './native-client.js';
+import { ProducerQueueFullError } from './producer-errors.js';
+
+/** While librdkafka's queue is full, how often to try again (deliveries also trigger a try). */
+const QUEUE_FULL_RETRY_MS = 5;
+
+/**
+ * Hands messages to the client in order, holding them in a bounded {@link Backlog} while there is
+ * no client or no room, and never handing over a message whose batch was aborted.
+ *
+ * @example
+ * ```ts
+ * const dispatcher = new Dispatcher(connection, tracker);
+ * dispatcher.submit(entry); // produced now, or held until connected / room
+ * ```
+ */
+export class Dispatcher {
+  readonly backlog: Backlog;
+  readonly #connection: ClientConnection;
+  readonly #tracker: DeliveryTracker;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #drainScheduled = false;
+
+  constructor(connection: ClientConnection, tracker: DeliveryTracker, maxBacklogBytes?: number) {
+    this.#connection = connection;
+    this.#tracker = tracker;
+    this.backlog = new Backlog((dropped) => {
+      const error = this.heldError(dropped.length);
+      for (const entry of dropped) tracker.settle(entry, error);
+    }, maxBacklogBytes);
+  }
+
+  /** Produces the entry now if the client is there, nothing waits before it and librdkafka has room. */
+  submit(entry: Entry): void {
+    this.#tracker.add(entry);
+    const client = this.#connection.client;
+    if (client && this.backlog.size === 0 && this.#handOver(client, entry)) return;
+    if (!this.backlog.push(entry)) {
+      this.#tracker.settle(
+        entry,
+        new ProducerQueueFullError(
+          `producer already holds ${this.backlog.bytes} bytes (maxBacklogBytes ${this.backlog.maxBytes}): ` +
+            'await whenWritable() before producing more',
+        ),
+      );
+      return;
+    }
+    if (client) this.#retrySoon();
+    else this.#connection.ensure();
+  }
+
+  /** Hands over what is held, in order, until librdkafka is full again or there is no client. */
+  drain(): void {
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    for (let entry = this.backlog.peek(); entry; entry = this.backlog.peek()) {
+      const client = this.#connection.client;
+      if (!client) {
+        this.#connection.ensure();
+        return;
+      }
+      if (entry.signal?.aborted) {
+        this.backlog.shift();
+        this.#tracker.settle(entry, entry.signal.reason);
+        continue;
+      }
+      if (!this.#handOver(client, entry)) {
+        this.#retrySoon();
+        return;
+      }
+      this.backlog.shift();
+    }
+  }
+
+  /** A delivery report: settle its message, and use the room it made. */
+  delivered(error: NativeError | null | undefined, report: NativeDeliveryReport): void {
+    const entry = report.opaque as Entry | undefined;
+    if (!entry || entry.settled) return;
+    if (error) this.#tracker.settle(entry, deliveryError(entry.message.topic, error));
+    else {
+      this.#connection.delivered();
+      this.#tracker.settle(entry, undefined, {
+        topic: report.topic,
+        partition: report.partition,
+        offset: report.offset,
+      });
+    }
+    if (this.backlog.size > 0 && !this.#drainScheduled) {
+      this.#drainScheduled = true;
+      setImmediate(() => {
+        this.#drainScheduled = false;
+        this.drain();
+      });
+    }
+  }
+
+  /** Fails what is held: all of it, or only the messages no batch signal bounds. */
+  fail(error: Error, all: boolean): void {
+    for (const entry of this.backlog.take((e) => all || !e.signal)) this.#tracker.settle(entry, error);
+  }
+
+  /** The error a held message gets when its batch gives up on it. */
+  heldError(count: number): Error {
+    if (!this.#connection.client) return this.#connection.notConnected();
+    return new ProducerQueueFullError(
+      `librdkafka's queue stayed full until the batch ended; ${count} message(s) were never handed to it ` +
+        '(raise queue.buffering.max.messages / queue.buffering.max.kbytes, or produce less per batch)',
+    );
+  }
+
+  /** True when the client took the message; false when its queue is full (the message must wait). */
+  #handOver(client: NativeProducer, entry: Entry): boolean {
+    const { topic, partition, key, value, headers, timestamp } = entry.message;
+    try {
+      client.produce(
+        topic,
+        partition ?? -1,
+        value,
+        key,
+        timestamp ?? null,
+        entry,
+        // Most results carry no headers: undefined spares the addon an empty list per message.
+        headers && headers.length > 0 ? headers.map(([name, bytes]) => ({ [name]: bytes })) : undefined,
+      );
+    } catch (error) {
+      if ((error as { code?: unknown }).code === ERR.QUEUE_FULL) return false;
+      // Thrown synchronously (recorded: a value over message.max.bytes throws code 10): this message
+      // fails with its own error, permanent when its code says so.
+      this.#tracker.settle(entry, deliveryError(topic, error));
+      return true;
+    }
+    entry.client = client;
+    this.#tracker.stats.sent++;
+    return true;
+  }
+
+  #retrySoon(): void {
+    this.#retryTimer ??= setTimeout(() => this.drain(), QUEUE_FULL_RETRY_MS);
+  }
+}
