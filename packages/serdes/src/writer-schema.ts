@@ -69,7 +69,7 @@ export class SchemaWriter<T> {
     private readonly fromRegistry: (schema: RegisteredSchema) => Promise<Omit<WriterEntry<T>, 'id' | 'guid'>>,
     /** The record name for RecordName strategies, when known without I/O. */
     private readonly recordName: () => string | undefined,
-    private readonly latestTtlMs = 60_000,
+    latestTtlMs = 60_000,
   ) {
     this.#strategy = options.subjectNameStrategy ?? 'TopicName';
     this.#bySubject = new PromiseCache(
