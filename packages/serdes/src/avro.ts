@@ -9,7 +9,7 @@ import {
   RegistryDeserializer,
   type RegistryDeserializerOptions,
 } from './registry-deserializer.js';
-import type { RegistrySerde } from './registry-serde.js';
+import type { RegistrySerde, WireFormatChoice } from './registry-serde.js';
 import { InvalidPayloadError } from './wire/errors.js';
 import { assertSchemaType, type LocalSchema, SchemaWriter, type WriterOptions } from './writer-schema.js';
 
@@ -23,6 +23,13 @@ export interface AvroOptions extends RegistryDeserializerOptions, WriterOptions 
   schema?: avsc.Schema | string | avsc.Type;
   /** References of `schema` (named types it uses from other subjects), when registering it. */
   references?: SchemaReference[];
+  /**
+   * `registry` (default): each record says which schema wrote it (Confluent prefix, header mode, Glue,
+   * ESM metadata). `none`: payloads are bare Avro, as producers without a registry write them
+   * (Powertools for AWS Lambda's default mode); they are read and written with `schema`, and no
+   * registry is needed: `avro({ schema, wireFormat: 'none' })`.
+   */
+  wireFormat?: WireFormatChoice;
 }
 
 /**
@@ -39,7 +46,29 @@ export interface AvroOptions extends RegistryDeserializerOptions, WriterOptions 
  * const out = await avro(registry, { schema: tradeSchema, autoRegister: true }).serialize(trade, { topic: 'trades', part: 'value', headers: [] });
  * ```
  */
-export function avro<T = unknown>(registry: SchemaRegistry, options: AvroOptions = {}): RegistrySerde<T> {
+export function avro<T = unknown>(registry: SchemaRegistry, options?: AvroOptions): RegistrySerde<T>;
+/**
+ * Bare Avro without a registry (`wireFormat: 'none'`, Powertools for AWS Lambda's default mode): every
+ * payload is read and written with `schema`.
+ *
+ * @example
+ * ```ts
+ * const trades = avro<{ symbol: string }>({ schema: tradeSchema, wireFormat: 'none' });
+ * const trade = trades.deserialize(bareAvroBytes); // synchronous: nothing to fetch
+ * ```
+ */
+export function avro<T = unknown>(options: AvroOptions & { wireFormat: 'none' }): RegistrySerde<T>;
+export function avro<T = unknown>(
+  first: SchemaRegistry | (AvroOptions & { wireFormat: 'none' }),
+  second: AvroOptions = {},
+): RegistrySerde<T> {
+  const [registry, options] = isRegistry(first) ? [first, second] : [undefined, first ?? {}];
+  const unframed = options.wireFormat === 'none';
+  if (unframed && options.schema === undefined) {
+    throw new TypeError("avro: wireFormat 'none' needs `schema`, the schema the payloads were written with");
+  }
+  if (!unframed && !registry)
+    throw new TypeError("avro: give a schema registry, or wireFormat 'none' and a schema");
   const typesById = new PromiseCache<number | string, avsc.Type>();
   let reader: avsc.Type | undefined;
   const readerType = (): avsc.Type | undefined => {
@@ -54,7 +83,7 @@ export function avro<T = unknown>(registry: SchemaRegistry, options: AvroOptions
     const load = async (): Promise<avsc.Type> => {
       assertSchemaType(schema, 'AVRO', schema.id);
       const named: Record<string, avsc.Type> = {};
-      for (const ref of await registry.resolveReferences(schema)) {
+      for (const ref of await registry!.resolveReferences(schema)) {
         avsc.Type.forSchema(JSON.parse(ref.schema.schema) as avsc.Schema, {
           registry: named,
           logicalTypes: AVRO_LOGICAL_TYPES,
@@ -68,54 +97,57 @@ export function avro<T = unknown>(registry: SchemaRegistry, options: AvroOptions
     return schema.id === undefined ? load() : typesById.get(schema.id, load);
   };
 
+  /** A decoder of payloads written with `writer`, read into the reader schema when there is one. */
+  const decoderOf = (writer: avsc.Type, id: number | string | undefined): PayloadDecoder<T> => {
+    const target = readerType();
+    // A resolver per writer id; none when the reader is the writer.
+    const resolver = target && !target.equals(writer) ? target.createResolver(writer) : undefined;
+    const decoder = target ?? writer;
+    const checkBounds = avroBoundsCheck(writer);
+    const which = id === undefined ? 'the local schema' : `schema ${id}`;
+    return (bytes, start, _indexes, ctx) => {
+      const forged = checkBounds?.(bytes, start);
+      if (forged !== undefined) {
+        throw new InvalidPayloadError(`invalid Avro payload for ${which}: ${forged}`, id, ctx);
+      }
+      let decoded: { value: unknown; offset: number };
+      try {
+        decoded = decoder.decode(bytes, start, resolver);
+      } catch (cause) {
+        throw new InvalidPayloadError(
+          `invalid Avro payload for ${which}: ${(cause as Error).message}`,
+          id,
+          ctx,
+          { cause },
+        );
+      }
+      if (decoded.offset !== bytes.length) {
+        const problem = decoded.offset < 0 ? 'truncated' : `${bytes.length - decoded.offset} trailing bytes`;
+        throw new InvalidPayloadError(`invalid Avro payload for ${which}: ${problem}`, id, ctx);
+      }
+      return decoded.value as T;
+    };
+  };
+
   const deserializer = new RegistryDeserializer<T>(
     registry,
     'AVRO',
-    async (schema): Promise<PayloadDecoder<T>> => {
-      const writer = await parse(schema);
-      const target = readerType();
-      // A resolver per writer id; none when the reader is the writer.
-      const resolver = target && !target.equals(writer) ? target.createResolver(writer) : undefined;
-      const decoder = target ?? writer;
-      const checkBounds = avroBoundsCheck(writer);
-      return (bytes, start, _indexes, ctx) => {
-        const forged = checkBounds?.(bytes, start);
-        if (forged !== undefined) {
-          throw new InvalidPayloadError(
-            `invalid Avro payload for schema ${schema.id}: ${forged}`,
-            schema.id,
-            ctx,
-          );
-        }
-        let decoded: { value: unknown; offset: number };
-        try {
-          decoded = decoder.decode(bytes, start, resolver);
-        } catch (cause) {
-          throw new InvalidPayloadError(
-            `invalid Avro payload for schema ${schema.id}: ${(cause as Error).message}`,
-            schema.id,
-            ctx,
-            { cause },
-          );
-        }
-        if (decoded.offset !== bytes.length) {
-          const problem =
-            decoded.offset < 0 ? 'truncated' : `${bytes.length - decoded.offset} trailing bytes`;
-          throw new InvalidPayloadError(
-            `invalid Avro payload for schema ${schema.id}: ${problem}`,
-            schema.id,
-            ctx,
-          );
-        }
-        return decoded.value as T;
-      };
-    },
+    async (schema) => decoderOf(await parse(schema), schema.id),
     options,
+    undefined,
+    unframed ? () => decoderOf(readerType()!, undefined) : undefined,
   );
+  if (unframed) {
+    const encode = (value: T): Buffer => readerType()!.toBuffer(value);
+    return {
+      deserialize: (bytes, ctx) => deserializer.deserialize(bytes, ctx),
+      serialize: (value) => encode(value),
+    };
+  }
 
   const encoderFor = (type: avsc.Type) => (value: T) => type.toBuffer(value);
   const writer = new SchemaWriter<T>(
-    registry,
+    registry!,
     options,
     options.schema === undefined
       ? undefined
@@ -133,13 +165,17 @@ export function avro<T = unknown>(registry: SchemaRegistry, options: AvroOptions
       const type = readerType();
       return type?.name;
     },
-    registry.latestTtlMs,
+    registry!.latestTtlMs,
   );
 
   return {
     deserialize: (bytes, ctx) => deserializer.deserialize(bytes, ctx),
     serialize: (value, ctx) => writer.serialize(value, ctx),
   };
+}
+
+function isRegistry(value: unknown): value is SchemaRegistry {
+  return typeof (value as SchemaRegistry | undefined)?.getSchemaById === 'function';
 }
 
 function toType(schema: avsc.Schema | string | avsc.Type): avsc.Type {

@@ -18,7 +18,7 @@ import {
   RegistryDeserializer,
   type RegistryDeserializerOptions,
 } from './registry-deserializer.js';
-import type { RegistrySerde } from './registry-serde.js';
+import type { RegistrySerde, WireFormatChoice } from './registry-serde.js';
 import { InvalidPayloadError } from './wire/errors.js';
 import { readMessageIndexes } from './wire/message-indexes.js';
 import { assertSchemaType, type LocalSchema, SchemaWriter, type WriterOptions } from './writer-schema.js';
@@ -55,6 +55,13 @@ type Codec = Pick<ProtobufClass, 'decode' | 'encode' | 'fromObject' | 'toObject'
 
 /** Options of `protobuf()`. */
 export interface ProtobufOptions extends RegistryDeserializerOptions, WriterOptions {
+  /**
+   * `registry` (default): each record says which schema wrote it (Confluent prefix with message
+   * indexes, header mode, Glue, ESM metadata). `none`: payloads are the bare message, as producers
+   * without a registry write them (Powertools for AWS Lambda's default mode); they are read and
+   * written as `type`, and no registry is needed: `protobuf({ type: Trade, wireFormat: 'none' })`.
+   */
+  wireFormat?: WireFormatChoice;
   /**
    * The message: a full name (`'pkg.TradeSettlement'`, looked up in `root`, `protoFile` or the
    * registry's schema), a protobufjs `Type`, or a message class. When deserializing, records of this
@@ -101,9 +108,40 @@ interface LocalType {
  */
 export function protobuf<T = Record<string, unknown>>(
   registry: SchemaRegistry,
-  options: ProtobufOptions = {},
+  options?: ProtobufOptions,
+): RegistrySerde<T>;
+/**
+ * The bare message without a registry (`wireFormat: 'none'`, Powertools for AWS Lambda's default
+ * mode): every payload is read and written as `type`.
+ *
+ * @example
+ * ```ts
+ * const settlements = protobuf<TradeSettlement>({ type: 'acme.TradeSettlement', protoFile: './trade.proto', wireFormat: 'none' });
+ * const settlement = settlements.deserialize(bareProtobufBytes); // synchronous: nothing to fetch
+ * ```
+ */
+export function protobuf<T = Record<string, unknown>>(
+  options: ProtobufOptions & { wireFormat: 'none' },
+): RegistrySerde<T>;
+export function protobuf<T = Record<string, unknown>>(
+  first: SchemaRegistry | (ProtobufOptions & { wireFormat: 'none' }),
+  second: ProtobufOptions = {},
 ): RegistrySerde<T> {
+  const [registry, options] = isRegistry(first) ? [first, second] : [undefined, first ?? {}];
+  const unframed = options.wireFormat === 'none';
+  if (unframed && !hasLocalCodec(options)) {
+    throw new TypeError(
+      "protobuf: wireFormat 'none' needs the message the payloads were written with: `type` as a Type or class, or a name with `root` or `protoFile`",
+    );
+  }
+  if (!unframed && !registry) {
+    throw new TypeError("protobuf: give a schema registry, or wireFormat 'none' and a type");
+  }
   const toObjectOptions = options.toObject === undefined ? DEFAULT_TO_OBJECT : options.toObject;
+  const decode = (codec: Codec, bytes: Buffer, start: number): T => {
+    const message = codec.decode(new BoundedBufferReader(start === 0 ? bytes : bytes.subarray(start)));
+    return (toObjectOptions ? codec.toObject(message, toObjectOptions) : message) as T;
+  };
   let localType: LocalType | undefined;
   const local = (): LocalType => {
     localType ??= resolveLocal(registry, options);
@@ -115,7 +153,7 @@ export function protobuf<T = Record<string, unknown>>(
   ) => {
     const load = async () => {
       assertSchemaType(schema, 'PROTOBUF', schema.id);
-      const deps = await registry.resolveReferences(schema);
+      const deps = await registry!.resolveReferences(schema);
       return parseProto(
         { name: `schema-${schema.id ?? 'local'}.proto`, text: schema.schema },
         deps.map((dep) => ({ name: dep.name, text: dep.schema.schema })),
@@ -155,10 +193,6 @@ export function protobuf<T = Record<string, unknown>>(
       const named = local().name;
       const unindexed = named ? parsed.root.lookup(named) : undefined;
       const defaultCodec = (): Codec => (unindexed instanceof pb.Type ? codecFor(unindexed) : codecAt([0]));
-      const decode = (codec: Codec, bytes: Buffer, start: number): T => {
-        const message = codec.decode(new BoundedBufferReader(start === 0 ? bytes : bytes.subarray(start)));
-        return (toObjectOptions ? codec.toObject(message, toObjectOptions) : message) as T;
-      };
       // Set once an unindexed payload (ESM SOURCE) turned out to keep its message indexes: producers
       // do that for every record, so read them first instead of failing (and throwing) once per record.
       let indexesKept = false;
@@ -199,10 +233,38 @@ export function protobuf<T = Record<string, unknown>>(
       };
     },
     options,
+    undefined,
+    unframed
+      ? () => {
+          const { codec, name } = local();
+          return (bytes, start, _indexes, ctx) => {
+            try {
+              return decode(codec!, bytes, start);
+            } catch (cause) {
+              throw new InvalidPayloadError(
+                `invalid Protobuf payload for the local type ${name}: ${(cause as Error).message}`,
+                undefined,
+                ctx,
+                { cause },
+              );
+            }
+          };
+        }
+      : undefined,
   );
+  if (unframed) {
+    return {
+      deserialize: (bytes, ctx) => deserializer.deserialize(bytes, ctx),
+      serialize: (value) => {
+        const codec = local().codec!;
+        const bytes = codec.encode(codec.fromObject(value as Record<string, unknown>)).finish();
+        return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+      },
+    };
+  }
 
   const writer = new SchemaWriter<T>(
-    registry,
+    registry!,
     options,
     options.root || options.protoFile || isReflected(options.type)
       ? async () => (await local().schema!()) as LocalSchema<T>
@@ -221,13 +283,23 @@ export function protobuf<T = Record<string, unknown>>(
       };
     },
     () => local().name,
-    registry.latestTtlMs,
+    registry!.latestTtlMs,
   );
 
   return {
     deserialize: (bytes, ctx) => deserializer.deserialize(bytes, ctx),
     serialize: (value, ctx) => writer.serialize(value, ctx),
   };
+}
+
+function isRegistry(value: unknown): value is SchemaRegistry {
+  return typeof (value as SchemaRegistry | undefined)?.getSchemaById === 'function';
+}
+
+/** Whether the options name a message that can be decoded without a registry. */
+function hasLocalCodec({ type, root, protoFile }: ProtobufOptions): boolean {
+  if (typeof type === 'string') return root !== undefined || protoFile !== undefined;
+  return type !== undefined || protoFile !== undefined;
 }
 
 function isReflected(type: ProtobufOptions['type']): boolean {
@@ -237,7 +309,7 @@ function isReflected(type: ProtobufOptions['type']): boolean {
   );
 }
 
-function resolveLocal(registry: SchemaRegistry, options: ProtobufOptions): LocalType {
+function resolveLocal(registry: SchemaRegistry | undefined, options: ProtobufOptions): LocalType {
   const { type, root, protoFile } = options;
   let name: string | undefined;
   let codec: Codec | undefined;
@@ -275,7 +347,7 @@ function resolveLocal(registry: SchemaRegistry, options: ProtobufOptions): Local
       parsed = fileParsed.parsed;
       target = parsed.root.lookupType(name!);
       const references = await registerImports(
-        registry,
+        registry!,
         options.autoRegister === true,
         fileParsed.main,
         fileParsed.files,
@@ -292,7 +364,7 @@ function resolveLocal(registry: SchemaRegistry, options: ProtobufOptions): Local
       target = parsed.root.lookupType(name!);
       const files = new Map(generated.dependencies.map((file) => [file.name, file.text]));
       const references = await registerImports(
-        registry,
+        registry!,
         options.autoRegister === true,
         generated.main,
         files,

@@ -16,3 +16,17 @@ export interface RegistrySerde<T> extends Serde<T> {
   deserialize(bytes: Buffer, context?: DeserializeContext): T | Promise<T>;
   serialize(value: T, context?: SerializeContext): Buffer | Promise<Buffer>;
 }
+
+/**
+ * How payloads are framed. `registry` (default): each record says which schema wrote it (Confluent
+ * prefix, header mode, AWS Glue, the ESM's schema metadata), looked up in the registry. `none`: bare
+ * Avro or Protobuf, written without a registry (Powertools for AWS Lambda's default mode), read and
+ * written with the schema you give. Bytes cannot tell one from the other, so it is chosen explicitly.
+ *
+ * @example
+ * ```ts
+ * const framing: WireFormatChoice = 'none';
+ * const trades = avro<Trade>({ schema: tradeSchema, wireFormat: framing });
+ * ```
+ */
+export type WireFormatChoice = 'registry' | 'none';

@@ -11,4 +11,4 @@
  * @packageDocumentation
  */
 export { type AvroOptions, avro } from '../avro.js';
-export type { RegistrySerde } from '../registry-serde.js';
+export type { RegistrySerde, WireFormatChoice } from '../registry-serde.js';

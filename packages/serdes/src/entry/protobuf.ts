@@ -11,4 +11,4 @@
  * @packageDocumentation
  */
 export { type ProtobufClass, type ProtobufOptions, protobuf } from '../protobuf.js';
-export type { RegistrySerde } from '../registry-serde.js';
+export type { RegistrySerde, WireFormatChoice } from '../registry-serde.js';

@@ -37,7 +37,7 @@ export type {
   GlueSchemaResolver,
   RegistryDeserializerOptions,
 } from '../registry-deserializer.js';
-export type { RegistrySerde } from '../registry-serde.js';
+export type { RegistrySerde, WireFormatChoice } from '../registry-serde.js';
 export { type SubjectNameInput, type SubjectNameStrategy, subjectName } from '../subject-name.js';
 export { readConfluentSchemaId, writeConfluentFrame } from '../wire/confluent.js';
 export {
