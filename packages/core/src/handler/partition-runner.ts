@@ -45,6 +45,8 @@ export class PartitionRunner implements PartitionScope {
   #signal: AbortSignal | undefined;
   /** Index of the record in hand, or the length once done. */
   #at = 0;
+  /** The record whose pipeline is running, if any. */
+  #current: AnyRecord | undefined;
   #done = false;
   #abandoned = false;
 
@@ -82,6 +84,7 @@ export class PartitionRunner implements PartitionScope {
     if (this.#done || this.#abandoned) return;
     this.#abandoned = true;
     const records = this.#partition.records;
+    if (this.#current) this.#host.observer.recordEnd?.(this.#current, 'unprocessed');
     this.#host.notDone(records[this.#at]!, records.length - this.#at);
   }
 
@@ -104,6 +107,7 @@ export class PartitionRunner implements PartitionScope {
       const record = new KafkaRecord<unknown, unknown>(records[i]!);
       const context = new RecordContext(record, this);
       observer.recordStart?.(record);
+      this.#current = record;
       let result: Awaited<ReturnType<RecordPipeline['run']>>;
       try {
         const pending = this.#pipeline.run(record, context);
@@ -115,9 +119,13 @@ export class PartitionRunner implements PartitionScope {
       } catch (error) {
         context.end();
         if (this.#abandoned) return;
+        this.#current = undefined;
         // Decided by state, not by the error's shape: whatever a process() cut off by the deadline
         // (or by the batch stopping) rejects with, its record was not done, not failed.
-        if (this.#host.signal.aborted) return host.notDone(record, records.length - i);
+        if (this.#host.signal.aborted) {
+          observer.recordEnd?.(record, 'unprocessed');
+          return host.notDone(record, records.length - i);
+        }
         if (!host.failed(record, asError(error), context.stage)) {
           if (i + 1 < records.length) host.notDone(records[i + 1]!, records.length - i - 1);
           return;
@@ -125,6 +133,7 @@ export class PartitionRunner implements PartitionScope {
         continue;
       }
       if (this.#abandoned) return;
+      this.#current = undefined;
       if (result === SKIPPED) host.skipped(record);
       else host.succeeded(record, result);
     }
