@@ -62,6 +62,7 @@ export type {
 } from './handler/types.js';
 export { KafkaHeaders, type RawHeaderBytes, type RawHeaders } from './headers.js';
 export { type JsonLoggerOptions, jsonLogger, type Logger, type LogLevel } from './logger.js';
+export { type AddonLoadContext, AddonLoadError, type AddonLoadFailure } from './producer/addon-load-error.js';
 export type { KafkaProducerOptions, ProducerStats } from './producer/kafka-producer.js';
 export {
   kafkaProducer,

@@ -1,5 +1,6 @@
 // The slice of @confluentinc/kafka-javascript's node-rdkafka-style API the producer uses. Declared here
 // so that core's public types never reference the optional peer dependency.
+import { AddonLoadError } from './addon-load-error.js';
 
 export interface NativeError {
   code?: number;
@@ -50,7 +51,8 @@ let loading: Promise<KafkaClientModule> | undefined;
 
 /**
  * Imports the native Kafka client on first use (about 30 ms and a native addon): a function that only
- * consumes never pays for it.
+ * consumes never pays for it. A failed load rejects with an {@link AddonLoadError} naming the cause
+ * (not installed, built for another Node.js, a missing shared library, …) and is retried on the next call.
  */
 export function loadKafkaClient(): Promise<KafkaClientModule> {
   loading ??= import('@confluentinc/kafka-javascript').then(
@@ -62,11 +64,10 @@ export function loadKafkaClient(): Promise<KafkaClientModule> {
     },
     (error: unknown) => {
       loading = undefined;
-      throw new Error(
-        'the producer needs @confluentinc/kafka-javascript: install it next to @kafka-lambda/core ' +
-          '(and keep it external when bundling)',
-        { cause: error },
-      );
+      throw new AddonLoadError(error, {
+        neededBy: 'the producer',
+        install: 'install it next to @kafka-lambda/core (`npm install @confluentinc/kafka-javascript`)',
+      });
     },
   );
   return loading;

@@ -1,3 +1,4 @@
+import { AddonLoadError } from '@kafka-lambda/core';
 import type { RecordRef, RecordSource, SourceMessage, StartingPosition } from './types.js';
 
 // The slice of @confluentinc/kafka-javascript's node-rdkafka-style consumer the runner uses, declared
@@ -157,8 +158,9 @@ async function loadConsumerClass(): Promise<NativeConsumerClass> {
   try {
     module = await import('@confluentinc/kafka-javascript');
   } catch (error) {
-    throw new Error('runEventSource needs @confluentinc/kafka-javascript: add it to your devDependencies', {
-      cause: error,
+    throw new AddonLoadError(error, {
+      neededBy: 'runEventSource',
+      install: 'add it to your devDependencies (`npm install --save-dev @confluentinc/kafka-javascript`)',
     });
   }
   const named = module as {
