@@ -178,7 +178,7 @@ describe('output path faults (shared broker)', () => {
     expect(maxCopies).toBe(attempts + 1);
   });
 
-  it('a message over the topic max.message.bytes fails the invocation (dead-letter) or is reported (report); raising the limit lets the retry deliver', async () => {
+  it('a message over the topic max.message.bytes: retry-batch fails naming its record (head-of-line, as chosen); raising the limit lets the retry deliver; dead-letter dead-letters only that record', async () => {
     const out = uniqueTopic('rel.small-max');
     const dlq = uniqueTopic('rel.small-max.dlq');
     await createTopics([{ topic: out, config: { 'max.message.bytes': '2048' } }, { topic: dlq }]);
@@ -187,27 +187,32 @@ describe('output path faults (shared broker)', () => {
     records[5] = tradeRecords('trades', 2, 1, { from: 5 })[0]!;
     records[5].value = Buffer.from(JSON.stringify({ id: 5, big: true })).toString('base64');
 
-    const deadLetter = tradeHandler({ producer: kafka, out, onError: 'dead-letter', dlq, name: 'too-large' });
-    const first = await invoke(deadLetter.handler, records);
-    expect(first.error).toBeInstanceOf(DeliveryError);
+    const strict = tradeHandler({ producer: kafka, out, onError: 'retry-batch', name: 'too-large' });
+    const first = await invoke(strict.handler, records);
+    expect(first.error).toBeInstanceOf(RecordProcessingError);
+    expect((first.error as RecordProcessingError).location).toEqual({
+      topic: 'trades',
+      partition: 2,
+      offset: 5,
+    });
     expect(first.error!.message).toMatch(/too large|MSG_SIZE|size/i);
 
-    const report = tradeHandler({ producer: kafka, out, onError: 'report', name: 'too-large-report' });
-    const reported = await invoke(report.handler, records);
-    expect(reported.error).toBeUndefined();
-    // The broker refuses the whole record batch the big message travelled in, so its batch-mates fail
-    // too: the report resumes the partition at or before offset 5, never after it.
-    const failures = reported.result!.batchItemFailures;
-    expect(failures).toHaveLength(1);
-    expect(failures[0]!.itemIdentifier.partition).toBe('trades-2');
-    expect(failures[0]!.itemIdentifier.offset).toBeLessThanOrEqual(5);
+    const deadLetter = tradeHandler({
+      producer: kafka,
+      out,
+      onError: 'dead-letter',
+      dlq,
+      name: 'too-large-dlq',
+    });
+    expect((await invoke(deadLetter.handler, records)).error).toBeUndefined();
+    const letters = await readTopic(dlq, 1, { settleMs: 500 });
+    expect(letters.map((m) => m.headers[DEAD_LETTER_HEADERS.sourceOffset])).toEqual(['5']);
 
     await alterTopic(out, 'max.message.bytes=1048588');
-    expect((await invoke(deadLetter.handler, records)).error).toBeUndefined();
-    const values = await topicValues(out, 8, { settleMs: 1_000 });
+    expect((await invoke(strict.handler, records)).error).toBeUndefined();
+    const values = await topicValues(out, 8 * 3, { settleMs: 1_000 });
     const ids = new Set(values.map((v) => Number(v.split('-')[1])));
     expect([...ids].sort((a, b) => a - b)).toEqual(range(0, 8));
-    expect(await readTopic(dlq, 0, { timeoutMs: 500, settleMs: 2_500 })).toHaveLength(0);
   });
 
   it("a tiny producer queue (queue.buffering.max.messages=5): 1,000 outputs all delivered, in the partition's offset order", async () => {
