@@ -107,7 +107,9 @@ describe('each invocation is judged by its own messages (real broker)', () => {
     expect(stuck.ms).toBeLessThan(3_000);
 
     // The five messages to the missing topic are still queued in librdkafka: the next batch must not wait for them.
-    const next = await timed(() => handler(kafkaEvent(tradeRecords('trades', 1, 20, { idBase: 100 })), lambdaContext(20_000)));
+    const next = await timed(() =>
+      handler(kafkaEvent(tradeRecords('trades', 1, 20, { idBase: 100 })), lambdaContext(20_000)),
+    );
     expect(next.error).toBeUndefined();
     expect(next.ms).toBeLessThan(5_000);
     expect(summaries.at(-1)).toMatchObject({ records: 20, succeeded: 20, produced: 20 });
@@ -235,5 +237,33 @@ describe('an output the broker refuses for good fails only its record (real brok
     expect(letter!.headers['trace-id']).toBe('t-0');
     expect(letter!.value!.length).toBeGreaterThan(900_000);
     expect(letter!.value!.equals(value.subarray(0, letter!.value!.length))).toBe(true);
+  });
+});
+
+describe('back-pressure: a batch that produces more than the client queue holds', () => {
+  it("waits for room between records: memory held in JavaScript stays at one record's outputs, every output arrives in order", async () => {
+    const out = uniqueTopic('acct.backpressure');
+    await createTopics([{ topic: out }]);
+    const kafka = producer({ 'queue.buffering.max.messages': 50 });
+    let maxBacklog = 0;
+    const handler = createKafkaHandler({
+      value: json<{ id: number }>(),
+      producer: kafka,
+      onError: 'retry-batch',
+      logger: captureLogger(),
+      instrumentation: [
+        { startBatch: () => ({ recordEnd: () => void (maxBacklog = Math.max(maxBacklog, kafka.backlog)) }) },
+      ],
+      process(record, { produce }) {
+        produce({ topic: out, key: 'one-partition', value: `out-${record.value.id}-${'p'.repeat(1_000)}` });
+      },
+    });
+    const attempt = await timed(() =>
+      handler(kafkaEvent(tradeRecords('trades', 8, 5_000)), lambdaContext(60_000)),
+    );
+    expect(attempt.error).toBeUndefined();
+    expect(maxBacklog).toBeLessThanOrEqual(1);
+    const values = await topicValues(out, 5_000);
+    expect(values.map((v) => v.split('-')[1])).toEqual(range(0, 5_000).map(String));
   });
 });
