@@ -5,9 +5,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { startIsolatedKafka } from '../../scripts/stack/index.mjs';
 import { jvmTuning, requireJava, run } from '../../scripts/stack/install.mjs';
 import { kafkaLibs, log4j2 } from '../../scripts/stack/kafka.mjs';
-import { startIsolatedKafka } from '../../scripts/stack/index.mjs';
 
 export const ADMIN = { username: 'admin', password: 'admin-secret-0' };
 
@@ -123,6 +123,28 @@ export async function startScramBroker({
         '--cluster',
       ]);
       await acls(['--add', '--deny-principal', `User:${user}`, '--operation', 'Write', '--topic', '*']);
+    },
+    /** Removes every ACL naming the user (on the cluster and on every topic). */
+    removeAcls: async (user) => {
+      await acls([
+        '--remove',
+        '--force',
+        '--deny-principal',
+        `User:${user}`,
+        '--operation',
+        'IdempotentWrite',
+        '--cluster',
+      ]);
+      await acls([
+        '--remove',
+        '--force',
+        '--deny-principal',
+        `User:${user}`,
+        '--operation',
+        'Write',
+        '--topic',
+        '*',
+      ]);
     },
     async stop() {
       await broker.stop({ graceMs: 5_000 });

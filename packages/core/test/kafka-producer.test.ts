@@ -90,9 +90,11 @@ describe('RdKafkaProducer on the recorded client shapes', () => {
     const { kafka, src } = producer();
     const inFlight = enqueue(kafka);
     await tick();
-    client(0).replay('auth-refused-after-rotation', ['event.error']);
+    client(0).replay('auth-refused-after-rotation');
     expect(inFlight.error).toBeInstanceOf(ProducerConnectionError);
-    expect(inFlight.error!.message).toMatch(/authentication failure/);
+    expect(inFlight.error!.message).toMatch(
+      /SASL authentication error: Authentication failed during re-authentication/,
+    );
     expect(src.counts.invalidations).toBe(1);
     const next = enqueue(kafka);
     await tick();
@@ -101,6 +103,17 @@ describe('RdKafkaProducer on the recorded client shapes', () => {
     client(1).deliver();
     expect(next).toMatchObject({ done: true, error: undefined });
     expect(kafka.stats.connects).toBe(2);
+  });
+
+  it('keeps the client on "authentication failure" from a broker paused past re-authentication (recorded)', async () => {
+    const { kafka, src } = producer();
+    const held = enqueue(kafka);
+    await tick();
+    client(0).replay('paused-past-reauth');
+    client(0).deliver();
+    expect(held).toMatchObject({ done: true, error: undefined });
+    expect(RecordedProducer.instances).toHaveLength(1);
+    expect(src.counts.invalidations).toBe(0);
   });
 
   it('rebuilds the client after a fatal error (recorded: idempotent producer refused cluster authorization)', async () => {

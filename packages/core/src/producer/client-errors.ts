@@ -6,8 +6,11 @@
 //   message lower-cased after its first ': ' ("authentication failure", "all broker connections are
 //   down", "cluster authorization failed"). Only the text can be classified.
 // - `event.log` (error lines, severity <= 3) is the only place a fatal error says so ("FATAL" facility,
-//   "Fatal error: …"), and, while connecting (no poll yet, so no `event.error`), the only place a
-//   refused password shows up ("SASL authentication error: …").
+//   "Fatal error: …"), and the only place that tells a refused password ("SASL authentication error:
+//   Authentication failed … due to invalid credentials") from a broker that merely did not answer:
+//   `event.error` says "authentication failure" in BOTH cases (recorded: a broker paused past
+//   connections.max.reauth.ms gives it too, and then delivers). While connecting nothing polls, so
+//   there is no `event.error` at all, only the log.
 // - delivery reports and produce() throws carry real librdkafka codes (10, 17, 29, -184, -192, …).
 import type { NativeError, NativeLog } from './native-client.js';
 import { ProducerDeliveryError } from './producer-errors.js';
@@ -28,7 +31,6 @@ export const ERR = {
   QUEUE_FULL: -184,
   TIMED_OUT: -185,
   MSG_TIMED_OUT: -192,
-  AUTHENTICATION: -169,
   ALL_BROKERS_DOWN: -187,
   FATAL: -150,
   MSG_SIZE_TOO_LARGE: 10,
@@ -54,7 +56,6 @@ const PERMANENT_CODES = new Map<number, string>([
   [-154, 'INVALID_TYPE'],
 ]);
 
-const REFUSED_TEXT = /authentication failure|SASL authentication error/i;
 const UNREACHABLE_TEXT = /all broker connections are down/i;
 const FATAL_TEXT = /^fatal error|cluster authorization failed/i;
 
@@ -63,7 +64,7 @@ export function classifyClientError(error: NativeError): ClientHealth {
   const reason = error.message;
   if (error.isFatal === true || error.code === ERR.FATAL || FATAL_TEXT.test(reason))
     return { kind: 'fatal', reason };
-  if (error.code === ERR.AUTHENTICATION || REFUSED_TEXT.test(reason)) return { kind: 'refused', reason };
+  // "authentication failure" alone is not a refusal (see above): the log line decides.
   if (error.code === ERR.ALL_BROKERS_DOWN || UNREACHABLE_TEXT.test(reason))
     return { kind: 'unreachable', reason };
   return { kind: 'transient', reason };

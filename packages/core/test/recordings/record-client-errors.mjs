@@ -289,6 +289,24 @@ async function main() {
     );
 
     await run(
+      'paused-past-reauth',
+      'valid SCRAM user, connected; broker paused (SIGSTOP) for 7 s, longer than connections.max.reauth.ms (4000); one message produced while paused; resumed, then 4 s',
+      async () => {
+        const r = recorder(base);
+        await r.connect();
+        cluster.broker.pause();
+        r.produce('rec.ok');
+        await sleep(7_000);
+        cluster.broker.resume();
+        r.events.push({ at: -1, event: 'marker', note: 'broker resumed' });
+        await sleep(4_000);
+        await r.flush(3_000);
+        await r.close();
+        return r;
+      },
+    );
+
+    await run(
       'broker-killed-after-connect',
       'message.timeout.ms=5000; broker SIGKILLed after connect; one message; wait 7 s; broker restarted',
       async () => {
