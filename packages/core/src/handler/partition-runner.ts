@@ -117,7 +117,7 @@ export class PartitionRunner implements PartitionScope {
           await this.#producer!.whenWritable!(this.signal);
         }
       } catch (error) {
-        context.end();
+        RecordContext.end(context);
         if (this.#abandoned) return;
         this.#current = undefined;
         // Decided by state, not by the error's shape: whatever a process() cut off by the deadline
@@ -126,7 +126,7 @@ export class PartitionRunner implements PartitionScope {
           observer.recordEnd?.(record, 'unprocessed');
           return host.notDone(record, records.length - i);
         }
-        if (!host.failed(record, asError(error), context.stage)) {
+        if (!host.failed(record, asError(error), RecordContext.stageOf(context))) {
           if (i + 1 < records.length) host.notDone(records[i + 1]!, records.length - i - 1);
           return;
         }

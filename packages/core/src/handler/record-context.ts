@@ -18,17 +18,19 @@ export interface PartitionScope {
 
 /**
  * The `ProcessContext` of one record: it stages the record's messages until the record succeeds,
- * and refuses (loudly) any `produce()` that comes after the record finished.
+ * and refuses (loudly) any `produce()` that comes after the record finished. What the handler
+ * needs besides (the stage reached, ending the record) is static, so `process` sees only the
+ * `ProcessContext` members on it.
  */
 export class RecordContext implements ProcessContext {
-  /** How far the record got; names the failure stage in logs and dead letters. */
-  stage: FailureStage = 'decode';
   /** Bound, since users destructure it: `process(record, { produce })`. */
   readonly produce: ProcessContext['produce'];
   readonly #record: KafkaRecord<unknown, unknown>;
   readonly #scope: PartitionScope;
   #staged: AnyProduceRequest[] | undefined;
   #open = true;
+  /** How far the record got; names the failure stage in logs and dead letters. */
+  #stage: FailureStage = 'decode';
 
   constructor(record: KafkaRecord<unknown, unknown>, scope: PartitionScope) {
     this.#record = record;
@@ -49,11 +51,19 @@ export class RecordContext implements ProcessContext {
   }
 
   /** Ends the record and hands over what it produced; later `produce()` calls fail. */
-  end(): AnyProduceRequest[] | undefined {
-    this.#open = false;
-    const staged = this.#staged;
-    this.#staged = undefined;
+  static end(context: RecordContext): AnyProduceRequest[] | undefined {
+    context.#open = false;
+    const staged = context.#staged;
+    context.#staged = undefined;
     return staged;
+  }
+
+  static stageOf(context: RecordContext): FailureStage {
+    return context.#stage;
+  }
+
+  static reached(context: RecordContext, stage: FailureStage): void {
+    context.#stage = stage;
   }
 
   #produce(message: RawProduceRequest | SerializedProduceRequest<unknown>): void {

@@ -6,7 +6,7 @@ import { RecordDeserializeContext } from './deserialize-context.js';
 import type { BatchObserver } from './instrumentation.js';
 import { toOutgoingMessage } from './outgoing-message.js';
 import type { AnyProduceRequest } from './produce-request.js';
-import type { RecordContext } from './record-context.js';
+import { RecordContext } from './record-context.js';
 import type { HandlerSettings } from './settings.js';
 
 type AnyRecord = KafkaRecord<unknown, unknown>;
@@ -20,7 +20,7 @@ export type PipelineResult = readonly OutgoingMessage[] | undefined | typeof SKI
 /**
  * One record's way through the handler: decode the key and value, run `process`, serialize what it
  * produced. Synchronous unless a step returns a promise, so plain batches never await (and allocate
- * no closure). A throw or rejection is the record's failure; `context.stage` says where.
+ * no closure). A throw or rejection is the record's failure; the context's stage says where.
  */
 export class RecordPipeline {
   readonly #settings: HandlerSettings;
@@ -88,7 +88,7 @@ export class RecordPipeline {
   }
 
   #process(record: AnyRecord, context: RecordContext): PipelineResult | Promise<PipelineResult> {
-    context.stage = 'process';
+    RecordContext.reached(context, 'process');
     const result = this.#settings.process(record, context);
     if (result instanceof Promise) return result.then(() => this.#serialize(record, context));
     return this.#serialize(record, context);
@@ -96,8 +96,8 @@ export class RecordPipeline {
 
   /** Serializes every message before any is sent: a serializer failure fails the record with nothing sent. */
   #serialize(record: AnyRecord, context: RecordContext): PipelineResult | Promise<PipelineResult> {
-    context.stage = 'produce';
-    const staged = context.end();
+    RecordContext.reached(context, 'produce');
+    const staged = RecordContext.end(context);
     if (staged === undefined) return undefined;
     const messages: Array<OutgoingMessage | Promise<OutgoingMessage>> = new Array(staged.length);
     let waiting = false;
