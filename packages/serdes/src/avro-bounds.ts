@@ -70,6 +70,14 @@ function truncated(): never {
 /** Reads a zigzag varint long as a number (exact up to 2^53, which is all a count can sensibly be). */
 function readLong(walk: Walk): number {
   const { buf } = walk;
+  // Most counts and lengths fit in one byte.
+  if (walk.pos < buf.length) {
+    const first = buf[walk.pos]!;
+    if (first < 0x80) {
+      walk.pos++;
+      return first & 1 ? -((first + 1) >> 1) : first >> 1;
+    }
+  }
   let result = 0;
   let factor = 1;
   for (let i = 0; i < 10; i++) {
