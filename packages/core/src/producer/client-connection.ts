@@ -59,7 +59,12 @@ export class ClientConnection {
   #retryTimer: NodeJS.Timeout | undefined;
   #unreachableSince: number | undefined;
   #endpoint = 'bootstrap.servers=(config not read yet)';
+  /** Why the last attempt failed, or the client was lost. */
   #lastReason: string | undefined;
+  /** What the current attempt's log says so far (e.g. "Connect to … failed: Connection refused"). */
+  #attemptReason: string | undefined;
+  /** The client being connected: only its log explains the current attempt. */
+  #candidate: NativeProducer | undefined;
   #maxMessageBytes: number | undefined;
   connects = 0;
 
@@ -90,7 +95,8 @@ export class ClientConnection {
   /** Why messages still wait for a connection: names the endpoint, never credentials. */
   notConnected(): ProducerConnectionError {
     return new ProducerConnectionError(
-      `producer not connected to ${this.#endpoint}` + (this.#lastReason ? `: ${this.#lastReason}` : ''),
+      `producer not connected to ${this.#endpoint}` +
+        (this.#attemptReason || this.#lastReason ? `: ${this.#attemptReason ?? this.#lastReason}` : ''),
     );
   }
 
@@ -120,6 +126,7 @@ export class ClientConnection {
 
   async #attempt(): Promise<void> {
     let client: NativeProducer | undefined;
+    this.#attemptReason = undefined;
     try {
       const [{ Producer }, userConfig] = await Promise.all([
         this.#options.loadClient(),
@@ -170,6 +177,7 @@ export class ClientConnection {
       if (this.#backoff.failed()) this.#source.invalidate?.();
     });
     this.connects++;
+    this.#candidate = client;
     return client;
   }
 
@@ -187,6 +195,7 @@ export class ClientConnection {
       });
     }).finally(() => {
       this.#onConnectHealth = undefined;
+      this.#candidate = undefined;
     });
   }
 
@@ -201,8 +210,9 @@ export class ClientConnection {
     }
     const definitive = error instanceof DefinitiveFailure || isConfigFailure(error);
     const reason =
-      error instanceof DefinitiveFailure ? error.message : (this.#lastReason ?? asError(error).message);
+      error instanceof DefinitiveFailure ? error.message : (this.#attemptReason ?? asError(error).message);
     this.#lastReason = reason;
+    this.#attemptReason = undefined;
     // The config may be what is wrong (a secret that parses but does not work): read it again, throttled.
     if (!(error instanceof ConfigError) && this.#backoff.failed()) this.#source.invalidate?.();
     const failure =
@@ -221,10 +231,10 @@ export class ClientConnection {
 
   #health(client: NativeProducer, health: ClientHealth): void {
     if (health.kind === 'transient') {
-      if (client !== this.#client) this.#lastReason = health.reason; // while connecting: why it does not
+      if (client === this.#candidate) this.#attemptReason = health.reason; // why it does not connect
       return;
     }
-    this.#onConnectHealth?.(health);
+    if (client === this.#candidate) this.#onConnectHealth?.(health);
     if (client !== this.#client) return;
     if (health.kind === 'unreachable') {
       if (this.#unreachableSince === undefined) {
