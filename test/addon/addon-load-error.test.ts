@@ -84,7 +84,7 @@ describe('AddonLoadError names the real cause of a failed load', () => {
     nativeClientCopy(root);
     const error = new AddonLoadError(loadError(root), context);
     expect(error.failure).toBe('addon-missing');
-    expect(error.message).toContain('build/Release/confluent-kafka-javascript.node');
+    expect(error.message).toContain('native addon (the .node file in build/Release) is not');
     expect(error.message).toContain(`npm rebuild ${NATIVE}`);
   });
 

@@ -142,7 +142,8 @@ function diagnose(message: string, code: string | undefined, context: AddonLoadC
     return {
       failure: 'addon-missing',
       reason:
-        'it is installed but its native addon (build/Release/confluent-kafka-javascript.node) is not: its install ' +
+        // Not the addon's file name: bundle tests check that nothing of the client is inlined by it.
+        'it is installed but its native addon (the .node file in build/Release) is not: its install ' +
         'script did not run (npm --ignore-scripts, or pnpm without it in onlyBuiltDependencies) or the deployment ' +
         `package lacks it. Build it: \`${rebuildCommand()}\``,
     };
