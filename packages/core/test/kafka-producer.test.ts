@@ -158,6 +158,17 @@ describe('RdKafkaProducer on the recorded client shapes', () => {
     expect(src.counts.invalidations).toBe(1);
   });
 
+  it('keeps an idle client that reported its brokers down (nothing stuck on it to show it is dead)', async () => {
+    const { kafka } = producer(undefined, { unreachableRebuildMs: 20 });
+    kafka.warmUp();
+    await tick();
+    client(0).replay('broker-killed-after-connect', ['event.error']);
+    await sleep(30);
+    enqueue(kafka);
+    await tick();
+    expect(RecordedProducer.instances).toHaveLength(1);
+  });
+
   it('fails on a refused password while connecting, from the log, long before the connect timeout', async () => {
     behaviour.connect = 'auth-refused-at-connect';
     const { kafka, src } = producer(undefined, { connectTimeoutMs: 10_000 });

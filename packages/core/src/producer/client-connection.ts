@@ -25,6 +25,8 @@ export interface ConnectionEvents {
   delivery(error: NativeError | null | undefined, report: NativeDeliveryReport): void;
   /** True while messages wait for a connection: a failed attempt is then retried. */
   waiting(): boolean;
+  /** True when `client` holds undelivered messages (an unreachable client is then replaced). */
+  holds(client: NativeProducer): boolean;
 }
 
 /** Options of a {@link ClientConnection}. */
@@ -32,7 +34,10 @@ export interface ClientConnectionOptions {
   logger?: Logger | undefined;
   /** One connect attempt's budget (metadata fetch). A batch's own wait is bounded by its signal. */
   connectTimeoutMs?: number | undefined;
-  /** After this long with every broker connection down and no delivery, the client is rebuilt. */
+  /**
+   * After this long with every broker connection down, no delivery, and messages stuck on the client,
+   * the client is rebuilt (and the config re-read: the brokers may have moved). Default 60 s.
+   */
   unreachableRebuildMs?: number | undefined;
   loadClient: typeof loadKafkaClient;
   backoff?: RereadBackoff | undefined;
@@ -78,12 +83,18 @@ export class ClientConnection {
   /** The connected, healthy client; undefined while there is none (call {@link ensure}). */
   get client(): NativeProducer | undefined {
     const since = this.#unreachableSince;
+    const client = this.#client;
     if (
-      this.#client &&
+      client &&
       since !== undefined &&
-      Date.now() - since > (this.#options.unreachableRebuildMs ?? 30_000)
-    )
-      this.#lose(this.#client, `no broker reachable for ${Math.round((Date.now() - since) / 1_000)} s`, true);
+      Date.now() - since > (this.#options.unreachableRebuildMs ?? 60_000)
+    ) {
+      // librdkafka repeats "all broker connections are down" while it is so: an idle client whose
+      // brokers came back (nothing delivered to say so) is kept, and marked again if still down.
+      this.#unreachableSince = undefined;
+      if (this.#events.holds(client))
+        this.#lose(client, `no broker reachable for ${Math.round((Date.now() - since) / 1_000)} s`, true);
+    }
     return this.#client;
   }
 

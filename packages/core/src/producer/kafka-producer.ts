@@ -23,7 +23,7 @@ export interface KafkaProducerOptions {
   connectTimeoutMs?: number;
   /** How many bytes of messages the producer may hold in memory while librdkafka is full or unreachable. Default 64 MiB. */
   maxBacklogBytes?: number;
-  /** With every broker connection down this long and nothing delivered, the client is rebuilt. Default 30 s. */
+  /** With every broker connection down this long, nothing delivered and messages stuck on it, the client is rebuilt. Default 60 s. */
   unreachableRebuildMs?: number;
   /** @internal Replaces the native client module, for tests of the failure paths. */
   loadClient?: typeof loadKafkaClient;
@@ -79,6 +79,7 @@ export class RdKafkaProducer implements KafkaProducer {
         lost: (client, error) => this.#lost(client, error),
         delivery: (error, report) => this.#dispatcher.delivered(error, report),
         waiting: () => this.#dispatcher.backlog.size > 0,
+        holds: (client) => this.#tracker.onClient(client).length > 0,
       },
     );
     this.#dispatcher = new Dispatcher(this.#connection, this.#tracker, options.maxBacklogBytes);
@@ -126,7 +127,8 @@ export class RdKafkaProducer implements KafkaProducer {
     try {
       if (signal?.aborted) {
         this.#tracker.add(entry);
-        this.#tracker.settle(entry, this.#dispatcher.heldError(1));
+        // Its batch is over: never handed to the client, settled with the batch's own reason.
+        this.#tracker.settle(entry, signal.reason ?? new Error('the batch was aborted'));
       } else this.#dispatcher.submit(entry);
     } catch (error) {
       // Never throws (the contract): whatever went wrong fails this message only.
