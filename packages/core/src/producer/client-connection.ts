@@ -1,19 +1,17 @@
-import type { KafkaConfigSource, LibrdkafkaConfig } from '../config-source.js';
+import type { KafkaConfigSource } from '../config-source.js';
 import { asError, ConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { type ClientHealth, classifyClientError, classifyClientLog } from './client-errors.js';
-import type { loadKafkaClient, NativeError, NativeProducer, NativeProducerClass } from './native-client.js';
-import { maxMessageBytesOf, PRODUCER_DEFAULTS } from './producer-defaults.js';
+import type { ClientHealth } from './client-errors.js';
+import {
+  type ClientListeners,
+  connectClient,
+  createClient,
+  DefinitiveConnectFailure,
+  type NativeDeliveryReport,
+} from './client-setup.js';
+import type { loadKafkaClient, NativeError, NativeProducer } from './native-client.js';
 import { ProducerConnectionError } from './producer-errors.js';
 import { RereadBackoff } from './reread-backoff.js';
-
-/** A delivery report as the client emits it. */
-export interface NativeDeliveryReport {
-  topic: string;
-  partition: number;
-  offset: number;
-  opaque?: unknown;
-}
 
 /** What the connection tells its producer. */
 export interface ConnectionEvents {
@@ -68,10 +66,17 @@ export class ClientConnection {
   #lastReason: string | undefined;
   /** What the current attempt's log says so far (e.g. "Connect to … failed: Connection refused"). */
   #attemptReason: string | undefined;
-  /** The client being connected: only its log explains the current attempt. */
-  #candidate: NativeProducer | undefined;
   #maxMessageBytes: number | undefined;
+  /** Clients built (each one connect attempt). */
   connects = 0;
+  readonly #listeners: ClientListeners = {
+    delivery: (error, report) => this.#events.delivery(error, report),
+    health: (client, health) => this.#health(client, health),
+    tokenRefreshFailed: (error) => {
+      this.#options.logger?.error('producer token refresh failed', { reason: error.message });
+      if (this.#backoff.failed()) this.#source.invalidate?.();
+    },
+  };
 
   constructor(source: KafkaConfigSource, options: ClientConnectionOptions, events: ConnectionEvents) {
     this.#source = source;
@@ -143,8 +148,14 @@ export class ClientConnection {
         this.#options.loadClient(),
         this.#source.kafkaConfig(),
       ]);
-      client = this.#create(Producer, userConfig);
-      await this.#connect(client);
+      const setup = createClient(Producer, userConfig, this.#listeners);
+      this.#endpoint = setup.endpoint;
+      this.#maxMessageBytes = setup.maxMessageBytes;
+      this.connects++;
+      client = setup.client;
+      await connectClient(client, this.#options.connectTimeoutMs ?? 10_000, (reason) => {
+        this.#attemptReason = reason;
+      });
     } catch (error) {
       this.#failed(client, error);
       return;
@@ -158,60 +169,6 @@ export class ClientConnection {
     this.#events.ready(client);
   }
 
-  #create(Producer: NativeProducerClass, userConfig: LibrdkafkaConfig): NativeProducer {
-    const servers = userConfig['bootstrap.servers'] ?? userConfig['metadata.broker.list'];
-    if (!servers) throw new ConfigError('producer config is missing "bootstrap.servers"');
-    const config = { ...PRODUCER_DEFAULTS, ...userConfig };
-    this.#endpoint = `bootstrap.servers=${String(servers)} (security.protocol=${String(config['security.protocol'] ?? 'plaintext')})`;
-    this.#maxMessageBytes = maxMessageBytesOf(config);
-    let client: NativeProducer;
-    try {
-      client = new Producer({ ...config, dr_cb: true });
-    } catch (error) {
-      // An unknown property, a bad value: librdkafka names the property, never a credential's value.
-      throw new ProducerConnectionError(
-        `cannot create the producer for ${this.#endpoint}: ${asError(error).message}`,
-        {
-          cause: error,
-        },
-      );
-    }
-    client.on('delivery-report', (error, report) => this.#events.delivery(error, report));
-    client.on('event.error', (error) => this.#health(client, classifyClientError(error)));
-    client.on('event.log', (log) => {
-      const health = classifyClientLog(log);
-      if (health) this.#health(client, health);
-    });
-    // The client emits 'error' when an OAUTHBEARER token refresh fails; unheard, it would end the process.
-    client.on('error', (error) => {
-      this.#options.logger?.error('producer token refresh failed', { reason: error.message });
-      if (this.#backoff.failed()) this.#source.invalidate?.();
-    });
-    this.connects++;
-    this.#candidate = client;
-    return client;
-  }
-
-  #connect(client: NativeProducer): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      // While connecting nothing polls, so `event.error` waits: a refused password or a fatal error
-      // shows up only in the log (recorded). Without this, connect would wait for its timeout.
-      this.#onConnectHealth = (health) => {
-        if (health.kind === 'refused' || health.kind === 'fatal')
-          reject(new DefinitiveFailure(health.reason));
-      };
-      client.connect({ timeout: this.#options.connectTimeoutMs ?? 10_000 }, (error) => {
-        if (error) reject(asError(error));
-        else resolve();
-      });
-    }).finally(() => {
-      this.#onConnectHealth = undefined;
-      this.#candidate = undefined;
-    });
-  }
-
-  #onConnectHealth: ((health: ClientHealth) => void) | undefined;
-
   #failed(client: NativeProducer | undefined, error: unknown): void {
     if (client) {
       // The library's disconnect throws "Producer not connected" for a client that never connected.
@@ -219,9 +176,11 @@ export class ClientConnection {
         client.disconnect(1_000, () => undefined);
       } catch {}
     }
-    const definitive = error instanceof DefinitiveFailure || isConfigFailure(error);
+    const definitive = error instanceof DefinitiveConnectFailure || isConfigFailure(error);
     const reason =
-      error instanceof DefinitiveFailure ? error.message : (this.#attemptReason ?? asError(error).message);
+      error instanceof DefinitiveConnectFailure
+        ? error.message
+        : (this.#attemptReason ?? asError(error).message);
     this.#lastReason = reason;
     this.#attemptReason = undefined;
     // The config may be what is wrong (a secret that parses but does not work): read it again, throttled.
@@ -241,12 +200,8 @@ export class ClientConnection {
   }
 
   #health(client: NativeProducer, health: ClientHealth): void {
-    if (health.kind === 'transient') {
-      if (client === this.#candidate) this.#attemptReason = health.reason; // why it does not connect
-      return;
-    }
-    if (client === this.#candidate) this.#onConnectHealth?.(health);
-    if (client !== this.#client) return;
+    if (health.kind === 'transient') return;
+    if (client !== this.#client) return; // an old client, or one still connecting (connectClient listens)
     if (health.kind === 'unreachable') {
       if (this.#unreachableSince === undefined) {
         this.#unreachableSince = Date.now();
@@ -276,9 +231,6 @@ export class ClientConnection {
     if (this.#events.waiting()) this.ensure();
   }
 }
-
-/** Credentials refused or a fatal error while connecting: retrying with the same config cannot help. */
-class DefinitiveFailure extends Error {}
 
 // Codes of connect errors that come from the config, not the network (-172: e.g. "Unsupported hash
 // function: SCRAM-SHA-265", a mechanism typo, recorded), and every creation or config error.

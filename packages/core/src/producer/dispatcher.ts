@@ -1,6 +1,7 @@
 import { Backlog } from './backlog.js';
-import type { ClientConnection, NativeDeliveryReport } from './client-connection.js';
+import type { ClientConnection } from './client-connection.js';
 import { deliveryError, ERR } from './client-errors.js';
+import type { NativeDeliveryReport } from './client-setup.js';
 import type { DeliveryTracker, Entry } from './delivery-tracker.js';
 import type { NativeError, NativeProducer } from './native-client.js';
 import { ProducerQueueFullError } from './producer-errors.js';
