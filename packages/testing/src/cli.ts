@@ -3,20 +3,33 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CLI_USAGE, parseCliArgs } from './runner/cli-options.js';
+import { EXIT_CODES, signalExitCode } from './runner/exit-codes.js';
 import { runEventSource } from './runner/run-event-source.js';
-import type { LocalHandler } from './runner/types.js';
+import type { EventSourceRunner, LocalHandler } from './runner/types.js';
 
-async function main(): Promise<number> {
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+function log(line: string): void {
+  process.stderr.write(`[kafka-lambda-local] ${line}\n`);
+}
+
+/**
+ * The process is this CLI's own: it listens to SIGINT and SIGTERM for its whole life (so that core's
+ * SIGTERM hook, which re-raises the signal only when nobody else listens, never decides the exit
+ * code), and ends with `process.exit` once the runner, its consumer and the handler's producer are
+ * closed. A first signal stops gracefully; a second one exits at once.
+ */
+async function main(stopRequested: { runner?: EventSourceRunner; signalled?: string }): Promise<number> {
   let command: ReturnType<typeof parseCliArgs>;
   try {
     command = parseCliArgs(process.argv.slice(2));
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n\n${CLI_USAGE}\n`);
-    return 2;
+    return EXIT_CODES.usage;
   }
   if (command.help) {
     process.stdout.write(`${CLI_USAGE}\n`);
-    return 0;
+    return EXIT_CODES.ok;
   }
   let handler: LocalHandler | undefined;
   if (!command.options.rie) {
@@ -31,39 +44,43 @@ async function main(): Promise<number> {
       process.stderr.write(
         `${command.handlerFile} exports no function "${command.exportName}" (use --export)\n`,
       );
-      return 2;
+      return EXIT_CODES.usage;
     }
     handler = exported as LocalHandler;
   }
   const runner = await runEventSource({ ...command.options, ...(handler ? { handler } : {}) });
-  await runner.ready;
-  process.stderr.write(
-    `[kafka-lambda-local] consuming ${command.options.topics.join(', ')}; Ctrl-C stops gracefully\n`,
-  );
-  const stop = () => {
-    process.stderr.write('[kafka-lambda-local] stopping: finishing the batch in flight…\n');
-    void runner.stop();
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  stopRequested.runner = runner;
+  if (stopRequested.signalled) void runner.stop();
+  else {
+    await Promise.race([runner.ready, runner.done.catch(() => undefined)]);
+    log(`consuming ${command.options.topics.join(', ')}; Ctrl-C stops gracefully`);
+  }
   try {
     const stats = await runner.done;
-    process.stderr.write(`[kafka-lambda-local] stopped: ${JSON.stringify(stats)}\n`);
-    return 0;
+    log(`stopped: ${JSON.stringify(stats)}`);
+    return EXIT_CODES.ok;
   } catch (error) {
-    process.stderr.write(`[kafka-lambda-local] stopped on error: ${(error as Error).message}\n`);
-    return 1;
+    log(`stopped on error: ${(error as Error).message}`);
+    return EXIT_CODES.failed;
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
+const state: { runner?: EventSourceRunner; signalled?: string } = {};
+const onSignal = (signal: NodeJS.Signals) => {
+  if (state.signalled) {
+    log(`${signal} again: exiting without waiting for the batch in flight`);
+    process.exit(signalExitCode(signal));
+  }
+  state.signalled = signal;
+  log(`${signal}: stopping, finishing the batch in flight… (again to exit at once)`);
+  void state.runner?.stop();
+};
+for (const signal of SIGNALS) process.on(signal, onSignal);
+
+main(state).then(
+  (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(
-      `[kafka-lambda-local] ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    process.exitCode = 1;
+    log(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    process.exit(EXIT_CODES.failed);
   },
 );

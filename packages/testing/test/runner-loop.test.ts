@@ -339,3 +339,70 @@ describe('event source loop (in-memory source)', () => {
     }
   });
 });
+
+describe('closing what the handler opened', () => {
+  /** A handler shaped like createKafkaHandler's: a function with a `producer` that records its closes. */
+  function handlerWithProducer(fail = false) {
+    const closes: Array<number | undefined> = [];
+    const handler = Object.assign(
+      async () => {
+        if (fail) throw new Error('boom');
+      },
+      { producer: { close: async (timeoutMs?: number) => void closes.push(timeoutMs) } },
+    );
+    return { handler, closes };
+  }
+
+  async function startWith(
+    handler: LocalHandler,
+    closeProducer: boolean,
+    options: Partial<EventSourceOptions> = {},
+  ) {
+    const source = new MemorySource();
+    source.append('t', 0, values(3));
+    const settings = resolveSettings({
+      brokers: 'memory:9092',
+      topics: ['t'],
+      handler,
+      batchWindowMs: 5,
+      retryBackoffMs: 1,
+      logger: silent,
+      ...options,
+    });
+    return startLoop(settings, source, new InProcessInvoker(handler, 'fn', closeProducer));
+  }
+
+  it('stop() closes handler.producer once, so a script following the runEventSource sample can end', async () => {
+    const { handler, closes } = handlerWithProducer();
+    const loop = await startWith(handler, true);
+    await loop.waitFor((stats) => stats.recordsCommitted === 3);
+    expect(closes).toEqual([]);
+    await loop.stop();
+    await loop.stop();
+    expect(closes).toEqual([2_000]);
+  });
+
+  it('a runner that stops on exhausted retries closes it too; closeHandlerProducer: false leaves it open', async () => {
+    const failing = handlerWithProducer(true);
+    const loop = await startWith(failing.handler, true, { maxRetries: 1 });
+    await expect(loop.done).rejects.toBeInstanceOf(RetriesExhaustedError);
+    expect(failing.closes).toEqual([2_000]);
+
+    const kept = handlerWithProducer();
+    const other = await startWith(kept.handler, false);
+    await other.waitFor((stats) => stats.recordsCommitted === 3);
+    await other.stop();
+    expect(kept.closes).toEqual([]);
+  });
+
+  it('rejects a closeHandlerProducer that is not a boolean', () => {
+    expect(() =>
+      resolveSettings({
+        brokers: 'b:9092',
+        topics: ['t'],
+        handler: () => undefined,
+        closeHandlerProducer: 'yes' as never,
+      }),
+    ).toThrow(InvalidTestInputError);
+  });
+});

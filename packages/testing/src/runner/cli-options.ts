@@ -34,7 +34,11 @@ Options:
   --consumer-config <key=value>    extra librdkafka consumer property (repeatable)
   --help, -h                       show this help
 
-Stop with Ctrl-C: the in-flight batch finishes and is committed before the consumer leaves.`;
+Stop with Ctrl-C (SIGINT) or SIGTERM: the in-flight batch finishes and is committed, the consumer
+leaves its group, the handler's producer is closed, and the process exits with 0. A second signal
+exits at once (130 for SIGINT, 143 for SIGTERM).
+Exit codes: 0 stopped on request; 1 retries exhausted (--on-retries-exhausted stop) or another fatal
+error; 2 bad command line or no such export.`;
 
 /** Parses `kafka-lambda-local`'s command line. Throws {@link InvalidTestInputError} on bad input. */
 export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): CliCommand {

@@ -40,7 +40,7 @@ export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
  *   reportBatchItemFailures: true,
  * });
  * await runner.waitFor((stats) => stats.recordsCommitted >= 10);
- * await runner.stop();
+ * await runner.stop(); // also closes handler.producer (closeHandlerProducer): the script can end
  * ```
  */
 export async function runEventSource(options: EventSourceOptions): Promise<EventSourceRunner> {
@@ -60,7 +60,7 @@ export async function runEventSource(options: EventSourceOptions): Promise<Event
         timeoutMs: settings.timeoutMs,
         functionName: functionNameOf(options),
       })
-    : new InProcessInvoker(options.handler!, functionNameOf(options));
+    : new InProcessInvoker(options.handler!, functionNameOf(options), options.closeHandlerProducer ?? true);
   try {
     loop = await startLoop(settings, source, invoker);
   } catch (error) {
@@ -99,6 +99,8 @@ export function resolveSettings(options: EventSourceOptions): LoopSettings {
     throw new InvalidTestInputError('handler', 'exactly one of `handler` and `rie`');
   if (options.handler && typeof options.handler !== 'function')
     throw new InvalidTestInputError('handler', 'a function');
+  if (options.closeHandlerProducer !== undefined && typeof options.closeHandlerProducer !== 'boolean')
+    throw new InvalidTestInputError('closeHandlerProducer', 'a boolean');
   const batchSize = integerIn(options.batchSize ?? 100, 1, 10_000, 'batchSize');
   const batchWindowMs = integerIn(options.batchWindowMs ?? 500, 0, 300_000, 'batchWindowMs');
   const maxRetries = options.maxRetries ?? 3;

@@ -70,6 +70,13 @@ export interface EventSourceOptions {
   signedHeaderBytes?: boolean;
   /** Extra librdkafka consumer properties (SASL, TLS, …); they override the runner's. */
   consumerConfig?: Record<string, string | number | boolean>;
+  /**
+   * When the runner stops (after `stop()` or a fatal error), close the producer the handler exposes as
+   * `handler.producer` (what `createKafkaHandler` returns has one): its native client's threads would
+   * otherwise keep the process alive after the script's last line. Default true; set false to go on
+   * using the handler's producer after the runner stopped.
+   */
+  closeHandlerProducer?: boolean;
   /** Function name in the context. Default `kafka-lambda-local`. */
   functionName?: string;
   /** Default: one JSON line per message on stderr, prefixed `[kafka-lambda-local]`. */
