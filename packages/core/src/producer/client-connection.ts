@@ -142,12 +142,13 @@ export class ClientConnection {
 
   async #attempt(): Promise<void> {
     let client: NativeProducer | undefined;
-    this.#attemptReason = undefined;
+    this.#attemptReason = 'its config source (e.g. Secrets Manager) has not answered yet';
     try {
       const [{ Producer }, userConfig] = await Promise.all([
         this.#options.loadClient(),
         this.#source.kafkaConfig(),
       ]);
+      this.#attemptReason = undefined;
       const setup = createClient(Producer, userConfig, this.#listeners);
       this.#endpoint = setup.endpoint;
       this.#maxMessageBytes = setup.maxMessageBytes;
