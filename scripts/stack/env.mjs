@@ -68,13 +68,37 @@ export const stackEnv = Object.freeze({
   KAFKA_LAMBDA_STACK_HOME: stackHome,
 });
 
-/** `export KEY='value'` lines for `eval "$(node scripts/stack/stack.mjs env)"`. */
-export function envExports(env = stackEnv) {
-  return Object.entries(env)
-    .map(([k, v]) => `export ${k}='${String(v).replaceAll("'", `'\\''`)}'`)
-    .join('\n');
+/** The variables `envConfig()` of @kafka-lambda/core turns into SASL settings. */
+const SASL_CLIENT_VARIABLES = ['KAFKA_SASL_MECHANISM', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'];
+
+/**
+ * What a shell gets from `stack.mjs env`: a consistent pair for `envConfig()`, which speaks SASL as soon
+ * as `KAFKA_SASL_USERNAME` is set. `plaintext` (the default): `KAFKA_BROKERS` is the PLAINTEXT listener
+ * and no SASL client variable is set. `sasl`: `KAFKA_BROKERS` is the SASL_PLAINTEXT listener, with its
+ * mechanism, user and `KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT`. Both keep `KAFKA_SASL_BROKERS` and the
+ * other endpoints.
+ */
+export function shellEnv(listener = 'plaintext', env = stackEnv) {
+  if (listener !== 'plaintext' && listener !== 'sasl') throw new Error(`unknown listener "${listener}"`);
+  if (listener === 'sasl')
+    return { ...env, KAFKA_BROKERS: env.KAFKA_SASL_BROKERS, KAFKA_SECURITY_PROTOCOL: 'SASL_PLAINTEXT' };
+  const plain = Object.fromEntries(Object.entries(env).filter(([k]) => !SASL_CLIENT_VARIABLES.includes(k)));
+  // A shell that evaluated `env --sasl` before has KAFKA_BROKERS on the SASL listener: not for PLAINTEXT.
+  if (plain.KAFKA_BROKERS === env.KAFKA_SASL_BROKERS) plain.KAFKA_BROKERS = `${host}:${ports.kafka}`;
+  return plain;
 }
 
+/** `export KEY='value'` lines for `eval "$(node scripts/stack/stack.mjs env [--sasl])"`. */
+export function envExports(env = shellEnv()) {
+  // Left over from an earlier `env --sasl` in the same shell, they would turn envConfig() to SASL.
+  const unset = [...SASL_CLIENT_VARIABLES, 'KAFKA_SECURITY_PROTOCOL'].filter((k) => !(k in env));
+  return [
+    unset.length > 0 ? `unset ${unset.join(' ')}` : [],
+    ...Object.entries(env).map(([k, v]) => `export ${k}='${String(v).replaceAll("'", `'\\''`)}'`),
+  ]
+    .flat()
+    .join('\n');
+}
 /**
  * Start whatever part of the stack is not running (reusing running parts), then copy the
  * endpoints into process.env (without overriding values already set). Safe to call from

@@ -2,8 +2,8 @@
 // The local real stack for kafka-lambda: Kafka (KRaft), Apicurio Schema Registry, moto
 // Secrets Manager, and the Lambda RIE. See scripts/stack/README.md.
 //
-//   node scripts/stack/stack.mjs up | down [--purge] | status | env | verify
-import { envExports } from './env.mjs';
+//   node scripts/stack/stack.mjs up | down [--purge] | status | env [--sasl] | verify
+import { envExports, shellEnv } from './env.mjs';
 
 const [cmd, ...rest] = process.argv.slice(2);
 const flags = new Set(rest);
@@ -27,7 +27,8 @@ const commands = {
     console.log(await status());
   },
   async env() {
-    console.log(envExports());
+    // PLAINTEXT by default; --sasl points KAFKA_BROKERS at the SASL listener, with its credentials.
+    console.log(envExports(shellEnv(flags.has('--sasl') ? 'sasl' : 'plaintext')));
   },
   async verify() {
     const { verify } = await import('./verify.mjs');
@@ -38,7 +39,7 @@ const commands = {
 const run = commands[cmd];
 if (!run) {
   console.error(
-    'usage: node scripts/stack/stack.mjs <up [--quiet] | down [--purge] | status | env | verify>',
+    'usage: node scripts/stack/stack.mjs <up [--quiet] | down [--purge] | status | env [--sasl] | verify>',
   );
   process.exit(2);
 }
