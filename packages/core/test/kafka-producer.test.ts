@@ -228,6 +228,16 @@ describe('RdKafkaProducer on the recorded client shapes', () => {
     await expect(kafka.flush(50)).resolves.toBeUndefined();
   });
 
+  it('close() flushes natively, and settles what is left even when the library says "Producer not connected"', async () => {
+    const { kafka } = producer();
+    const left = enqueue(kafka);
+    await tick();
+    client().connected = false; // the library's 'disconnected' state: flush and disconnect throw
+    await expect(kafka.close(100)).resolves.toBeUndefined();
+    expect(left.error).toBeInstanceOf(ProducerConnectionError);
+    expect(kafka.pending).toBe(0);
+  });
+
   // Finding 5: back-pressure.
   it('holds what librdkafka has no room for, reports it as backlog, and drains it in order', async () => {
     behaviour.queueLimit = 5;

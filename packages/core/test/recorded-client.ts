@@ -121,6 +121,8 @@ export class RecordedProducer extends EventEmitter {
   }
 
   flush(_timeout: number, callback: (error?: NativeError) => void): void {
+    // The library's flush throws the same "Producer not connected" as its disconnect (lib/producer.js).
+    if (!this.connected) throw recordedError('all-brokers-down-at-connect', 'disconnect.throw');
     this.nativeFlushes++;
     setImmediate(() => callback());
   }

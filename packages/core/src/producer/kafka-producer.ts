@@ -156,20 +156,30 @@ export class RdKafkaProducer implements KafkaProducer {
     this.#dispatcher.fail(new ProducerConnectionError('producer closed before the message was sent'), true);
     const client = this.#connection.release();
     if (!client) return;
-    try {
-      await new Promise<void>((resolve) => client.flush(timeoutMs, () => resolve()));
-    } finally {
-      await new Promise<void>((resolve) => client.disconnect(timeoutMs, () => resolve()));
-      this.#lost(
-        client,
-        new ProducerConnectionError('producer closed before the broker acknowledged the message'),
-      );
-    }
+    // Natively (a libuv thread waits up to timeoutMs): fine once, at shutdown. Both calls throw
+    // "Producer not connected" (recorded) for a client that lost its connection: nothing to flush then.
+    await settleCall((done) => client.flush(timeoutMs, done));
+    await settleCall((done) => client.disconnect(timeoutMs, done));
+    this.#lost(
+      client,
+      new ProducerConnectionError('producer closed before the broker acknowledged the message'),
+    );
   }
 
   #lost(client: NativeProducer, error: ProducerConnectionError): void {
     for (const entry of this.#tracker.onClient(client)) this.#tracker.settle(entry, error);
   }
+}
+
+/** Runs a callback-style call; resolves when it calls back or throws. */
+function settleCall(call: (done: () => void) => void): Promise<void> {
+  return new Promise<void>((resolve) => {
+    try {
+      call(() => resolve());
+    } catch {
+      resolve();
+    }
+  });
 }
 
 function sizeOf({ key, value, headers }: OutgoingMessage): number {
