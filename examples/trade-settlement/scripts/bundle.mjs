@@ -1,9 +1,9 @@
 // Bundles the handler for Lambda into dist/lambda: one ESM file with every pure-JS dependency inlined,
 // and the native Kafka client shipped beside it (a bundler cannot inline a .node addon).
 //
-// LAMBDA_NODE_TARGET (node22 | node24, default node24) is the function's runtime (nodejs22.x |
-// nodejs24.x): esbuild's target, and the Node ABI the shipped addon must be built for. Changing the
-// runtime means shipping another build of the addon.
+// LAMBDA_NODE_TARGET (node22 | node24; default: the major of the Node running this, else node24) is
+// the function's runtime (nodejs22.x | nodejs24.x): esbuild's target, and the Node ABI the shipped
+// addon must be built for. Changing the runtime means shipping another build of the addon.
 //
 // The addon must also match Lambda's platform: run this on Amazon Linux 2023 (or `sam build
 // --use-container`) for the architecture in template.yaml, or install @confluentinc/kafka-javascript
@@ -17,11 +17,13 @@ import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const out = join(root, 'dist', 'lambda');
-const target = process.env.LAMBDA_NODE_TARGET ?? 'node24';
 const NATIVE = '@confluentinc/kafka-javascript';
 const ADDON = 'confluent-kafka-javascript.node';
 // NODE_MODULE_VERSION of each Lambda Node.js runtime: an addon loads only on the ABI it was built for.
 const ABI = { node22: '127', node24: '137' };
+// By default the runtime of the Node running this (whose addon an install built): node24 otherwise.
+const running = `node${process.versions.node.split('.')[0]}`;
+const target = process.env.LAMBDA_NODE_TARGET ?? (ABI[running] ? running : 'node24');
 if (!ABI[target]) {
   console.error(
     `LAMBDA_NODE_TARGET=${target}: expected one of ${Object.keys(ABI).join(', ')} (Lambda's Node.js runtimes)`,
