@@ -228,6 +228,18 @@ describe('RdKafkaProducer on the recorded client shapes', () => {
     await expect(kafka.flush(50)).resolves.toBeUndefined();
   });
 
+  it('replaces a client whose produce() says "Producer not connected" (the library, disconnected)', async () => {
+    const { kafka } = producer();
+    kafka.warmUp();
+    await tick();
+    client(0).connected = false;
+    const waiting = enqueue(kafka);
+    await sleep(30);
+    expect(RecordedProducer.instances).toHaveLength(2);
+    client(1).deliver();
+    expect(waiting).toMatchObject({ done: true, error: undefined });
+  });
+
   it('close() flushes natively, and settles what is left even when the library says "Producer not connected"', async () => {
     const { kafka } = producer();
     const left = enqueue(kafka);

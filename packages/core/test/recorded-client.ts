@@ -93,6 +93,8 @@ export class RecordedProducer extends EventEmitter {
     opaque: unknown,
     headers: unknown,
   ): void {
+    // lib/producer.js throws this (the recorded disconnect.throw shape) once the client is disconnected.
+    if (!this.connected) throw recordedError('all-brokers-down-at-connect', 'disconnect.throw');
     const limit = Number(this.config['message.max.bytes'] ?? 1_000_000);
     if (value && value.length > limit) throw recordedError('too-large-local', 'produce.throw');
     if (this.queued.length >= this.queueLimit) throw recordedError('queue-full', 'produce.throw');

@@ -218,6 +218,11 @@ export class ClientConnection {
     this.#lose(client, health.reason, health.kind === 'refused' || /authori[sz]ation/i.test(health.reason));
   }
 
+  /** Replaces a client found dead by its caller (e.g. produce() says "Producer not connected"). */
+  discard(client: NativeProducer, reason: string): void {
+    if (client === this.#client) this.#lose(client, reason, false);
+  }
+
   #lose(client: NativeProducer, reason: string, rereadConfig: boolean): void {
     this.#client = undefined;
     this.#unreachableSince = undefined;

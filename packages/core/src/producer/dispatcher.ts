@@ -50,7 +50,8 @@ export class Dispatcher {
       );
       return;
     }
-    if (client) this.#retrySoon();
+    // Asked again: the hand-over may have found the client dead.
+    if (this.#connection.client) this.#retrySoon();
     else this.#connection.ensure();
   }
 
@@ -129,6 +130,11 @@ export class Dispatcher {
       );
     } catch (error) {
       if ((error as { code?: unknown }).code === ERR.QUEUE_FULL) return false;
+      // The library refuses every call once its client is disconnected: replace it, the message waits.
+      if ((error as { message?: unknown }).message === 'Producer not connected') {
+        this.#connection.discard(client, 'the client says "Producer not connected"');
+        return false;
+      }
       // Thrown synchronously (recorded: a value over message.max.bytes throws code 10): this message
       // fails with its own error, permanent when its code says so.
       this.#tracker.settle(entry, deliveryError(topic, error));
