@@ -9,6 +9,7 @@ import {
   ProducerConnectionError,
   ProducerDeliveryError,
   ProducerQueueFullError,
+  SecretReadError,
 } from '@kafka-lambda/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RereadBackoff } from '../src/producer/reread-backoff.js';
@@ -342,7 +343,10 @@ describe('RdKafkaProducer on the recorded client shapes', () => {
     const errors: Error[] = [];
     for (let i = 0; i < 5; i++) errors.push((await kafka.send(message()).catch((e: Error) => e)) as Error);
     expect(errors[0]).toBeInstanceOf(ProducerConnectionError);
-    expect(errors[0]!.message).toMatch(/No such configuration property: "no\.such\.property"/);
+    expect(errors[0]!.message).toBe(
+      'cannot create the producer for bootstrap.servers=b-1.example:9096 (security.protocol=SASL_SSL): ' +
+        'No such configuration property: "no.such.property"',
+    );
     expect(src.counts.invalidations).toBe(1); // the first failure; the next ones fall inside the 1 s backoff
     behaviour.connect = 'healthy';
   });
@@ -356,6 +360,25 @@ describe('RdKafkaProducer on the recorded client shapes', () => {
     expect(outcome.error).toBeInstanceOf(ProducerConnectionError);
     expect(outcome.error!.message).toMatch(/Unsupported hash function/);
     expect(src.counts.invalidations).toBe(1);
+  });
+
+  it('spaces its retries while a batch waits on a config source that fails fast (250 ms, 500 ms, 1 s, …)', async () => {
+    const reads: number[] = [];
+    const failing: KafkaConfigSource = {
+      kafkaConfig: async () => {
+        reads.push(Date.now());
+        throw new SecretReadError('cannot read secret "kafka/prod": AccessDeniedException');
+      },
+    };
+    const kafka = kafkaProducer(failing, {
+      loadClient: async () => ({ Producer: RecordedProducer as never }),
+    });
+    const outcome = enqueue(kafka, AbortSignal.timeout(2_000));
+    await sleep(2_100);
+    expect(outcome.error).toBeInstanceOf(ProducerConnectionError);
+    expect(outcome.error!.message).toMatch(/AccessDeniedException/);
+    expect(reads.length).toBeGreaterThanOrEqual(3);
+    expect(reads.length).toBeLessThanOrEqual(5);
   });
 
   it('refuses a config without bootstrap.servers, naming the key', async () => {

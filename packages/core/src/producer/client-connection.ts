@@ -69,6 +69,8 @@ export class ClientConnection {
   #maxMessageBytes: number | undefined;
   /** Clients built (each one connect attempt). */
   connects = 0;
+  /** Failed attempts in a row: spaces the automatic retries (250 ms, 500 ms, … 5 s). */
+  #failuresInARow = 0;
   readonly #listeners: ClientListeners = {
     delivery: (error, report) => this.#events.delivery(error, report),
     health: (client, health) => this.#health(client, health),
@@ -158,12 +160,15 @@ export class ClientConnection {
         this.#attemptReason = reason;
       });
     } catch (error) {
+      // A config source that failed has answered: its error is the reason, not the wait.
+      if (!client) this.#attemptReason = undefined;
       this.#failed(client, error);
       return;
     }
     // Delivery reports are polled on librdkafka's own thread: nothing to schedule on the event loop.
     client.setPollInBackground(true);
     this.#backoff.succeeded();
+    this.#failuresInARow = 0;
     this.#unreachableSince = undefined;
     this.#lastReason = undefined;
     this.#client = client;
@@ -186,8 +191,9 @@ export class ClientConnection {
     this.#attemptReason = undefined;
     // The config may be what is wrong (a secret that parses but does not work): read it again, throttled.
     if (!(error instanceof ConfigError) && this.#backoff.failed()) this.#source.invalidate?.();
+    // A ConfigError (missing key, unreadable secret) or a refused config already says it all.
     const failure =
-      error instanceof ConfigError
+      error instanceof ConfigError || error instanceof ProducerConnectionError
         ? error
         : new ProducerConnectionError(`producer could not connect to ${this.#endpoint}: ${reason}`, {
             cause: error,
@@ -195,7 +201,9 @@ export class ClientConnection {
     this.#options.logger?.warn('producer connect failed', { reason: failure.message, definitive });
     this.#events.failed(failure, definitive);
     if (!definitive && this.#events.waiting()) {
-      this.#retryTimer = setTimeout(() => this.ensure(), this.#backoff.retryDelayMs);
+      // Spaced even when the config source fails fast (e.g. AccessDenied): no read every few ms.
+      const delayMs = Math.min(5_000, 250 * 2 ** this.#failuresInARow++);
+      this.#retryTimer = setTimeout(() => this.ensure(), delayMs);
       this.#retryTimer.unref?.();
     }
   }

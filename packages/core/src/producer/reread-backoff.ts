@@ -30,11 +30,6 @@ export class RereadBackoff {
     return true;
   }
 
-  /** How long to wait before the next automatic attempt (grows with consecutive failures, up to 5 s). */
-  get retryDelayMs(): number {
-    return Math.min(5_000, 250 * 2 ** Math.max(0, this.#failures - 1));
-  }
-
   succeeded(): void {
     this.#failures = 0;
     this.#nextAt = 0;
