@@ -16,6 +16,9 @@ const alias = {
   '@kafka-lambda/serdes/json-schema': entry('serdes', 'json-schema'),
   '@kafka-lambda/serdes': src('serdes'),
   '@kafka-lambda/testing': src('testing'),
+  '@kafka-lambda/observability/metrics': entry('observability', 'metrics'),
+  '@kafka-lambda/observability/tracing': entry('observability', 'tracing'),
+  '@kafka-lambda/observability': src('observability'),
 };
 
 export default defineConfig({

@@ -17,7 +17,10 @@ const require = createRequire(import.meta.url);
 const { Extractor, ExtractorConfig, ExtractorLogLevel } = require('@microsoft/api-extractor');
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const PACKAGES = ['core', 'serdes', 'testing'];
+const PACKAGES = ['core', 'serdes', 'testing', 'observability'];
+// Entries whose API a package's root does not re-export get a report of their own:
+// packages/<name>/api-extractor.<entry>.json -> etc/<name>-<entry>.api.md.
+const EXTRA_ENTRIES = { observability: ['tracing'] };
 const args = new Set(process.argv.slice(2));
 const update = args.has('--update');
 const build = !args.has('--no-build');
@@ -36,11 +39,20 @@ if (build) {
 }
 
 const failures = [];
-for (const name of PACKAGES) {
-  const dir = join(root, 'packages', name);
-  const configFile = join(dir, 'api-extractor.json');
-  if (!existsSync(join(dir, 'dist', 'index.d.ts'))) {
-    failures.push(`${name}: packages/${name}/dist/index.d.ts is missing (run pnpm build)`);
+const reports = PACKAGES.flatMap((pkg) => [
+  { pkg, name: pkg, entry: 'index', configName: 'api-extractor.json' },
+  ...(EXTRA_ENTRIES[pkg] ?? []).map((entry) => ({
+    pkg,
+    name: `${pkg}-${entry}`,
+    entry,
+    configName: `api-extractor.${entry}.json`,
+  })),
+]);
+for (const { pkg, name, entry, configName } of reports) {
+  const dir = join(root, 'packages', pkg);
+  const configFile = join(dir, configName);
+  if (!existsSync(join(dir, 'dist', `${entry}.d.ts`))) {
+    failures.push(`${name}: packages/${pkg}/dist/${entry}.d.ts is missing (run pnpm build)`);
     continue;
   }
   mkdirSync(join(dir, 'etc'), { recursive: true });
@@ -56,7 +68,7 @@ for (const name of PACKAGES) {
       if (message.logLevel !== ExtractorLogLevel.Error) message.handled = true;
     },
   });
-  const report = `packages/${name}/etc/${name}.api.md`;
+  const report = `packages/${pkg}/etc/${name}.api.md`;
   for (const warning of warnings) console.warn(`  ${name}: ${warning}`);
   if (update) {
     console.log(

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { runDir, stackEnv } from './env.mjs';
+import { jaegerInstalled, jaegerService, jaegerUnavailable, upJaeger } from './jaeger.mjs';
 import { kafkaInstalled, kafkaService, upKafka } from './kafka.mjs';
 import { isAlive, readPidFile, sleep } from './process.mjs';
 import { registryInstalled, registryService, upRegistry } from './registry.mjs';
@@ -14,6 +15,8 @@ export const services = [
   { svc: kafkaService, up: upKafka, installed: kafkaInstalled },
   { svc: registryService, up: upRegistry, installed: registryInstalled },
   { svc: secretsService, up: upSecrets, installed: secretsInstalled },
+  // Optional (needs Go): an unavailable Jaeger is reported, not an error.
+  { svc: jaegerService, up: upJaeger, installed: jaegerInstalled },
 ];
 
 const lockDir = path.join(runDir, 'up.lock');
@@ -69,6 +72,10 @@ export async function up({ quiet = false } = {}) {
         continue;
       }
       const v = r.value;
+      if (v.unavailable) {
+        say(`${name.padEnd(9)} unavailable — ${v.unavailable}`);
+        continue;
+      }
       if (name === 'rie') {
         say(`${'rie'.padEnd(9)} installed (${v.kind}) ${v.bin}${v.note ? ` — ${v.note}` : ''}`);
         continue;
@@ -95,6 +102,8 @@ export async function status() {
     services.map(async ({ svc, installed }) => {
       const s = await serviceState(svc);
       const inst = installed() ? 'installed' : 'not installed';
+      if (s.state === 'stopped' && svc === jaegerService && !installed())
+        return `${svc.name.padEnd(9)} stopped   (not installed: ${jaegerUnavailable()})`;
       if (s.state === 'stopped') return `${svc.name.padEnd(9)} stopped   (${inst})`;
       return `${svc.name.padEnd(9)} ${s.state.padEnd(9)} pid ${s.pid}  ${svc.endpoint}`;
     }),

@@ -20,6 +20,11 @@ export const ports = Object.freeze({
   kafkaController: int('KAFKA_CONTROLLER_PORT', 9093),
   registry: int('SCHEMA_REGISTRY_PORT', 8081),
   secrets: int('SECRETS_MANAGER_PORT', 5050),
+  jaegerOtlpGrpc: int('JAEGER_OTLP_GRPC_PORT', 4317),
+  jaegerOtlpHttp: int('JAEGER_OTLP_HTTP_PORT', 4318),
+  jaegerQuery: int('JAEGER_QUERY_PORT', 16686),
+  jaegerQueryGrpc: int('JAEGER_QUERY_GRPC_PORT', 16685),
+  jaegerHealth: int('JAEGER_HEALTH_PORT', 13133),
 });
 
 // Which env var moves which port: used in "port taken" errors.
@@ -29,6 +34,11 @@ export const portEnvNames = Object.freeze({
   [ports.kafkaController]: 'KAFKA_CONTROLLER_PORT',
   [ports.registry]: 'SCHEMA_REGISTRY_PORT',
   [ports.secrets]: 'SECRETS_MANAGER_PORT',
+  [ports.jaegerOtlpGrpc]: 'JAEGER_OTLP_GRPC_PORT',
+  [ports.jaegerOtlpHttp]: 'JAEGER_OTLP_HTTP_PORT',
+  [ports.jaegerQuery]: 'JAEGER_QUERY_PORT',
+  [ports.jaegerQueryGrpc]: 'JAEGER_QUERY_GRPC_PORT',
+  [ports.jaegerHealth]: 'JAEGER_HEALTH_PORT',
 });
 
 /** Cache (installs, keyed by version) and runtime state (pids, logs, data) live outside the repo. */
@@ -60,6 +70,8 @@ export const stackEnv = Object.freeze({
   AWS_ACCESS_KEY_ID: e.AWS_ACCESS_KEY_ID || 'test',
   AWS_SECRET_ACCESS_KEY: e.AWS_SECRET_ACCESS_KEY || 'test',
   AWS_LAMBDA_RIE_BIN: rieBinPath(),
+  JAEGER_QUERY_URL: e.JAEGER_QUERY_URL || `http://${host}:${ports.jaegerQuery}`,
+  JAEGER_OTLP_HTTP_URL: e.JAEGER_OTLP_HTTP_URL || `http://${host}:${ports.jaegerOtlpHttp}`,
   KAFKA_PORT: String(ports.kafka),
   KAFKA_SASL_PORT: String(ports.kafkaSasl),
   KAFKA_CONTROLLER_PORT: String(ports.kafkaController),

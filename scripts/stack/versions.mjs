@@ -20,4 +20,8 @@ export const versions = Object.freeze({
   // built through a replace directive pinned to this pseudo-version (no semver release tags).
   rieModule: 'github.com/aws/aws-lambda-runtime-interface-emulator',
   rie: 'v0.0.0-20250423173140-3a0772eae98d',
+
+  // Jaeger all-in-one, built from the module proxy; cmd/jaeger at v1.76.0 is the Jaeger v2 binary.
+  jaegerModule: 'github.com/jaegertracing/jaeger',
+  jaeger: 'v1.76.0',
 });
