@@ -79,18 +79,47 @@ export interface MskEventOptions extends SelfManagedKafkaEventOptions {
   clusterName?: string;
 }
 
-/** An Amazon MSK event (`aws:kafka`) as Lambda delivers it. */
-export interface MskEvent extends KafkaEvent {
+/**
+ * A record as the builders make it: `timestampType` one of the two values AWS sends, headers as
+ * mutable byte arrays (the shape of `@types/aws-lambda`'s `MSKRecord`). `key` may be absent or null
+ * and `value` null (a tombstone), as on AWS.
+ */
+export interface FakeKafkaRecord extends KafkaEventRecord {
+  timestampType: 'CREATE_TIME' | 'LOG_APPEND_TIME';
+  headers: Array<Record<string, number[]>>;
+}
+
+/**
+ * A record built from an input with a key and a non-null value: `key` and `value` are base64 strings,
+ * so an event of these is also an `@types/aws-lambda` `MSKEvent` / `SelfManagedKafkaEvent`.
+ */
+export interface KeyedFakeKafkaRecord extends FakeKafkaRecord {
+  key: string;
+  value: string;
+}
+
+/**
+ * An Amazon MSK event (`aws:kafka`) as Lambda delivers it. When every record given to {@link mskEvent}
+ * has a key and a non-null value, its records are {@link KeyedFakeKafkaRecord}s and the event is
+ * assignable to `@types/aws-lambda`'s `MSKEvent` (whose records claim that key and value are always
+ * strings, which tombstones and keyless records contradict).
+ */
+export interface MskEvent<R extends FakeKafkaRecord = FakeKafkaRecord> extends KafkaEvent {
   eventSource: 'aws:kafka';
   eventSourceArn: string;
   bootstrapServers: string;
+  records: Record<string, R[]>;
 }
 
-/** A self-managed Kafka event (`SelfManagedKafka`, no ARN) as Lambda delivers it. */
-export interface SelfManagedKafkaEvent extends KafkaEvent {
+/** A self-managed Kafka event (`SelfManagedKafka`, no ARN) as Lambda delivers it; see {@link MskEvent}. */
+export interface SelfManagedKafkaEvent<R extends FakeKafkaRecord = FakeKafkaRecord> extends KafkaEvent {
   eventSource: 'SelfManagedKafka';
   bootstrapServers: string;
+  records: Record<string, R[]>;
 }
+
+/** An input with a key and a value that are not null: its record has base64 strings for both. */
+export type KeyedRecordInput<K, V> = RecordInput<K, V> & { key: NonNullable<K>; value: NonNullable<V> };
 
 const DEFAULT_TOPIC = 'test-topic';
 const DEFAULT_START_OFFSET = 100;
@@ -115,6 +144,11 @@ const CLUSTER_UUID = '6b4e3a1c-2f0d-4c8e-9a57-1d2b3c4d5e6f-2';
  * await handler(event, lambdaContext());
  * ```
  */
+export function mskEvent<K, V>(
+  records: ReadonlyArray<KeyedRecordInput<K, V>>,
+  options?: MskEventOptions,
+): MskEvent<KeyedFakeKafkaRecord>;
+export function mskEvent(records: ReadonlyArray<RecordInput>, options?: MskEventOptions): MskEvent;
 export function mskEvent(records: ReadonlyArray<RecordInput>, options: MskEventOptions = {}): MskEvent {
   const region = options.region ?? 'us-east-1';
   const accountId = options.accountId ?? '123456789012';
@@ -146,6 +180,14 @@ export function mskEvent(records: ReadonlyArray<RecordInput>, options: MskEventO
  * console.log(Object.keys(event.records)); // ['orders-0']
  * ```
  */
+export function selfManagedKafkaEvent<K, V>(
+  records: ReadonlyArray<KeyedRecordInput<K, V>>,
+  options?: SelfManagedKafkaEventOptions,
+): SelfManagedKafkaEvent<KeyedFakeKafkaRecord>;
+export function selfManagedKafkaEvent(
+  records: ReadonlyArray<RecordInput>,
+  options?: SelfManagedKafkaEventOptions,
+): SelfManagedKafkaEvent;
 export function selfManagedKafkaEvent(
   records: ReadonlyArray<RecordInput>,
   options: SelfManagedKafkaEventOptions = {},
@@ -175,7 +217,7 @@ export function selfManagedKafkaEvent(
 export function kafkaRecord<K = unknown, V = unknown>(
   input: RecordInput<K, V>,
   options: RecordDefaults = {},
-): KafkaEventRecord {
+): FakeKafkaRecord {
   const offset = input.offset ?? options.startOffset ?? DEFAULT_START_OFFSET;
   const timestamp = input.timestamp ?? options.timestamp ?? Date.now();
   return buildRecord(
@@ -228,13 +270,13 @@ export async function encodeRecord<K = unknown, V = unknown>(
 function groupRecords(
   inputs: ReadonlyArray<RecordInput>,
   options: RecordDefaults,
-): Record<string, KafkaEventRecord[]> {
+): Record<string, FakeKafkaRecord[]> {
   if (!Array.isArray(inputs)) throw new InvalidTestInputError('records', 'an array of records');
   const startOffset = options.startOffset ?? DEFAULT_START_OFFSET;
   if (!isNonNegativeInteger(startOffset))
     throw new InvalidTestInputError('startOffset', 'a non-negative integer');
   const firstTimestamp = toEpochMs(options.timestamp ?? Date.now() - inputs.length, 'timestamp');
-  const groups: Record<string, KafkaEventRecord[]> = {};
+  const groups: Record<string, FakeKafkaRecord[]> = {};
   const nextOffset = new Map<string, number>();
   inputs.forEach((input, index) => {
     const path = `records[${index}]`;
@@ -274,7 +316,7 @@ function buildRecord(
   offset: number,
   timestamp: number,
   options: RecordDefaults,
-): KafkaEventRecord {
+): FakeKafkaRecord {
   if (typeof input !== 'object' || input === null) throw new InvalidTestInputError(path, 'a record object');
   if (!('value' in input) || input.value === undefined) {
     throw new InvalidTestInputError(`${path}.value`, 'a value, or null for a tombstone');
@@ -294,7 +336,7 @@ function buildRecord(
     encodePayload(input.value, input.valueSerializer, topic, 'value', headers, `${path}.value`, false),
   );
   const signed = options.signedHeaderBytes ?? true;
-  const record: KafkaEventRecord = {
+  const record: FakeKafkaRecord = {
     topic,
     partition,
     offset,

@@ -8,7 +8,10 @@ export {
 export { InvalidTestInputError, ProducerAssertionError } from './errors.js';
 export {
   encodeRecord,
+  type FakeKafkaRecord,
   type HeadersInput,
+  type KeyedFakeKafkaRecord,
+  type KeyedRecordInput,
   kafkaRecord,
   type MskEvent,
   type MskEventOptions,

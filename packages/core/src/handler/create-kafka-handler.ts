@@ -4,6 +4,8 @@ import { Batch } from './batch.js';
 import { requestLogger } from './request-logger.js';
 import { resolveSettings } from './settings.js';
 import type {
+  BatchItemFailures,
+  ErrorPolicy,
   KafkaHandler,
   KafkaHandlerOptions,
   KafkaHandlerOptionsBase,
@@ -18,6 +20,9 @@ import type {
  *
  * Every record is processed, dead-lettered, reported, or the invocation fails so that the ESM retries
  * it: the handler returns only after the broker acknowledged (acks=all) everything the batch produced.
+ *
+ * The handler resolves with nothing, except with `onError: 'report'` (`{ batchItemFailures }` or
+ * undefined): so `@types/aws-lambda`'s `MSKHandler` annotates it, see {@link KafkaHandler}.
  *
  * @example
  * ```ts
@@ -36,6 +41,18 @@ import type {
  * });
  * ```
  */
+export function createKafkaHandler<K = string, V = Buffer>(
+  options: KafkaHandlerOptionsWithTombstones<K, V> & { onError: 'report' },
+): KafkaHandler<BatchItemFailures | undefined>;
+export function createKafkaHandler<K = string, V = Buffer>(
+  options: KafkaHandlerOptions<K, V> & { onError: 'report' },
+): KafkaHandler<BatchItemFailures | undefined>;
+export function createKafkaHandler<K = string, V = Buffer>(
+  options: KafkaHandlerOptionsWithTombstones<K, V> & { onError?: Exclude<ErrorPolicy, 'report'> },
+): KafkaHandler<undefined>;
+export function createKafkaHandler<K = string, V = Buffer>(
+  options: KafkaHandlerOptions<K, V> & { onError?: Exclude<ErrorPolicy, 'report'> },
+): KafkaHandler<undefined>;
 export function createKafkaHandler<K = string, V = Buffer>(
   options: KafkaHandlerOptionsWithTombstones<K, V>,
 ): KafkaHandler;

@@ -142,8 +142,21 @@ export interface KafkaHandlerOptionsWithTombstones<K, V> extends KafkaHandlerOpt
 /**
  * The Lambda handler {@link createKafkaHandler} returns. `producer` is the container's producer it
  * uses (absent without the `producer` option), exposed for tests and for closing it yourself.
+ *
+ * `R` is what an invocation resolves with: `undefined` for the `log`, `dead-letter` and `retry-batch`
+ * policies (so `@types/aws-lambda`'s `MSKHandler` and `SelfManagedKafkaHandler` fit), and
+ * `BatchItemFailures | undefined` with `onError: 'report'` (annotate with
+ * `Handler<MSKEvent, BatchItemFailures | undefined>`).
+ *
+ * @example
+ * ```ts
+ * import type { MSKHandler } from 'aws-lambda';
+ * import { createKafkaHandler, json } from '@kafka-lambda/core';
+ *
+ * export const handler: MSKHandler = createKafkaHandler({ value: json<{ id: string }>(), process(record) {} });
+ * ```
  */
-export interface KafkaHandler {
-  (event: unknown, context: LambdaContext): Promise<BatchItemFailures | undefined>;
+export interface KafkaHandler<R = BatchItemFailures | undefined> {
+  (event: unknown, context: LambdaContext): Promise<R>;
   readonly producer: KafkaProducer | undefined;
 }

@@ -1,0 +1,80 @@
+// The annotations a user writes with @types/aws-lambda: checked by `pnpm typecheck` (the
+// expect-error lines fail it if a type becomes looser), run by vitest for the runtime half.
+
+import {
+  type BatchItemFailures,
+  createKafkaHandler,
+  type ErrorPolicy,
+  json,
+  type KafkaHandler,
+} from '@kafka-lambda/core';
+import { lambdaContext, mskEvent, selfManagedKafkaEvent } from '@kafka-lambda/testing';
+import type {
+  Handler,
+  MSKEvent,
+  MSKHandler,
+  SelfManagedKafkaEvent,
+  SelfManagedKafkaHandler,
+} from 'aws-lambda';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+describe('@types/aws-lambda annotations', () => {
+  it('MSKHandler and SelfManagedKafkaHandler annotate a handler of the log, dead-letter and retry-batch policies', async () => {
+    const handler: MSKHandler = createKafkaHandler({
+      value: json<{ id: number }>(),
+      logger: silent,
+      process() {},
+    });
+    const selfManaged: SelfManagedKafkaHandler = createKafkaHandler({
+      onError: 'retry-batch',
+      logger: silent,
+      process() {},
+    });
+    expectTypeOf(createKafkaHandler({ onError: 'log', process() {} })).toEqualTypeOf<
+      KafkaHandler<undefined>
+    >();
+    const event: MSKEvent = mskEvent([{ key: 'k', value: { id: 1 } }]);
+    expect(await handler(event, lambdaContext(), () => undefined)).toBeUndefined();
+    const other: SelfManagedKafkaEvent = selfManagedKafkaEvent([{ key: 'k', value: 'v' }]);
+    expect(await selfManaged(other, lambdaContext(), () => undefined)).toBeUndefined();
+  });
+
+  it("onError: 'report' resolves with batchItemFailures: Handler<MSKEvent, BatchItemFailures | undefined> fits, MSKHandler does not", async () => {
+    const report = createKafkaHandler({
+      onError: 'report',
+      logger: silent,
+      process() {
+        throw new Error('no');
+      },
+    });
+    const annotated: Handler<MSKEvent, BatchItemFailures | undefined> = report;
+    // @ts-expect-error MSKHandler resolves with void: a report handler's failures would be dropped by the type
+    const wrong: MSKHandler = report;
+    void wrong;
+    const result = await annotated(
+      mskEvent([{ key: 'k', value: 'v', offset: 7 }], { topic: 't' }),
+      lambdaContext(),
+      () => undefined,
+    );
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: { partition: 't-0', offset: 7 } }] });
+    // A policy only known at run time keeps the full result type.
+    const policy = 'report' as ErrorPolicy;
+    expectTypeOf(createKafkaHandler({ onError: policy, process() {} })).toEqualTypeOf<KafkaHandler>();
+  });
+
+  it('events with keyless records or tombstones are our MskEvent, not @types/aws-lambda MSKEvent (whose key and value are always strings)', () => {
+    const tombstone = mskEvent([{ key: 'k', value: null }]);
+    expect(Object.values(tombstone.records)[0]![0]!.value).toBeNull();
+    // @ts-expect-error a tombstone's value is null, which MSKRecord does not allow
+    const asAws: MSKEvent = tombstone;
+    void asAws;
+    // @ts-expect-error a record without a key has no `key` field
+    const keyless: MSKEvent = mskEvent([{ value: 'v' }]);
+    expect('key' in Object.values(keyless.records)[0]![0]!).toBe(false);
+    expectTypeOf(
+      mskEvent([{ key: 'k', value: 'v' }], { topic: 't' }).records['t-0']![0]!.timestampType,
+    ).toEqualTypeOf<'CREATE_TIME' | 'LOG_APPEND_TIME'>();
+  });
+});
