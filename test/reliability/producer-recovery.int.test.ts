@@ -205,6 +205,28 @@ describe('producer recovery on the real client', () => {
     30_000,
   );
 
+  it('fails fast on a refused password while connecting, even with log_level 0 (finding 1)', async () => {
+    const secret = await userSecret();
+    const producer = kafkaProducer(
+      {
+        'bootstrap.servers': cluster.brokers,
+        'security.protocol': 'SASL_PLAINTEXT',
+        'sasl.mechanisms': 'SCRAM-SHA-256',
+        'sasl.username': secret.user,
+        'sasl.password': 'not-the-password-31',
+        log_level: 0,
+      },
+      { connectTimeoutMs: 10_000 },
+    );
+    producers.push(producer);
+    const [outcome] = await batch(producer, [message()], 6_000);
+    console.log('refused password: settled after', outcome!.ms, 'ms (connect timeout 10000, budget 6000)');
+    expect(outcome!.ms).toBeLessThan(3_000);
+    expect(outcome!.error).toBeInstanceOf(ProducerConnectionError);
+    expect(outcome!.error!.message).toMatch(/SASL authentication error: Authentication failed/);
+    expect(outcome!.error!.message).not.toContain('not-the-password-31');
+  }, 30_000);
+
   it('bounds a Secrets Manager read that never answers, and the next read is a new one (finding 3)', async () => {
     const accepted: net.Socket[] = [];
     const silent = net.createServer((socket) => accepted.push(socket)); // accepts, never answers

@@ -78,6 +78,17 @@ describe('RdKafkaProducer on the recorded client shapes', () => {
     expect(kafka.stats).toMatchObject({ connects: 1, sent: 3, delivered: 3 });
   });
 
+  it('keeps librdkafka error lines (log_level at least 3): refusals are told apart only there', async () => {
+    const { kafka } = producer({ ...SERVERS, log_level: 0 });
+    kafka.warmUp();
+    await tick();
+    expect(client().config.log_level).toBe(3);
+    const { kafka: verbose } = producer({ ...SERVERS, log_level: 7 });
+    verbose.warmUp();
+    await tick();
+    expect(client(1).config.log_level).toBe(7);
+  });
+
   it('passes no header list for messages without headers, and name/value objects otherwise', async () => {
     const { kafka } = producer();
     kafka.send(message());

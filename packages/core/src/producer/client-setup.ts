@@ -56,6 +56,10 @@ export function createClient(
   if (!userConfig['bootstrap.servers'] && !userConfig['metadata.broker.list'])
     throw new ConfigError('producer config is missing "bootstrap.servers"');
   const config = { ...PRODUCER_DEFAULTS, ...userConfig };
+  // Error lines (syslog 3) are the only place librdkafka tells a refused password from a broker that
+  // did not answer (see client-errors.ts): a lower log_level would hide them. They reach only our
+  // 'event.log' listener, nothing is printed, so keeping them costs the user nothing.
+  if (Number(config.log_level ?? 6) < 3) config.log_level = 3;
   const endpoint = endpointOf(config);
   let client: NativeProducer;
   try {
