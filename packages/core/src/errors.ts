@@ -34,25 +34,50 @@ export class InvalidEventError extends KafkaLambdaError {
 /** A record's key or value could not be decoded from base64 or by its deserializer. */
 export class RecordDecodeError extends KafkaLambdaError {
   override name = 'RecordDecodeError';
-  readonly location: RecordLocation;
+  /** The record's topic, partition and offset. */
+  readonly record: RecordLocation;
   constructor(
     location: RecordLocation,
     readonly part: 'key' | 'value',
-    reason: string,
+    /** Why, without the record's place: e.g. `invalid JSON: Unexpected token`. */
+    readonly reason: string,
     options?: { cause?: unknown },
   ) {
     super(`cannot decode ${part} of ${describeLocation(location)}: ${reason}`, options);
-    this.location = locationOf(location);
+    this.record = locationOf(location);
+  }
+
+  /**
+   * The same as `record`. A getter, not an own field: loggers that copy an error's fields (Powertools
+   * Logger) keep their own `location` (the code location).
+   */
+  get location(): RecordLocation {
+    return this.record;
   }
 }
 
-/** Thrown by the handler under the `retry-batch` policy, so that the ESM retries the whole batch. */
+/**
+ * Thrown by the handler under the `retry-batch` policy, so that the ESM retries the whole batch. When
+ * the record could not be decoded, the message is the {@link RecordDecodeError}'s (it names the record
+ * once); otherwise `processing failed at <topic>-<partition>@<offset>: <the error's message>`.
+ */
 export class RecordProcessingError extends KafkaLambdaError {
   override name = 'RecordProcessingError';
-  readonly location: RecordLocation;
+  /** The record's topic, partition and offset. */
+  readonly record: RecordLocation;
   constructor(location: RecordLocation, options: { cause: unknown }) {
-    super(`processing failed at ${describeLocation(location)}: ${messageOf(options.cause)}`, options);
-    this.location = locationOf(location);
+    super(
+      options.cause instanceof RecordDecodeError
+        ? options.cause.message
+        : `processing failed at ${describeLocation(location)}: ${messageOf(options.cause)}`,
+      options,
+    );
+    this.record = locationOf(location);
+  }
+
+  /** The same as `record`; a getter, so that loggers copying an error's fields keep their own `location`. */
+  get location(): RecordLocation {
+    return this.record;
   }
 }
 
@@ -119,13 +144,19 @@ export class InvalidProduceRequestError extends KafkaLambdaError {
  */
 export class LateProduceError extends KafkaLambdaError {
   override name = 'LateProduceError';
-  readonly location: RecordLocation;
+  /** The record's topic, partition and offset. */
+  readonly record: RecordLocation;
   constructor(location: RecordLocation, topic: string) {
     super(
       `produce() to ${topic} was called after ${describeLocation(location)} had finished: ` +
         'await every promise inside process()',
     );
-    this.location = locationOf(location);
+    this.record = locationOf(location);
+  }
+
+  /** The same as `record`; a getter, so that loggers copying an error's fields keep their own `location`. */
+  get location(): RecordLocation {
+    return this.record;
   }
 }
 

@@ -20,6 +20,7 @@ import { deadLetterMessage, type FailureStage } from './dead-letter.js';
 import { Deadline } from './deadline.js';
 import { type DeliveryFailure, DeliveryLedger } from './delivery-ledger.js';
 import { type BatchObserver, observeBatch } from './instrumentation.js';
+import { loggedError } from './logged-error.js';
 import { retryOversizedAlone } from './oversized-retry.js';
 import { type PartitionHost, PartitionRunner } from './partition-runner.js';
 import type { PolicyBatch, RecordFailure } from './policies/policy.js';
@@ -193,7 +194,7 @@ export class Batch implements PartitionHost, PolicyBatch {
         ...locationOf(record),
         stage,
         deadLetterTopic: topic,
-        error,
+        error: loggedError(error),
       });
     });
   }

@@ -36,10 +36,38 @@ export interface HandlerSettings {
   readonly instrumentation: readonly Instrumentation[];
 }
 
+/** Every option `createKafkaHandler` reads: anything else is a typo, rejected at load. */
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof AnyOptions>([
+  'key',
+  'value',
+  'process',
+  'onError',
+  'deadLetterTopic',
+  'producer',
+  'partitionConcurrency',
+  'deadlineReserveMs',
+  'logger',
+  'logSummary',
+  'hooks',
+  'instrumentation',
+  'tombstones',
+]);
+
 /** Checks every option once, at module scope, so that a mistake fails the init, not the first batch. */
 export function resolveSettings(options: AnyOptions): HandlerSettings {
-  if (typeof options?.process !== 'function')
+  if (typeof options !== 'object' || options === null)
+    throw new ConfigError('createKafkaHandler needs an options object');
+  for (const name of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(name)) {
+      const near = closest(name, KNOWN_OPTIONS);
+      throw new ConfigError(
+        `createKafkaHandler has no option \`${name}\`${near ? ` (did you mean \`${near}\`?)` : ''}`,
+      );
+    }
+  }
+  if (typeof options.process !== 'function')
     throw new ConfigError('createKafkaHandler needs a `process` function');
+  checkProducerOption(options.producer);
   const policyName = options.onError ?? 'log';
   if (!Object.hasOwn(POLICIES, policyName)) {
     throw new ConfigError(
@@ -80,4 +108,50 @@ export function resolveSettings(options: AnyOptions): HandlerSettings {
     logSummary: options.logSummary ?? true,
     instrumentation,
   };
+}
+
+/**
+ * `producer` must be a producer, a config source, or librdkafka properties that name the brokers:
+ * `producer: {}` would otherwise load and fail at the first send.
+ */
+function checkProducerOption(producer: AnyOptions['producer']): void {
+  if (producer === undefined) return;
+  if (typeof producer !== 'object' || producer === null)
+    throw new ConfigError('producer must be librdkafka properties, a config source or a producer');
+  const p = producer as Record<string, unknown>;
+  if (typeof p.kafkaConfig === 'function') return;
+  if (typeof p.send === 'function' && typeof p.flush === 'function') return;
+  const servers = p['bootstrap.servers'] ?? p['metadata.broker.list'];
+  if (typeof servers !== 'string' || servers.trim() === '') {
+    throw new ConfigError(
+      "producer needs 'bootstrap.servers' (librdkafka properties), a config source such as envConfig() or secretsConfig(), or a producer",
+    );
+  }
+}
+
+/** The known name within two edits of `name` (a typo), if one is. */
+function closest(name: string, known: ReadonlySet<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of known) {
+    const d = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        previous[j]! + 1,
+        current[j - 1]! + 1,
+        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }

@@ -1,3 +1,4 @@
+import { loggedError } from '../logged-error.js';
 import { type FailurePolicy, failTheInvocation, whereOf } from './policy.js';
 
 /** `onError: 'log'`: log the failed record with its location and go on; the batch succeeds. */
@@ -6,7 +7,7 @@ export const logPolicy: FailurePolicy = {
   recordFailed(failure, batch) {
     batch.logger.error('record failed; continuing (onError: log)', {
       ...whereOf(failure),
-      error: failure.error,
+      error: loggedError(failure.error),
     });
     return true;
   },

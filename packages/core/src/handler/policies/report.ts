@@ -1,4 +1,5 @@
 import { locationOf } from '../../errors.js';
+import { loggedError } from '../logged-error.js';
 import { type FailurePolicy, whereOf } from './policy.js';
 
 /**
@@ -10,7 +11,7 @@ export const reportPolicy: FailurePolicy = {
     batch.reportAt(failure.record);
     batch.logger.error('record failed; reporting it so the partition resumes there (onError: report)', {
       ...whereOf(failure),
-      error: failure.error,
+      error: loggedError(failure.error),
     });
     return false;
   },

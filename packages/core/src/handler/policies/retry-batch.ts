@@ -1,4 +1,5 @@
 import { RecordProcessingError } from '../../errors.js';
+import { loggedError } from '../logged-error.js';
 import { type FailurePolicy, failTheInvocation, whereOf } from './policy.js';
 
 /** `onError: 'retry-batch'`: stop at the failed record and fail the invocation, so the ESM retries the batch. */
@@ -8,7 +9,7 @@ export const retryBatchPolicy: FailurePolicy = {
     batch.failWith(new RecordProcessingError(failure.record, { cause: failure.error }));
     batch.logger.error('record failed; failing the invocation to retry the batch (onError: retry-batch)', {
       ...whereOf(failure),
-      error: failure.error,
+      error: loggedError(failure.error),
     });
     return false;
   },

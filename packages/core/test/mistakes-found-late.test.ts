@@ -1,0 +1,105 @@
+// Issue 15, item 6: mistakes that used to surface at the first batch or in the logs.
+import {
+  ConfigError,
+  createKafkaHandler,
+  json,
+  jsonLogger,
+  RecordDecodeError,
+  RecordProcessingError,
+} from '@kafka-lambda/core';
+import { lambdaContext, mskEvent } from '@kafka-lambda/testing';
+import { describe, expect, it } from 'vitest';
+
+function capture() {
+  const lines: string[] = [];
+  return { lines, logger: jsonLogger({ write: (line) => lines.push(line) }) };
+}
+
+describe('mistakes found at load, not at the first batch', () => {
+  it('an unknown option name is a ConfigError naming it and the option it resembles', () => {
+    expect(() =>
+      createKafkaHandler({
+        onError: 'log',
+        deadLetterTopc: 'orders.dlq',
+        process() {},
+      } as never),
+    ).toThrow(
+      new ConfigError('createKafkaHandler has no option `deadLetterTopc` (did you mean `deadLetterTopic`?)'),
+    );
+    expect(() => createKafkaHandler({ process() {}, colour: 'blue' } as never)).toThrow(
+      /^createKafkaHandler has no option `colour`$/,
+    );
+  });
+
+  it.each([[{}], [{ 'bootstrap.servers': '' }], [{ 'client.id': 'x' }]])(
+    'producer: %j (no brokers) fails at load',
+    (producer) => {
+      expect(() => createKafkaHandler({ producer, process() {} })).toThrow(
+        /producer needs 'bootstrap.servers'/,
+      );
+    },
+  );
+});
+
+describe('what a failed record logs', () => {
+  const event = mskEvent(
+    [
+      { key: 'a', value: 'not json', offset: 5 },
+      { key: 'b', value: { ok: true }, offset: 6 },
+    ],
+    { topic: 'orders' },
+  );
+
+  it("retry-batch: a decode failure names the record once and says 'cannot decode'", async () => {
+    const { logger } = capture();
+    const handler = createKafkaHandler({ value: json(), onError: 'retry-batch', logger, process() {} });
+    const error = (await handler(event, lambdaContext()).catch((e: unknown) => e)) as RecordProcessingError;
+    expect(error).toBeInstanceOf(RecordProcessingError);
+    expect(error.message).toMatch(/^cannot decode value of orders-0@5: /);
+    expect(error.message.split('orders-0@5').length).toBe(2);
+    expect(error.cause).toBeInstanceOf(RecordDecodeError);
+  });
+
+  it("record errors keep `location` off their own fields (Powertools' key) and expose `record`", async () => {
+    const handler = createKafkaHandler({
+      value: json(),
+      onError: 'retry-batch',
+      logger: capture().logger,
+      process() {},
+    });
+    const error = (await handler(event, lambdaContext()).catch((e: unknown) => e)) as RecordProcessingError;
+    const decode = error.cause as RecordDecodeError;
+    for (const e of [error, decode]) {
+      expect(Object.keys(e)).not.toContain('location');
+      expect(e.record).toEqual({ topic: 'orders', partition: 0, offset: 5 });
+      expect(e.location).toEqual(e.record);
+    }
+    expect(decode.reason).not.toContain('orders-0@5');
+  });
+
+  it('log: one short line per failed record — the first frames of a user error, no stack for a decode error', async () => {
+    const { lines, logger } = capture();
+    const handler = createKafkaHandler({
+      value: json<{ ok: boolean }>(),
+      logger,
+      logSummary: false,
+      process() {
+        throw new Error('the order service said no');
+      },
+    });
+    await handler(event, lambdaContext());
+    const failures = lines
+      .map((line) => JSON.parse(line))
+      .filter((entry) => entry.message.startsWith('record failed'));
+    expect(failures).toHaveLength(2);
+    const [decode, thrown] = failures;
+    expect(decode.error).toMatchObject({ name: 'RecordDecodeError', cause: { name: 'SyntaxError' } });
+    expect(decode.error.at).toBeUndefined();
+    expect(thrown.error).toMatchObject({ name: 'Error', message: 'the order service said no' });
+    expect(thrown.error.at.length).toBeGreaterThan(0);
+    expect(thrown.error.at.length).toBeLessThanOrEqual(3);
+    expect(thrown.error.stack).toBeUndefined();
+    for (const line of lines.filter((l) => l.includes('record failed')))
+      expect(line.length).toBeLessThan(900);
+  });
+});
