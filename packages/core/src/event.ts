@@ -23,7 +23,7 @@ export interface KafkaEventRecord {
  * source mapping. Compatible with `MSKEvent` / `SelfManagedKafkaEvent` of `@types/aws-lambda`.
  */
 export interface KafkaEvent {
-  eventSource: 'aws:kafka' | 'SelfManagedKafka' | (string & {});
+  eventSource: 'aws:kafka' | 'SelfManagedKafka' | 'aws:SelfManagedKafka' | (string & {});
   eventSourceArn?: string;
   bootstrapServers?: string;
   /** Records grouped by `<topic>-<partition>`. */
@@ -37,7 +37,17 @@ export interface PartitionBatch {
   readonly records: readonly KafkaEventRecord[];
 }
 
-const EVENT_SOURCES = new Set(['aws:kafka', 'SelfManagedKafka']);
+/**
+ * The `eventSource` spellings real tools produce: `aws:kafka` (Amazon MSK), `SelfManagedKafka` (what
+ * Lambda sends for self-managed Kafka and Confluent Cloud), and `aws:SelfManagedKafka` (the fixtures
+ * of Powertools for Python, aws-lambda-go's docs, and the libraries that copy them). Anything else is
+ * not a Kafka event.
+ */
+export const KAFKA_EVENT_SOURCES: ReadonlySet<string> = new Set([
+  'aws:kafka',
+  'SelfManagedKafka',
+  'aws:SelfManagedKafka',
+]);
 
 /**
  * Checks the event's shape and groups its records per partition. Throws {@link InvalidEventError}
@@ -52,8 +62,8 @@ const EVENT_SOURCES = new Set(['aws:kafka', 'SelfManagedKafka']);
  */
 export function parseKafkaEvent(event: unknown): PartitionBatch[] {
   if (!isObject(event)) throw new InvalidEventError('event', 'an object');
-  if (!EVENT_SOURCES.has(event.eventSource as string)) {
-    throw new InvalidEventError('eventSource', '"aws:kafka" or "SelfManagedKafka"');
+  if (!KAFKA_EVENT_SOURCES.has(event.eventSource as string)) {
+    throw new InvalidEventError('eventSource', '"aws:kafka", "SelfManagedKafka" or "aws:SelfManagedKafka"');
   }
   const records = event.records;
   if (!isObject(records)) throw new InvalidEventError('records', 'an object keyed by "<topic>-<partition>"');
