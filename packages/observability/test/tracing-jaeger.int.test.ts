@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { KafkaJS } from '@confluentinc/kafka-javascript';
 import type { Logger } from '@kafka-lambda/core';
 import { runEventSource } from '@kafka-lambda/testing';
-import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
+import { context, SpanKind, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -160,14 +160,6 @@ describe.skipIf(jaegerDown !== undefined)('tracing through Kafka, the runtime em
     // 3. The outputs carry a traceparent of the handler's trace.
     const outputs = await readTopic(output, 3);
     expect(outputs).toHaveLength(3);
-    const contexts = outputs.map((m) =>
-      trace.getSpanContext(
-        propagation.extract(context.active(), m.headers, {
-          get: (c, k) => c[k] as string,
-          keys: Object.keys,
-        }),
-      ),
-    );
     const parsed = outputs.map((m) =>
       /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]$/.exec(String(m.headers.traceparent)),
     );
@@ -175,7 +167,6 @@ describe.skipIf(jaegerDown !== undefined)('tracing through Kafka, the runtime em
     const handlerTrace = parsed[0]![1]!;
     expect(new Set(parsed.map((p) => p![1])).size).toBe(1); // one invocation, one trace
     expect(handlerTrace).not.toBe(upstreamTrace); // a new trace that LINKS to the upstream one
-    expect(contexts.length).toBe(3);
 
     // 4. The next consumer continues the trace from an output's headers.
     const next = parsed[0]!;

@@ -294,8 +294,8 @@ function fail(span: Span, error: Error): void {
  * }
  * ```
  */
-export function recordCreationContext(
-  record: KafkaRecord<unknown, unknown>,
+export function recordCreationContext<K, V>(
+  record: KafkaRecord<K, V>,
   propagator: TextMapPropagator = propagation,
 ): Context {
   return propagator.extract(ROOT_CONTEXT, record.toEventRecord(), eventRecordGetter);
