@@ -29,6 +29,7 @@ await step('produce', async () => (await import('./produce.js')).benchProduce(re
 await step('cold-start', async () => (await import('./cold-start.js')).benchColdStart(report));
 await step('memory', async () => (await import('./memory.js')).benchMemory(report));
 await step('scaling', async () => (await import('./scaling.js')).benchScaling(report));
+await step('tracing', async () => (await import('./tracing.js')).benchTracing(report));
 report.write(OUT);
 console.error(
   `[bench] ${QUICK ? 'quick ' : ''}run took ${((performance.now() - started) / 1000).toFixed(0)} s; results in ${OUT}`,

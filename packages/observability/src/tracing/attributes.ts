@@ -27,6 +27,6 @@ export const KAFKA_SPAN_ATTRIBUTES = {
   outcome: 'kafka_lambda.record.outcome',
   /** Counts of the invocation's summary, set on the batch span when it ends. */
   summaryPrefix: 'kafka_lambda.batch.',
-  /** Links left out beyond `maxLinks`. */
+  /** Records with headers past `maxLinks`, not read for a link. */
   linksDropped: 'kafka_lambda.batch.links_dropped',
 } as const;
