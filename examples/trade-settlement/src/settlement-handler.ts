@@ -28,7 +28,14 @@ export function createSettlementHandler({ producer, registry, topics, logger }: 
     process(record, { produce }) {
       assertUserTrade(record.value);
       const settlement = settle(record.value, record.timestamp);
-      produce({ topic: topics.output, key: settlement.symbol, value: settlement, serializer: settlements });
+      // The settlement keeps the trade's time: downstream windows count trades by when they happened.
+      produce({
+        topic: topics.output,
+        key: settlement.symbol,
+        value: settlement,
+        serializer: settlements,
+        timestamp: record.timestamp,
+      });
     },
   });
 }

@@ -42,11 +42,24 @@ export async function recreateTopics(
   }
 }
 
+/** Deletes every topic whose name starts with `prefix` (e.g. a Kafka Streams application's internal topics). */
+export async function deleteTopicsWithPrefix(brokers: string, prefix: string): Promise<string[]> {
+  const admin = kafka(brokers).admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+    return topics;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Produces messages at acks=all and waits for every delivery. */
 export async function produceAll(
   brokers: string,
   topic: string,
-  messages: Array<{ key: string | null; value: string }>,
+  messages: Array<{ key: string | null; value: string; timestamp?: string }>,
 ): Promise<void> {
   const producer = kafka(brokers).producer({ kafkaJS: { acks: -1, idempotent: true } });
   await producer.connect();

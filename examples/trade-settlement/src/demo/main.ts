@@ -1,110 +1,102 @@
-// `pnpm demo`: the whole pipeline on the local stack. Trades go into `user_trades` as ksqlDB's join
-// writes them; the bundled function runs in the Lambda runtime emulator, fed by the local event source
-// runner with ESM-shaped batches; settlements come back from `trade-settlements` as Protobuf.
-import { fileURLToPath } from 'node:url';
-import { schemaRegistry } from '@kafka-lambda/serdes';
-import { runEventSource } from '@kafka-lambda/testing';
+// `pnpm demo`: the whole reference pipeline on the local stack, both halves (see ./pipeline.ts):
+// datagen's stocktrade and users, joined by Kafka Streams into user_trades; the bundled function in
+// the Lambda runtime emulator, fed by the local event source runner, writing Protobuf settlements
+// through the registry; Kafka Streams reading them back through the registry into per-minute tables.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 // @ts-expect-error plain ESM script without types
-import { ensureStack } from '../../../../scripts/stack/env.mjs';
-import type { TradeSettlement } from '../settlement-rules.js';
-import { settlementSerde } from '../settlement-serde.js';
-import { produceAll, readAll, recreateTopics } from './kafka-admin.js';
-import { localDeployment } from './local-deployment.js';
-import { generateTrades } from './trade-generator.js';
+import { ensureStack, stackHome } from '../../../../scripts/stack/env.mjs';
+import { compareCells, DISPOSITIONS, runPipeline } from './pipeline.js';
 
 const TRADES = Number(process.env.DEMO_TRADES ?? 2_000);
-const topics = { input: 'user_trades', output: 'trade-settlements', deadLetter: 'user_trades.dlq' };
-const secretId = 'kafka-lambda/demo/trade-settlement';
-const lambdaDir = fileURLToPath(new URL('../../dist/lambda/', import.meta.url));
-
+const started = Date.now();
 const step = (text: string) => console.log(`\n▸ ${text}`);
+const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
 
+console.log(
+  'The trade-settlement pipeline end to end: about 2 minutes on a 2-core machine once the stack and the\n' +
+    'Kafka Streams jars are cached (the first run fetches them from Maven Central).',
+);
 step('local stack: Kafka, Schema Registry, Secrets Manager');
 await ensureStack({ quiet: false });
 const env = process.env as Record<string, string>;
+const logDir = join(stackHome, 'run', 'demo');
+mkdirSync(logDir, { recursive: true });
 
-step(`topics ${topics.input} (3 partitions), ${topics.output} (3), ${topics.deadLetter} (1)`);
-await recreateTopics(env.KAFKA_BROKERS!, [
-  { topic: topics.input, partitions: 3 },
-  { topic: topics.output, partitions: 3 },
-  { topic: topics.deadLetter, partitions: 1 },
-]);
-
-step(`secret ${secretId}: SASL credentials for the broker and the registry URL`);
-const functionEnv = await localDeployment(env, { secretId, topics, taskRoot: lambdaDir, logLevel: 'warn' });
-
-const trades = generateTrades(TRADES);
-step(`${TRADES} trades into ${topics.input}, keyed by user id`);
-await produceAll(
-  env.KAFKA_BROKERS!,
-  topics.input,
-  trades.map(({ key, value }) => ({ key, value })),
-);
-
-step('the function, bundled (dist/lambda), in the Lambda runtime emulator, fed batches of up to 200 records');
-const runner = await runEventSource({
-  brokers: env.KAFKA_BROKERS!,
-  topics: [topics.input],
-  batchSize: 200,
-  batchWindowMs: 250,
-  reportBatchItemFailures: true,
-  rie: {
-    handlerFile: `${lambdaDir}index.mjs`,
-    env: functionEnv,
-  },
-  logger: { debug() {}, info() {}, warn: console.warn, error: console.error },
-});
 let shown = '';
-const progress = setInterval(() => {
-  const { recordsCommitted, invocations } = runner.stats;
-  const line = `  ${recordsCommitted}/${TRADES} records settled in ${invocations} invocations`;
-  if (line === shown) return;
-  shown = line;
-  // One line rewritten in place on a terminal; a line per change in a log.
-  process.stdout.write(process.stdout.isTTY ? `\r${line}` : `${line}\n`);
-}, 250);
-try {
-  await runner.waitFor((stats) => stats.recordsCommitted >= TRADES, 180_000);
-} finally {
-  clearInterval(progress);
-  await runner.stop();
-}
-const { invocations, errors, recordsCommitted } = runner.stats;
-console.log(
-  `${process.stdout.isTTY ? '\r' : ''}  ${recordsCommitted}/${TRADES} records settled in ${invocations} invocations (${errors} failed and retried)`,
+const result = await runPipeline({
+  env,
+  trades: TRADES,
+  secretId: 'kafka-lambda/demo/trade-settlement',
+  logDir,
+  onStep: step,
+  onProgress({ phase, stream, function: fn, expected }) {
+    const counted = (stream.tables.SETTLEMENTS_PER_DISPOSITION_PER_MINUTE ?? []).reduce(
+      (sum, row) => sum + Number(row.SETTLEMENTS),
+      0,
+    );
+    const line =
+      `  [${elapsed()}] ${phase}: joined ${stream.joined}/${expected.joined} (${stream.skipped} skipped)` +
+      ` · settled ${fn?.recordsCommitted ?? 0}/${expected.joined} in ${fn?.invocations ?? 0} invocations` +
+      ` · counted ${counted}/${expected.settled}`;
+    if (line === shown) return;
+    shown = line;
+    process.stdout.write(process.stdout.isTTY ? `\r${line}` : `${line}\n`);
+  },
+});
+if (process.stdout.isTTY) process.stdout.write('\n');
+
+const { expected } = result;
+const time = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+const money = (n: number | undefined) => (n === undefined ? '-' : n.toFixed(2));
+step(
+  'the per-minute tables (Kafka Streams state stores), beside what the generated data says they must hold',
 );
-
-step(`reading back ${topics.output} (Protobuf) and ${topics.deadLetter}`);
-const corrupt = trades.filter((trade) => trade.corrupt).length;
-const letters = await readAll(env.KAFKA_BROKERS!, topics.deadLetter, corrupt, 10_000);
-const settlements = await readAll(env.KAFKA_BROKERS!, topics.output, TRADES - letters.length);
-const serde = settlementSerde(schemaRegistry(env.SCHEMA_REGISTRY_URL!));
-const byDisposition = new Map<string, { count: number; amount: number; sample: TradeSettlement }>();
-for (const message of settlements) {
-  const settlement = await serde.deserialize(message.value!);
-  const entry = byDisposition.get(settlement.disposition) ?? { count: 0, amount: 0, sample: settlement };
-  entry.count++;
-  entry.amount += settlement.amount;
-  byDisposition.set(settlement.disposition, entry);
-}
-
-console.log('\n  disposition   settlements        amount   example');
-for (const disposition of ['Completed', 'Pending', 'Flagged', 'Rejected']) {
-  const entry = byDisposition.get(disposition);
-  const sample = entry
-    ? `${entry.sample.user || '(no user)'} ${entry.sample.symbol}: ${entry.sample.reason}`
-    : '';
+console.log('  window  symbol  disposition    count  expected    total amount        expected');
+const rows = compareCells(expected.cells, result.cells);
+for (const row of rows) {
   console.log(
-    `  ${disposition.padEnd(12)} ${String(entry?.count ?? 0).padStart(12)} ${(entry?.amount ?? 0).toFixed(2).padStart(13)}   ${sample}`,
+    `  ${time(row.windowStart)}   ${row.symbol.padEnd(6)}  ${row.disposition.padEnd(11)} ${String(row.actual?.settlements ?? '-').padStart(6)} ${String(row.expected?.settlements ?? '-').padStart(9)} ${money(row.actual?.totalAmount).padStart(15)} ${money(row.expected?.totalAmount).padStart(15)}  ${row.matches ? '✓' : '✗'}`,
   );
 }
-console.log(`  ${'dead letters'.padEnd(12)} ${String(letters.length).padStart(12)}`);
-const total = settlements.length + letters.length;
-console.log(
-  `\n  ${total} of ${TRADES} trades accounted for: ${settlements.length} settled, ${letters.length} dead-lettered.`,
-);
-if (total !== TRADES) {
-  console.error('  Some trades are missing: see the logs above.');
-  process.exitCode = 1;
+console.log('\n  SETTLEMENTS_PER_DISPOSITION_PER_MINUTE');
+console.log('  window  disposition    count  expected');
+const perDisposition = new Map<string, number>();
+for (const cell of expected.cells.values()) {
+  const key = `${cell.windowStart}|${cell.disposition}`;
+  perDisposition.set(key, (perDisposition.get(key) ?? 0) + cell.settlements);
 }
+let dispositionsMatch = true;
+for (const row of [...result.perDisposition].sort(
+  (a, b) =>
+    a.windowStart - b.windowStart ||
+    DISPOSITIONS.indexOf(a.disposition as never) - DISPOSITIONS.indexOf(b.disposition as never),
+)) {
+  const want = perDisposition.get(`${row.windowStart}|${row.disposition}`) ?? 0;
+  perDisposition.delete(`${row.windowStart}|${row.disposition}`);
+  if (want !== row.settlements) dispositionsMatch = false;
+  console.log(
+    `  ${time(row.windowStart)}   ${row.disposition.padEnd(11)} ${String(row.settlements).padStart(6)} ${String(want).padStart(9)}  ${want === row.settlements ? '✓' : '✗'}`,
+  );
+}
+if (perDisposition.size > 0) dispositionsMatch = false;
+
+const settled = rows.reduce((sum, row) => sum + (row.actual?.settlements ?? 0), 0);
+const accounted = settled + result.deadLetters + result.stream.skipped;
+console.log(
+  `\n  ${accounted} of ${TRADES} trades accounted for: ${settled} settled and counted, ${result.deadLetters} dead-lettered by the function` +
+    ` (expected ${expected.deadLetters}), ${result.stream.skipped} skipped by the stream processor as not JSON (expected ${expected.skipped}).`,
+);
+const ok =
+  rows.every((row) => row.matches) &&
+  dispositionsMatch &&
+  accounted === TRADES &&
+  result.deadLetters === expected.deadLetters &&
+  result.stream.skipped === expected.skipped;
+console.log(
+  ok
+    ? `  Every window matches the generated data. ${result.function.invocations} invocations; ${elapsed()} in all.`
+    : '  MISMATCH: see the ✗ rows above.',
+);
+if (!ok) process.exitCode = 1;
 process.exit();
