@@ -15,6 +15,7 @@ const alias = {
   '@kafka-lambda/serdes/protobuf': entry('serdes', 'protobuf'),
   '@kafka-lambda/serdes/json-schema': entry('serdes', 'json-schema'),
   '@kafka-lambda/serdes': src('serdes'),
+  '@kafka-lambda/testing/registry': entry('testing', 'registry'),
   '@kafka-lambda/testing': src('testing'),
   '@kafka-lambda/observability/metrics': entry('observability', 'metrics'),
   '@kafka-lambda/observability/tracing': entry('observability', 'tracing'),

@@ -1,13 +1,15 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/cli.ts'],
+  // The in-memory registry is a subpath entry: only it imports @kafka-lambda/serdes (an optional peer).
+  entry: { index: 'src/index.ts', cli: 'src/cli.ts', registry: 'src/entry/registry.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,
   sourcemap: true,
   target: 'node22', // the oldest supported runtime (engines)
-  splitting: false,
+  // Shared chunks: InvalidTestInputError is one class whichever entry threw it.
+  splitting: true,
   // The native client is an optional peer, imported lazily by the runner only.
-  external: ['@confluentinc/kafka-javascript'],
+  external: ['@confluentinc/kafka-javascript', '@kafka-lambda/serdes'],
 });

@@ -160,11 +160,7 @@ describe('a consumer project', () => {
       // core's README example, from the tarball, compiles as is.
       writeFileSync(join(node16.dir, 'src', 'readme-core.ts'), readmeExample(node16.dir, 'core'));
       const { stdout } = await node16.tsc('-p', '.', '--listFiles');
-      expect(ourDeclarations(stdout, node16.dir)).toEqual([
-        'node_modules/@kafka-lambda/core/dist/index.d.ts',
-        'node_modules/@kafka-lambda/serdes/dist/index.d.ts',
-        'node_modules/@kafka-lambda/testing/dist/index.d.ts',
-      ]);
+      expectDeclarations(ourDeclarations(stdout, node16.dir), 'ts');
       expect(await resolvedEntries(node16, 'import')).toEqual(
         PACKAGES.map((name) => `node_modules/@kafka-lambda/${name}/dist/index.js`),
       );
@@ -177,11 +173,7 @@ describe('a consumer project', () => {
     "ESM TypeScript (moduleResolution bundler): type-checks, bundles with esbuild from the packages' ESM builds, and runs",
     async () => {
       const { stdout } = await bundler.tsc('-p', '.', '--noEmit', '--listFiles');
-      expect(ourDeclarations(stdout, bundler.dir)).toEqual([
-        'node_modules/@kafka-lambda/core/dist/index.d.ts',
-        'node_modules/@kafka-lambda/serdes/dist/index.d.ts',
-        'node_modules/@kafka-lambda/testing/dist/index.d.ts',
-      ]);
+      expectDeclarations(ourDeclarations(stdout, bundler.dir), 'ts');
       const result = await build({
         absWorkingDir: bundler.dir,
         entryPoints: ['src/main.ts'],
@@ -200,8 +192,16 @@ describe('a consumer project', () => {
         logLevel: 'silent',
       });
       const inputs = Object.keys(result.metafile.inputs);
-      expect(inputs.filter((file) => file.includes('@kafka-lambda/')).sort()).toEqual(
-        PACKAGES.map((name) => `node_modules/@kafka-lambda/${name}/dist/index.js`),
+      const ours = inputs.filter((file) => file.includes('@kafka-lambda/'));
+      // Entries and their shared chunks, all from the ESM builds (never a .cjs, never src/).
+      expect(
+        ours.filter((file) => !/^node_modules\/@kafka-lambda\/\w+\/dist\/[\w-]+\.js$/.test(file)),
+      ).toEqual([]);
+      expect(ours).toEqual(
+        expect.arrayContaining([
+          ...PACKAGES.map((name) => `node_modules/@kafka-lambda/${name}/dist/index.js`),
+          'node_modules/@kafka-lambda/testing/dist/registry.js',
+        ]),
       );
       expect(inputs.some((file) => file.includes('node_modules/avsc/'))).toBe(true);
       expectScenario(await bundler.result<ScenarioResult>('out/main.mjs'));
@@ -213,11 +213,7 @@ describe('a consumer project', () => {
     'CommonJS JavaScript: checkJs against dist/index.d.cts, require() loads dist/index.cjs, and its handler runs',
     async () => {
       const { stdout } = await commonjs.tsc('-p', '.', '--listFiles');
-      expect(ourDeclarations(stdout, commonjs.dir)).toEqual([
-        'node_modules/@kafka-lambda/core/dist/index.d.cts',
-        'node_modules/@kafka-lambda/serdes/dist/index.d.cts',
-        'node_modules/@kafka-lambda/testing/dist/index.d.cts',
-      ]);
+      expectDeclarations(ourDeclarations(stdout, commonjs.dir), 'cts');
       expect(await resolvedEntries(commonjs, 'require')).toEqual(
         PACKAGES.map((name) => `node_modules/@kafka-lambda/${name}/dist/index.cjs`),
       );
@@ -272,6 +268,21 @@ async function resolvedEntries(project: ConsumerProject, mode: 'import' | 'requi
     .trim()
     .split('\n')
     .map((file) => file.slice(project.dir.length + 1));
+}
+
+/**
+ * The declarations tsc read are our packages' built ones (entries and their shared chunks, never
+ * src/), among them each root entry and the in-memory registry's subpath.
+ */
+function expectDeclarations(files: string[], ext: 'ts' | 'cts'): void {
+  const pattern = new RegExp(`^node_modules/@kafka-lambda/\\w+/dist/[\\w-]+\\.d\\.${ext}$`);
+  expect(files.filter((file) => !pattern.test(file))).toEqual([]);
+  expect(files).toEqual(
+    expect.arrayContaining([
+      ...PACKAGES.map((name) => `node_modules/@kafka-lambda/${name}/dist/index.d.${ext}`),
+      `node_modules/@kafka-lambda/testing/dist/registry.d.${ext}`,
+    ]),
+  );
 }
 
 /** The first ```ts block of a package's README as installed (i.e. as shipped in its tarball). */

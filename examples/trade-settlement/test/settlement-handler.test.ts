@@ -1,5 +1,6 @@
 import { DEAD_LETTER_HEADERS } from '@kafka-lambda/core';
-import { lambdaContext, memoryProducer, memorySchemaRegistry, mskEvent } from '@kafka-lambda/testing';
+import { lambdaContext, memoryProducer, mskEvent } from '@kafka-lambda/testing';
+import { memorySchemaRegistry } from '@kafka-lambda/testing/registry';
 import { describe, expect, it } from 'vitest';
 import { createSettlementHandler } from '../src/settlement-handler.js';
 import { settlementSerde } from '../src/settlement-serde.js';

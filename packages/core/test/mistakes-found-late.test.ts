@@ -2,6 +2,7 @@
 import {
   ConfigError,
   createKafkaHandler,
+  envConfig,
   json,
   jsonLogger,
   RecordDecodeError,
@@ -101,5 +102,20 @@ describe('what a failed record logs', () => {
     expect(thrown.error.stack).toBeUndefined();
     for (const line of lines.filter((l) => l.includes('record failed')))
       expect(line.length).toBeLessThan(900);
+  });
+});
+
+describe('envConfig() errors name the environment variable', () => {
+  it.each([
+    [{}, 'the environment has no KAFKA_BROKERS'],
+    [{ KAFKA_BROKERS: 'b:9092', KAFKA_SASL_USERNAME: 'u' }, 'the environment has no KAFKA_SASL_PASSWORD'],
+  ])('%j', async (env, message) => {
+    await expect(envConfig({ env }).kafkaConfig()).rejects.toThrow(new ConfigError(message));
+  });
+
+  it('and the registry URL', async () => {
+    await expect(envConfig({ env: {} }).schemaRegistrySettings()).rejects.toThrow(
+      new ConfigError('the environment has no SCHEMA_REGISTRY_URL'),
+    );
   });
 });

@@ -31,6 +31,9 @@ async function main(stopRequested: { runner?: EventSourceRunner; signalled?: str
     process.stdout.write(`${CLI_USAGE}\n`);
     return EXIT_CODES.ok;
   }
+  // The handler's own envConfig() reads the cluster the runner consumes from (as a deployed function's
+  // environment names its cluster): set before the handler module loads, and passed to the emulator.
+  process.env.KAFKA_BROKERS = String(command.options.brokers);
   let handler: LocalHandler | undefined;
   if (!command.options.rie) {
     const module = (await import(pathToFileURL(path.resolve(command.handlerFile)).href)) as Record<

@@ -237,7 +237,8 @@ export function kafkaRecord<K = unknown, V = unknown>(
  * @example
  * ```ts
  * import { avro } from '@kafka-lambda/serdes';
- * import { encodeRecord, memorySchemaRegistry, mskEvent } from '@kafka-lambda/testing';
+ * import { encodeRecord, mskEvent } from '@kafka-lambda/testing';
+ * import { memorySchemaRegistry } from '@kafka-lambda/testing/registry';
  *
  * const registry = memorySchemaRegistry();
  * const record = await encodeRecord({ topic: 'trades', value: { symbol: 'AAPL' }, valueSerializer: avro(registry, { schema }) });

@@ -33,12 +33,6 @@ export {
   SimulatedDeliveryError,
 } from './memory-producer.js';
 export {
-  MemorySchemaRegistry,
-  type MemorySchemaRegistryOptions,
-  memorySchemaRegistry,
-  type RegistryCallCounts,
-} from './memory-registry.js';
-export {
   FunctionError,
   InvalidBatchResponseError,
   InvocationTimeoutError,

@@ -11,7 +11,7 @@ import {
   SchemaRegistryError,
   type SchemaType,
   type SubjectVersion,
-} from '@kafka-lambda/serdes';
+} from '@kafka-lambda/serdes/registry';
 import { InvalidTestInputError } from './errors.js';
 
 /** Options of {@link memorySchemaRegistry}. */
@@ -61,7 +61,8 @@ interface StoredSchema extends RegisteredSchema {
  * @example
  * ```ts
  * import { avro } from '@kafka-lambda/serdes';
- * import { encodeRecord, memorySchemaRegistry, mskEvent } from '@kafka-lambda/testing';
+ * import { encodeRecord, mskEvent } from '@kafka-lambda/testing';
+ * import { memorySchemaRegistry } from '@kafka-lambda/testing/registry';
  *
  * const registry = memorySchemaRegistry();
  * const schema = { type: 'record', name: 'Trade', fields: [{ name: 'symbol', type: 'string' }] };

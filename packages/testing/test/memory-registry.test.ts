@@ -12,7 +12,8 @@ import {
   type SchemaRegistry,
 } from '@kafka-lambda/serdes';
 import { describe, expect, it } from 'vitest';
-import { encodeRecord, lambdaContext, memorySchemaRegistry, mskEvent } from '../src/index.js';
+import { memorySchemaRegistry } from '../src/entry/registry.js';
+import { encodeRecord, lambdaContext, mskEvent } from '../src/index.js';
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const TRADE = {

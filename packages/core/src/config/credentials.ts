@@ -31,10 +31,20 @@ const REGISTRY_PREFIXES = ['schema.registry.', 'basic.auth.', 'bearer.auth.'];
 export class Credentials {
   readonly #values: Readonly<Record<string, unknown>>;
   readonly #origin: string;
+  readonly #nameOf: (setting: string) => string | undefined;
 
-  constructor(values: Readonly<Record<string, unknown>>, origin: string) {
+  /**
+   * `nameOf` names where a setting comes from in this origin (an environment variable), for the
+   * error when it is missing; without it, the error lists the key names a secret may use.
+   */
+  constructor(
+    values: Readonly<Record<string, unknown>>,
+    origin: string,
+    nameOf: (setting: string) => string | undefined = () => undefined,
+  ) {
     this.#values = values;
     this.#origin = origin;
+    this.#nameOf = nameOf;
   }
 
   /** librdkafka properties; `overrides` (from code) win over the source's values. */
@@ -94,6 +104,8 @@ export class Credentials {
   }
 
   #missing(setting: Setting): ConfigError {
+    const own = this.#nameOf(setting);
+    if (own !== undefined) return new ConfigError(`${this.#origin} has no ${own}`);
     const names = ALIASES[setting].map((name) => `"${name}"`).join(' or ');
     return new ConfigError(`${this.#origin} has no ${names}`);
   }

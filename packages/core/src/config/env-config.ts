@@ -17,6 +17,10 @@ export const ENV_CONFIG_VARIABLES = {
   SCHEMA_REGISTRY_BASIC_AUTH: 'basic.auth.user.info',
 } as const;
 
+const VARIABLE_OF: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(ENV_CONFIG_VARIABLES).map(([variable, setting]) => [setting, variable]),
+);
+
 /**
  * The same settings as {@link secretsConfig}, from environment variables: for local runs and tests.
  * Without SASL variables the connection is PLAINTEXT.
@@ -39,7 +43,7 @@ export function envConfig(
     }
     if (values['sasl.username'] && !env.KAFKA_SECURITY_PROTOCOL)
       values['security.protocol'] = 'SASL_PLAINTEXT';
-    return new Credentials(values, 'the environment (KAFKA_BROKERS, …)');
+    return new Credentials(values, 'the environment', (setting) => VARIABLE_OF[setting]);
   };
   return {
     kafkaConfig: async (): Promise<LibrdkafkaConfig> => credentials().kafkaConfig(options.kafka),

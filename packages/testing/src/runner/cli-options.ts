@@ -17,7 +17,8 @@ Consumes Kafka topics and invokes a built Lambda handler file with ESM-shaped ba
 
 Options:
   --topic, -t <name>               topic to consume (repeat or comma-separate)       (required)
-  --brokers, -b <host:port,...>    default $KAFKA_BROKERS, else 127.0.0.1:9092
+  --brokers, -b <host:port,...>    default $KAFKA_BROKERS, else 127.0.0.1:9092; the handler sees
+                                   it as KAFKA_BROKERS (what envConfig() reads)
   --export <name>                  exported handler function                         (default handler)
   --group-id <id>                  consumer group (default kafka-lambda-local-<uuid>)
   --batch-size <n>                 1-10000                                           (default 100)
