@@ -133,6 +133,14 @@ function main() {
         '@kafka-lambda/serdes': ['packages/serdes/src/index.ts'],
         '@kafka-lambda/serdes/*': ['packages/serdes/src/entry/*.ts'],
         '@kafka-lambda/testing': ['packages/testing/src/index.ts'],
+        '@kafka-lambda/observability': ['packages/observability/src/index.ts'],
+        '@kafka-lambda/observability/*': ['packages/observability/src/entry/*.ts'],
+        // The OpenTelemetry SDK and Powertools Metrics that observability samples set up: dev
+        // dependencies of that package only.
+        '@opentelemetry/*': ['packages/observability/node_modules/@opentelemetry/*'],
+        '@aws-lambda-powertools/metrics': [
+          'packages/observability/node_modules/@aws-lambda-powertools/metrics',
+        ],
       },
     },
     root,
