@@ -1,4 +1,5 @@
--- The ksqlDB side of the trade-settlement pipeline.
+-- The ksqlDB side of the trade-settlement pipeline (for Confluent Cloud / Platform ksqlDB). The same
+-- statements run on Kafka Streams in ../streams/TradeSettlementPipeline.java, which `pnpm demo` runs.
 --   stocktrade (datagen) ─┐
 --                         ├─ USER_TRADES (join) → user_trades → Lambda → trade-settlements → TRADE_SETTLEMENT
 --   users (datagen) ──────┘                                                     └→ per-minute counts per disposition
@@ -25,9 +26,13 @@ CREATE TABLE USERS (
 
 -- Each trade with its user's region. LEFT JOIN: a trade without a known user still flows, with null
 -- user columns, and the function rejects it ("No user account specified").
+-- The join key (the trade's user id) is the record key: user_trades stays partitioned by user. A key
+-- column is not in the value, so the value's USERID is the users table's, copied with AS_VALUE: null
+-- when the join found no user, which is what the function checks.
 CREATE STREAM USER_TRADES WITH (KAFKA_TOPIC = 'user_trades', VALUE_FORMAT = 'JSON', PARTITIONS = 3) AS
   SELECT
-    S.USERID AS USERID,
+    S.USERID AS USER_KEY,
+    AS_VALUE(U.USERID) AS USERID,
     U.REGIONID AS REGIONID,
     S.QUANTITY AS QUANTITY,
     S.SYMBOL AS SYMBOL,
@@ -36,10 +41,10 @@ CREATE STREAM USER_TRADES WITH (KAFKA_TOPIC = 'user_trades', VALUE_FORMAT = 'JSO
     S.SIDE AS SIDE
   FROM STOCKTRADE S
   LEFT JOIN USERS U ON S.USERID = U.USERID
-  PARTITION BY S.USERID
   EMIT CHANGES;
 
--- What the function writes: Protobuf through the Schema Registry, keyed by symbol.
+-- What the function writes: Protobuf through the Schema Registry, keyed by symbol, with the trade's
+-- timestamp as the record's (ROWTIME): the windows below count trades by when they happened.
 CREATE STREAM TRADE_SETTLEMENT WITH (
   KAFKA_TOPIC = 'trade-settlements',
   KEY_FORMAT = 'KAFKA',

@@ -48,7 +48,7 @@ import org.apache.kafka.streams.state.WindowStore;
  * out by starting more instances with the same application.id (partitions are shared among them).
  *
  * <p>Arguments: --bootstrap=HOST:PORT --registry=URL --protoc=PATH --application-id=ID --state-dir=DIR
- * [--suffix=S] (appended to every topic name). Prints one JSON status line a second on stdout: counts
+ * [--suffix=S] (appended to every topic name). Prints a JSON status line twice a second on stdout: counts
  * and the windowed tables, read from the state stores (interactive queries).
  */
 public final class TradeSettlementPipeline {
@@ -105,7 +105,7 @@ public final class TradeSettlementPipeline {
         try {
           System.out.println(JSON.writeValueAsString(status(streams)));
           System.out.flush();
-          Thread.sleep(1000);
+          Thread.sleep(500);
         } catch (InterruptedException e) {
           return;
         } catch (Exception e) {

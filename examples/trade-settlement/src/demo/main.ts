@@ -14,8 +14,8 @@ const step = (text: string) => console.log(`\n▸ ${text}`);
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
 
 console.log(
-  'The trade-settlement pipeline end to end: about 2 minutes on a 2-core machine once the stack and the\n' +
-    'Kafka Streams jars are cached (the first run fetches them from Maven Central).',
+  'The trade-settlement pipeline end to end: under a minute on a 2-core machine once the stack and the\n' +
+    'Kafka Streams jars are cached (a first run fetches them from Maven Central: add a minute or two).',
 );
 step('local stack: Kafka, Schema Registry, Secrets Manager');
 await ensureStack({ quiet: false });
@@ -30,14 +30,17 @@ const result = await runPipeline({
   secretId: 'kafka-lambda/demo/trade-settlement',
   logDir,
   onStep: step,
-  onProgress({ phase, stream, function: fn, expected }) {
+  onProgress({ stream, function: fn, expected }) {
+    const settled = fn?.recordsCommitted ?? 0;
+    const phase =
+      stream.joined < expected.joined ? 'joining' : settled < expected.joined ? 'settling' : 'counting';
     const counted = (stream.tables.SETTLEMENTS_PER_DISPOSITION_PER_MINUTE ?? []).reduce(
       (sum, row) => sum + Number(row.SETTLEMENTS),
       0,
     );
     const line =
       `  [${elapsed()}] ${phase}: joined ${stream.joined}/${expected.joined} (${stream.skipped} skipped)` +
-      ` · settled ${fn?.recordsCommitted ?? 0}/${expected.joined} in ${fn?.invocations ?? 0} invocations` +
+      ` · settled ${settled}/${expected.joined} in ${fn?.invocations ?? 0} invocations` +
       ` · counted ${counted}/${expected.settled}`;
     if (line === shown) return;
     shown = line;

@@ -15,7 +15,6 @@ export const tableOf = (disposition: string) => `${disposition.toUpperCase()}_PE
 export const lambdaDir = fileURLToPath(new URL('../../dist/lambda/', import.meta.url));
 
 export interface PipelineProgress {
-  phase: string;
   stream: StreamStatus;
   function: RunnerStats | undefined;
   expected: ReturnType<typeof expectedOutcome>;
@@ -87,9 +86,8 @@ export async function runPipeline(options: PipelineOptions) {
     logFile: join(logDir, `${applicationId}.log`),
   });
   let runner: Awaited<ReturnType<typeof runEventSource>> | undefined;
-  let phase = 'joining';
   const progress = setInterval(
-    () => options.onProgress?.({ phase, stream: processor.status, function: runner?.stats, expected }),
+    () => options.onProgress?.({ stream: processor.status, function: runner?.stats, expected }),
     1000,
   );
   try {
@@ -103,12 +101,10 @@ export async function runPipeline(options: PipelineOptions) {
       rie: { handlerFile: `${lambdaDir}index.mjs`, env: functionEnv },
       logger: { debug() {}, info() {}, warn: console.warn, error: console.error },
     });
-    phase = 'settling';
     await Promise.race([
       runner.waitFor((stats) => stats.recordsCommitted >= expected.joined, 300_000),
       processor.failed,
     ]);
-    phase = 'counting';
     // The status line names the tables by their state stores: without the topics' suffix.
     const counted = (status: StreamStatus, table: string) =>
       (status.tables[table] ?? []).reduce((sum, row) => sum + Number(row.SETTLEMENTS), 0);
