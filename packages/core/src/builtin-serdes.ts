@@ -35,8 +35,9 @@ export function bytes(): Serde<Buffer> {
 }
 
 /**
- * JSON text, parsed into `T`. The type is the caller's promise, not checked at run time: validate
- * inside `process` (or use `@kafka-lambda/serdes`' JSON Schema serde) when producers are untrusted.
+ * JSON text, parsed into `T`. The type is the caller's promise, not checked at run time: wrap it in
+ * `validated(json(), schema)` with a Standard Schema (zod, valibot, arktype) when producers are
+ * untrusted, or use `@kafka-lambda/serdes`' JSON Schema serde.
  *
  * @example
  * ```ts

@@ -56,6 +56,47 @@ export class RecordDecodeError extends KafkaLambdaError {
   }
 }
 
+/** One failed check of a {@link RecordValidationError}: where in the value, and what the schema said. */
+export interface ValidationIssue {
+  /** Dotted path into the key or value (`items[0].sku`); empty for the value itself. */
+  readonly path: string;
+  readonly message: string;
+}
+
+/**
+ * A decoded key or value did not pass its Standard Schema (zod, valibot, arktype…), see `validated()`.
+ * It names the record and the failing paths, never the value. The handler reports it as the record's
+ * `decode` failure (the `cause` of a {@link RecordDecodeError}), under the record's error policy.
+ */
+export class RecordValidationError extends KafkaLambdaError {
+  override name = 'RecordValidationError';
+  /** The record's topic, partition and offset. */
+  readonly record: RecordLocation;
+  /** Why, without the record's place: `failed validation (zod): total: Too small (and 1 more)`. */
+  readonly reason: string;
+  constructor(
+    location: RecordLocation,
+    readonly part: 'key' | 'value',
+    readonly issues: readonly ValidationIssue[],
+    /** The schema library (`zod`, `valibot`, …), from the schema's `~standard.vendor`. */
+    readonly vendor: string,
+  ) {
+    const first = issues[0];
+    const reason =
+      `failed validation (${vendor}): ` +
+      (first ? `${first.path ? `${first.path}: ` : ''}${first.message}` : 'rejected by its schema') +
+      (issues.length > 1 ? ` (and ${issues.length - 1} more)` : '');
+    super(`${part} of ${describeLocation(location)} ${reason}`);
+    this.record = locationOf(location);
+    this.reason = reason;
+  }
+
+  /** The same as `record`; a getter, so that loggers copying an error's fields keep their own `location`. */
+  get location(): RecordLocation {
+    return this.record;
+  }
+}
+
 /**
  * Thrown by the handler under the `retry-batch` policy, so that the ESM retries the whole batch. When
  * the record could not be decoded, the message is the {@link RecordDecodeError}'s (it names the record

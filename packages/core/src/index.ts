@@ -25,7 +25,9 @@ export {
   RecordDecodeError,
   type RecordLocation,
   RecordProcessingError,
+  RecordValidationError,
   RetryableError,
+  type ValidationIssue,
 } from './errors.js';
 export {
   type KafkaEvent,
@@ -84,3 +86,4 @@ export type {
   SerializeContext,
   Serializer,
 } from './serde.js';
+export { validated } from './validated.js';

@@ -1,4 +1,4 @@
-import { messageOf, RecordDecodeError } from '../errors.js';
+import { messageOf, RecordDecodeError, RecordValidationError } from '../errors.js';
 import type { OutgoingMessage } from '../producer/types.js';
 import type { KafkaRecord } from '../record.js';
 import type { EsmSchemaMetadata, MessagePart } from '../serde.js';
@@ -138,5 +138,7 @@ export class RecordPipeline {
 
 function decodeError(record: AnyRecord, part: MessagePart, error: unknown): RecordDecodeError {
   if (error instanceof RecordDecodeError) return error;
-  return new RecordDecodeError(record, part, messageOf(error), { cause: error });
+  // Its message names the record already: keep the location once.
+  const reason = error instanceof RecordValidationError ? error.reason : messageOf(error);
+  return new RecordDecodeError(record, part, reason, { cause: error });
 }
