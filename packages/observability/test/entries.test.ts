@@ -1,9 +1,11 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 
 const src = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src');
+const dist = path.resolve(src, '../dist');
 
 /** The bare imports an entry makes, transitively through the package's own files. */
 async function packagesImportedBy(entry: string): Promise<string[]> {
@@ -36,3 +38,15 @@ describe('entries: @opentelemetry/api is imported by /tracing only', () => {
     ]);
   });
 });
+
+describe.skipIf(!existsSync(path.join(dist, 'tracing.js')))(
+  'the build (pnpm build, tsup with shared chunks)',
+  () => {
+    it('only the tracing entry files name @opentelemetry: no shared chunk pulls it into the root or /metrics', () => {
+      const naming = readdirSync(dist)
+        .filter((file) => /\.c?js$/.test(file))
+        .filter((file) => readFileSync(path.join(dist, file), 'utf8').includes('@opentelemetry/'));
+      expect(naming.sort()).toEqual(['tracing.cjs', 'tracing.js']);
+    });
+  },
+);
