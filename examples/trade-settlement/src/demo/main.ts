@@ -14,8 +14,8 @@ const step = (text: string) => console.log(`\n▸ ${text}`);
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
 
 console.log(
-  'The trade-settlement pipeline end to end: under a minute on a 2-core machine once the stack and the\n' +
-    'Kafka Streams jars are cached (a first run fetches them from Maven Central: add a minute or two).',
+  'The trade-settlement pipeline end to end: from here about half a minute on a 2-core machine once the\n' +
+    'stack and the Kafka Streams jars are cached (a first run fetches them from Maven Central: add a minute or two).',
 );
 step('local stack: Kafka, Schema Registry, Secrets Manager');
 await ensureStack({ quiet: false });

@@ -77,13 +77,14 @@ export async function runPipeline(options: PipelineOptions) {
   await produceAll(brokers, topics.stocktrade, stockTrades.map(withTime));
 
   const applicationId = `trade-settlement-pipeline${suffix}-${Date.now().toString(36)}`;
-  step(`the stream processor: Kafka Streams (${applicationId}), one embedded JVM`);
+  const logFile = join(logDir, `${applicationId}.log`);
+  step(`the stream processor: Kafka Streams (${applicationId}), one embedded JVM; its log: ${logFile}`);
   const processor = await startStreamProcessor({
     brokers,
     registryUrl: env.SCHEMA_REGISTRY_URL!,
     applicationId,
     suffix,
-    logFile: join(logDir, `${applicationId}.log`),
+    logFile,
   });
   let runner: Awaited<ReturnType<typeof runEventSource>> | undefined;
   const progress = setInterval(
