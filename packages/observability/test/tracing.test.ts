@@ -279,6 +279,28 @@ describe('kafkaTracing: produced messages and per-record spans', () => {
     );
     expect(spanId).toBe('00f067aa0ba902b7');
   });
+  it('a propagator that throws on inject leaves the outputs without trace headers; the records still succeed', async () => {
+    const producer = memoryProducer();
+    const broken = {
+      inject() {
+        throw new Error('propagator bug');
+      },
+      extract: propagator.extract.bind(propagator),
+      fields: () => propagator.fields(),
+    };
+    const handler = createKafkaHandler({
+      logger: silent,
+      producer,
+      instrumentation: [kafkaTracing({ tracerProvider, propagator: broken })],
+      process(_record, { produce }) {
+        produce({ topic: 'out', key: null, value: 'x' });
+      },
+    });
+    await handler(mskEvent([{ value: 'a' }]), lambdaContext());
+    const [out] = producer.messagesFor('out');
+    expect(out!.headers.getString('traceparent')).toBeUndefined();
+    expect(batchSpan().attributes['kafka_lambda.batch.succeeded']).toBe(1);
+  });
 });
 
 describe('kafkaTracing: options', () => {

@@ -17,7 +17,6 @@ export const KAFKA_SPAN_ATTRIBUTES = {
   batchMessageCount: 'messaging.batch.message_count',
   consumerGroup: 'messaging.consumer.group.name',
   offset: 'messaging.kafka.offset',
-  messageKey: 'messaging.kafka.message.key',
   tombstone: 'messaging.kafka.message.tombstone',
   serverAddress: 'server.address',
   faasTrigger: 'faas.trigger',

@@ -217,7 +217,12 @@ class TracingObserver implements BatchObserver {
     let injected = entry ? entry.injected : this.#injected;
     if (injected === undefined) {
       injected = [];
-      this.#settings.inject(entry?.context ?? this.#context, injected);
+      try {
+        this.#settings.inject(entry?.context ?? this.#context, injected);
+      } catch {
+        // A propagator that throws must not fail the record: its outputs go without trace headers.
+        injected = [];
+      }
       if (entry) entry.injected = injected;
       else this.#injected = injected;
     }
