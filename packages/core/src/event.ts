@@ -76,12 +76,11 @@ export function parseKafkaEvent(event: unknown): PartitionBatch[] {
     const { topic, partition } = splitPartitionKey(groupKey, groupPath);
     let previous = -1;
     for (let i = 0; i < group.length; i++) {
-      const path = `${groupPath}[${i}]`;
-      checkRecord(group[i], topic, partition, path);
+      checkRecord(group[i], topic, partition, groupPath, i);
       // Policies stop a partition at its first failure and report that offset: order is load-bearing.
       const { offset } = group[i] as KafkaEventRecord;
       if (offset <= previous)
-        throw new InvalidEventError(`${path}.offset`, `an offset above ${previous}, in order`);
+        throw new InvalidEventError(`${groupPath}[${i}].offset`, `an offset above ${previous}, in order`);
       previous = offset;
     }
     if (group.length > 0) batches.push({ topic, partition, records: group as KafkaEventRecord[] });
@@ -99,7 +98,26 @@ export function splitPartitionKey(key: string, path = 'records'): { topic: strin
   return { topic: key.slice(0, dash), partition };
 }
 
-function checkRecord(record: unknown, topic: string, partition: number, path: string): void {
+/** Valid records cost no string building: the path is made only for the error. */
+function checkRecord(record: unknown, topic: string, partition: number, groupPath: string, i: number): void {
+  if (
+    isObject(record) &&
+    record.topic === topic &&
+    record.partition === partition &&
+    isNonNegativeInteger(record.offset) &&
+    typeof record.timestamp === 'number' &&
+    Number.isFinite(record.timestamp) &&
+    (record.timestampType === undefined || typeof record.timestampType === 'string') &&
+    (record.key === undefined || record.key === null || typeof record.key === 'string') &&
+    (record.value === null || typeof record.value === 'string') &&
+    (record.headers === undefined || record.headers === null || headersValid(record.headers))
+  )
+    return;
+  explainRecord(record, topic, partition, `${groupPath}[${i}]`);
+}
+
+/** Throws the error naming the first offending path of a record {@link checkRecord} refused. */
+function explainRecord(record: unknown, topic: string, partition: number, path: string): void {
   if (!isObject(record)) throw new InvalidEventError(path, 'a record object');
   if (record.topic !== topic) throw new InvalidEventError(`${path}.topic`, `"${topic}" as in its group key`);
   if (record.partition !== partition)
@@ -119,6 +137,16 @@ function checkRecord(record: unknown, topic: string, partition: number, path: st
   if (headers !== undefined && headers !== null) checkHeaders(headers, `${path}.headers`);
 }
 
+function headersValid(headers: unknown): boolean {
+  if (!Array.isArray(headers)) return false;
+  for (let i = 0; i < headers.length; i++) {
+    const header = headers[i];
+    if (!isObject(header)) return false;
+    for (const name in header) if (!isByteArray(header[name])) return false;
+  }
+  return true;
+}
+
 function checkHeaders(headers: unknown, path: string): void {
   if (!Array.isArray(headers)) throw new InvalidEventError(path, 'an array of { name: bytes } objects');
   for (let i = 0; i < headers.length; i++) {
@@ -126,7 +154,7 @@ function checkHeaders(headers: unknown, path: string): void {
     if (!isObject(header)) throw new InvalidEventError(`${path}[${i}]`, 'an object { name: bytes }');
     for (const name in header) {
       const bytes = header[name];
-      if (!Array.isArray(bytes) || !bytes.every(isByte))
+      if (!isByteArray(bytes))
         throw new InvalidEventError(`${path}[${i}].${name}`, 'an array of bytes (integers -128..255)');
     }
   }
@@ -141,6 +169,12 @@ function isNonNegativeInteger(value: unknown): value is number {
 }
 
 /** The ESM sends header bytes as Java's signed bytes; unsigned ones are accepted too. */
-function isByte(value: unknown): boolean {
-  return typeof value === 'number' && Number.isInteger(value) && value >= -128 && value <= 255;
+function isByteArray(bytes: unknown): boolean {
+  if (!Array.isArray(bytes)) return false;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i];
+    // `(byte | 0) === byte` is an integer test for numbers in int32 range (what the range check needs).
+    if (typeof byte !== 'number' || (byte | 0) !== byte || byte < -128 || byte > 255) return false;
+  }
+  return true;
 }

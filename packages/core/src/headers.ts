@@ -112,13 +112,12 @@ export class KafkaHeaders implements Iterable<[string, Buffer]> {
  * byte is rejected rather than silently turned into other bytes.
  */
 function headerBytes(name: string, bytes: RawHeaderBytes): Buffer {
-  const buffer = Buffer.allocUnsafe(bytes.length);
   for (let i = 0; i < bytes.length; i++) {
     const byte = bytes[i]!;
-    if (!Number.isInteger(byte) || byte < -128 || byte > 255) {
+    if ((byte | 0) !== byte || byte < -128 || byte > 255) {
       throw new InvalidEventError(`headers.${name}[${i}]`, 'a byte (-128..255)');
     }
-    buffer[i] = byte & 0xff;
   }
-  return buffer;
+  // Checked integers only: the typed-array copy inside Buffer.from keeps the low 8 bits (b & 0xff).
+  return Buffer.from(bytes);
 }

@@ -30,6 +30,9 @@ import type { BatchItemFailures, LambdaContext } from './types.js';
 
 type AnyRecord = KafkaRecord<unknown, unknown>;
 
+/** The reason of a batch that ended before anyone took its signal; a real error is made on demand. */
+const ENDED = new KafkaLambdaError('the invocation ended');
+
 /**
  * One invocation: runs the partitions, waits once for the batch's own deliveries, and turns what
  * happened into the Lambda result. The policy decides per failed record; the ledger owns the wait.
@@ -42,7 +45,9 @@ export class Batch implements PartitionHost, PolicyBatch {
   readonly #deadline: Deadline;
   readonly #verdict: BatchVerdict = new Verdict();
   readonly #ledger: DeliveryLedger | undefined;
-  readonly #controller = new AbortController();
+  /** Made when someone takes the signal: most batches end without anyone listening. */
+  #controller: AbortController | undefined;
+  #abortReason: Error | undefined;
   readonly #started = Date.now();
   #deadlineLogged = false;
 
@@ -74,7 +79,17 @@ export class Batch implements PartitionHost, PolicyBatch {
   }
 
   get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      const reason =
+        this.#abortReason === ENDED ? new KafkaLambdaError('the invocation ended') : this.#abortReason;
+      if (reason) this.#controller.abort(reason);
+    }
     return this.#controller.signal;
+  }
+
+  get aborted(): boolean {
+    return this.#abortReason !== undefined;
   }
 
   get stopped(): boolean {
@@ -95,8 +110,11 @@ export class Batch implements PartitionHost, PolicyBatch {
       conclusion = { error: asError(error) };
     } finally {
       this.#ledger?.close();
-      if (!this.#controller.signal.aborted)
-        this.#controller.abort(new KafkaLambdaError('the invocation ended'));
+      // An error (and its stack) only when a signal was handed out; a later reader gets one then.
+      if (!this.aborted) {
+        if (this.#controller) this.#abort(new KafkaLambdaError('the invocation ended'));
+        else this.#abortReason = ENDED;
+      }
     }
     this.#finish(conclusion);
     if (conclusion.error) throw conclusion.error;
@@ -157,7 +175,7 @@ export class Batch implements PartitionHost, PolicyBatch {
       });
     }
     this.settings.policy.handBack(first, new DeadlineExceededError(count), this);
-    if (!this.#controller.signal.aborted) this.#controller.abort(new DeadlineExceededError(count));
+    if (!this.aborted) this.#abort(new DeadlineExceededError(count));
   }
 
   lateProduce(error: LateProduceError): void {
@@ -203,9 +221,6 @@ export class Batch implements PartitionHost, PolicyBatch {
 
   async #runPartitions(partitions: PartitionBatch[]): Promise<void> {
     const deadline = this.#deadline;
-    const stopTimer = deadline.bounded
-      ? setTimeout(() => this.#controller.abort(new DeadlineExceededError(0)), deadline.msUntilStop())
-      : undefined;
     const runners = partitions.map((partition) => new PartitionRunner(partition, this));
     let next = 0;
     const worker = async () => {
@@ -214,19 +229,24 @@ export class Batch implements PartitionHost, PolicyBatch {
     const workers = Math.min(this.settings.partitionConcurrency, runners.length);
     const all = Promise.all(Array.from({ length: workers }, worker)).then(() => undefined);
     if (!deadline.bounded) return all;
-    // A process() that ignores its signal must not take the invocation into Lambda's timeout: past
-    // half the reserve, its partition is given up (its record is not done) and the batch ends.
-    let overrun: NodeJS.Timeout | undefined;
+    // One timer per batch: at the stop time it aborts, then arms the give-up point. A process() that
+    // ignores its signal must not take the invocation into Lambda's timeout: past half the reserve,
+    // its partition is given up (its record is not done) and the batch ends.
+    let timer: NodeJS.Timeout | undefined;
     const giveUp = new Promise<'overrun'>((resolve) => {
-      overrun = setTimeout(() => resolve('overrun'), (deadline.msUntilStop() + deadline.msUntilEnd()) / 2);
+      const untilStop = deadline.msUntilStop();
+      const untilGiveUp = (untilStop + deadline.msUntilEnd()) / 2;
+      timer = setTimeout(() => {
+        this.#abort(new DeadlineExceededError(0));
+        timer = setTimeout(() => resolve('overrun'), Math.max(0, untilGiveUp - untilStop));
+      }, untilStop);
     });
     try {
       if ((await Promise.race([all, giveUp])) === 'overrun') {
         for (const runner of runners) runner.abandon();
       }
     } finally {
-      clearTimeout(stopTimer);
-      clearTimeout(overrun);
+      clearTimeout(timer);
     }
   }
 
@@ -291,13 +311,19 @@ export class Batch implements PartitionHost, PolicyBatch {
   /** An error outside any record's policy: every partition stops, the invocation fails. */
   #fail(error: Error): void {
     this.#verdict.fatal(error);
-    this.#controller.abort(error);
+    this.#abort(error);
+  }
+
+  #abort(reason: Error): void {
+    if (this.#abortReason !== undefined) return;
+    this.#abortReason = reason;
+    this.#controller?.abort(reason);
   }
 
   /** A policy failed the invocation: running records are told through their signal. */
   #stopIfFailing(): void {
-    if (this.#verdict.stopped && !this.#controller.signal.aborted) {
-      this.#controller.abort(new KafkaLambdaError('the batch stopped: another record failed the invocation'));
+    if (this.#verdict.stopped && !this.aborted) {
+      this.#abort(new KafkaLambdaError('the batch stopped: another record failed the invocation'));
     }
   }
 

@@ -1,9 +1,12 @@
-import { asError, FlushTimeoutError } from '../errors.js';
+import { asError, FlushTimeoutError, KafkaLambdaError } from '../errors.js';
 import type { DeliveryCallback, KafkaProducer, OutgoingMessage } from '../producer/types.js';
 import type { KafkaRecord } from '../record.js';
 import type { Deadline } from './deadline.js';
 
 type AnyRecord = KafkaRecord<unknown, unknown>;
+
+/** The close reason of a ledger with nothing outstanding: nothing reads it, so one instance serves. */
+const BATCH_ENDED = new KafkaLambdaError('the batch ended with every delivery confirmed');
 
 /** What a message is to the batch: a record's output, or the dead letter of a failed record. */
 export type MessageKind = 'output' | 'dead-letter';
@@ -131,7 +134,9 @@ export class DeliveryLedger {
 
   /** Ends the batch: the producer drops what it still holds for it; late reports are ignored. */
   close(): void {
-    if (!this.#controller.signal.aborted) this.#controller.abort(this.#timeout(0));
+    if (this.#controller.signal.aborted) return;
+    // A named timeout only when something is still held for this batch; otherwise no error is built.
+    this.#controller.abort(this.#unconfirmed > 0 ? this.#timeout(0) : BATCH_ENDED);
   }
 
   #timeout(timeoutMs: number): FlushTimeoutError {

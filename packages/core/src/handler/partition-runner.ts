@@ -20,6 +20,8 @@ export interface PartitionHost {
   readonly lambdaContext: LambdaContext;
   /** Aborted at the deadline's stop time, or when the batch stops. */
   readonly signal: AbortSignal;
+  /** The batch's signal has fired (read without making the signal). */
+  readonly aborted: boolean;
   /** The batch stopped (a fatal error, or a failure that fails the invocation): start nothing more. */
   readonly stopped: boolean;
   /** The deadline's stop time has passed. */
@@ -122,7 +124,7 @@ export class PartitionRunner implements PartitionScope {
         this.#current = undefined;
         // Decided by state, not by the error's shape: whatever a process() cut off by the deadline
         // (or by the batch stopping) rejects with, its record was not done, not failed.
-        if (this.#host.signal.aborted) {
+        if (this.#host.aborted) {
           observer.recordEnd?.(record, 'unprocessed');
           return host.notDone(record, records.length - i);
         }

@@ -23,19 +23,26 @@ export interface PartitionScope {
  * `ProcessContext` members on it.
  */
 export class RecordContext implements ProcessContext {
-  /** Bound, since users destructure it: `process(record, { produce })`. */
-  readonly produce: ProcessContext['produce'];
   readonly #record: KafkaRecord<unknown, unknown>;
   readonly #scope: PartitionScope;
   #staged: AnyProduceRequest[] | undefined;
   #open = true;
   /** How far the record got; names the failure stage in logs and dead letters. */
   #stage: FailureStage = 'decode';
+  #produceFn: ProcessContext['produce'] | undefined;
 
   constructor(record: KafkaRecord<unknown, unknown>, scope: PartitionScope) {
     this.#record = record;
     this.#scope = scope;
-    this.produce = ((message: AnyProduceRequest) => this.#produce(message)) as ProcessContext['produce'];
+  }
+
+  /**
+   * Bound, since users destructure it: `process(record, { produce })`. Made on first read: most
+   * records of a consumer-only handler never produce, and a closure per record is garbage.
+   */
+  get produce(): ProcessContext['produce'] {
+    this.#produceFn ??= ((message: AnyProduceRequest) => this.#produce(message)) as ProcessContext['produce'];
+    return this.#produceFn;
   }
 
   get logger(): Logger {

@@ -6,11 +6,30 @@ export function requestLogger(logger: Logger, context: LambdaContext | undefined
   const fields: Record<string, unknown> = {};
   if (context?.awsRequestId) fields.requestId = context.awsRequestId;
   if (context?.functionName) fields.functionName = context.functionName;
-  if (Object.keys(fields).length === 0) return logger;
-  return {
-    debug: (message, ...extra) => logger.debug(message, fields, ...extra),
-    info: (message, ...extra) => logger.info(message, fields, ...extra),
-    warn: (message, ...extra) => logger.warn(message, fields, ...extra),
-    error: (message, ...extra) => logger.error(message, fields, ...extra),
-  };
+  if (fields.requestId === undefined && fields.functionName === undefined) return logger;
+  return new RequestLogger(logger, fields);
+}
+
+/** A class rather than four closures: one of these is made per invocation. */
+class RequestLogger implements Logger {
+  readonly #logger: Logger;
+  readonly #fields: Record<string, unknown>;
+
+  constructor(logger: Logger, fields: Record<string, unknown>) {
+    this.#logger = logger;
+    this.#fields = fields;
+  }
+
+  debug(message: string, ...extra: Array<Record<string, unknown>>): void {
+    this.#logger.debug(message, this.#fields, ...extra);
+  }
+  info(message: string, ...extra: Array<Record<string, unknown>>): void {
+    this.#logger.info(message, this.#fields, ...extra);
+  }
+  warn(message: string, ...extra: Array<Record<string, unknown>>): void {
+    this.#logger.warn(message, this.#fields, ...extra);
+  }
+  error(message: string, ...extra: Array<Record<string, unknown>>): void {
+    this.#logger.error(message, this.#fields, ...extra);
+  }
 }
