@@ -406,3 +406,74 @@ describe('closing what the handler opened', () => {
     ).toThrow(InvalidTestInputError);
   });
 });
+
+describe('rebalance while a batch is in flight (concurrency > 1)', () => {
+  function gatedHandler() {
+    const deliveries: string[] = [];
+    let inFlight = 0;
+    let maxInFlightPerPartition = 0;
+    const perPartition = new Map<string, number>();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const handler: LocalHandler = async (event) => {
+      const keys = Object.keys(event.records);
+      for (const key of keys) {
+        perPartition.set(key, (perPartition.get(key) ?? 0) + 1);
+        maxInFlightPerPartition = Math.max(maxInFlightPerPartition, perPartition.get(key)!);
+        for (const r of event.records[key]!) deliveries.push(`${key}@${r.offset}`);
+      }
+      inFlight++;
+      if (keys.includes('t-0')) await gate;
+      inFlight--;
+      for (const key of keys) perPartition.set(key, perPartition.get(key)! - 1);
+    };
+    return {
+      handler,
+      deliveries,
+      release,
+      maxInFlight: () => maxInFlightPerPartition,
+      inFlight: () => inFlight,
+    };
+  }
+
+  it('assigned back at once: the re-delivered records in flight are not invoked again, and the batch commits', async () => {
+    const source = new MemorySource();
+    source.append('t', 0, values(5));
+    source.append('t', 1, values(5));
+    const gated = gatedHandler();
+    const loop = await start(source, gated.handler, { concurrency: 2, batchSize: 5 });
+    await waitUntil(() => gated.deliveries.includes('t-0@4'));
+    source.rebalance('t', 0, { reassign: true });
+    source.append('t', 0, values(2, 'late'));
+    await new Promise((resolve) => setTimeout(resolve, 80)); // polls re-deliver t-0@0..6 meanwhile
+    gated.release();
+    await loop.waitFor((stats) => stats.committed['t-0'] === 7 && stats.committed['t-1'] === 5);
+    const p0 = gated.deliveries.filter((d) => d.startsWith('t-0@'));
+    expect(p0).toEqual(['t-0@0', 't-0@1', 't-0@2', 't-0@3', 't-0@4', 't-0@5', 't-0@6']);
+    expect(gated.maxInFlight()).toBe(1);
+  });
+
+  it('taken away for good: the batch in flight finishes but commits nothing, and nothing of it is retried', async () => {
+    const source = new MemorySource();
+    source.append('t', 0, values(3));
+    const gated = gatedHandler();
+    const loop = await start(source, gated.handler, { concurrency: 2, batchSize: 3 });
+    await waitUntil(() => gated.deliveries.includes('t-0@2'));
+    source.rebalance('t', 0, { reassign: false });
+    gated.release();
+    await waitUntil(() => gated.inFlight() === 0);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(loop.stats.committed['t-0']).toBeUndefined();
+    expect(gated.deliveries).toEqual(['t-0@0', 't-0@1', 't-0@2']);
+  });
+});
+
+async function waitUntil(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error('condition not met');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

@@ -1,6 +1,10 @@
 import type { KafkaEvent, KafkaEventRecord, Logger } from '@kafka-lambda/core';
 import { kafkaRecord } from '../events.js';
-import { InvalidBatchResponseError, RetriesExhaustedError } from './errors.js';
+import { cutBatch, triggerFor } from './batch-cutter.js';
+import { batchOutcome } from './batch-outcome.js';
+import { RetriesExhaustedError } from './errors.js';
+import { type Buffered, type PartitionState, partitionState } from './partition-state.js';
+import { reportedOffsets } from './reported-offsets.js';
 import type {
   BatchReport,
   BatchTrigger,
@@ -12,6 +16,7 @@ import type {
   RunnerStats,
   SourceMessage,
 } from './types.js';
+import { Waiters } from './waiters.js';
 
 /** The runner's options after defaults and checks. */
 export interface LoopSettings {
@@ -32,36 +37,6 @@ export interface LoopSettings {
   readonly logger: Logger;
   readonly onBatch: ((batch: BatchReport) => void) | undefined;
   readonly onSkip: ((records: readonly RecordRef[], error: Error) => void) | undefined;
-}
-
-/** Fixed overhead of the event envelope, generously rounded. */
-const EVENT_OVERHEAD_BYTES = 512;
-
-interface Buffered {
-  readonly ref: RecordRef;
-  readonly record: KafkaEventRecord;
-  readonly bytes: number;
-  readonly arrivedAt: number;
-}
-
-interface PartitionState {
-  readonly key: string;
-  readonly topic: string;
-  readonly partition: number;
-  queue: Buffered[];
-  inFlight: boolean;
-  /** Consecutive failed attempts at the head of the queue. */
-  attempts: number;
-  /** No batch for this partition before this time (epoch ms). */
-  retryAt: number;
-  paused: boolean;
-}
-
-interface Waiter {
-  readonly predicate: (stats: RunnerStats, batches: readonly BatchReport[]) => boolean;
-  readonly resolve: (stats: RunnerStats) => void;
-  readonly reject: (error: Error) => void;
-  readonly timer: NodeJS.Timeout;
 }
 
 /**
@@ -93,7 +68,7 @@ export class EventSourceLoop implements EventSourceRunner {
   readonly #invoker: Invoker;
   readonly #partitions = new Map<string, PartitionState>();
   readonly #inFlight = new Set<Promise<void>>();
-  readonly #waiters = new Set<Waiter>();
+  readonly #waiters: Waiters;
   readonly #queueLimit: number;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
@@ -109,6 +84,7 @@ export class EventSourceLoop implements EventSourceRunner {
     this.#settings = settings;
     this.#source = source;
     this.#invoker = invoker;
+    this.#waiters = new Waiters(this.stats, this.batches);
     // Enough for two full batches, so the next batch is ready when the current one returns.
     this.#queueLimit = Math.max(2 * settings.batchSize, 200);
     this.ready = new Promise((resolve) => {
@@ -137,22 +113,7 @@ export class EventSourceLoop implements EventSourceRunner {
   ): Promise<RunnerStats> {
     if (predicate(this.stats, this.batches)) return Promise.resolve(this.stats);
     if (this.#failure) return Promise.reject(this.#failure);
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        predicate,
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          this.#waiters.delete(waiter);
-          reject(
-            new Error(
-              `waitFor: condition not met within ${timeoutMs} ms; stats: ${JSON.stringify(this.stats)}`,
-            ),
-          );
-        }, timeoutMs),
-      };
-      this.#waiters.add(waiter);
-    });
+    return this.#waiters.add(predicate, timeoutMs);
   }
 
   async stop(): Promise<RunnerStats> {
@@ -175,9 +136,9 @@ export class EventSourceLoop implements EventSourceRunner {
 
   #buffer(message: SourceMessage, now: number): void {
     const state = this.#partition(message.topic, message.partition);
-    const last = state.queue[state.queue.length - 1];
-    // A rebalance can hand back records we still hold: keep one copy of each offset.
-    if (last && message.offset <= last.ref.offset) return;
+    // A rebalance can hand back records we still hold, queued or in flight: keep one copy of each offset.
+    if (message.offset <= state.highest) return;
+    state.highest = message.offset;
     const record = kafkaRecord(
       {
         topic: message.topic,
@@ -198,9 +159,11 @@ export class EventSourceLoop implements EventSourceRunner {
     const key = `${topic}-${partition}`;
     let state = this.#partitions.get(key);
     if (!state) {
-      state = { key, topic, partition, queue: [], inFlight: false, attempts: 0, retryAt: 0, paused: false };
+      state = partitionState(topic, partition);
       this.#partitions.set(key, state);
     }
+    // Assigned again while its batch was in flight: the batch's outcome counts again.
+    state.revoked = false;
     return state;
   }
 
@@ -224,37 +187,18 @@ export class EventSourceLoop implements EventSourceRunner {
   /** Starts as many batches as allowed and ready; otherwise arms a timer for when one will be. */
   #dispatch(): void {
     if (this.#stopping || this.#failure) return;
-    const { batchSize, batchWindowMs, maxPayloadBytes, concurrency } = this.#settings;
-    while (this.#inFlight.size < concurrency) {
+    while (this.#inFlight.size < this.#settings.concurrency) {
       const now = Date.now();
       const eligible = [...this.#partitions.values()].filter(
-        (state) => !state.inFlight && state.queue.length > 0 && state.retryAt <= now,
+        (state) => !state.inFlight && !state.revoked && state.queue.length > 0 && state.retryAt <= now,
       );
       if (eligible.length === 0) break;
-      let count = 0;
-      let bytes = EVENT_OVERHEAD_BYTES;
-      let oldest = Number.POSITIVE_INFINITY;
-      let retry = false;
-      for (const state of eligible) {
-        count += state.queue.length;
-        for (const item of state.queue) bytes += item.bytes;
-        oldest = Math.min(oldest, state.queue[0]!.arrivedAt);
-        retry ||= state.attempts > 0;
-      }
-      const trigger: BatchTrigger | undefined = retry
-        ? 'retry'
-        : count >= batchSize
-          ? 'size'
-          : bytes >= maxPayloadBytes
-            ? 'payload'
-            : now - oldest >= batchWindowMs
-              ? 'window'
-              : undefined;
-      if (!trigger) {
-        this.#armTimer(oldest + batchWindowMs);
+      const judged = triggerFor(eligible, this.#settings, now);
+      if (!judged.trigger) {
+        this.#armTimer(judged.windowClosesAt);
         break;
       }
-      this.#startBatch(eligible, trigger);
+      this.#startBatch(eligible, judged.trigger);
     }
     // Partitions backing off: come back when the first may retry.
     let nextRetry = Number.POSITIVE_INFINITY;
@@ -280,40 +224,16 @@ export class EventSourceLoop implements EventSourceRunner {
   }
 
   #startBatch(eligible: PartitionState[], trigger: BatchTrigger): void {
-    const { batchSize, maxPayloadBytes } = this.#settings;
-    // Oldest records first, partition by partition, as the ESM fills a batch.
-    eligible.sort((a, b) => a.queue[0]!.arrivedAt - b.queue[0]!.arrivedAt);
-    const taken = new Map<PartitionState, Buffered[]>();
-    let count = 0;
-    let bytes = EVENT_OVERHEAD_BYTES;
-    let capped = false;
-    fill: for (const state of eligible) {
-      const groupBytes = state.key.length + 8;
-      for (const item of state.queue) {
-        if (count >= batchSize) break fill;
-        if (count > 0 && bytes + groupBytes + item.bytes > maxPayloadBytes) {
-          capped = true;
-          break fill;
-        }
-        if (count === 0 && bytes + groupBytes + item.bytes > maxPayloadBytes) {
-          this.#settings.logger.warn('a single record exceeds the payload cap; sending it alone', {
-            ...item.ref,
-          });
-        }
-        let list = taken.get(state);
-        if (!list) {
-          list = [];
-          taken.set(state, list);
-          bytes += groupBytes;
-        }
-        list.push(item);
-        bytes += item.bytes;
-        count++;
-      }
+    const { taken, bytes, capped, oversized } = cutBatch(eligible, this.#settings);
+    if (oversized) {
+      this.#settings.logger.warn('a single record exceeds the payload cap; sending it alone', {
+        ...oversized.ref,
+      });
     }
     for (const [state, items] of taken) {
       state.queue = state.queue.slice(items.length);
       state.inFlight = true;
+      state.inFlightUpTo = items[items.length - 1]!.ref.offset;
     }
     const finalTrigger = capped && trigger !== 'retry' ? 'payload' : trigger;
     const run = this.#invoke(taken, finalTrigger, bytes).catch((error: unknown) =>
@@ -381,75 +301,14 @@ export class EventSourceLoop implements EventSourceRunner {
       });
     }
 
-    const commits: RecordRef[] = [];
-    const retried: RecordRef[] = [];
-    const skipped: RecordRef[] = [];
-    let exhausted: RetriesExhaustedError | undefined;
-    for (const [state, items] of taken) {
-      const resume = resumeAt.get(state);
-      const succeeded = resume === undefined ? items : items.filter((item) => item.ref.offset < resume);
-      const failed = resume === undefined ? [] : items.filter((item) => item.ref.offset >= resume);
-      let nextOffset = succeeded.length > 0 ? succeeded[succeeded.length - 1]!.ref.offset + 1 : undefined;
-      if (failed.length === 0) {
-        state.attempts = 0;
-      } else if (succeeded.length > 0) {
-        // Progress resets the count: the retry concerns a new head record.
-        state.attempts = 1;
-      } else {
-        state.attempts++;
-      }
-      if (failed.length > 0 && state.attempts > this.#settings.maxRetries) {
-        const cause = error ?? new Error(`the handler reported ${state.key}@${resume} as failed`);
-        const failedRefs = failed.map((item) => item.ref);
-        if (this.#settings.onRetriesExhausted === 'skip') {
-          logger.error('RETRIES EXHAUSTED: skipping records (onRetriesExhausted: skip)', {
-            partition: state.key,
-            fromOffset: failedRefs[0]!.offset,
-            toOffset: failedRefs[failedRefs.length - 1]!.offset,
-            attempts: state.attempts,
-            error: cause,
-          });
-          skipped.push(...failedRefs);
-          this.#settings.onSkip?.(failedRefs, cause);
-          nextOffset = failedRefs[failedRefs.length - 1]!.offset + 1;
-          state.attempts = 0;
-        } else {
-          exhausted ??= new RetriesExhaustedError(failedRefs, state.attempts, cause);
-          state.queue = [...failed, ...state.queue];
-        }
-      } else if (failed.length > 0) {
-        state.queue = [...failed, ...state.queue];
-        state.retryAt = Date.now() + this.#backoff(state.attempts);
-        this.stats.retries++;
-        retried.push(...failed.map((item) => item.ref));
-      }
-      if (nextOffset !== undefined && this.#partitions.get(state.key) === state) {
-        commits.push({ topic: state.topic, partition: state.partition, offset: nextOffset });
-      }
-    }
-
-    const committed: Record<string, number> = {};
-    if (commits.length > 0) {
-      try {
-        await this.#source.commit(commits);
-        for (const commit of commits) {
-          const key = `${commit.topic}-${commit.partition}`;
-          const before = this.stats.committed[key];
-          committed[key] = commit.offset;
-          this.stats.committed[key] = commit.offset;
-          const state = this.#partitions.get(key);
-          const items = state ? (taken.get(state) ?? []) : [];
-          this.stats.recordsCommitted += items.filter(
-            (item) => item.ref.offset < commit.offset && (before === undefined || item.ref.offset >= before),
-          ).length;
-        }
-      } catch (commitError) {
-        // Processed but not committed: redelivered after a restart (at-least-once), never lost.
-        logger.error('offset commit failed', { error: asError(commitError), offsets: commits });
-      }
-    }
+    const { commits, retried, skipped, exhausted } = this.#apply(taken, resumeAt, error);
+    const committed = await this.#commit(commits, taken);
     this.stats.skipped += skipped.length;
-    for (const state of taken.keys()) state.inFlight = false;
+    for (const state of taken.keys()) {
+      state.inFlight = false;
+      // Revoked while in flight and not assigned back: whoever owns it now reads from the committed offset.
+      if (state.revoked && this.#partitions.get(state.key) === state) this.#partitions.delete(state.key);
+    }
 
     const outcome = error ? 'error' : resumeAt.size > 0 ? 'partial' : 'success';
     const report: BatchReport = {
@@ -472,15 +331,85 @@ export class EventSourceLoop implements EventSourceRunner {
     if (exhausted) {
       logger.error(
         'RETRIES EXHAUSTED: stopping the runner; the failed records stay uncommitted (onRetriesExhausted: stop)',
-        {
-          records: exhausted.records.length,
-          first: exhausted.records[0],
-          error: exhausted,
-        },
+        { records: exhausted.records.length, first: exhausted.records[0], error: exhausted },
       );
       this.#fail(exhausted);
     }
-    this.#notify();
+    this.#waiters.notify();
+  }
+
+  /** Applies each partition's outcome to its state: what to commit, retry, skip; whether retries ran out. */
+  #apply(
+    taken: Map<PartitionState, Buffered[]>,
+    resumeAt: ReadonlyMap<PartitionState, number>,
+    error: Error | undefined,
+  ) {
+    const commits: RecordRef[] = [];
+    const retried: RecordRef[] = [];
+    const skipped: RecordRef[] = [];
+    let exhausted: RetriesExhaustedError | undefined;
+    for (const outcome of batchOutcome(taken, resumeAt, this.#settings)) {
+      const { state, failed, action } = outcome;
+      // Taken away while in flight: the next owner starts from the committed offset, we keep nothing.
+      if (state.revoked) continue;
+      state.attempts = outcome.attempts;
+      const failedRefs = failed.map((item) => item.ref);
+      if (action === 'skip') {
+        const cause =
+          error ?? new Error(`the handler reported ${state.key}@${resumeAt.get(state)} as failed`);
+        this.#settings.logger.error('RETRIES EXHAUSTED: skipping records (onRetriesExhausted: skip)', {
+          partition: state.key,
+          fromOffset: failedRefs[0]!.offset,
+          toOffset: failedRefs[failedRefs.length - 1]!.offset,
+          attempts: outcome.attemptsMade,
+          error: cause,
+        });
+        skipped.push(...failedRefs);
+        this.#settings.onSkip?.(failedRefs, cause);
+      } else if (action === 'exhausted') {
+        const cause =
+          error ?? new Error(`the handler reported ${state.key}@${resumeAt.get(state)} as failed`);
+        exhausted ??= new RetriesExhaustedError(failedRefs, state.attempts, cause);
+        state.queue = [...failed, ...state.queue];
+      } else if (action === 'retry') {
+        state.queue = [...failed, ...state.queue];
+        state.retryAt = Date.now() + this.#backoff(state.attempts);
+        this.stats.retries++;
+        retried.push(...failedRefs);
+      }
+      if (outcome.commitAt !== undefined) {
+        commits.push({ topic: state.topic, partition: state.partition, offset: outcome.commitAt });
+      }
+    }
+    return { commits, retried, skipped, exhausted };
+  }
+
+  /** Commits next-to-read offsets; counts the records they cover. Returns what was committed, per partition. */
+  async #commit(
+    commits: readonly RecordRef[],
+    taken: Map<PartitionState, Buffered[]>,
+  ): Promise<Record<string, number>> {
+    const committed: Record<string, number> = {};
+    if (commits.length === 0) return committed;
+    try {
+      await this.#source.commit(commits);
+    } catch (commitError) {
+      // Processed but not committed: redelivered after a restart (at-least-once), never lost.
+      this.#settings.logger.error('offset commit failed', { error: asError(commitError), offsets: commits });
+      return committed;
+    }
+    for (const commit of commits) {
+      const key = `${commit.topic}-${commit.partition}`;
+      const before = this.stats.committed[key];
+      committed[key] = commit.offset;
+      this.stats.committed[key] = commit.offset;
+      const state = this.#partitions.get(key);
+      const items = state ? (taken.get(state) ?? []) : [];
+      this.stats.recordsCommitted += items.filter(
+        (item) => item.ref.offset < commit.offset && (before === undefined || item.ref.offset >= before),
+      ).length;
+    }
+    return committed;
   }
 
   #backoff(attempts: number): number {
@@ -490,33 +419,26 @@ export class EventSourceLoop implements EventSourceRunner {
 
   #revoke(partitions: ReadonlyArray<{ topic: string; partition: number }>): void {
     // Whoever gets these partitions next reads them from the committed offset.
-    for (const { topic, partition } of partitions) this.#partitions.delete(`${topic}-${partition}`);
-  }
-
-  #notify(): void {
-    for (const waiter of [...this.#waiters]) {
-      let matched = false;
-      try {
-        matched = waiter.predicate(this.stats, this.batches);
-      } catch (error) {
-        this.#settleWaiter(waiter, asError(error));
+    for (const { topic, partition } of partitions) {
+      const key = `${topic}-${partition}`;
+      const state = this.#partitions.get(key);
+      if (!state) continue;
+      if (!state.inFlight) {
+        this.#partitions.delete(key);
         continue;
       }
-      if (matched) this.#settleWaiter(waiter);
+      // Its batch is still running: keep the state so that, if the partition comes back to us, the
+      // consumer's re-delivery of the records in flight is not buffered and invoked a second time.
+      state.revoked = true;
+      state.queue = [];
+      state.highest = state.inFlightUpTo;
     }
-  }
-
-  #settleWaiter(waiter: Waiter, error?: Error): void {
-    clearTimeout(waiter.timer);
-    this.#waiters.delete(waiter);
-    if (error) waiter.reject(error);
-    else waiter.resolve(this.stats);
   }
 
   #fail(error: Error): void {
     if (this.#failure) return;
     this.#failure = error;
-    for (const waiter of [...this.#waiters]) this.#settleWaiter(waiter, error);
+    this.#waiters.rejectAll(error);
     // `done` settles once the consumer is closed, so a caller awaiting it can start a new runner at once.
     void this.#close().then(() => this.#rejectDone(error));
   }
@@ -535,43 +457,12 @@ export class EventSourceLoop implements EventSourceRunner {
       await this.#invoker
         .close()
         .catch((error: unknown) => logger.warn('invoker close failed', { error: asError(error) }));
-      for (const waiter of [...this.#waiters]) {
-        this.#settleWaiter(
-          waiter,
-          this.#failure ?? new Error('waitFor: the runner stopped before the condition held'),
-        );
-      }
+      this.#waiters.rejectAll(
+        this.#failure ?? new Error('waitFor: the runner stopped before the condition held'),
+      );
     })();
     return this.#shutdown;
   }
-}
-
-/** The offset each partition resumes at, from a `{ batchItemFailures }` response. */
-function reportedOffsets(
-  result: unknown,
-  taken: Map<PartitionState, Buffered[]>,
-): Map<PartitionState, number> {
-  const out = new Map<PartitionState, number>();
-  if (result === undefined || result === null) return out;
-  if (typeof result !== 'object' || !('batchItemFailures' in result)) return out;
-  const failures = (result as { batchItemFailures: unknown }).batchItemFailures;
-  if (failures === null || failures === undefined) return out;
-  if (!Array.isArray(failures)) throw new InvalidBatchResponseError('batchItemFailures is not an array');
-  const byKey = new Map([...taken].map(([state, items]) => [state.key, { state, items }]));
-  for (const failure of failures) {
-    const id = (failure as { itemIdentifier?: { partition?: unknown; offset?: unknown } } | null)
-      ?.itemIdentifier;
-    const group = typeof id?.partition === 'string' ? byKey.get(id.partition) : undefined;
-    const offset = id?.offset;
-    if (!group || typeof offset !== 'number' || !group.items.some((item) => item.ref.offset === offset)) {
-      throw new InvalidBatchResponseError(
-        `batchItemFailures names ${JSON.stringify(failure)}, which is not a record of this batch: the whole batch counts as failed`,
-      );
-    }
-    const current = out.get(group.state);
-    if (current === undefined || offset < current) out.set(group.state, offset);
-  }
-  return out;
 }
 
 function asError(error: unknown): Error {

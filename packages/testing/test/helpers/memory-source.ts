@@ -8,6 +8,8 @@ export class MemorySource implements RecordSource {
   readonly paused = new Set<string>();
   closed = false;
   readonly #position = new Map<string, number>();
+  readonly #revoked = new Set<string>();
+  #events: Parameters<RecordSource['start']>[0] | undefined;
 
   append(topic: string, partition: number, values: Array<string | Buffer>): void {
     const key = `${topic}-${partition}`;
@@ -27,14 +29,27 @@ export class MemorySource implements RecordSource {
   }
 
   async start(events: Parameters<RecordSource['start']>[0]): Promise<void> {
+    this.#events = events;
     events.onAssigned();
+  }
+
+  /**
+   * A rebalance as librdkafka runs it: the partition is revoked (`onRevoked`), and, when `reassign`,
+   * assigned back at once, where the consumer fetches again from the committed offset.
+   */
+  rebalance(topic: string, partition: number, { reassign }: { reassign: boolean }): void {
+    const key = `${topic}-${partition}`;
+    this.#events?.onRevoked([{ topic, partition }]);
+    this.#position.delete(key);
+    if (reassign) this.#revoked.delete(key);
+    else this.#revoked.add(key);
   }
 
   async poll(max: number): Promise<SourceMessage[]> {
     await new Promise((resolve) => setTimeout(resolve, 2));
     const out: SourceMessage[] = [];
     for (const [key, log] of this.logs) {
-      if (this.paused.has(key)) continue;
+      if (this.paused.has(key) || this.#revoked.has(key)) continue;
       const from = this.#position.get(key) ?? this.committed.get(key) ?? 0;
       const taken = log.slice(from, from + (max - out.length));
       this.#position.set(key, from + taken.length);
