@@ -397,6 +397,25 @@ describe('RdKafkaProducer on the recorded client shapes', () => {
     await expect(kafka.send(message())).rejects.toBeInstanceOf(ConfigError);
   });
 
+  it('a batch whose messages a refused config settled gets the same answer for its next ones at once, without another read', async () => {
+    const { kafka, src } = producer({});
+    const batch = new AbortController();
+    const first = enqueue(kafka, batch.signal);
+    await tick();
+    expect(first.error).toBeInstanceOf(ConfigError);
+    const reads = src.counts.reads;
+    // The next record of the same batch, enqueued as soon as the first settled (the attempt may not
+    // have wound down yet): settled at once with the same error, not left waiting for the deadline.
+    const second = enqueue(kafka, batch.signal);
+    expect(second.error).toBe(first.error);
+    expect(src.counts.reads).toBe(reads);
+    // Another batch tries again (the config may have been fixed meanwhile).
+    const next = enqueue(kafka, new AbortController().signal);
+    await tick();
+    expect(next.error).toBeInstanceOf(ConfigError);
+    expect(src.counts.reads).toBe(reads + 1);
+  });
+
   it('hands an OAUTHBEARER refresh callback to the client, and survives its failure event', async () => {
     const refresh = async () => ({ tokenValue: 't', lifetime: 1, principal: 'p' });
     const { kafka, src } = producer({ ...SERVERS, oauthbearer_token_refresh_cb: refresh });

@@ -24,6 +24,8 @@ export class Dispatcher {
   readonly #connection: ClientConnection;
   readonly #tracker: DeliveryTracker;
   #retryTimer: NodeJS.Timeout | undefined;
+  /** Batches whose messages a definitive connect failure settled, and that failure. */
+  readonly #refusedBatches = new WeakMap<AbortSignal, Error>();
   #drainScheduled = false;
 
   constructor(connection: ClientConnection, tracker: DeliveryTracker, maxBacklogBytes?: number) {
@@ -38,6 +40,13 @@ export class Dispatcher {
   /** Produces the entry now if the client is there, nothing waits before it and librdkafka has room. */
   submit(entry: Entry): void {
     this.#tracker.add(entry);
+    const refused = entry.signal && this.#refusedBatches.get(entry.signal);
+    if (refused) {
+      // This batch already heard why the client cannot be built: same answer, no new attempt (and no
+      // second secret read) per message. The next batch tries again.
+      this.#tracker.settle(entry, refused);
+      return;
+    }
     const client = this.#connection.client;
     if (client && this.backlog.size === 0 && this.#handOver(client, entry)) return;
     if (!this.backlog.push(entry)) {
@@ -102,7 +111,10 @@ export class Dispatcher {
 
   /** Fails what is held: all of it, or only the messages no batch signal bounds. */
   fail(error: Error, all: boolean): void {
-    for (const entry of this.backlog.take((e) => all || !e.signal)) this.#tracker.settle(entry, error);
+    for (const entry of this.backlog.take((e) => all || !e.signal)) {
+      if (all && entry.signal) this.#refusedBatches.set(entry.signal, error);
+      this.#tracker.settle(entry, error);
+    }
   }
 
   /** The error a held message gets when its batch gives up on it. */
