@@ -150,6 +150,10 @@ export interface ConsumerProjectOptions {
   files: Record<string, string>;
   /** Link the workspace's built native Kafka client into node_modules. */
   nativeClient?: boolean;
+  /** Which of our tarballs to install. Default all three. */
+  packages?: readonly PackageName[];
+  /** More packages from the registry (npm specs), e.g. `zod@^4`. */
+  dependencies?: readonly string[];
 }
 
 /**
@@ -160,7 +164,7 @@ export interface ConsumerProjectOptions {
  */
 export async function createConsumerProject(
   name: string,
-  { type, files, nativeClient = false }: ConsumerProjectOptions,
+  { type, files, nativeClient = false, packages = PACKAGES, dependencies = [] }: ConsumerProjectOptions,
 ): Promise<ConsumerProject> {
   const { tarballs } = await packedPackages();
   const dir = realpathSync(mkdtempSync(join(tmpdir(), `kafka-lambda-consumer-${name}-`)));
@@ -196,9 +200,10 @@ export async function createConsumerProject(
     '--no-audit',
     '--no-fund',
     '--loglevel=error',
-    ...PACKAGES.map((pkg) => tarballs[pkg]),
+    ...packages.map((pkg) => tarballs[pkg]),
     '@types/node@22',
     '@types/aws-lambda@^8.10',
+    ...dependencies,
   ]);
   if (nativeClient) {
     mkdirSync(join(dir, 'node_modules', '@confluentinc'), { recursive: true });
