@@ -20,7 +20,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const PACKAGES = ['core', 'serdes', 'testing', 'observability'];
 // Entries whose API a package's root does not re-export get a report of their own:
 // packages/<name>/api-extractor.<entry>.json -> etc/<name>-<entry>.api.md.
-const EXTRA_ENTRIES = { observability: ['tracing'] };
+const EXTRA_ENTRIES = { observability: ['tracing'], testing: ['registry'] };
 const args = new Set(process.argv.slice(2));
 const update = args.has('--update');
 const build = !args.has('--no-build');
