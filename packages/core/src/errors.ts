@@ -15,7 +15,25 @@ export interface RecordLocation {
  */
 export class KafkaLambdaError extends Error {
   override name = 'KafkaLambdaError';
+
+  /**
+   * True for every error of the SDK, `@kafka-lambda/serdes`' included: those carry the registered
+   * brand `Symbol.for('kafka-lambda.error')` on their prototype instead of extending this class, so
+   * serdes never imports core at run time (and two copies of core in one bundle still agree).
+   * Subclasses keep the ordinary prototype check.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass an instanceof asks about.
+    if (this !== KafkaLambdaError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return (
+      typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[SDK_ERROR] === true
+    );
+  }
 }
+
+/** The brand of the SDK's errors; serdes' `sdk-error.ts` sets the same registered symbol. */
+const SDK_ERROR = Symbol.for('kafka-lambda.error');
+Object.defineProperty(KafkaLambdaError.prototype, SDK_ERROR, { value: true });
 
 /**
  * The Lambda event is not a Kafka ESM event of the shape AWS sends. `path` names the offending field,

@@ -1,3 +1,4 @@
+import { sdkError } from './sdk-error.js';
 /** A JSON Schema, as parsed JSON. */
 export type JsonSchemaDocument = Record<string, unknown> | boolean;
 
@@ -20,6 +21,7 @@ export class JsonSchemaValidationError extends Error {
     );
   }
 }
+sdkError(JsonSchemaValidationError);
 
 /**
  * A small JSON Schema validator for the keywords that describe data shape: `type`, `enum`, `const`,

@@ -1,3 +1,4 @@
+import { sdkError } from '../sdk-error.js';
 /**
  * Any failure talking to the Schema Registry. `status` is the HTTP status (undefined for network
  * errors), `errorCode` the registry's `error_code` (e.g. 40403). Messages name the request
@@ -19,6 +20,7 @@ export class SchemaRegistryError extends Error {
     super(message, options);
   }
 }
+sdkError(SchemaRegistryError);
 
 /**
  * The schema, subject or version does not exist (HTTP 404; error codes 40401 subject, 40402 version,

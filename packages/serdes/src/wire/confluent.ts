@@ -1,7 +1,7 @@
 import {
   EmptyPayloadError,
   InvalidFrameError,
-  type RecordLocation,
+  type KnownLocation,
   TruncatedPayloadError,
   UnknownMagicByteError,
 } from './errors.js';
@@ -23,7 +23,7 @@ export const CONFLUENT_HEADER_SIZE = 5;
  * readConfluentSchemaId(Buffer.from([0, 0, 0, 0, 42, 2, 0x61])); // 42
  * ```
  */
-export function readConfluentSchemaId(bytes: Uint8Array, location?: RecordLocation): number {
+export function readConfluentSchemaId(bytes: Uint8Array, location?: KnownLocation): number {
   if (bytes.length === 0) throw new EmptyPayloadError(location);
   if (bytes[0] !== CONFLUENT_MAGIC) throw new UnknownMagicByteError([CONFLUENT_MAGIC], bytes[0]!, location);
   if (bytes.length < CONFLUENT_HEADER_SIZE) {

@@ -1,11 +1,13 @@
-/** Where the offending bytes came from, when known; attached to every wire error for logs and dead letters. */
-export interface RecordLocation {
-  readonly topic?: string | undefined;
-  readonly partition?: number | undefined;
-  readonly offset?: number | undefined;
-}
+import type { RecordLocation } from '@kafka-lambda/core';
+import { sdkError } from '../sdk-error.js';
 
-function where(location: RecordLocation | undefined): string {
+/** The SDK's one location type (core's), re-exported: serdes' errors name records the same way. */
+export type { RecordLocation };
+
+/** Where the offending bytes came from, as far as the caller knows (a serializer has no offset). */
+export type KnownLocation = Partial<RecordLocation>;
+
+function where(location: KnownLocation | undefined): string {
   if (!location || location.topic === undefined) return '';
   return ` (topic ${location.topic}, partition ${location.partition ?? '?'}, offset ${location.offset ?? '?'})`;
 }
@@ -25,13 +27,14 @@ export class WireFormatError extends Error {
   readonly partition: number | undefined;
   readonly offset: number | undefined;
 
-  constructor(message: string, location?: RecordLocation) {
+  constructor(message: string, location?: KnownLocation) {
     super(message + where(location));
     this.topic = location?.topic;
     this.partition = location?.partition;
     this.offset = location?.offset;
   }
 }
+sdkError(WireFormatError);
 
 /**
  * The first byte is not a known magic byte (`0x00` Confluent, `0x01` header GUID, `0x03` Glue).
@@ -46,7 +49,7 @@ export class UnknownMagicByteError extends WireFormatError {
   constructor(
     readonly expected: readonly number[],
     readonly found: number,
-    location?: RecordLocation,
+    location?: KnownLocation,
   ) {
     super(`unknown magic byte: expected ${expected.map(hex).join(' or ')}, found ${hex(found)}`, location);
   }
@@ -66,7 +69,7 @@ export class TruncatedPayloadError extends WireFormatError {
     readonly what: string,
     readonly expectedBytes: number,
     readonly foundBytes: number,
-    location?: RecordLocation,
+    location?: KnownLocation,
   ) {
     super(`truncated ${what}: expected at least ${expectedBytes} bytes, found ${foundBytes}`, location);
   }
@@ -83,7 +86,7 @@ export class TruncatedPayloadError extends WireFormatError {
  */
 export class EmptyPayloadError extends WireFormatError {
   override name = 'EmptyPayloadError';
-  constructor(location?: RecordLocation) {
+  constructor(location?: KnownLocation) {
     super('empty payload: expected a schema-registry framed message, found 0 bytes', location);
   }
 }
@@ -114,7 +117,7 @@ export class InvalidSchemaMetadataError extends WireFormatError {
   override name = 'InvalidSchemaMetadataError';
   constructor(
     readonly dataFormat: string | undefined,
-    location?: RecordLocation,
+    location?: KnownLocation,
   ) {
     super(
       `invalid ESM schema metadata: dataFormat ${dataFormat ?? '(none)'} with no schemaId, so the writer schema is unknown`,
@@ -141,7 +144,7 @@ export class InvalidPayloadError extends WireFormatError {
   constructor(
     message: string,
     readonly schemaId: number | string | undefined,
-    location?: RecordLocation,
+    location?: KnownLocation,
     options?: { cause?: unknown },
   ) {
     super(message, location);

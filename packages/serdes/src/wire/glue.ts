@@ -2,7 +2,7 @@ import { inflateSync } from 'node:zlib';
 import {
   EmptyPayloadError,
   InvalidFrameError,
-  type RecordLocation,
+  type KnownLocation,
   TruncatedPayloadError,
   UnknownMagicByteError,
 } from './errors.js';
@@ -38,7 +38,7 @@ export interface GlueFrame {
  * const { schemaVersionId, payload } = readGlueFrame(bytes);
  * ```
  */
-export function readGlueFrame(bytes: Buffer, location?: RecordLocation): GlueFrame {
+export function readGlueFrame(bytes: Buffer, location?: KnownLocation): GlueFrame {
   if (bytes.length === 0) throw new EmptyPayloadError(location);
   if (bytes[0] !== GLUE_MAGIC) throw new UnknownMagicByteError([GLUE_MAGIC], bytes[0]!, location);
   if (bytes.length < GLUE_HEADER_SIZE) {

@@ -3,7 +3,7 @@ import { CONFLUENT_MAGIC } from './confluent.js';
 import {
   EmptyPayloadError,
   InvalidFrameError,
-  type RecordLocation,
+  type KnownLocation,
   TruncatedPayloadError,
   UnknownMagicByteError,
 } from './errors.js';
@@ -63,7 +63,7 @@ export function schemaIdHeaderName(part: MessagePart): string {
 export function readSchemaIdHeader(
   value: Uint8Array,
   protobuf = false,
-  location?: RecordLocation,
+  location?: KnownLocation,
 ): HeaderSchemaId {
   if (value.length === 0) throw new EmptyPayloadError(location);
   const magic = value[0]!;

@@ -1,4 +1,4 @@
-import { InvalidFrameError, type RecordLocation, TruncatedPayloadError } from './errors.js';
+import { InvalidFrameError, type KnownLocation, TruncatedPayloadError } from './errors.js';
 
 /** The result of reading message indexes: the path to the message type and where the payload starts. */
 export interface MessageIndexes {
@@ -23,7 +23,7 @@ const FIRST: readonly number[] = Object.freeze([0]);
 export function readMessageIndexes(
   bytes: Uint8Array,
   start: number,
-  location?: RecordLocation,
+  location?: KnownLocation,
 ): MessageIndexes {
   if (start >= bytes.length)
     throw new TruncatedPayloadError('Protobuf message indexes', start + 1, bytes.length, location);
