@@ -86,4 +86,14 @@ export type {
   SerializeContext,
   Serializer,
 } from './serde.js';
+export {
+  isSinkConnectorEvent,
+  parseSinkConnectorEvent,
+  SINK_CONNECTOR_EVENT_SOURCE,
+  type SinkConnectorEvent,
+  type SinkConnectorRecord,
+  SinkConnectorReportError,
+  sinkConnectorResult,
+  sinkPayloadBytes,
+} from './sink-event.js';
 export { validated } from './validated.js';

@@ -51,3 +51,4 @@ export type {
   RunnerStats,
   StartingPosition,
 } from './runner/types.js';
+export { type SinkConnectorEventOptions, type SinkRecordInput, sinkConnectorEvent } from './sink-events.js';

@@ -1,5 +1,11 @@
 import { asError } from '../errors.js';
 import { type KafkaEvent, parseKafkaEvent } from '../event.js';
+import {
+  isSinkConnectorEvent,
+  parseSinkConnectorEvent,
+  SINK_CONNECTOR_EVENT_SOURCE,
+  sinkConnectorResult,
+} from '../sink-event.js';
 import { Batch } from './batch.js';
 import { requestLogger } from './request-logger.js';
 import { resolveSettings } from './settings.js';
@@ -13,10 +19,15 @@ import type {
   LambdaContext,
 } from './types.js';
 
+const SINK_SOURCE: KafkaEvent = { eventSource: SINK_CONNECTOR_EVENT_SOURCE, records: {} };
+
 /**
  * Wraps your per-record function into a Lambda handler for a Kafka event source mapping (Amazon MSK
  * or self-managed Kafka). Call it at module scope: the producer it declares is created once per
  * container and starts connecting during Lambda's init phase.
+ *
+ * It also handles the invocations of Confluent's AWS Lambda Sink Connector in sync mode (an array of
+ * `{ payload }`), see {@link parseSinkConnectorEvent}; there `report` fails the invocation instead.
  *
  * Every record is processed, dead-lettered, reported, or the invocation fails so that the ESM retries
  * it: the handler returns only after the broker acknowledged (acks=all) everything the batch produced.
@@ -67,16 +78,19 @@ export function createKafkaHandler(
     // async: a malformed event or a bad deadline is a rejected promise, never a synchronous throw.
     let batch: Batch;
     let partitions: ReturnType<typeof parseKafkaEvent>;
+    // Confluent's Lambda Sink Connector (sync mode) sends an array; the ESM an object.
+    const sink = isSinkConnectorEvent(event);
     try {
-      partitions = parseKafkaEvent(event);
-      batch = new Batch(settings, context, event as KafkaEvent, partitions);
+      partitions = sink ? parseSinkConnectorEvent(event) : parseKafkaEvent(event);
+      batch = new Batch(settings, context, sink ? SINK_SOURCE : (event as KafkaEvent), partitions);
     } catch (error) {
       requestLogger(settings.logger, context).error('kafka batch rejected before any record ran', {
         error: asError(error),
       });
       throw error;
     }
-    return batch.run(partitions);
+    const result = await batch.run(partitions);
+    return sink ? sinkConnectorResult(result) : result;
   };
   return Object.defineProperty(handler, 'producer', {
     value: settings.producer,
