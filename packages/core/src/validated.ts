@@ -1,6 +1,6 @@
-import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { RecordValidationError, type ValidationIssue } from './errors.js';
 import type { DeserializeContext, Deserializer } from './serde.js';
+import type { StandardSchemaV1 } from './standard-schema.js';
 
 /**
  * Checks what `deserializer` decoded against a Standard Schema (zod, valibot, arktype, or any
@@ -12,7 +12,8 @@ import type { DeserializeContext, Deserializer } from './serde.js';
  * deserializers and schemas: it returns a promise only when one of them does.
  *
  * It lives in core because it needs nothing but the `Deserializer` interface and the spec's types
- * (a types-only dependency): no schema library is imported, the user brings theirs.
+ * ({@link StandardSchemaV1}, copied: core keeps no dependency): no schema library is imported, the
+ * user brings theirs.
  *
  * @example
  * ```ts
