@@ -21,6 +21,8 @@ export interface KafkaConfigSource {
   kafkaConfig(): Promise<LibrdkafkaConfig>;
   /** Forget cached credentials, e.g. after the broker rejected them; the next call reads them again. */
   invalidate?(): void;
+  /** Where the config comes from, for error messages (e.g. `secret "kafka/prod"`); never a value. */
+  describe?(): string;
 }
 
 /** How to reach a Schema Registry. */

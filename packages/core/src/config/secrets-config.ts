@@ -97,6 +97,11 @@ export class SecretsConfig implements KafkaConfigSource, SchemaRegistrySettingsS
     }
   }
 
+  /** `secret "<id>"`: names the source in errors, never its value. */
+  describe(): string {
+    return `secret "${this.#options.secretId}"`;
+  }
+
   /** Forget the cached secret: the next call reads it again (e.g. after a rotation). */
   invalidate(): void {
     this.#cached = undefined;

@@ -144,7 +144,8 @@ export class ClientConnection {
 
   async #attempt(): Promise<void> {
     let client: NativeProducer | undefined;
-    this.#attemptReason = 'its config source (e.g. Secrets Manager) has not answered yet';
+    const origin = this.#source.describe?.() ?? 'its config source (e.g. Secrets Manager)';
+    this.#attemptReason = `${origin} has not answered yet`;
     try {
       const [{ Producer }, userConfig] = await Promise.all([
         this.#options.loadClient(),
