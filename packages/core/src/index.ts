@@ -36,6 +36,13 @@ export {
   parseKafkaEvent,
   splitPartitionKey,
 } from './event.js';
+export {
+  ESM_FAILURE_HEADERS,
+  type EsmFailure,
+  type EsmFailureRecord,
+  esmFailureOf,
+  fromFailureRecords,
+} from './failure-records.js';
 export { createKafkaHandler } from './handler/create-kafka-handler.js';
 export { DEAD_LETTER_HEADERS, type FailureStage } from './handler/dead-letter.js';
 export type {
