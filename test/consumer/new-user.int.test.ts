@@ -74,7 +74,16 @@ function startCli(
   output: () => string;
   exit: Promise<{ code: number | null; signal: string | null; at: number }>;
 } {
-  const [command, argv] = withStackEnv(`exec node_modules/.bin/kafka-lambda-local ${args}`);
+  const [command, argv] = args.includes('--brokers')
+    ? // No stack env at all: the brokers come from the command line only.
+      [
+        'bash',
+        [
+          '-c',
+          `unset KAFKA_BROKERS KAFKA_SASL_MECHANISM KAFKA_SASL_USERNAME KAFKA_SASL_PASSWORD && exec node_modules/.bin/kafka-lambda-local ${args}`,
+        ],
+      ]
+    : withStackEnv(`exec node_modules/.bin/kafka-lambda-local ${args}`);
   const child = spawn(command, argv, { cwd: project.dir, env: cleanEnv({ PATH: `${process.env.PATH}` }) });
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
@@ -165,10 +174,14 @@ describe('a new user, following docs/getting-started.md and docs/testing.md', ()
   );
 
   it(
-    'SIGTERM exits 0 too; a handler whose retries run out exits 1 on its own, its producer connected',
+    "--brokers reaches the handler's envConfig(); SIGTERM exits 0 too; a handler whose retries run out exits 1 on its own",
     async () => {
-      const term = startCli(project, `dist/handler.js --topic ${topics.orders} --batch-window-ms 200`);
-      await until(() => /consuming/.test(term.output()), term.output);
+      const term = startCli(
+        project,
+        `dist/handler.js --topic ${topics.orders} --brokers 127.0.0.1:9092 --group-id again-${id} --batch-window-ms 200`,
+      );
+      // Its producer works from --brokers alone: the two bad orders are dead-lettered again.
+      await until(() => /"deadLettered":2/.test(term.output()), term.output);
       const sentAt = Date.now();
       term.child.kill('SIGTERM');
       const stopped = await term.exit;
