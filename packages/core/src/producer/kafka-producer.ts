@@ -123,6 +123,8 @@ export class RdKafkaProducer implements KafkaProducer {
       bytes: sizeOf(message),
       client: undefined,
       settled: false,
+      prev: undefined,
+      next: undefined,
     };
     try {
       if (signal?.aborted) {
