@@ -30,6 +30,8 @@ Options:
   --timeout-ms <ms>                function timeout                                  (default 60000)
   --concurrency <n>                invocations in flight, on distinct partitions     (default 1)
   --msk                            send "aws:kafka" events with an eventSourceArn (default SelfManagedKafka)
+  --sink-connector                 invoke as Confluent's Lambda Sink Connector (sync mode) instead of the ESM
+  --from-failures                  the topics are an ESM on-failure destination: replay the original records
   --rie                            run the handler in the Runtime Interface Emulator ($AWS_LAMBDA_RIE_BIN)
   --rie-bin <path>                 the aws-lambda-rie binary (implies --rie)
   --consumer-config <key=value>    extra librdkafka consumer property (repeatable)
@@ -82,6 +84,8 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
     timeoutMs: int(values['timeout-ms'], '--timeout-ms'),
     concurrency: int(values.concurrency, '--concurrency'),
     eventSource: values.msk ? 'aws:kafka' : 'SelfManagedKafka',
+    mode: values['sink-connector'] ? 'sink-connector' : 'esm',
+    fromFailures: values['from-failures'] ?? false,
     consumerConfig,
     ...(useRie ? { rie: { handlerFile, exportName, rieBin: values['rie-bin'], inheritOutput: true } } : {}),
   };
@@ -110,6 +114,8 @@ function parse(argv: readonly string[]) {
       'timeout-ms': { type: 'string' },
       concurrency: { type: 'string' },
       msk: { type: 'boolean' },
+      'sink-connector': { type: 'boolean' },
+      'from-failures': { type: 'boolean' },
       rie: { type: 'boolean' },
       'rie-bin': { type: 'string' },
       'consumer-config': { type: 'string', multiple: true },

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { jsonLogger } from '@kafka-lambda/core';
 import { InvalidTestInputError } from '../errors.js';
+import { FailureReplayInvoker } from './failure-replay-invoker.js';
 import { InProcessInvoker } from './in-process-invoker.js';
 import { KafkaSource } from './kafka-source.js';
 import { EventSourceLoop, type LoopSettings } from './loop.js';
 import { RieInvoker } from './rie-invoker.js';
+import { SinkConnectorInvoker } from './sink-connector-invoker.js';
 import type { EventSourceOptions, EventSourceRunner, Invoker, RecordSource } from './types.js';
 
 /**
@@ -55,12 +57,13 @@ export async function runEventSource(options: EventSourceOptions): Promise<Event
     consumerConfig: options.consumerConfig ?? {},
     onError: (error) => settings.logger.warn('kafka consumer reported an error', { error }),
   });
-  const invoker: Invoker = options.rie
+  const function_: Invoker = options.rie
     ? await RieInvoker.start(options.rie, {
         timeoutMs: settings.timeoutMs,
         functionName: functionNameOf(options),
       })
     : new InProcessInvoker(options.handler!, functionNameOf(options), options.closeHandlerProducer ?? true);
+  const invoker = wrapInvoker(function_, options);
   try {
     loop = await startLoop(settings, source, invoker);
   } catch (error) {
@@ -69,6 +72,15 @@ export async function runEventSource(options: EventSourceOptions): Promise<Event
     throw error;
   }
   return loop;
+}
+
+/** The Sink Connector's invocations and the replay of on-failure records sit between loop and function. */
+export function wrapInvoker(
+  invoker: Invoker,
+  options: Pick<EventSourceOptions, 'mode' | 'fromFailures'>,
+): Invoker {
+  const replayed = options.fromFailures ? new FailureReplayInvoker(invoker) : invoker;
+  return options.mode === 'sink-connector' ? new SinkConnectorInvoker(replayed) : replayed;
 }
 
 /** Starts the loop over any {@link RecordSource}; lets tests drive the ESM logic without a broker. */
@@ -101,7 +113,11 @@ export function resolveSettings(options: EventSourceOptions): LoopSettings {
     throw new InvalidTestInputError('handler', 'a function');
   if (options.closeHandlerProducer !== undefined && typeof options.closeHandlerProducer !== 'boolean')
     throw new InvalidTestInputError('closeHandlerProducer', 'a boolean');
-  const batchSize = integerIn(options.batchSize ?? 100, 1, 10_000, 'batchSize');
+  const mode = options.mode ?? 'esm';
+  if (mode !== 'esm' && mode !== 'sink-connector')
+    throw new InvalidTestInputError('mode', '"esm" or "sink-connector"');
+  const sink = mode === 'sink-connector';
+  const batchSize = integerIn(options.batchSize ?? (sink ? 20 : 100), 1, 10_000, 'batchSize');
   const batchWindowMs = integerIn(options.batchWindowMs ?? 500, 0, 300_000, 'batchWindowMs');
   const maxRetries = options.maxRetries ?? 3;
   if (!(maxRetries >= 0) || (Number.isFinite(maxRetries) && !Number.isInteger(maxRetries))) {
@@ -132,7 +148,8 @@ export function resolveSettings(options: EventSourceOptions): LoopSettings {
       MAX_PAYLOAD_BYTES,
       'maxPayloadBytes',
     ),
-    reportBatchItemFailures: options.reportBatchItemFailures ?? false,
+    // The Sink Connector invoker reports a failed partition's first offset, so only that partition is retried.
+    reportBatchItemFailures: sink || (options.reportBatchItemFailures ?? false),
     maxRetries,
     onRetriesExhausted,
     retryBackoffMs: integerIn(options.retryBackoffMs ?? 200, 0, 600_000, 'retryBackoffMs'),

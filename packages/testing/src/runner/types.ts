@@ -66,6 +66,17 @@ export interface EventSourceOptions {
   maxPayloadBytes?: number;
   /** `aws:kafka` (with an ARN) or `SelfManagedKafka` (default). */
   eventSource?: 'aws:kafka' | 'SelfManagedKafka';
+  /**
+   * Who invokes the function: `esm` (default) sends event source mapping events; `sink-connector`
+   * acts as Confluent's AWS Lambda Sink Connector in sync mode (one invocation per partition, an array
+   * of `{ payload }`, no partial batch response; batch size default 20, `aws.lambda.batch.size`'s).
+   */
+  mode?: 'esm' | 'sink-connector';
+  /**
+   * The topics are an ESM on-failure destination (`kafka://…`): each batch of its messages is turned
+   * back into the original records with `fromFailureRecords` and handed to the handler. Default false.
+   */
+  fromFailures?: boolean;
   /** Header bytes as Java signed bytes, as AWS sends them. Default true. */
   signedHeaderBytes?: boolean;
   /** Extra librdkafka consumer properties (SASL, TLS, …); they override the runner's. */
