@@ -25,6 +25,10 @@ await step('decode', async () => {
   report.notes.push(`Avro/Protobuf schemas come from the ${reg.kind}.`);
   await (await import('./decode.js')).benchDecode(report, reg);
 });
+await step('realistic', async () => {
+  const { benchRegistry } = await import('./registry.js');
+  await (await import('./realistic.js')).benchRealistic(report, await benchRegistry());
+});
 await step('produce', async () => (await import('./produce.js')).benchProduce(report));
 await step('cold-start', async () => (await import('./cold-start.js')).benchColdStart(report));
 await step('memory', async () => (await import('./memory.js')).benchMemory(report));

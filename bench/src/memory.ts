@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { MEMORY } from './config.js';
-import { encodePayload, makeEvent, makeTrade } from './fixtures.js';
+import { encodePayload, eventRecords, makeEvent, makeTrade } from './fixtures.js';
 import { fmt, type Report } from './report.js';
 import { summarize } from './stats.js';
 
@@ -12,13 +12,20 @@ const BENCH = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CACHE = join(BENCH, 'node_modules/.cache/bench');
 const MB = 1024 * 1024;
 
-/** The largest event the ESM sends: 10,000 records totalling ~6 MB of JSON. */
+/** The largest event the ESM sends: 10,000 records totalling ~6 MB of JSON, one traceparent header each. */
 function largeEvent(): string {
-  // ~300 B JSON values: base64 (400 B) plus the record's envelope (~200 B) × 10,000 ≈ 6 MB.
+  // JSON values, base64, the record's envelope and a 55-byte header (as the ESM's signed-byte list).
   for (let legs = 0; legs < 20; legs++) {
-    const text = JSON.stringify(
-      makeEvent({ records: 10_000, partitions: 4, value: (i) => encodePayload('json', makeTrade(i, legs)) }),
-    );
+    const event = makeEvent({
+      records: 10_000,
+      partitions: 6,
+      value: (i) => encodePayload('json', makeTrade(i, legs)),
+    });
+    for (const record of eventRecords(event)) {
+      const trace = `00-${(record.offset + 1).toString(16).padStart(32, '0')}-${'1'.repeat(16)}-01`;
+      record.headers = [{ traceparent: [...Buffer.from(trace)] }];
+    }
+    const text = JSON.stringify(event);
     if (text.length >= MEMORY.payloadBytes * 0.97) return text;
   }
   throw new Error('could not size the event');
@@ -75,7 +82,7 @@ export async function benchMemory(report: Report): Promise<void> {
     const value = summarize(handling);
     if (mode === 'ours') oursIncrease = value.median;
     report.add({
-      section: `Memory: peak RSS increase handling one ${fmt(payload / MB)} MB event (10,000 records)`,
+      section: `Memory: peak RSS increase handling one ${fmt(payload / MB)} MB event (10,000 records, realistic handler)`,
       scenario: 'handle the parsed event',
       contender: name,
       unit: 'MB over RSS before handling',
@@ -91,4 +98,65 @@ export async function benchMemory(report: Report): Promise<void> {
     `${fmt(oursIncrease)} MB = ${fmt(oursIncrease / (payload / MB))}× (payload ${fmt(payload / MB)} MB)`,
     oursIncrease <= 3 * (payload / MB),
   );
+  await benchBackPressure(report);
+}
+
+/**
+ * RSS under back-pressure: one invocation producing 10,000 × 30 KB (300 MB) at acks=all through an
+ * 8 MiB librdkafka queue and a 16 MiB producer backlog. `process` needs no code for it: the handler
+ * awaits `whenWritable` between records while the producer holds a backlog.
+ */
+async function benchBackPressure(report: Report): Promise<void> {
+  const { brokerAnswers, createTopics, uniqueName } = await import('./broker.js');
+  const { BROKERS } = await import('./config.js');
+  const section = 'Memory under back-pressure: one invocation producing 300 MB at acks=all';
+  if (!(await brokerAnswers())) {
+    report.notes.push(`Back-pressure memory: skipped, no broker at ${BROKERS}.`);
+    return;
+  }
+  const script = join(CACHE, 'backpressure-child.mjs');
+  await build({
+    entryPoints: [join(BENCH, 'src/children/backpressure-child.ts')],
+    outfile: script,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    logLevel: 'silent',
+  });
+  const topic = uniqueName('bench.backpressure');
+  const drop = await createTopics([topic], 3);
+  try {
+    const peaks: number[] = [];
+    const times: number[] = [];
+    let last: Record<string, number | string | boolean | undefined> = {};
+    for (let i = 0; i < MEMORY.repeats; i++) {
+      const out = execFileSync(process.execPath, ['--expose-gc', script, topic, BROKERS, '30'], {
+        cwd: CACHE,
+        encoding: 'utf8',
+      });
+      last = JSON.parse(out.trim().split('\n').pop()!);
+      peaks.push(((last.handlerPeak as number) - (last.before as number)) / MB);
+      times.push(last.ms as number);
+    }
+    const value = summarize(peaks);
+    const attempted = (last.attempted as number) / MB;
+    const bound = ((last.queueBytes as number) + (last.backlogBytes as number)) / MB;
+    report.add({
+      section,
+      scenario: '10,000 × 30 KB results, 8 MiB librdkafka queue, 16 MiB backlog',
+      contender: 'kafka-lambda',
+      unit: 'MB over RSS before handling',
+      value,
+      ratio: `${fmt(value.median / attempted)}× attempted (${fmt(attempted)} MB)`,
+      note: `${last.delivered} delivered, ${last.failed} failed${last.error ? `, error: ${last.error}` : ''}; ${fmt(summarize(times).median)} ms; queue + backlog = ${fmt(bound)} MB`,
+    });
+    report.target(
+      'Memory: RSS under back-pressure bounded by the queue and backlog, not by what is produced',
+      `+${fmt(value.median)} MB for ${fmt(attempted)} MB produced (queue + backlog ${fmt(bound)} MB), ${last.failed} failed`,
+      value.median < attempted / 2 && last.failed === 0 && !last.error,
+    );
+  } finally {
+    await drop();
+  }
 }

@@ -12,21 +12,36 @@ const keep = (value: unknown) => {
 };
 
 const { kafkaConsumer } = createRequire(import.meta.url)('@aws-lambda-powertools/kafka');
-const ours = createKafkaHandler({ value: json(), logger: jsonLogger({ write() {} }), process() {} });
+// The realistic handler of every contender: key, value, every header as text.
+const ours = createKafkaHandler({
+  value: json<{ id: string }>(),
+  logger: jsonLogger({ write() {} }),
+  process(record) {
+    keep(record.key);
+    keep(record.value.id);
+    for (const [name, value] of record.headers) keep(name + value.toString('utf8'));
+  },
+});
 const powertools = kafkaConsumer(
-  async (event: { records: Array<{ key: unknown; value: unknown }> }) => {
+  async (event: {
+    records: Array<{ key: unknown; value: { id: string }; headers: Array<Record<string, string>> | null }>;
+  }) => {
     for (const record of event.records) {
       keep(record.key);
-      keep(record.value);
+      keep(record.value.id);
+      for (const header of record.headers ?? []) for (const name in header) keep(name + header[name]);
     }
   },
   { value: { type: 'json' } },
 );
-const bare = async (event: { records: Record<string, Array<{ key: string; value: string }>> }) => {
+type RawRecord = { key: string; value: string; headers: Array<Record<string, number[]>> };
+const bare = async (event: { records: Record<string, RawRecord[]> }) => {
   for (const records of Object.values(event.records))
     for (const record of records) {
       keep(Buffer.from(record.key, 'base64').toString('utf8'));
-      keep(JSON.parse(Buffer.from(record.value, 'base64').toString('utf8')));
+      keep(JSON.parse(Buffer.from(record.value, 'base64').toString('utf8')).id);
+      for (const header of record.headers)
+        for (const name in header) keep(name + Buffer.from(header[name]!).toString('utf8'));
     }
 };
 const handler = { ours, powertools, bare }[mode] as (event: unknown, ctx: unknown) => Promise<unknown>;

@@ -1,0 +1,108 @@
+import type { KafkaEvent, KafkaEventRecord } from '@kafka-lambda/core';
+import avsc from 'avsc';
+import pb from 'protobufjs';
+
+/**
+ * The realistic trade of issue 14: 7 fields, ~200 B as JSON, one `traceparent` header per record,
+ * 6 partitions. Handlers read the key, the value and every header of each record.
+ */
+export interface RealTrade {
+  tradeId: string;
+  symbol: string;
+  side: string;
+  quantity: number;
+  price: number;
+  account: string;
+  executedAt: string;
+}
+
+export const REAL_AVRO_SCHEMA = {
+  type: 'record',
+  name: 'RealTrade',
+  namespace: 'bench',
+  fields: [
+    { name: 'tradeId', type: 'string' },
+    { name: 'symbol', type: 'string' },
+    { name: 'side', type: 'string' },
+    { name: 'quantity', type: 'int' },
+    { name: 'price', type: 'double' },
+    { name: 'account', type: 'string' },
+    { name: 'executedAt', type: 'string' },
+  ],
+};
+
+export const REAL_PROTO_TEXT = `syntax = "proto3";
+package bench;
+
+message RealTrade {
+  string tradeId = 1;
+  string symbol = 2;
+  string side = 3;
+  int32 quantity = 4;
+  double price = 5;
+  string account = 6;
+  string executedAt = 7;
+}
+`;
+
+export const realAvroType = avsc.Type.forSchema(REAL_AVRO_SCHEMA as avsc.Schema);
+export const realProtoType = pb.parse(REAL_PROTO_TEXT).root.lookupType('bench.RealTrade');
+
+export type RealFormat = 'json' | 'avro' | 'protobuf';
+
+const SYMBOLS = ['AAPL', 'MSFT', 'AMZN', 'GOOG', 'NVDA', 'TSLA', 'META', 'ORCL'];
+
+export function makeRealTrade(i: number): RealTrade {
+  const hex = (n: number, width: number) => (n >>> 0).toString(16).padStart(width, '0').slice(-width);
+  const h = Math.imul(i + 1, 2654435761);
+  return {
+    tradeId: `${hex(h, 8)}-${hex(i, 4)}-4${hex(h >> 4, 3)}-a${hex(h >> 8, 3)}-${hex(h ^ i, 8)}${hex(i, 4)}`,
+    symbol: SYMBOLS[i % SYMBOLS.length]!,
+    side: i % 2 ? 'SELL' : 'BUY',
+    quantity: 1 + ((h >>> 0) % 10_000),
+    price: ((h >>> 8) % 1_000_000) / 100,
+    account: `ACC-${(100_000 + (i % 900_000)).toString()}-EU-CUSTODY`,
+    executedAt: new Date(1_700_000_000_000 + i * 37).toISOString(),
+  };
+}
+
+export function encodeReal(format: RealFormat, trade: RealTrade): Buffer {
+  if (format === 'json') return Buffer.from(JSON.stringify(trade));
+  if (format === 'avro') return realAvroType.toBuffer(trade);
+  return Buffer.from(realProtoType.encode(realProtoType.fromObject(trade)).finish());
+}
+
+export const REAL_TOPIC = 'bench.real-trades';
+export const REAL_PARTITIONS = 6;
+
+/** A W3C traceparent as producers instrumented with OpenTelemetry send it, as the ESM's signed bytes. */
+function traceparent(i: number): number[] {
+  const text = `00-${(i + 1).toString(16).padStart(32, '0')}-${(i + 7).toString(16).padStart(16, '0')}-01`;
+  return [...Buffer.from(text)].map((b) => (b > 127 ? b - 256 : b));
+}
+
+/** `records` records over 6 partitions; `value(i)` is already framed as it travels. */
+export function makeRealEvent(records: number, value: (i: number) => Buffer, first = 0): KafkaEvent {
+  const groups: Record<string, KafkaEventRecord[]> = {};
+  for (let n = 0; n < records; n++) {
+    const i = first + n;
+    const partition = i % REAL_PARTITIONS;
+    const group = (groups[`${REAL_TOPIC}-${partition}`] ??= []);
+    group.push({
+      topic: REAL_TOPIC,
+      partition,
+      offset: 1_000 + i,
+      timestamp: 1_700_000_000_000 + i,
+      timestampType: 'CREATE_TIME',
+      key: Buffer.from(`ACC-${100_000 + (i % 900_000)}`).toString('base64'),
+      value: value(i).toString('base64'),
+      headers: [{ traceparent: traceparent(i) }],
+    });
+  }
+  return {
+    eventSource: 'aws:kafka',
+    eventSourceArn: 'arn:aws:kafka:us-east-1:123456789012:cluster/bench/abcd-1',
+    bootstrapServers: 'b-1.bench:9092',
+    records: groups,
+  };
+}
