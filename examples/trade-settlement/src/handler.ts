@@ -7,4 +7,6 @@ export const handler = createSettlementHandler({
   producer: config,
   registry: schemaRegistry(config),
   topics,
+  // ON_ERROR=report with the template's FunctionResponseTypes: [ReportBatchItemFailures].
+  onError: process.env.ON_ERROR === 'report' ? 'report' : 'dead-letter',
 });

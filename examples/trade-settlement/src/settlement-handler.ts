@@ -9,6 +9,13 @@ export interface SettlementHandlerOptions {
   registry: SchemaRegistry;
   topics: { output: string; deadLetter: string };
   logger?: Logger;
+  /**
+   * `dead-letter` (default): a bad trade goes to `topics.deadLetter` and the batch goes on.
+   * `report`: the partition stops at a bad trade and returns it in `batchItemFailures`, so the ESM
+   * retries from there and, once `MaximumRetryAttempts` is spent, writes it to its on-failure
+   * destination (the templates' provisioned-mode setup).
+   */
+  onError?: 'dead-letter' | 'report';
 }
 
 /**
@@ -16,13 +23,19 @@ export interface SettlementHandlerOptions {
  * that are not JSON, or not trades, go to the dead-letter topic with the reason.
  * A factory, so that tests can hand it an in-memory producer and registry; `handler.ts` wires the real ones.
  */
-export function createSettlementHandler({ producer, registry, topics, logger }: SettlementHandlerOptions) {
+export function createSettlementHandler({
+  producer,
+  registry,
+  topics,
+  logger,
+  onError = 'dead-letter',
+}: SettlementHandlerOptions) {
   const settlements = settlementSerde(registry);
   return createKafkaHandler({
     key: string(),
     value: json<UserTrade>(),
     producer,
-    onError: 'dead-letter',
+    onError,
     deadLetterTopic: topics.deadLetter,
     ...(logger ? { logger } : {}),
     process(record, { produce }) {
