@@ -173,8 +173,8 @@ function isByteArray(bytes: unknown): boolean {
   if (!Array.isArray(bytes)) return false;
   for (let i = 0; i < bytes.length; i++) {
     const byte = bytes[i];
-    // `(byte | 0) === byte` is an integer test for numbers in int32 range (what the range check needs).
-    if (typeof byte !== 'number' || (byte | 0) !== byte || byte < -128 || byte > 255) return false;
+    // `(byte | 0) === byte` holds only for int32 numbers (no string, NaN or fraction passes it).
+    if ((byte | 0) !== byte || byte < -128 || byte > 255) return false;
   }
   return true;
 }

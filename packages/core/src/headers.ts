@@ -7,6 +7,12 @@ export type RawHeaderBytes = readonly number[];
 export type RawHeaders = ReadonlyArray<Readonly<Record<string, RawHeaderBytes>>>;
 
 /**
+ * Headers of a record whose event {@link parseKafkaEvent} checked (header bytes included): the
+ * handler's path. Not exported from the package: a hand-built record's headers are checked on read.
+ */
+export let headersOfParsedEvent: (raw: RawHeaders) => KafkaHeaders;
+
+/**
  * Kafka headers as a typed multimap. Repeated names are kept in order; values are decoded lazily
  * because most handlers never read headers.
  *
@@ -22,6 +28,16 @@ export class KafkaHeaders implements Iterable<[string, Buffer]> {
 
   #raw: RawHeaders | undefined;
   #entries: Array<[string, Buffer]> | undefined;
+  /** The raw bytes were already checked (by parseKafkaEvent): copy them without a second pass. */
+  #checked = false;
+
+  static {
+    headersOfParsedEvent = (raw) => {
+      const headers = new KafkaHeaders(raw);
+      headers.#checked = true;
+      return headers;
+    };
+  }
 
   constructor(raw: RawHeaders | Array<[string, Buffer]>) {
     if (raw.length > 0 && Array.isArray(raw[0])) this.#entries = raw as Array<[string, Buffer]>;
@@ -99,7 +115,11 @@ export class KafkaHeaders implements Iterable<[string, Buffer]> {
     if (this.#entries) return this.#entries;
     const entries: Array<[string, Buffer]> = [];
     for (const header of this.#raw ?? []) {
-      for (const name in header) entries.push([name, headerBytes(name, header[name]!)]);
+      for (const name in header) {
+        const bytes = header[name]!;
+        // Checked integers only: the typed-array copy inside Buffer.from keeps the low 8 bits (b & 0xff).
+        entries.push([name, this.#checked ? Buffer.from(bytes) : headerBytes(name, bytes)]);
+      }
     }
     this.#raw = undefined;
     this.#entries = entries;
@@ -118,6 +138,5 @@ function headerBytes(name: string, bytes: RawHeaderBytes): Buffer {
       throw new InvalidEventError(`headers.${name}[${i}]`, 'a byte (-128..255)');
     }
   }
-  // Checked integers only: the typed-array copy inside Buffer.from keeps the low 8 bits (b & 0xff).
   return Buffer.from(bytes);
 }

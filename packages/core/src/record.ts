@@ -1,8 +1,14 @@
 import { decodeBase64 } from './base64.js';
 import { RecordDecodeError, type RecordLocation } from './errors.js';
 import type { KafkaEventRecord } from './event.js';
-import { KafkaHeaders } from './headers.js';
+import { headersOfParsedEvent, KafkaHeaders } from './headers.js';
 import type { EsmSchemaMetadata } from './serde.js';
+
+/**
+ * A record of an event {@link parseKafkaEvent} checked: its headers skip a second check of their
+ * bytes. The handler's path; not exported from the package.
+ */
+export let recordOfParsedEvent: (raw: KafkaEventRecord) => KafkaRecord<unknown, unknown>;
 
 /**
  * One Kafka record of the batch, with its key and value already deserialized to the user's types.
@@ -35,6 +41,16 @@ export class KafkaRecord<K = string, V = Buffer> implements RecordLocation {
   #rawKey: Buffer | null | undefined;
   #rawValue: Buffer | null | undefined;
   #headers: KafkaHeaders | undefined;
+  /** Made by the handler from a parsed (checked) event. */
+  #parsed = false;
+
+  static {
+    recordOfParsedEvent = (raw) => {
+      const record = new KafkaRecord<unknown, unknown>(raw);
+      record.#parsed = true;
+      return record;
+    };
+  }
 
   constructor(raw: KafkaEventRecord) {
     this.#raw = raw;
@@ -90,7 +106,12 @@ export class KafkaRecord<K = string, V = Buffer> implements RecordLocation {
   get headers(): KafkaHeaders {
     if (this.#headers === undefined) {
       const raw = this.#raw.headers;
-      this.#headers = raw && raw.length > 0 ? new KafkaHeaders(raw) : KafkaHeaders.EMPTY;
+      this.#headers =
+        raw && raw.length > 0
+          ? this.#parsed
+            ? headersOfParsedEvent(raw)
+            : new KafkaHeaders(raw)
+          : KafkaHeaders.EMPTY;
     }
     return this.#headers;
   }

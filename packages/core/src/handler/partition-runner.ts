@@ -2,7 +2,7 @@ import { asError, type LateProduceError, type RecordLocation } from '../errors.j
 import type { PartitionBatch } from '../event.js';
 import type { Logger } from '../logger.js';
 import type { KafkaProducer, OutgoingMessage } from '../producer/types.js';
-import { KafkaRecord } from '../record.js';
+import { type KafkaRecord, recordOfParsedEvent } from '../record.js';
 import type { FailureStage } from './dead-letter.js';
 import type { BatchObserver } from './instrumentation.js';
 import { type PartitionScope, RecordContext } from './record-context.js';
@@ -106,7 +106,7 @@ export class PartitionRunner implements PartitionScope {
       this.#at = i;
       if (this.#abandoned) return;
       if (host.stopped || host.pastStopTime) return host.notDone(records[i]!, records.length - i);
-      const record = new KafkaRecord<unknown, unknown>(records[i]!);
+      const record = recordOfParsedEvent(records[i]!);
       const context = new RecordContext(record, this);
       observer.recordStart?.(record);
       this.#current = record;
