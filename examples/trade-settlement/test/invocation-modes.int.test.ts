@@ -34,10 +34,27 @@ async function runOnce(mode: Mode, input: string, run: string, expectedRecords: 
     topics,
     logger: silent,
   });
+  // What each invocation looked like: the ESM's object, or the connector's array of one partition.
+  const shapes: string[] = [];
+  const observed = Object.assign(
+    (event: unknown, context: Parameters<typeof handler>[1]) => {
+      if (Array.isArray(event)) {
+        const partitions = new Set(
+          event.map(
+            (r: { payload: { topic: string; partition: number } }) =>
+              `${r.payload.topic}-${r.payload.partition}`,
+          ),
+        );
+        shapes.push(`connector:${partitions.size}:${event.length <= 20}`);
+      } else shapes.push('esm');
+      return handler(event, context);
+    },
+    { producer: handler.producer },
+  );
   const runner = await runEventSource({
     brokers: env.KAFKA_BROKERS!,
     topics: [input],
-    handler,
+    handler: observed,
     batchWindowMs: 100,
     ...(mode === 'sink-connector' ? { mode: 'sink-connector' as const } : { batchSize: 50 }),
     ...(mode === 'from-failures' ? { fromFailures: true } : {}),
@@ -48,7 +65,7 @@ async function runOnce(mode: Mode, input: string, run: string, expectedRecords: 
   } finally {
     await runner.stop();
   }
-  return { runner, topics, registry };
+  return { runner, topics, registry, shapes };
 }
 
 describe('trade-settlement under each invoker', () => {
@@ -99,8 +116,12 @@ describe('trade-settlement under each invoker', () => {
     const letters: Record<Mode, number> = { esm: 0, 'sink-connector': 0, 'from-failures': 0 };
     for (const mode of ['esm', 'sink-connector', 'from-failures'] as const) {
       const source = mode === 'from-failures' ? failuresTopic : input;
-      const { runner, topics, registry } = await runOnce(mode, source, run, trades.length);
+      const { runner, topics, registry, shapes } = await runOnce(mode, source, run, trades.length);
       expect(runner.stats.errors, mode).toBe(0);
+      // Sink mode: one partition per invocation, at most 20 records (aws.lambda.batch.size's default).
+      expect(new Set(shapes), mode).toEqual(
+        new Set([mode === 'sink-connector' ? 'connector:1:true' : 'esm']),
+      );
       const written = await readAll(env.KAFKA_BROKERS!, topics.output, valid.length);
       const serde = settlementSerde(registry);
       const settlements = await Promise.all(written.map((m) => serde.deserialize(m.value!)));

@@ -7,13 +7,17 @@ import { InvalidTestInputError } from './errors.js';
  * tombstone). Topic, partition, offset and timestamp are filled in when omitted.
  */
 export interface SinkRecordInput {
+  /** Default: the options' `topic`, else `test-topic`. */
   topic?: string;
+  /** Default 0. */
   partition?: number;
+  /** Default: one above the partition's previous record (the first is `startOffset`). */
   offset?: number;
   /** Epoch ms or a Date. */
   timestamp?: number | Date;
-  /** Omitted: the `key` field is absent. */
+  /** The converted key; omitted: the `key` field is absent. */
   key?: unknown;
+  /** The converted value; null for a tombstone. */
   value: unknown;
 }
 
