@@ -1,6 +1,7 @@
 import { ESM_FAILURE_HEADERS, type KafkaEvent, parseSinkConnectorEvent } from '@kafka-lambda/core';
 import { describe, expect, it } from 'vitest';
 import { mskEvent } from '../src/index.js';
+import { parseCliArgs } from '../src/runner/cli-options.js';
 import { FailureReplayInvoker, ReplayReportedError } from '../src/runner/failure-replay-invoker.js';
 import { resolveSettings, wrapInvoker } from '../src/runner/run-event-source.js';
 import { SinkConnectorInvoker, toSinkConnectorEvent } from '../src/runner/sink-connector-invoker.js';
@@ -110,5 +111,14 @@ describe('FailureReplayInvoker', () => {
     await expect(invoker.invoke(mskEvent([{ value: failure }], { topic: 'f' }), 1000)).rejects.toBeInstanceOf(
       ReplayReportedError,
     );
+  });
+});
+
+describe('kafka-lambda-local flags', () => {
+  it('--sink-connector and --from-failures reach the runner options', () => {
+    const { options } = parseCliArgs(['h.js', '-t', 'x', '--sink-connector', '--from-failures'], {});
+    expect(options.mode).toBe('sink-connector');
+    expect(options.fromFailures).toBe(true);
+    expect(parseCliArgs(['h.js', '-t', 'x'], {}).options).toMatchObject({ mode: 'esm', fromFailures: false });
   });
 });
