@@ -31,12 +31,20 @@ export interface RoundOptions {
   iterations: number;
 }
 
-const collect = (globalThis as { gc?: () => void }).gc;
+/**
+ * A forced full GC before each sample is opt-in (BENCH_GC=1). Lambda never forces one between
+ * invocations, and a forced one is not neutral: it frees the hidden classes (maps) of a handler's
+ * per-invocation objects once all their instances are dead, which throws away every optimized function
+ * that depended on them ("weak objects" deopts, 271 in 15 rounds of the realistic JSON handler), so
+ * the next sample runs re-optimizing (72 vs 43 ms for ours; the bare loop, on built-in maps only,
+ * unchanged). Round-robin order already spreads one contender's garbage over all of them.
+ */
+const collect = process.env.BENCH_GC === '1' ? (globalThis as { gc?: () => void }).gc : undefined;
 
 /**
  * Times each contender once per round, rotating who goes first, so drift (thermal, other tenants on the
- * 2 cores) hits every contender alike and the ratios of one run stay comparable. A forced GC before each
- * sample keeps one contender's garbage from being collected on another's clock (needs --expose-gc).
+ * 2 cores) hits every contender alike and the ratios of one run stay comparable. With BENCH_GC=1 a
+ * forced GC runs before each sample (needs --expose-gc); see `collect`.
  */
 export async function timeRounds(
   contenders: readonly Contender[],
