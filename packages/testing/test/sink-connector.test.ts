@@ -132,6 +132,28 @@ describe('Sink Connector invocations', () => {
     expect(producer.messages.filter((m) => m.topic === 'settled')).toHaveLength(2);
   });
 
+  it('report: the failure is logged once at error level, naming the unprocessed records', async () => {
+    const errors: string[] = [];
+    const handler = createKafkaHandler({
+      value: json<Order>(),
+      onError: 'report',
+      logSummary: false,
+      logger: {
+        ...silent,
+        error: (message, ...fields) =>
+          errors.push(
+            `${message} ${fields.map((f) => (f.error as Error | undefined)?.message ?? '').join('')}`,
+          ),
+      },
+      process(record) {
+        if (record.value.fail) throw new Error('broken');
+      },
+    });
+    await expect(handler(ordersEvent(), lambdaContext())).rejects.toBeInstanceOf(SinkConnectorReportError);
+    expect(errors.filter((e) => e.includes('Sink Connector cannot retry'))).toHaveLength(1);
+    expect(errors.join('\n')).toContain('orders-0@101');
+  });
+
   it('retry-batch: the invocation fails', async () => {
     const { handler } = handlerWith('retry-batch');
     await expect(handler(ordersEvent(), lambdaContext())).rejects.toThrow();

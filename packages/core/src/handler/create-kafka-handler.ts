@@ -90,7 +90,19 @@ export function createKafkaHandler(
       throw error;
     }
     const result = await batch.run(partitions);
-    return sink ? sinkConnectorResult(result) : result;
+    if (!sink) return result;
+    try {
+      return sinkConnectorResult(result);
+    } catch (error) {
+      // The connector has no partial response: the reported records fail the invocation, said once here.
+      requestLogger(settings.logger, context).error(
+        'kafka batch stopped; the Sink Connector cannot retry part of it',
+        {
+          error: asError(error),
+        },
+      );
+      throw error;
+    }
   };
   return Object.defineProperty(handler, 'producer', {
     value: settings.producer,
