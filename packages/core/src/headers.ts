@@ -6,6 +6,11 @@ export type RawHeaderBytes = readonly number[];
 /** The ESM's header list: one single-key object per header, names may repeat. */
 export type RawHeaders = ReadonlyArray<Readonly<Record<string, RawHeaderBytes>>>;
 
+function rawHas(raw: RawHeaders, name: string): boolean {
+  for (let i = 0; i < raw.length; i++) if (Object.hasOwn(raw[i]!, name)) return true;
+  return false;
+}
+
 /**
  * Headers of a record whose event {@link parseKafkaEvent} checked (header bytes included): the
  * handler's path. Not exported from the package: a hand-built record's headers are checked on read.
@@ -59,6 +64,9 @@ export class KafkaHeaders implements Iterable<[string, Buffer]> {
 
   /** The last value of `name` (Kafka's convention for a repeated header), or undefined. */
   get(name: string): Buffer | undefined {
+    // Asked for a header the record does not have (a deserializer probing for `__value_schema_id`):
+    // answered from the names alone, without copying every header's bytes.
+    if (this.#raw && !rawHas(this.#raw, name)) return undefined;
     const list = this.#list();
     for (let i = list.length - 1; i >= 0; i--) {
       const entry = list[i]!;
