@@ -133,6 +133,7 @@ function main() {
         '@kafka-lambda/serdes': ['packages/serdes/src/index.ts'],
         '@kafka-lambda/serdes/*': ['packages/serdes/src/entry/*.ts'],
         '@kafka-lambda/testing': ['packages/testing/src/index.ts'],
+        '@kafka-lambda/testing/*': ['packages/testing/src/entry/*.ts'],
         '@kafka-lambda/observability': ['packages/observability/src/index.ts'],
         '@kafka-lambda/observability/*': ['packages/observability/src/entry/*.ts'],
         // The OpenTelemetry SDK and Powertools Metrics that observability samples set up: dev
