@@ -1,0 +1,40 @@
+import { DeadlineExceededError } from '../errors.js';
+import type { Deadline } from './deadline.js';
+import type { PartitionRunner } from './partition-runner.js';
+
+/**
+ * Runs the partitions, at most `concurrency` at a time, under the deadline: at the stop time it calls
+ * `stop` (records stop starting, signals abort); half the reserve later, partitions still running (a
+ * `process` that ignores its signal) are abandoned, so the invocation ends with the SDK's error
+ * instead of running into Lambda's timeout. One timer per batch.
+ */
+export async function runPartitions(
+  runners: readonly PartitionRunner[],
+  concurrency: number,
+  deadline: Deadline,
+  stop: (reason: Error) => void,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < runners.length) await runners[next++]!.run();
+  };
+  const workers = Math.min(concurrency, runners.length);
+  const all = Promise.all(Array.from({ length: workers }, worker)).then(() => undefined);
+  if (!deadline.bounded) return all;
+  let timer: NodeJS.Timeout | undefined;
+  const giveUp = new Promise<'overrun'>((resolve) => {
+    const untilStop = deadline.msUntilStop();
+    const untilGiveUp = (untilStop + deadline.msUntilEnd()) / 2;
+    timer = setTimeout(() => {
+      stop(new DeadlineExceededError(0));
+      timer = setTimeout(() => resolve('overrun'), Math.max(0, untilGiveUp - untilStop));
+    }, untilStop);
+  });
+  try {
+    if ((await Promise.race([all, giveUp])) === 'overrun') {
+      for (const runner of runners) runner.abandon();
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
