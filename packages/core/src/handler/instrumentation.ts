@@ -3,7 +3,7 @@ import type { PartitionBatch } from '../event.js';
 import type { Logger } from '../logger.js';
 import type { OutgoingMessage } from '../producer/types.js';
 import type { KafkaRecord } from '../record.js';
-import type { BatchItemFailures, BatchSummary, LambdaContext } from './types.js';
+import type { BatchItemFailures, BatchSummary, LambdaContext } from './results.js';
 
 type AnyRecord = KafkaRecord<unknown, unknown>;
 

@@ -4,6 +4,9 @@ import type { KafkaProducer } from '../producer/types.js';
 import type { KafkaRecord } from '../record.js';
 import type { Deserializer, Serializer } from '../serde.js';
 import type { Instrumentation } from './instrumentation.js';
+import type { BatchItemFailures, BatchSummary, LambdaContext } from './results.js';
+
+export type { BatchItemFailures, BatchSummary, LambdaContext } from './results.js';
 
 /**
  * What happens when a record fails (bad bytes, a deserializer error, a throw in `process`):
@@ -14,13 +17,6 @@ import type { Instrumentation } from './instrumentation.js';
  * - `retry-batch`: stop and fail the invocation, so the ESM retries the whole batch.
  */
 export type ErrorPolicy = 'log' | 'dead-letter' | 'report' | 'retry-batch';
-
-/** The slice of the Lambda context the handler reads; `@types/aws-lambda`'s `Context` fits. */
-export interface LambdaContext {
-  getRemainingTimeInMillis(): number;
-  readonly functionName?: string;
-  readonly awsRequestId?: string;
-}
 
 /** Header values accepted by `produce`. */
 export type ProduceHeaders =
@@ -64,29 +60,6 @@ export interface ProcessContext {
   readonly lambdaContext: LambdaContext;
   /** Aborted when the deadline guard stops the batch: pass it to fetch() and other cancellable I/O. */
   readonly signal: AbortSignal;
-}
-
-/** Counts of one invocation, logged at its end and passed to `hooks.onBatchEnd`. */
-export interface BatchSummary {
-  records: number;
-  succeeded: number;
-  failed: number;
-  deadLettered: number;
-  /** Tombstones skipped (`tombstones: 'skip'`). */
-  skipped: number;
-  /** Records not started: their partition stopped at a failure, or the deadline came. */
-  unprocessed: number;
-  /** Messages confirmed by the broker, dead letters included. */
-  produced: number;
-  /** Records reported back to the ESM in `batchItemFailures`. */
-  reported: number;
-  flushMs: number;
-  durationMs: number;
-}
-
-/** The partial-batch response of the `report` policy. */
-export interface BatchItemFailures {
-  batchItemFailures: Array<{ itemIdentifier: { partition: string; offset: number } }>;
 }
 
 /** Callbacks into the handler's life, e.g. for metrics; a hook that throws is logged and ignored. */
