@@ -6,7 +6,13 @@ import { createKafkaHandler, json, kafkaProducer, type RdKafkaProducer } from '@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type IsolatedKafka, startIsolatedKafka } from '../../scripts/stack/index.mjs';
 import { createTopics, readTopic, uniqueTopic } from '../support/kafka.js';
-import { captureLogger, kafkaEvent, lambdaContext, tradeRecords } from '../support/reliability.js';
+import {
+  backlogWatch,
+  captureLogger,
+  kafkaEvent,
+  lambdaContext,
+  tradeRecords,
+} from '../support/reliability.js';
 
 const QUEUE = 200;
 let broker: IsolatedKafka;
@@ -36,16 +42,14 @@ describe('back-pressure against a frozen broker (dedicated broker)', () => {
       { logger: captureLogger() },
     );
     producers.push(kafka);
-    let maxBacklog = 0;
+    const backlog = backlogWatch(kafka);
     let processed = 0;
     const handler = createKafkaHandler({
       value: json<{ id: number }>(),
       producer: kafka,
       onError: 'retry-batch',
       logger: captureLogger(),
-      instrumentation: [
-        { startBatch: () => ({ recordEnd: () => void (maxBacklog = Math.max(maxBacklog, kafka.backlog)) }) },
-      ],
+      instrumentation: [backlog.instrumentation],
       process(record, { produce }) {
         processed++;
         if (record.offset === 500) broker.pause(); // the broker freezes mid-batch
@@ -64,7 +68,7 @@ describe('back-pressure against a frozen broker (dedicated broker)', () => {
     const elapsed = Date.now() - started;
     expect(error).toBeInstanceOf(Error);
     expect(elapsed).toBeLessThan(4_000);
-    expect(maxBacklog).toBeLessThanOrEqual(1);
+    expect(backlog.max).toBeLessThanOrEqual(1);
     expect(processed).toBeLessThan(20_000); // records stopped starting: they could not be handed over
 
     broker.resume();
@@ -78,7 +82,7 @@ describe('back-pressure against a frozen broker (dedicated broker)', () => {
     expect(landed.length).toBeLessThanOrEqual(1 + 501 + QUEUE);
     console.info(
       `frozen broker: failed after ${elapsed} ms with ${error!.name}; ${processed} records started; ` +
-        `${landed.length} outputs landed in all (incl. after the return); max JS backlog ${maxBacklog}`,
+        `${landed.length} outputs landed in all (incl. after the return); max JS backlog ${backlog.max}`,
     );
   });
 });

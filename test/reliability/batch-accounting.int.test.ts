@@ -19,6 +19,7 @@ import {
 import { afterAll, describe, expect, it } from 'vitest';
 import { brokers, createTopics, readTopic, uniqueTopic } from '../support/kafka.js';
 import {
+  backlogWatch,
   captureLogger,
   kafkaEvent,
   lambdaContext,
@@ -245,15 +246,13 @@ describe('back-pressure: a batch that produces more than the client queue holds'
     const out = uniqueTopic('acct.backpressure');
     await createTopics([{ topic: out }]);
     const kafka = producer({ 'queue.buffering.max.messages': 50 });
-    let maxBacklog = 0;
+    const backlog = backlogWatch(kafka);
     const handler = createKafkaHandler({
       value: json<{ id: number }>(),
       producer: kafka,
       onError: 'retry-batch',
       logger: captureLogger(),
-      instrumentation: [
-        { startBatch: () => ({ recordEnd: () => void (maxBacklog = Math.max(maxBacklog, kafka.backlog)) }) },
-      ],
+      instrumentation: [backlog.instrumentation],
       process(record, { produce }) {
         produce({ topic: out, key: 'one-partition', value: `out-${record.value.id}-${'p'.repeat(1_000)}` });
       },
@@ -262,7 +261,7 @@ describe('back-pressure: a batch that produces more than the client queue holds'
       handler(kafkaEvent(tradeRecords('trades', 8, 5_000)), lambdaContext(60_000)),
     );
     expect(attempt.error).toBeUndefined();
-    expect(maxBacklog).toBeLessThanOrEqual(1);
+    expect(backlog.max).toBeLessThanOrEqual(1);
     const values = await topicValues(out, 5_000);
     expect(values.map((v) => v.split('-')[1])).toEqual(range(0, 5_000).map(String));
   });

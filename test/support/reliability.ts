@@ -2,7 +2,13 @@
 // and an HTTP fault proxy to put in front of the registry or the Secrets Manager emulator.
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { KafkaEvent, KafkaEventRecord, LambdaContext, Logger } from '@kafka-lambda/core';
+import type {
+  Instrumentation,
+  KafkaEvent,
+  KafkaEventRecord,
+  LambdaContext,
+  Logger,
+} from '@kafka-lambda/core';
 import { lambdaContext as testingLambdaContext } from '@kafka-lambda/testing';
 import { readTopic } from './kafka.js';
 
@@ -331,4 +337,24 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
 
   await proxy.up();
   return proxy;
+}
+
+// --- back-pressure ---------------------------------------------------------------------------------
+
+/**
+ * An instrumentation that samples the producer's JavaScript backlog as each record ends: `max` is
+ * the most messages it ever held for want of room in librdkafka's queue.
+ */
+export function backlogWatch(producer: { readonly backlog?: number }): {
+  readonly instrumentation: Instrumentation;
+  readonly max: number;
+} {
+  let max = 0;
+  const observer = { recordEnd: () => void (max = Math.max(max, producer.backlog ?? 0)) };
+  return {
+    instrumentation: { startBatch: () => observer },
+    get max() {
+      return max;
+    },
+  };
 }
