@@ -1,5 +1,6 @@
 import { settle } from '../settlement-rules.js';
 import type { UserTrade } from '../user-trade.js';
+import { seededRandom } from './seeded-random.js';
 
 /**
  * `stocktrade` and `users` as Confluent's datagen quickstarts write them (`Stock_Trades`, `Users`):
@@ -30,24 +31,12 @@ const GENDERS = ['MALE', 'FEMALE', 'OTHER'];
 const USER_IDS = Array.from({ length: 9 }, (_, i) => `User_${i + 1}`);
 const REGISTERED = USER_IDS.slice(0, 8);
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same stream on every machine. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /**
  * The users topic: each registered user twice (the second a change of region: the table keeps the
  * latest), all before `before`.
  */
 export function generateUsers(before: number, seed = 1): DatagenMessage[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const messages: DatagenMessage[] = [];
   for (const round of [0, 1]) {
     for (const [i, userid] of REGISTERED.entries()) {
@@ -77,7 +66,7 @@ export function generateStockTrades(
   spanMs: number,
   seed = 42,
 ): GeneratedStockTrade[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const pick = <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]!;
   const trades: GeneratedStockTrade[] = [];
   for (let i = 0; i < count; i++) {

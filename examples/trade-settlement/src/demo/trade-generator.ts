@@ -1,4 +1,5 @@
 import type { UserTrade } from '../user-trade.js';
+import { seededRandom } from './seeded-random.js';
 
 /** A message for `user_trades`: the key is the user id, the value ksqlDB's JSON (or, rarely, garbage). */
 export interface GeneratedTrade {
@@ -12,24 +13,12 @@ const SYMBOLS = ['ZBZX', 'ZJZZT', 'ZTEST', 'ZVV', 'ZVZZT', 'ZWZZT', 'ZXZZT'];
 const ACCOUNTS = ['ABC123', 'LMN456', 'XYZ789'];
 const USERS = Array.from({ length: 9 }, (_, i) => ({ id: `User_${i + 1}`, region: `Region_${(i % 4) + 1}` }));
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same stream on every machine. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /**
  * A realistic stream of joined trades: mostly ordinary ones, some large, a few placed just under the
  * review threshold, a few without a known user, and the odd corrupt message a real topic collects.
  */
 export function generateTrades(count: number, seed = 42): GeneratedTrade[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const pick = <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]!;
   const trades: GeneratedTrade[] = [];
   for (let i = 0; i < count; i++) {
