@@ -40,15 +40,7 @@ function largeEvent(): string {
 export async function benchMemory(report: Report): Promise<void> {
   mkdirSync(CACHE, { recursive: true });
   const script = join(CACHE, 'memory-child.mjs');
-  await build({
-    entryPoints: [join(BENCH, 'src/children/memory-child.ts')],
-    outfile: script,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    packages: 'external',
-    logLevel: 'silent',
-  });
+  await bundleChild(script, 'memory-child');
   const text = largeEvent();
   const file = join(CACHE, 'event-6mb.json');
   writeFileSync(file, text);
@@ -115,15 +107,7 @@ async function benchBackPressure(report: Report): Promise<void> {
     return;
   }
   const script = join(CACHE, 'backpressure-child.mjs');
-  await build({
-    entryPoints: [join(BENCH, 'src/children/backpressure-child.ts')],
-    outfile: script,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    packages: 'external',
-    logLevel: 'silent',
-  });
+  await bundleChild(script, 'backpressure-child');
   const topic = uniqueName('bench.backpressure');
   const drop = await createTopics([topic], 3);
   try {
@@ -159,4 +143,17 @@ async function benchBackPressure(report: Report): Promise<void> {
   } finally {
     await drop();
   }
+}
+
+/** Bundles one child script of the bench (its packages stay external, as a deployed function's would). */
+async function bundleChild(outfile: string, name: string): Promise<void> {
+  await build({
+    entryPoints: [join(BENCH, `src/children/${name}.ts`)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    logLevel: 'silent',
+  });
 }
