@@ -70,6 +70,13 @@ export type {
   SerializedProduceRequest,
 } from './handler/types.js';
 export { KafkaHeaders, type RawHeaderBytes, type RawHeaders } from './headers.js';
+export type {
+  ClaimOptions,
+  ClaimState,
+  CompleteOptions,
+  IdempotencyStore,
+  ReleaseOptions,
+} from './idempotency/store.js';
 export { type JsonLoggerOptions, jsonLogger, type Logger, type LogLevel } from './logger.js';
 export { type AddonLoadContext, AddonLoadError, type AddonLoadFailure } from './producer/addon-load-error.js';
 export type { KafkaProducerOptions, ProducerStats } from './producer/kafka-producer.js';
