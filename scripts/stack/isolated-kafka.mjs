@@ -11,6 +11,7 @@ import { installKafka, kafkaLibs, log4j2, serverProperties } from './kafka.mjs';
 import {
   isAlive,
   ownedPid,
+  portFreeWithin,
   readLogSince,
   spawnDetached,
   stopPid,
@@ -19,6 +20,7 @@ import {
   waitFor,
   writePidFile,
 } from './process.mjs';
+import { portWaitMs } from './service.mjs';
 
 const started = new Set();
 // Never leave a broker behind a test process that exits without its afterAll (SIGKILL: it is a throwaway).
@@ -77,7 +79,8 @@ export async function startIsolatedKafka({
     await stopPid(stale, { graceMs: 5_000 });
   }
   for (const p of [port, controllerPort]) {
-    if (await tcpOpen(p)) throw new Error(`startIsolatedKafka: port ${p} is taken by another process`);
+    if (!(await portFreeWithin(p, portWaitMs)))
+      throw new Error(`startIsolatedKafka: port ${p} is taken by another process`);
   }
 
   fs.rmSync(dataDir, { recursive: true, force: true });

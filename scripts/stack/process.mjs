@@ -146,6 +146,18 @@ export async function waitFor(check, { timeoutMs, intervalMs = 250, alive = () =
   }
 }
 
+/**
+ * Whether `port` is free or frees itself within `timeoutMs`: a port held by a process that is going
+ * away (a stack another checkout is stopping) is released within seconds, so that is not "taken".
+ */
+export async function portFreeWithin(port, timeoutMs) {
+  if (!(await tcpOpen(port))) return true;
+  return waitFor(async () => !(await tcpOpen(port)), { timeoutMs }).then(
+    () => true,
+    () => false,
+  );
+}
+
 /** Text appended to a log since `offset`. */
 export function readLogSince(file, offset = 0) {
   try {

@@ -3,7 +3,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { portEnvNames, runDir } from './env.mjs';
-import { ownedPid, readPidFile, stopPid, tailLines, tcpOpen, waitFor, writePidFile } from './process.mjs';
+import {
+  ownedPid,
+  portFreeWithin,
+  readPidFile,
+  stopPid,
+  tailLines,
+  waitFor,
+  writePidFile,
+} from './process.mjs';
 
 /**
  * @typedef {object} Service
@@ -28,13 +36,15 @@ export async function serviceState(svc) {
   return { state: ok ? 'running' : 'starting', pid, info };
 }
 
+// How long a port held by someone else may take to free itself. KAFKA_LAMBDA_STACK_PORT_WAIT_MS overrides.
+export const portWaitMs = Number(process.env.KAFKA_LAMBDA_STACK_PORT_WAIT_MS ?? 60_000);
+
 async function assertPortsFree(svc) {
   for (const port of svc.ports) {
-    if (await tcpOpen(port)) {
-      throw new Error(
-        `port ${port} is taken by another process (not started by kafka-lambda stack); stop it or set ${portEnvNames[port] ?? 'its port variable'}`,
-      );
-    }
+    if (await portFreeWithin(port, portWaitMs)) continue;
+    throw new Error(
+      `port ${port} is taken by another process (not started by kafka-lambda stack); stop it or set ${portEnvNames[port] ?? 'its port variable'}`,
+    );
   }
 }
 
