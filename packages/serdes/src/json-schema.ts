@@ -78,12 +78,12 @@ export function jsonSchema<T = unknown>(
   ): T => {
     try {
       return JSON.parse(bytes.toString('utf8', start)) as T;
-    } catch (cause) {
+    } catch {
+      // V8's message quotes the text around the error: the record's content must not reach the logs.
       throw new InvalidPayloadError(
-        `invalid JSON payload${id === undefined ? '' : ` for schema ${id}`}: ${(cause as Error).message}`,
+        `invalid JSON payload${id === undefined ? '' : ` for schema ${id}`} (${bytes.length - start} bytes)`,
         id,
         ctx,
-        { cause },
       );
     }
   };

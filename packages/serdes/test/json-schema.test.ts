@@ -68,6 +68,22 @@ describe('jsonSchema()', () => {
     ).toThrow(InvalidPayloadError);
   });
 
+  it('never quotes the payload in the error (V8 quotes the text around a JSON syntax error)', () => {
+    const serde = jsonSchema(schemaRegistry(fake.url));
+    const payload = Buffer.from('{"card":"4111-1111-1111-1111" oops}');
+    let error: unknown;
+    try {
+      serde.deserialize(writeConfluentFrame(1, payload), deserializeContext());
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidPayloadError);
+    expect((error as Error).message).toContain(`${payload.length} bytes`);
+    // Neither the message nor anything the error carries holds the record's content.
+    expect(JSON.stringify(error, Object.getOwnPropertyNames(error))).not.toContain('4111');
+    expect((error as Error).cause).toBeUndefined();
+  });
+
   it('serializes with auto-registration, validating first, and round-trips through header mode', async () => {
     const serde = jsonSchema<Record<string, unknown>>(schemaRegistry(fake.url), {
       schema: order,
