@@ -6,6 +6,7 @@ import { runDir, stackEnv } from './env.mjs';
 import { jaegerInstalled, jaegerService, jaegerUnavailable, upJaeger } from './jaeger.mjs';
 import { kafkaInstalled, kafkaService, upKafka } from './kafka.mjs';
 import { isAlive, readPidFile, sleep } from './process.mjs';
+import { redisInstalled, redisService, upRedis } from './redis.mjs';
 import { registryInstalled, registryService, upRegistry } from './registry.mjs';
 import { installRie, rieInfo } from './rie.mjs';
 import { secretsInstalled, secretsService, upSecrets } from './secrets.mjs';
@@ -15,6 +16,7 @@ export const services = [
   { svc: kafkaService, up: upKafka, installed: kafkaInstalled },
   { svc: registryService, up: upRegistry, installed: registryInstalled },
   { svc: secretsService, up: upSecrets, installed: secretsInstalled },
+  { svc: redisService, up: upRedis, installed: redisInstalled },
   // Optional (needs Go): an unavailable Jaeger is reported, not an error.
   { svc: jaegerService, up: upJaeger, installed: jaegerInstalled },
 ];

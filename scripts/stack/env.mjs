@@ -20,6 +20,7 @@ export const ports = Object.freeze({
   kafkaController: int('KAFKA_CONTROLLER_PORT', 9093),
   registry: int('SCHEMA_REGISTRY_PORT', 8081),
   secrets: int('SECRETS_MANAGER_PORT', 5050),
+  redis: int('REDIS_PORT', 6379),
   jaegerOtlpGrpc: int('JAEGER_OTLP_GRPC_PORT', 4317),
   jaegerOtlpHttp: int('JAEGER_OTLP_HTTP_PORT', 4318),
   jaegerQuery: int('JAEGER_QUERY_PORT', 16686),
@@ -34,6 +35,7 @@ export const portEnvNames = Object.freeze({
   [ports.kafkaController]: 'KAFKA_CONTROLLER_PORT',
   [ports.registry]: 'SCHEMA_REGISTRY_PORT',
   [ports.secrets]: 'SECRETS_MANAGER_PORT',
+  [ports.redis]: 'REDIS_PORT',
   [ports.jaegerOtlpGrpc]: 'JAEGER_OTLP_GRPC_PORT',
   [ports.jaegerOtlpHttp]: 'JAEGER_OTLP_HTTP_PORT',
   [ports.jaegerQuery]: 'JAEGER_QUERY_PORT',
@@ -66,6 +68,9 @@ export const stackEnv = Object.freeze({
   KAFKA_SASL_PASSWORD: saslUser.password,
   SCHEMA_REGISTRY_URL: e.SCHEMA_REGISTRY_URL || `http://${host}:${ports.registry}/apis/ccompat/v7`,
   AWS_ENDPOINT_URL_SECRETS_MANAGER: e.AWS_ENDPOINT_URL_SECRETS_MANAGER || `http://${host}:${ports.secrets}`,
+  // moto serves DynamoDB on the same port (the idempotency store's tests).
+  AWS_ENDPOINT_URL_DYNAMODB: e.AWS_ENDPOINT_URL_DYNAMODB || `http://${host}:${ports.secrets}`,
+  REDIS_URL: e.REDIS_URL || `redis://${host}:${ports.redis}`,
   AWS_REGION: e.AWS_REGION || 'us-east-1',
   AWS_ACCESS_KEY_ID: e.AWS_ACCESS_KEY_ID || 'test',
   AWS_SECRET_ACCESS_KEY: e.AWS_SECRET_ACCESS_KEY || 'test',
@@ -77,6 +82,7 @@ export const stackEnv = Object.freeze({
   KAFKA_CONTROLLER_PORT: String(ports.kafkaController),
   SCHEMA_REGISTRY_PORT: String(ports.registry),
   SECRETS_MANAGER_PORT: String(ports.secrets),
+  REDIS_PORT: String(ports.redis),
   KAFKA_LAMBDA_STACK_HOME: stackHome,
 });
 

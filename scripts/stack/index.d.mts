@@ -17,6 +17,10 @@ export interface StackEnv {
   KAFKA_CONTROLLER_PORT: string;
   SCHEMA_REGISTRY_PORT: string;
   SECRETS_MANAGER_PORT: string;
+  /** moto's endpoint, which also serves DynamoDB. */
+  AWS_ENDPOINT_URL_DYNAMODB: string;
+  REDIS_URL: string;
+  REDIS_PORT: string;
   KAFKA_LAMBDA_STACK_HOME: string;
 }
 export declare const stackEnv: Readonly<StackEnv>;
@@ -27,6 +31,7 @@ export declare const ports: Readonly<{
   kafkaController: number;
   registry: number;
   secrets: number;
+  redis: number;
 }>;
 export declare function envExports(env?: Record<string, string>): string;
 export declare function ensureStack(opts?: {
@@ -136,3 +141,19 @@ export interface IsolatedKafka {
   resume(): void;
 }
 export declare function startIsolatedKafka(opts?: IsolatedKafkaOptions): Promise<IsolatedKafka>;
+
+/** A redis-server of its own (never the shared one), for fault injection. */
+export interface IsolatedRedis {
+  /** redis://127.0.0.1:<port> */
+  readonly url: string;
+  readonly port: number;
+  /** Start again (no-op while running). */
+  start(): Promise<void>;
+  /** SIGTERM (SIGKILL after 5 s); the data is in memory only, so a restart starts empty. */
+  stop(): Promise<void>;
+}
+/** Starts (or reuses) a redis-server on `port`, default 16390. */
+export declare function startIsolatedRedis(opts?: {
+  port?: number;
+  timeoutMs?: number;
+}): Promise<IsolatedRedis>;

@@ -2,5 +2,6 @@
 export { ensureStack, envExports, ports, stackEnv, stackHome } from './env.mjs';
 export { startIsolatedKafka } from './isolated-kafka.mjs';
 export { kafkaTool, restartKafka, serverProperties, startKafka, stopKafka } from './kafka.mjs';
+export { startIsolatedRedis } from './redis.mjs';
 export { startRie } from './rie.mjs';
 export { countSecretsCalls, recordedRequests, resetSecrets } from './secrets.mjs';
