@@ -70,6 +70,12 @@ export type {
   SerializedProduceRequest,
 } from './handler/types.js';
 export { KafkaHeaders, type RawHeaderBytes, type RawHeaders } from './headers.js';
+export {
+  type IdempotencyOperation,
+  IdempotencyStoreError,
+  RecordInProgressError,
+} from './idempotency/errors.js';
+export { DEFAULT_COMPLETED_TTL_SECONDS, type IdempotencyOptions } from './idempotency/options.js';
 export type {
   ClaimOptions,
   ClaimState,

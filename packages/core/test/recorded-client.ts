@@ -25,6 +25,12 @@ export function recorded(scenario: string, event?: string): RecordedEvent[] {
   return event ? found.events.filter((e) => e.event === event) : found.events;
 }
 
+/** The first recorded error of `event` in a scenario (a call may have succeeded before it failed). */
+export function firstRecordedError(scenario: string, event: string): NativeError & Error {
+  const index = recorded(scenario, event).findIndex((e) => e.error);
+  return recordedError(scenario, event, Math.max(0, index));
+}
+
 /** A recorded error as the client builds it: an Error-like object with the recorded own properties. */
 export function recordedError(scenario: string, event: string, index = 0): NativeError & Error {
   const shape = recorded(scenario, event)[index]?.error;
@@ -34,6 +40,7 @@ export function recordedError(scenario: string, event: string, index = 0): Nativ
 }
 
 type Report = { topic: string; partition: number; offset: number; opaque?: unknown };
+type TransactionCall = 'initTransactions' | 'beginTransaction' | 'commitTransaction' | 'abortTransaction';
 
 /** How the next fakes behave: which recorded scenario their connect replays, and limits. */
 export const behaviour = {
@@ -41,9 +48,15 @@ export const behaviour = {
   connect: 'healthy',
   /** librdkafka's queue size (queue.buffering.max.messages); the recorded queue-full error beyond it. */
   queueLimit: Number.POSITIVE_INFINITY,
+  /**
+   * Recorded scenarios whose first outcome of each transactional call the next calls replay (`txn-`
+   * scenarios; e.g. `commit: 'txn-fenced'`). Each is used once, then back to the healthy outcome.
+   */
+  transactions: {} as Partial<Record<TransactionCall, string>>,
   reset(): void {
     this.connect = 'healthy';
     this.queueLimit = Number.POSITIVE_INFINITY;
+    this.transactions = {};
     RecordedProducer.instances = [];
   },
 };
@@ -98,6 +111,9 @@ export class RecordedProducer extends EventEmitter {
     const limit = Number(this.config['message.max.bytes'] ?? 1_000_000);
     if (value && value.length > limit) throw recordedError('too-large-local', 'produce.throw');
     if (this.queued.length >= this.queueLimit) throw recordedError('queue-full', 'produce.throw');
+    // Recorded: a transactional client refuses a message outside a transaction (-172).
+    if (this.config['transactional.id'] && !this.inTransaction)
+      throw recordedError('txn-produce-outside', 'produce.throw');
     this.produced++;
     this.queued.push({ topic, value, opaque, headers });
   }
@@ -138,4 +154,43 @@ export class RecordedProducer extends EventEmitter {
   }
 
   setPollInBackground(): void {}
+
+  // ── the transactional API: recorded outcomes (see behaviour.transactions) ──────────────────────
+  /** Transactional calls in order, with their outcome: 'ok' or the recorded error's code. */
+  readonly transactionCalls: string[] = [];
+  inTransaction = false;
+
+  #transactional(call: TransactionCall, callback: (error: NativeError | null) => void, onOk?: () => void) {
+    const scenario = behaviour.transactions[call];
+    delete behaviour.transactions[call];
+    const failed = scenario ? recorded(scenario, call).some((e) => e.error) : false;
+    const error = scenario && failed ? firstRecordedError(scenario, call) : null;
+    this.transactionCalls.push(`${call}:${error ? error.code : 'ok'}`);
+    setImmediate(() => {
+      if (!error) onOk?.();
+      callback(error);
+    });
+  }
+
+  initTransactions(_timeout: number, callback: (error: NativeError | null) => void): void {
+    this.#transactional('initTransactions', callback);
+  }
+
+  beginTransaction(callback: (error: NativeError | null) => void): void {
+    this.#transactional('beginTransaction', callback, () => {
+      this.inTransaction = true;
+    });
+  }
+
+  commitTransaction(_timeout: number, callback: (error: NativeError | null) => void): void {
+    this.#transactional('commitTransaction', callback, () => {
+      this.inTransaction = false;
+    });
+  }
+
+  abortTransaction(_timeout: number, callback: (error: NativeError | null) => void): void {
+    this.#transactional('abortTransaction', callback, () => {
+      this.inTransaction = false;
+    });
+  }
 }

@@ -10,6 +10,7 @@ import {
   RecordProcessingError,
 } from '../errors.js';
 import type { KafkaEvent, PartitionBatch } from '../event.js';
+import type { BatchClaims } from '../idempotency/batch-claims.js';
 import type { Logger } from '../logger.js';
 import type { OutgoingMessage } from '../producer/types.js';
 import type { KafkaRecord } from '../record.js';
@@ -18,6 +19,7 @@ import { deadLetterMessage, type FailureStage } from './dead-letter.js';
 import { Deadline } from './deadline.js';
 import { DeliveryLedger } from './delivery-ledger.js';
 import { type DeliveryPhaseHost, settleDeliveries } from './delivery-phase.js';
+import { claimRecords, settleClaims } from './idempotency-phase.js';
 import { type BatchObserver, observeBatch } from './instrumentation.js';
 import { LazyAbort } from './lazy-abort.js';
 import { loggedError } from './logged-error.js';
@@ -45,6 +47,7 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
   readonly #abort = new LazyAbort();
   readonly #started = Date.now();
   #deadlineLogged = false;
+  #claims: BatchClaims | undefined;
 
   constructor(
     settings: HandlerSettings,
@@ -96,7 +99,8 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
   async run(partitions: PartitionBatch[]): Promise<BatchItemFailures | undefined> {
     let conclusion: Conclusion;
     try {
-      const runners = partitions.map((partition) => new PartitionRunner(partition, this));
+      if (this.settings.idempotency) this.#claims = await claimRecords(this, partitions, this.#deadline);
+      const runners = partitions.map((p, i) => new PartitionRunner(p, this, this.#claims?.partition(i)));
       await runPartitions(runners, this.settings.partitionConcurrency, this.#deadline, (reason) =>
         this.#abort.abort(reason),
       );
@@ -108,6 +112,7 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
       this.#ledger?.close();
       this.#abort.end();
     }
+    if (this.#claims) await settleClaims(this.#claims, this.#deadline, this.settings, this.logger);
     this.#finish(conclusion);
     if (conclusion.error) throw conclusion.error;
     return conclusion.result;
@@ -118,12 +123,20 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
   succeeded(record: AnyRecord, messages: readonly OutgoingMessage[] | undefined): void {
     this.verdict.summary.succeeded++;
     this.observer.recordEnd?.(record, 'succeeded');
-    if (messages && messages.length > 0) this.#ledger!.send(messages, record, 'output');
+    if (messages && messages.length > 0)
+      this.#ledger!.send(messages, record, 'output', this.#claims?.whenDelivered(record));
+    else this.#claims?.done(record);
   }
 
   skipped(record: AnyRecord): void {
     this.verdict.summary.skipped++;
     this.observer.recordEnd?.(record, 'skipped');
+  }
+
+  alreadyProcessed(record: AnyRecord): void {
+    this.verdict.summary.alreadyProcessed++;
+    this.observer.recordStart?.(record);
+    this.observer.recordEnd?.(record, 'already-processed');
   }
 
   failed(record: AnyRecord, error: Error, stage: FailureStage): boolean {
@@ -147,6 +160,8 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
     }
     try {
       const goesOn = this.settings.policy.recordFailed({ record, error, stage }, this);
+      // Logged and dropped is final: its key completes (a dead letter's once the broker has it).
+      if (goesOn && this.settings.policyName === 'log') this.#claims?.done(record);
       this.#stopIfFailing();
       return goesOn;
     } catch (policyError) {
@@ -200,6 +215,7 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
     // Logged once the broker has it: until then the record is not safe.
     this.#ledger!.send([message], record, 'dead-letter', () => {
       this.verdict.summary.deadLettered++;
+      this.#claims?.done(record);
       this.logger.warn('record failed; sent to the dead-letter topic', {
         ...locationOf(record),
         stage,

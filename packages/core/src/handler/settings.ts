@@ -5,6 +5,7 @@ import { sharedProducer } from '../producer/shared-producer.js';
 import type { KafkaProducer } from '../producer/types.js';
 import type { KafkaRecord } from '../record.js';
 import type { Deserializer } from '../serde.js';
+import { type IdempotencySettings, resolveIdempotency } from '../idempotency/options.js';
 import { checkDeadlineReserve } from './deadline.js';
 import { hooksInstrumentation } from './hooks-instrumentation.js';
 import type { Instrumentation } from './instrumentation.js';
@@ -34,6 +35,8 @@ export interface HandlerSettings {
   readonly logger: Logger;
   readonly logSummary: boolean;
   readonly instrumentation: readonly Instrumentation[];
+  /** Set by the `idempotency` option: records claimed before the batch runs, completed after. */
+  readonly idempotency: IdempotencySettings | undefined;
 }
 
 /** Every option `createKafkaHandler` reads: anything else is a typo, rejected at load. */
@@ -51,6 +54,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof AnyOptions>([
   'hooks',
   'instrumentation',
   'tombstones',
+  'idempotency',
 ]);
 
 /** Checks every option once, at module scope, so that a mistake fails the init, not the first batch. */
@@ -107,6 +111,7 @@ export function resolveSettings(options: AnyOptions): HandlerSettings {
     logger,
     logSummary: options.logSummary ?? true,
     instrumentation,
+    idempotency: resolveIdempotency(options.idempotency),
   };
 }
 

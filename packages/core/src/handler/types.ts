@@ -1,3 +1,4 @@
+import type { IdempotencyOptions } from '../idempotency/options.js';
 import type { Logger } from '../logger.js';
 import type { ProducerOption } from '../producer/shared-producer.js';
 import type { KafkaProducer } from '../producer/types.js';
@@ -99,6 +100,11 @@ export interface KafkaHandlerOptionsBase<K, V, R> {
   hooks?: KafkaHandlerHooks<K, R>;
   /** Observers of every invocation (tracing, metrics): see {@link Instrumentation}. */
   instrumentation?: readonly Instrumentation[];
+  /**
+   * Idempotent records: a record another invocation completed is not processed again, and its
+   * outputs are not produced again. See {@link IdempotencyOptions} and docs/effectively-once.md.
+   */
+  idempotency?: IdempotencyOptions<K, R>;
 }
 
 /** Options of {@link createKafkaHandler} when tombstones are skipped (the default): `record.value` is `V`. */

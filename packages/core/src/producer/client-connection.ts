@@ -39,6 +39,11 @@ export interface ClientConnectionOptions {
   unreachableRebuildMs?: number | undefined;
   loadClient: typeof loadKafkaClient;
   backoff?: RereadBackoff | undefined;
+  /**
+   * Runs on each new client once it is connected, before it is ready (e.g. initTransactions), within
+   * what is left of the connect budget. A throw fails the attempt like a connect failure.
+   */
+  prepare?: ((client: NativeProducer, timeoutMs: number) => Promise<void>) | undefined;
 }
 
 /**
@@ -157,9 +162,16 @@ export class ClientConnection {
       this.#maxMessageBytes = setup.maxMessageBytes;
       this.connects++;
       client = setup.client;
-      await connectClient(client, this.#options.connectTimeoutMs ?? 10_000, (reason) => {
+      const budgetMs = this.#options.connectTimeoutMs ?? 10_000;
+      const started = Date.now();
+      await connectClient(client, budgetMs, (reason) => {
         this.#attemptReason = reason;
       });
+      if (this.#options.prepare) {
+        // As recorded: polling runs before initTransactions, so its log and errors are heard.
+        client.setPollInBackground(true);
+        await this.#options.prepare(client, Math.max(1, budgetMs - (Date.now() - started)));
+      }
     } catch (error) {
       // A config source that failed has answered: its error is the reason, not the wait.
       if (!client) this.#attemptReason = undefined;

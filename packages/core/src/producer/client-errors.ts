@@ -57,7 +57,9 @@ const PERMANENT_CODES = new Map<number, string>([
 ]);
 
 const UNREACHABLE_TEXT = /all broker connections are down/i;
-const FATAL_TEXT = /^fatal error|cluster authorization failed/i;
+// "this instance has been fenced by a newer instance": a transactional client another took the id of
+// (or whose transaction the coordinator timed out), recorded in the txn- scenarios.
+const FATAL_TEXT = /^fatal error|cluster authorization failed|fenced by a newer instance/i;
 
 /** Classifies an `event.error` (text only: see the file comment). */
 export function classifyClientError(error: NativeError): ClientHealth {

@@ -6,11 +6,24 @@ import { DeliveryTracker, type Entry, type ProducerStats } from './delivery-trac
 import { Dispatcher } from './dispatcher.js';
 import { loadKafkaClient, type NativeProducer } from './native-client.js';
 import { ProducerConnectionError } from './producer-errors.js';
-import type { DeliveryCallback, DeliveryReport, KafkaProducer, OutgoingMessage } from './types.js';
+import { ClientTransactions, type TransactionalOptions } from './transactions.js';
+import type {
+  DeliveryCallback,
+  DeliveryReport,
+  KafkaProducer,
+  OutgoingMessage,
+  ProducerTransactions,
+} from './types.js';
 
 export type { ProducerStats } from './delivery-tracker.js';
 export { PRODUCER_DEFAULTS } from './producer-defaults.js';
 export { ProducerConnectionError, ProducerDeliveryError, ProducerQueueFullError } from './producer-errors.js';
+export {
+  TransactionError,
+  type TransactionFailureKind,
+  type TransactionOperation,
+} from './transaction-errors.js';
+export type { TransactionalOptions } from './transactions.js';
 
 /** Options of {@link kafkaProducer}. */
 export interface KafkaProducerOptions {
@@ -25,6 +38,13 @@ export interface KafkaProducerOptions {
   maxBacklogBytes?: number;
   /** With every broker connection down this long, nothing delivered and messages stuck on it, the client is rebuilt. Default 60 s. */
   unreachableRebuildMs?: number;
+  /**
+   * Makes the producer transactional (`true` for the defaults): `transactional.id` and
+   * `transaction.timeout.ms` are set on its clients, `initTransactions` runs once per client inside
+   * the connect budget, and a message is accepted only inside a transaction (`beginTransaction`).
+   * `createKafkaHandler({ transactional })` builds such a producer for you.
+   */
+  transactional?: boolean | TransactionalOptions;
   /** @internal Replaces the native client module, for tests of the failure paths. */
   loadClient?: typeof loadKafkaClient;
 }
@@ -67,22 +87,59 @@ export class RdKafkaProducer implements KafkaProducer {
   readonly #tracker = new DeliveryTracker({ connects: 0, flushes: 0, sent: 0, delivered: 0, failed: 0 });
   readonly #connection: ClientConnection;
   readonly #dispatcher: Dispatcher;
+  readonly #transactions: ClientTransactions | undefined;
 
   constructor(config: LibrdkafkaConfig | KafkaConfigSource, options: KafkaProducerOptions = {}) {
-    const source = isConfigSource(config) ? config : { kafkaConfig: async () => config };
-    this.#connection = new ClientConnection(
+    const plain = isConfigSource(config) ? config : { kafkaConfig: async () => config };
+    const { transactional } = options;
+    const transactions: ClientTransactions | undefined =
+      transactional === undefined || transactional === false
+        ? undefined
+        : new ClientTransactions(
+            {
+              get client(): NativeProducer | undefined {
+                return connection.client;
+              },
+              ensure: () => connection.ensure(),
+              discard: (client, reason) => connection.discard(client, reason),
+              notConnected: () => connection.notConnected(),
+            },
+            transactional === true ? {} : transactional,
+          );
+    this.#transactions = transactions;
+    const source = transactions ? withProperties(plain, transactions.properties) : plain;
+    const connection: ClientConnection = new ClientConnection(
       source,
-      { ...options, loadClient: options.loadClient ?? loadKafkaClient },
       {
-        ready: () => this.#dispatcher.drain(),
-        failed: (error, definitive) => this.#dispatcher.fail(error, definitive),
+        ...options,
+        loadClient: options.loadClient ?? loadKafkaClient,
+        prepare: transactions && ((client, timeoutMs) => transactions.init(client, timeoutMs)),
+      },
+      {
+        ready: () => {
+          this.#dispatcher.drain();
+          transactions?.ready();
+        },
+        failed: (error, definitive) => {
+          this.#dispatcher.fail(error, definitive);
+          transactions?.failed(error, definitive);
+        },
         lost: (client, error) => this.#lost(client, error),
         delivery: (error, report) => this.#dispatcher.delivered(error, report),
-        waiting: () => this.#dispatcher.backlog.size > 0,
+        waiting: () => this.#dispatcher.backlog.size > 0 || transactions?.waiting === true,
         holds: (client) => this.#tracker.onClient(client).length > 0,
       },
     );
+    this.#connection = connection;
     this.#dispatcher = new Dispatcher(this.#connection, this.#tracker, options.maxBacklogBytes);
+  }
+
+  /**
+   * The producer's transactions when built with `transactional` (undefined otherwise): every message
+   * must then be enqueued between `begin` and `commit`/`abort`.
+   */
+  get transactions(): ProducerTransactions | undefined {
+    return this.#transactions;
   }
 
   /** Counters: connects, flushes, messages handed to librdkafka, delivered, failed. */
@@ -188,6 +245,15 @@ function sizeOf({ key, value, headers }: OutgoingMessage): number {
   let bytes = (key?.length ?? 0) + (value?.length ?? 0);
   if (headers) for (const [name, header] of headers) bytes += name.length + header.length;
   return bytes;
+}
+
+/** The source's config with `properties` over it (e.g. the transactional.id), unchanged otherwise. */
+function withProperties(source: KafkaConfigSource, properties: LibrdkafkaConfig): KafkaConfigSource {
+  return {
+    kafkaConfig: async () => ({ ...(await source.kafkaConfig()), ...properties }),
+    ...(source.invalidate && { invalidate: () => source.invalidate!() }),
+    ...(source.describe && { describe: () => source.describe!() }),
+  };
 }
 
 function isConfigSource(value: LibrdkafkaConfig | KafkaConfigSource): value is KafkaConfigSource {

@@ -29,6 +29,12 @@ export interface NativeProducer {
   flush(timeoutMs: number, callback: (error: NativeError | null | undefined) => void): void;
   disconnect(timeoutMs: number, callback: () => void): void;
   setPollInBackground(enabled: boolean): void;
+  // The transactional API (callback errors recorded: see transaction-errors.ts). Optional: only a
+  // producer built with `transactional` calls them.
+  initTransactions?(timeoutMs: number, callback: (error: NativeError | null | undefined) => void): void;
+  beginTransaction?(callback: (error: NativeError | null | undefined) => void): void;
+  commitTransaction?(timeoutMs: number, callback: (error: NativeError | null | undefined) => void): void;
+  abortTransaction?(timeoutMs: number, callback: (error: NativeError | null | undefined) => void): void;
   on(
     event: 'delivery-report',
     listener: (

@@ -2,13 +2,14 @@ import type { KafkaConfigSource, LibrdkafkaConfig } from '../config-source.js';
 import type { Logger } from '../logger.js';
 import { RdKafkaProducer } from './kafka-producer.js';
 import { onSigterm } from './shutdown-hook.js';
+import type { TransactionalOptions } from './transactions.js';
 import type { KafkaProducer } from './types.js';
 
 /** What `createKafkaHandler({ producer })` accepts: librdkafka properties, a config source, or a producer. */
 export type ProducerOption = LibrdkafkaConfig | KafkaConfigSource | KafkaProducer;
 
 // One producer per container per config: module scope survives between invocations of a warm container.
-const bySource = new WeakMap<object, RdKafkaProducer>();
+const bySource = new WeakMap<object, Map<string, RdKafkaProducer>>();
 const byProperties = new Map<string, RdKafkaProducer>();
 const everyProducer = new Set<RdKafkaProducer>();
 let shutdownHookInstalled = false;
@@ -17,7 +18,7 @@ let shutdownHookInstalled = false;
  * Returns the container's producer for this option, creating it (and starting its connection in the
  * background) on first call. A {@link KafkaProducer} instance is returned as is. Two property objects
  * share a producer only when every property is equal, functions (`oauthbearer_token_refresh_cb`)
- * by identity.
+ * by identity, and when both are transactional with the same options or both are not.
  *
  * @example
  * ```ts
@@ -25,16 +26,24 @@ let shutdownHookInstalled = false;
  * sharedProducer({ 'bootstrap.servers': 'b:9092' }, logger) === a; // true
  * ```
  */
-export function sharedProducer(option: ProducerOption, logger: Logger): KafkaProducer {
+export function sharedProducer(
+  option: ProducerOption,
+  logger: Logger,
+  transactional?: Required<TransactionalOptions>,
+): KafkaProducer {
   if (isProducer(option)) return option;
+  const mode = transactional ? JSON.stringify([transactional.idPrefix, transactional.timeoutMs]) : '';
+  const create = () => new RdKafkaProducer(option, { logger, ...(transactional && { transactional }) });
   let producer: RdKafkaProducer | undefined;
   if (typeof (option as KafkaConfigSource).kafkaConfig === 'function') {
-    producer = bySource.get(option);
-    if (!producer) bySource.set(option, (producer = new RdKafkaProducer(option, { logger })));
+    let byMode = bySource.get(option);
+    if (!byMode) bySource.set(option, (byMode = new Map()));
+    producer = byMode.get(mode);
+    if (!producer) byMode.set(mode, (producer = create()));
   } else {
-    const key = sharingKey(option as LibrdkafkaConfig);
+    const key = `${mode}${sharingKey(option as LibrdkafkaConfig)}`;
     producer = byProperties.get(key);
-    if (!producer) byProperties.set(key, (producer = new RdKafkaProducer(option, { logger })));
+    if (!producer) byProperties.set(key, (producer = create()));
   }
   everyProducer.add(producer);
   installShutdownHook(logger);

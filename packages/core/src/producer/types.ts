@@ -82,4 +82,35 @@ export interface KafkaProducer {
   warmUp?(): void;
   /** Flushes what is queued and releases the connection. */
   close(timeoutMs?: number): Promise<void>;
+  /**
+   * Present on a transactional producer: the handler then makes each batch's outputs one Kafka
+   * transaction (begun before its first record, committed after the last delivery report, aborted
+   * on any failure). Optional.
+   */
+  readonly transactions?: ProducerTransactions | undefined;
+}
+
+/**
+ * The transaction of the batch a transactional producer serves: one at a time. Each call is bounded
+ * by `timeoutMs` (the handler passes what is left of the invocation's deadline) and rejects when the
+ * step did not happen; `@kafka-lambda/core`'s rejects with a `TransactionError` saying what the
+ * client can still do.
+ *
+ * @example
+ * ```ts
+ * await producer.transactions!.begin(5_000);
+ * producer.enqueue!(message, (error) => console.log(error ?? 'in the transaction'));
+ * await producer.flush(5_000);
+ * await producer.transactions!.commit(5_000); // read_committed consumers see the message now
+ * ```
+ */
+export interface ProducerTransactions {
+  /** The producer's `transactional.id`, when it has one. */
+  readonly transactionalId?: string | undefined;
+  /** Begins a transaction: messages enqueued from now on belong to it. */
+  begin(timeoutMs: number): Promise<void>;
+  /** Commits it: its messages become visible to read_committed consumers, all at once. */
+  commit(timeoutMs: number): Promise<void>;
+  /** Aborts it (no transaction open: nothing to do): its messages are never visible to read_committed consumers. */
+  abort(timeoutMs: number): Promise<void>;
 }

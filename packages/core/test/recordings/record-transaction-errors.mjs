@@ -135,28 +135,36 @@ async function main() {
     });
     await admin.disconnect();
 
-    await run('txn-healthy', 'connect, initTransactions, begin, produce one message, commit; then an empty transaction (begin, commit)', async () => {
-      const r = recorder(brokers, 'rec-healthy');
-      await r.connect();
-      await r.init();
-      await r.begin();
-      r.produce('txn.ok');
-      await r.commit();
-      await r.begin();
-      await r.commit();
-      await r.close();
-      return r.events;
-    });
+    await run(
+      'txn-healthy',
+      'connect, initTransactions, begin, produce one message, commit; then an empty transaction (begin, commit)',
+      async () => {
+        const r = recorder(brokers, 'rec-healthy');
+        await r.connect();
+        await r.init();
+        await r.begin();
+        r.produce('txn.ok');
+        await r.commit();
+        await r.begin();
+        await r.commit();
+        await r.close();
+        return r.events;
+      },
+    );
 
-    await run('txn-produce-outside', 'a transactional producer produces before beginTransaction', async () => {
-      const r = recorder(brokers, 'rec-outside');
-      await r.connect();
-      await r.init();
-      r.produce('txn.ok');
-      await r.flush(3_000);
-      await r.close();
-      return r.events;
-    });
+    await run(
+      'txn-produce-outside',
+      'a transactional producer produces before beginTransaction',
+      async () => {
+        const r = recorder(brokers, 'rec-outside');
+        await r.connect();
+        await r.init();
+        r.produce('txn.ok');
+        await r.flush(3_000);
+        await r.close();
+        return r.events;
+      },
+    );
 
     await run(
       'txn-abortable',
@@ -263,12 +271,14 @@ async function main() {
 
   const file = path.join(here, 'client-errors.json');
   const recording = JSON.parse(fs.readFileSync(file, 'utf8'));
-  for (const name of Object.keys(recording.scenarios)) if (name.startsWith('txn-')) delete recording.scenarios[name];
+  for (const name of Object.keys(recording.scenarios))
+    if (name.startsWith('txn-')) delete recording.scenarios[name];
   Object.assign(recording.scenarios, scenarios);
   recording.transactions = {
     producedBy: 'node packages/core/test/recordings/record-transaction-errors.mjs',
     client: `@confluentinc/kafka-javascript ${clientVersion}, librdkafka ${Kafka.librdkafkaVersion}`,
-    broker: 'Apache Kafka 4.1.1, KRaft single node, PLAINTEXT (dedicated broker on 19692, timed-out transactions checked every 1 s)',
+    broker:
+      'Apache Kafka 4.1.1, KRaft single node, PLAINTEXT (dedicated broker on 19692, timed-out transactions checked every 1 s)',
     recordedAt: new Date().toISOString(),
     scenarios: Object.keys(scenarios),
   };

@@ -1,4 +1,5 @@
 import type { DeliveryCallback, KafkaProducer, OutgoingMessage } from '@kafka-lambda/core';
+import { ScriptedTransactions } from './scripted-transactions.js';
 
 interface Held {
   readonly message: OutgoingMessage;
@@ -24,13 +25,26 @@ export class ScriptedProducer implements KafkaProducer {
    * and one value over the limit makes the broker refuse the whole batch (MSG_SIZE_TOO_LARGE, code 10).
    */
   topicMaxBytes: number | undefined;
+  /** Set by {@link ScriptedProducer.transactional}: the batch then runs one transaction. */
+  transactions: ScriptedTransactions | undefined;
   readonly #held: Held[] = [];
   #burst: Held[] | undefined;
   #offset = 0;
 
+  /** Makes it transactional, like `kafkaProducer(config, { transactional })`. */
+  transactional(): this & { transactions: ScriptedTransactions } {
+    this.transactions = new ScriptedTransactions(this);
+    return this as this & { transactions: ScriptedTransactions };
+  }
+
   enqueue(message: OutgoingMessage, done: DeliveryCallback, signal?: AbortSignal): void {
     if (signal?.aborted) {
       done(asError(signal.reason), undefined, message);
+      return;
+    }
+    if (this.transactions && !this.transactions.open) {
+      // Recorded (txn-produce-outside): the client refuses a message outside a transaction.
+      done(deliveryError('Local: Erroneous state', -172), undefined, message);
       return;
     }
     this.enqueued.push(message);
@@ -55,9 +69,11 @@ export class ScriptedProducer implements KafkaProducer {
     const limit = this.topicMaxBytes!;
     const refused = burst.some(({ message }) => (message.value?.length ?? 0) > limit);
     for (const held of burst) {
-      if (refused)
-        held.done(deliveryError('Broker: Message size too large', 10, true), undefined, held.message);
-      else this.#report(held);
+      if (refused) {
+        const error = deliveryError('Broker: Message size too large', 10, true);
+        this.transactions?.delivered(error);
+        held.done(error, undefined, held.message);
+      } else this.#report(held);
     }
   }
 
@@ -84,6 +100,7 @@ export class ScriptedProducer implements KafkaProducer {
 
   #report({ message, done }: Held): void {
     const error = this.failWhen(message);
+    this.transactions?.delivered(error);
     if (error) {
       done(error, undefined, message);
       return;
