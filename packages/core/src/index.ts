@@ -93,9 +93,19 @@ export {
   ProducerDeliveryError,
   ProducerQueueFullError,
   RdKafkaProducer,
+  type TransactionalOptions,
+  TransactionError,
+  type TransactionFailureKind,
+  type TransactionOperation,
 } from './producer/kafka-producer.js';
 export type { ProducerOption } from './producer/shared-producer.js';
-export type { DeliveryCallback, DeliveryReport, KafkaProducer, OutgoingMessage } from './producer/types.js';
+export type {
+  DeliveryCallback,
+  DeliveryReport,
+  KafkaProducer,
+  OutgoingMessage,
+  ProducerTransactions,
+} from './producer/types.js';
 export { KafkaRecord } from './record.js';
 export type {
   DeserializeContext,

@@ -28,6 +28,7 @@ import { runPartitions } from './partition-scheduler.js';
 import type { FailurePolicy, RecordFailure } from './policies/policy.js';
 import { requestLogger } from './request-logger.js';
 import type { HandlerSettings } from './settings.js';
+import { TransactionPhase } from './transaction-phase.js';
 import type { BatchItemFailures, LambdaContext } from './types.js';
 
 type AnyRecord = KafkaRecord<unknown, unknown>;
@@ -45,6 +46,8 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
   readonly #deadline: Deadline;
   readonly #ledger: DeliveryLedger | undefined;
   readonly #abort = new LazyAbort();
+  /** The batch's outputs as one Kafka transaction, with a transactional producer. */
+  readonly #transaction: TransactionPhase | undefined;
   readonly #started = Date.now();
   #deadlineLogged = false;
   #claims: BatchClaims | undefined;
@@ -60,6 +63,8 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
     this.logger = requestLogger(settings.logger, context);
     this.#deadline = new Deadline(context, settings.deadlineReserveMs);
     this.#ledger = settings.producer && new DeliveryLedger(settings.producer);
+    const transactions = settings.producer?.transactions;
+    this.#transaction = transactions && new TransactionPhase(transactions, this.logger);
     let records = 0;
     for (const partition of partitions) records += partition.records.length;
     this.verdict.summary.records = records;
@@ -99,6 +104,7 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
   async run(partitions: PartitionBatch[]): Promise<BatchItemFailures | undefined> {
     let conclusion: Conclusion;
     try {
+      await this.#transaction?.begin(this.#deadline);
       if (this.settings.idempotency) this.#claims = await claimRecords(this, partitions, this.#deadline);
       const runners = partitions.map((p, i) => new PartitionRunner(p, this, this.#claims?.partition(i)));
       await runPartitions(runners, this.settings.partitionConcurrency, this.#deadline, (reason) =>
@@ -112,6 +118,8 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
       this.#ledger?.close();
       this.#abort.end();
     }
+    // Every delivery report is in (or the batch failed): commit, or abort. A failed commit fails it.
+    if (this.#transaction) conclusion = await this.#transaction.end(conclusion, this.#deadline);
     if (this.#claims) await settleClaims(this.#claims, this.#deadline, this.settings, this.logger);
     this.#finish(conclusion);
     if (conclusion.error) throw conclusion.error;

@@ -11,6 +11,7 @@ import { hooksInstrumentation } from './hooks-instrumentation.js';
 import type { Instrumentation } from './instrumentation.js';
 import { POLICIES } from './policies/index.js';
 import type { FailurePolicy } from './policies/policy.js';
+import { transactionalSettings } from './transaction-phase.js';
 import type { ErrorPolicy, KafkaHandlerOptionsBase, ProcessContext } from './types.js';
 
 type AnyRecord = KafkaRecord<unknown, unknown>;
@@ -54,6 +55,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof AnyOptions>([
   'hooks',
   'instrumentation',
   'tombstones',
+  'transactional',
   'idempotency',
 ]);
 
@@ -72,6 +74,7 @@ export function resolveSettings(options: AnyOptions): HandlerSettings {
   if (typeof options.process !== 'function')
     throw new ConfigError('createKafkaHandler needs a `process` function');
   checkProducerOption(options.producer);
+  const transactional = transactionalSettings(options.transactional, options.producer);
   const policyName = options.onError ?? 'log';
   if (!Object.hasOwn(POLICIES, policyName)) {
     throw new ConfigError(
@@ -104,7 +107,7 @@ export function resolveSettings(options: AnyOptions): HandlerSettings {
     policyName,
     policy: POLICIES[policyName],
     deadLetterTopic: options.deadLetterTopic as HandlerSettings['deadLetterTopic'],
-    producer: options.producer ? sharedProducer(options.producer, logger) : undefined,
+    producer: options.producer ? sharedProducer(options.producer, logger, transactional) : undefined,
     partitionConcurrency: concurrency,
     skipTombstones: options.tombstones !== 'process',
     deadlineReserveMs: checkDeadlineReserve(options.deadlineReserveMs),

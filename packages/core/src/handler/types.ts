@@ -1,6 +1,7 @@
 import type { IdempotencyOptions } from '../idempotency/options.js';
 import type { Logger } from '../logger.js';
 import type { ProducerOption } from '../producer/shared-producer.js';
+import type { TransactionalOptions } from '../producer/transactions.js';
 import type { KafkaProducer } from '../producer/types.js';
 import type { KafkaRecord } from '../record.js';
 import type { Deserializer, Serializer } from '../serde.js';
@@ -100,6 +101,14 @@ export interface KafkaHandlerOptionsBase<K, V, R> {
   hooks?: KafkaHandlerHooks<K, R>;
   /** Observers of every invocation (tracing, metrics): see {@link Instrumentation}. */
   instrumentation?: readonly Instrumentation[];
+  /**
+   * Transactional outputs: each invocation's outputs (results and dead letters) are ONE Kafka
+   * transaction, committed only when the invocation succeeds, so `isolation.level=read_committed`
+   * consumers never see the outputs of a failed attempt. `true` for the defaults, or
+   * {@link TransactionalOptions} (`transactional.id` prefix, `transaction.timeout.ms`). Needs
+   * `producer`; a producer instance must be transactional itself. See docs/effectively-once.md.
+   */
+  transactional?: boolean | TransactionalOptions;
   /**
    * Idempotent records: a record another invocation completed is not processed again, and its
    * outputs are not produced again. See {@link IdempotencyOptions} and docs/effectively-once.md.
