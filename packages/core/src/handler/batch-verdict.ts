@@ -24,6 +24,7 @@ export class BatchVerdict {
     unprocessed: 0,
     produced: 0,
     reported: 0,
+    alreadyProcessed: 0,
     flushMs: 0,
     durationMs: 0,
   };

@@ -74,6 +74,14 @@ export class Deadline {
     return this.bounded ? Math.max(0, this.#remaining() - END_MARGIN_MS) : DEFAULT_WAIT_MS;
   }
 
+  /**
+   * Epoch ms at which Lambda ends the invocation (what it leaves running is frozen or killed); without
+   * a Lambda context, the longest Kafka function timeout from now.
+   */
+  endsAt(): number {
+    return Date.now() + (this.bounded ? this.#remaining() : MAX_KAFKA_TIMEOUT_MS);
+  }
+
   #remaining(): number {
     return this.#context!.getRemainingTimeInMillis();
   }

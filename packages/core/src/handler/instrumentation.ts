@@ -7,8 +7,11 @@ import type { BatchItemFailures, BatchSummary, LambdaContext } from './results.j
 
 type AnyRecord = KafkaRecord<unknown, unknown>;
 
-/** How a record ended: its `process` succeeded, it failed (and its policy acted), it was a skipped tombstone, or it never ran. */
-export type RecordOutcome = 'succeeded' | 'failed' | 'skipped' | 'unprocessed';
+/**
+ * How a record ended: its `process` succeeded, it failed (and its policy acted), it was a skipped
+ * tombstone, it never ran, or it did not run because an earlier invocation completed it (`idempotency`).
+ */
+export type RecordOutcome = 'succeeded' | 'failed' | 'skipped' | 'unprocessed' | 'already-processed';
 
 /** What an invocation is about to process. */
 export interface BatchStart {

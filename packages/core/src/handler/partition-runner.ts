@@ -1,5 +1,6 @@
 import { asError, type LateProduceError, type RecordLocation } from '../errors.js';
 import type { PartitionBatch } from '../event.js';
+import type { PartitionClaims } from '../idempotency/batch-claims.js';
 import type { Logger } from '../logger.js';
 import type { KafkaProducer, OutgoingMessage } from '../producer/types.js';
 import { type KafkaRecord, recordOfParsedEvent } from '../record.js';
@@ -28,6 +29,8 @@ export interface PartitionHost {
   readonly pastStopTime: boolean;
   succeeded(record: AnyRecord, messages: readonly OutgoingMessage[] | undefined): void;
   skipped(record: AnyRecord): void;
+  /** An earlier invocation completed the record's idempotency key: it does not run. */
+  alreadyProcessed(record: AnyRecord): void;
   /** Applies the policy; returns whether the partition goes on. */
   failed(record: AnyRecord, error: Error, stage: FailureStage): boolean;
   /** `count` records from `first` on were not done (the deadline, the batch stopped, `process` cut off). */
@@ -44,6 +47,8 @@ export class PartitionRunner implements PartitionScope {
   readonly #host: PartitionHost;
   readonly #pipeline: RecordPipeline;
   readonly #producer: KafkaProducer | undefined;
+  /** The batch's claim, for this partition (`idempotency`). */
+  readonly #claims: PartitionClaims | undefined;
   #signal: AbortSignal | undefined;
   /** Index of the record in hand, or the length once done. */
   #at = 0;
@@ -52,9 +57,10 @@ export class PartitionRunner implements PartitionScope {
   #done = false;
   #abandoned = false;
 
-  constructor(partition: PartitionBatch, host: PartitionHost) {
+  constructor(partition: PartitionBatch, host: PartitionHost, claims?: PartitionClaims) {
     this.#partition = partition;
     this.#host = host;
+    this.#claims = claims;
     this.#pipeline = new RecordPipeline(host.settings, host.observer);
     this.#producer = host.settings.producer;
   }
@@ -86,7 +92,10 @@ export class PartitionRunner implements PartitionScope {
     if (this.#done || this.#abandoned) return;
     this.#abandoned = true;
     const records = this.#partition.records;
-    if (this.#current) this.#host.observer.recordEnd?.(this.#current, 'unprocessed');
+    if (this.#current) {
+      this.#host.observer.recordEnd?.(this.#current, 'unprocessed');
+      this.#claims?.stillRunning(this.#current);
+    }
     this.#host.notDone(records[this.#at]!, records.length - this.#at);
   }
 
@@ -106,13 +115,21 @@ export class PartitionRunner implements PartitionScope {
       this.#at = i;
       if (this.#abandoned) return;
       if (host.stopped || host.pastStopTime) return host.notDone(records[i]!, records.length - i);
-      const record = recordOfParsedEvent(records[i]!);
+      const claim = this.#claims?.stateAt(i);
+      // In progress elsewhere: handed back already (the claim phase); the partition stops here.
+      if (claim === 'in-progress') return host.notDone(records[i]!, records.length - i);
+      const decoded = this.#claims?.decodedAt(i);
+      const record = decoded ?? recordOfParsedEvent(records[i]!);
+      if (claim === 'completed') {
+        host.alreadyProcessed(record);
+        continue;
+      }
       const context = new RecordContext(record, this);
       observer.recordStart?.(record);
       this.#current = record;
       let result: Awaited<ReturnType<RecordPipeline['run']>>;
       try {
-        const pending = this.#pipeline.run(record, context);
+        const pending = this.#pipeline.run(record, context, decoded !== undefined);
         result = pending instanceof Promise ? await pending : pending;
         // Back-pressure: the producer holds messages it could not queue; wait for room before adding more.
         if (result !== SKIPPED && result !== undefined && (this.#producer?.backlog ?? 0) > 0) {

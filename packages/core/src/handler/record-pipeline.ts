@@ -43,11 +43,44 @@ export class RecordPipeline {
     this.#observer = observer;
   }
 
-  run(record: AnyRecord, context: RecordContext): PipelineResult | Promise<PipelineResult> {
+  /** Runs the record; `decoded` when {@link decodeAhead} already decoded it (an idempotency key read it). */
+  run(record: AnyRecord, context: RecordContext, decoded = false): PipelineResult | Promise<PipelineResult> {
     const runRecord = this.#observer.runRecord;
+    if (decoded) {
+      return runRecord
+        ? runRecord(record, () => this.#decoded(record, context))
+        : this.#decoded(record, context);
+    }
     return runRecord
       ? runRecord(record, () => this.#decodeKey(record, context))
       : this.#decodeKey(record, context);
+  }
+
+  /**
+   * Decodes the key and value before the record runs, each with a context of its own (records
+   * decoded ahead overlap). Throws or rejects with the record's {@link RecordDecodeError}.
+   */
+  decodeAhead(record: AnyRecord): void | Promise<void> {
+    const raw = record.toEventRecord();
+    const hasKey = raw.key !== null && raw.key !== undefined;
+    let key: unknown;
+    if (hasKey && this.#settings.lazyKeys) record.decodeKeyLazily(this.#decodeKeyOnRead);
+    else if (hasKey) key = this.#decode(record, 'key', raw.keySchemaMetadata, new RecordDeserializeContext());
+    const value =
+      raw.value === null
+        ? null
+        : this.#decode(record, 'value', raw.valueSchemaMetadata, new RecordDeserializeContext());
+    const assign = ([decodedKey, decodedValue]: unknown[]) => {
+      if (hasKey && !this.#settings.lazyKeys) record.key = decodedKey;
+      record.value = decodedValue;
+    };
+    if (key instanceof Promise || value instanceof Promise) return Promise.all([key, value]).then(assign);
+    assign([key, value]);
+  }
+
+  #decoded(record: AnyRecord, context: RecordContext): PipelineResult | Promise<PipelineResult> {
+    if (record.isTombstone && this.#settings.skipTombstones) return SKIPPED;
+    return this.#process(record, context);
   }
 
   #decodeKey(record: AnyRecord, context: RecordContext): PipelineResult | Promise<PipelineResult> {
@@ -118,15 +151,17 @@ export class RecordPipeline {
       : observe(message, source);
   }
 
-  #decode(record: AnyRecord, part: MessagePart, schemaMetadata: EsmSchemaMetadata | undefined): unknown {
+  #decode(
+    record: AnyRecord,
+    part: MessagePart,
+    schemaMetadata: EsmSchemaMetadata | undefined,
+    context = this.#deserializeContext,
+  ): unknown {
     const { keyDeserializer, valueDeserializer } = this.#settings;
     try {
       const bytes = part === 'key' ? record.rawKey! : record.rawValue!;
       const deserializer = part === 'key' ? keyDeserializer : valueDeserializer;
-      const result = deserializer.deserialize(
-        bytes,
-        this.#deserializeContext.describe(record, part, schemaMetadata),
-      );
+      const result = deserializer.deserialize(bytes, context.describe(record, part, schemaMetadata));
       return result instanceof Promise
         ? result.catch((error) => Promise.reject(decodeError(record, part, error)))
         : result;

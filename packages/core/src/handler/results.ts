@@ -22,6 +22,8 @@ export interface BatchSummary {
   produced: number;
   /** Records reported back to the ESM in `batchItemFailures`. */
   reported: number;
+  /** Records not run because an earlier invocation completed their idempotency key (`idempotency`). */
+  alreadyProcessed: number;
   flushMs: number;
   durationMs: number;
 }

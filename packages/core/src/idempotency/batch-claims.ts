@@ -1,0 +1,195 @@
+import type { RecordLocation } from '../errors.js';
+import type { KafkaEventRecord, PartitionBatch } from '../event.js';
+import type { KafkaRecord } from '../record.js';
+import { bounded } from './bounded.js';
+import { IdempotencyStoreError } from './errors.js';
+import type { BatchKeys, KeyedRecord } from './record-keys.js';
+import type { ClaimState, IdempotencyStore } from './store.js';
+
+type AnyRecord = KafkaRecord<unknown, unknown>;
+
+const STATES: ReadonlySet<unknown> = new Set<ClaimState>(['claimed', 'completed', 'in-progress']);
+
+/** What a partition's runner reads of the batch's claim. */
+export interface PartitionClaims {
+  /** The claim's answer for the record at `index`; undefined when it has no key (or is a skipped tombstone). */
+  stateAt(index: number): ClaimState | undefined;
+  /** The record as decoded ahead for a key function, to run without decoding it again. */
+  decodedAt(index: number): AnyRecord | undefined;
+  /** The batch gave up on this record while its `process` ran: its claim is left to expire, never released. */
+  stillRunning(record: AnyRecord): void;
+}
+
+/** What the end of the batch did with the claims. */
+export interface ClaimsOutcome {
+  readonly completed: number;
+  readonly released: number;
+  /** Claims left to expire: records whose `process` was still running when the batch gave up. */
+  readonly left: number;
+  readonly error?: IdempotencyStoreError | undefined;
+}
+
+/**
+ * One invocation's claims: the states the batch's single claim call answered, which claimed records
+ * are done (their outputs acknowledged), and the end's one `complete` and one `release` call.
+ */
+export class BatchClaims {
+  readonly owner: string;
+  /** The claim found these completed by an earlier invocation, in batch order. */
+  readonly completed: readonly KeyedRecord[];
+  /** The claim found these held by another invocation, in batch order. */
+  readonly inProgress: readonly KeyedRecord[];
+  readonly #store: IdempotencyStore;
+  readonly #states: Array<Array<ClaimState | undefined>>;
+  readonly #decoded: BatchKeys['decoded'];
+  /** What this invocation now holds: raw record → key. */
+  readonly #claimed = new Map<KafkaEventRecord, string>();
+  readonly #done = new Set<KafkaEventRecord>();
+  readonly #running = new Set<KafkaEventRecord>();
+
+  private constructor(
+    store: IdempotencyStore,
+    owner: string,
+    partitions: readonly PartitionBatch[],
+    keys: BatchKeys,
+    states: readonly ClaimState[],
+  ) {
+    this.#store = store;
+    this.owner = owner;
+    this.#decoded = keys.decoded;
+    this.#states = partitions.map((p) => new Array(p.records.length));
+    const completed: KeyedRecord[] = [];
+    const inProgress: KeyedRecord[] = [];
+    keys.keyed.forEach((entry, i) => {
+      const state = states[i]!;
+      this.#states[entry.partition]![entry.index] = state;
+      if (state === 'claimed') this.#claimed.set(entry.raw, entry.key);
+      else (state === 'completed' ? completed : inProgress).push(entry);
+    });
+    this.completed = completed;
+    this.inProgress = inProgress;
+  }
+
+  /**
+   * The batch's one claim call (none when no record has a key), bounded by `timeoutMs`. Rejects with
+   * an {@link IdempotencyStoreError} when the store fails, is too slow, or answers out of contract.
+   */
+  static async claim(
+    store: IdempotencyStore,
+    partitions: readonly PartitionBatch[],
+    keys: BatchKeys,
+    owner: string,
+    inProgressUntil: number,
+    timeoutMs: number,
+  ): Promise<BatchClaims> {
+    // A key twice in one batch is claimed once: it runs at its first occurrence, the others are
+    // already processed (or in progress, when the first is).
+    const firstOf = new Map<string, number>();
+    const list: string[] = [];
+    for (const { key } of keys.keyed) {
+      if (firstOf.has(key)) continue;
+      firstOf.set(key, list.length);
+      list.push(key);
+    }
+    let states: readonly ClaimState[] = [];
+    if (list.length > 0) {
+      const fail = (cause: unknown) =>
+        new IdempotencyStoreError('claim', list.length, keys.keyed[0]!.raw, cause);
+      try {
+        states = await bounded(timeoutMs, (signal) => store.claim(list, { owner, inProgressUntil, signal }));
+      } catch (error) {
+        throw fail(error);
+      }
+      // An answer out of contract must not make a record look completed: nothing runs instead.
+      if (!Array.isArray(states) || states.length !== list.length || !states.every((s) => STATES.has(s))) {
+        throw fail(new TypeError(`the store answered ${describe(states)} for ${list.length} key(s)`));
+      }
+    }
+    const seen = new Set<string>();
+    const perRecord = keys.keyed.map(({ key }): ClaimState => {
+      const state = states[firstOf.get(key)!]!;
+      if (!seen.has(key)) {
+        seen.add(key);
+        return state;
+      }
+      return state === 'in-progress' ? state : 'completed';
+    });
+    return new BatchClaims(store, owner, partitions, keys, perRecord);
+  }
+
+  /** The view of partition `index` its runner reads. */
+  partition(index: number): PartitionClaims {
+    const states = this.#states[index]!;
+    const decoded = this.#decoded?.[index];
+    return {
+      stateAt: (i) => states[i],
+      decodedAt: (i) => decoded?.[i],
+      stillRunning: (record) => void this.#running.add(record.toEventRecord()),
+    };
+  }
+
+  /** The record is done for good (succeeded with nothing to send, logged and dropped). */
+  done(record: AnyRecord): void {
+    const raw = record.toEventRecord();
+    if (this.#claimed.has(raw)) this.#done.add(raw);
+  }
+
+  /** For a record whose messages are sent: marks it done once the broker acknowledged them all. */
+  whenDelivered(record: AnyRecord): (() => void) | undefined {
+    const raw = record.toEventRecord();
+    return this.#claimed.has(raw) ? () => void this.#done.add(raw) : undefined;
+  }
+
+  /**
+   * The end: completes the done records' keys and releases the rest, one call each, at the same
+   * time, within `timeoutMs`. Never rejects: a failure is in the outcome (the claims then expire
+   * by themselves). With `delivered` false (the outputs were discarded), nothing completes.
+   */
+  async settle(timeoutMs: number, completedTtlMs: number, delivered: boolean): Promise<ClaimsOutcome> {
+    const complete: string[] = [];
+    const release: string[] = [];
+    const first: { complete?: RecordLocation; release?: RecordLocation } = {};
+    for (const [raw, key] of this.#claimed) {
+      if (this.#running.has(raw)) continue;
+      if (delivered && this.#done.has(raw)) {
+        complete.push(key);
+        first.complete ??= raw;
+      } else {
+        release.push(key);
+        first.release ??= raw;
+      }
+    }
+    const owner = this.owner;
+    const calls: Array<Promise<IdempotencyStoreError | undefined>> = [];
+    if (complete.length > 0) {
+      const completedUntil = Date.now() + completedTtlMs;
+      calls.push(
+        bounded(timeoutMs, (signal) =>
+          this.#store.complete(complete, { owner, completedUntil, signal }),
+        ).then(
+          () => undefined,
+          (error: unknown) => new IdempotencyStoreError('complete', complete.length, first.complete!, error),
+        ),
+      );
+    }
+    if (release.length > 0) {
+      calls.push(
+        bounded(timeoutMs, (signal) => this.#store.release(release, { owner, signal })).then(
+          () => undefined,
+          (error: unknown) => new IdempotencyStoreError('release', release.length, first.release!, error),
+        ),
+      );
+    }
+    const errors = await Promise.all(calls);
+    return {
+      completed: complete.length,
+      released: release.length,
+      left: this.#running.size,
+      error: errors.find((e) => e !== undefined),
+    };
+  }
+}
+
+function describe(states: unknown): string {
+  return Array.isArray(states) ? `${states.length} state(s)` : typeof states;
+}

@@ -1,0 +1,89 @@
+import { ConfigError } from '../errors.js';
+import type { KafkaRecord } from '../record.js';
+import type { IdempotencyStore } from './store.js';
+
+/** How long a completed key keeps its record from running again, unless `completedTtlSeconds` says otherwise: 24 hours. */
+export const DEFAULT_COMPLETED_TTL_SECONDS = 24 * 60 * 60;
+
+/**
+ * The `idempotency` option of `createKafkaHandler`: records whose key another invocation completed
+ * are not processed again and their outputs are not produced again.
+ *
+ * The stored key is `<keyPrefix>#<record key>`, where the record key is `key(record)` or, by
+ * default, `<topic>-<partition>@<offset>` (e.g. `settle#trades-3@1042`), and `keyPrefix` defaults to
+ * the Lambda function's name. Offsets are unique only within one topic-partition of one cluster: a
+ * function reading several clusters sets a `keyPrefix` (or a `key`) per cluster.
+ *
+ * @example
+ * ```ts
+ * import { createKafkaHandler, type IdempotencyStore, json } from '@kafka-lambda/core';
+ *
+ * declare const store: IdempotencyStore; // e.g. a DynamoDB or Redis store of @kafka-lambda/idempotency
+ *
+ * export const handler = createKafkaHandler({
+ *   value: json<{ tradeId: string }>(),
+ *   idempotency: { store, key: (record) => record.value.tradeId, completedTtlSeconds: 7 * 24 * 3600 },
+ *   async process(record) {},
+ * });
+ * ```
+ */
+export interface IdempotencyOptions<K = unknown, R = unknown> {
+  /** Where keys are claimed, completed and released (one call per batch each). */
+  store: IdempotencyStore;
+  /**
+   * The record's key, e.g. a business id from the decoded value. Default `<topic>-<partition>@<offset>`.
+   * Records are decoded before the batch's claim to compute it. A record whose decoding or key
+   * function throws is not claimed: it runs (and fails, if it does) as without idempotency.
+   */
+  key?: (record: KafkaRecord<K, R>) => string;
+  /** How long a completed key stops its record from running again. Default 86 400 (24 hours). */
+  completedTtlSeconds?: number;
+  /** Put before every key, with `#`. Default the Lambda function's name (`context.functionName`), else `kafka-lambda`. */
+  keyPrefix?: string;
+}
+
+/** The `idempotency` option after its checks. */
+export interface IdempotencySettings {
+  readonly store: IdempotencyStore;
+  readonly key: ((record: KafkaRecord<unknown, unknown>) => string) | undefined;
+  readonly completedTtlMs: number;
+  readonly keyPrefix: string | undefined;
+}
+
+const KNOWN: ReadonlySet<string> = new Set<keyof IdempotencyOptions>([
+  'store',
+  'key',
+  'completedTtlSeconds',
+  'keyPrefix',
+]);
+
+/** Checks the `idempotency` option at load, like every other option. */
+export function resolveIdempotency(option: unknown): IdempotencySettings | undefined {
+  if (option === undefined) return undefined;
+  if (typeof option !== 'object' || option === null)
+    throw new ConfigError('idempotency must be an object with a `store`');
+  for (const name of Object.keys(option)) {
+    if (!KNOWN.has(name)) {
+      throw new ConfigError(
+        `idempotency has no option \`${name}\` (it has ${[...KNOWN].map((k) => `\`${k}\``).join(', ')})`,
+      );
+    }
+  }
+  const { store, key, completedTtlSeconds, keyPrefix } = option as Partial<IdempotencyOptions>;
+  const methods = ['claim', 'complete', 'release'] as const;
+  if (typeof store !== 'object' || store === null || methods.some((m) => typeof store[m] !== 'function'))
+    throw new ConfigError('idempotency.store must have claim(), complete() and release() methods');
+  if (key !== undefined && typeof key !== 'function')
+    throw new ConfigError('idempotency.key must be a function of the record returning a string');
+  const ttl = completedTtlSeconds ?? DEFAULT_COMPLETED_TTL_SECONDS;
+  if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0)
+    throw new ConfigError('idempotency.completedTtlSeconds must be a positive number of seconds');
+  if (keyPrefix !== undefined && (typeof keyPrefix !== 'string' || keyPrefix === ''))
+    throw new ConfigError('idempotency.keyPrefix must be a non-empty string');
+  return {
+    store,
+    key: key as IdempotencySettings['key'],
+    completedTtlMs: ttl * 1000,
+    keyPrefix,
+  };
+}

@@ -1,0 +1,128 @@
+import { asError, type RecordLocation } from '../errors.js';
+import type { KafkaEventRecord, PartitionBatch } from '../event.js';
+import { type KafkaRecord, recordOfParsedEvent } from '../record.js';
+import type { IdempotencySettings } from './options.js';
+
+type AnyRecord = KafkaRecord<unknown, unknown>;
+
+/** Where a key sits: the claim answers one state per key, in this order. */
+export interface KeyedRecord {
+  readonly key: string;
+  readonly raw: KafkaEventRecord;
+  readonly partition: number;
+  readonly index: number;
+}
+
+/** The batch's keys, and what could not be keyed. */
+export interface BatchKeys {
+  readonly keyed: KeyedRecord[];
+  /** Per partition, the records a key function read, decoded ahead: the runner reuses them. */
+  readonly decoded: Array<Array<AnyRecord | undefined>> | undefined;
+  /** Records whose decoding or key function threw: not claimed, they run as without idempotency. */
+  readonly unkeyed: number;
+  readonly firstUnkeyed?: { readonly location: RecordLocation; readonly error: Error } | undefined;
+}
+
+/** Decodes a record ahead of its run (a key function reads its value). */
+export type DecodeAhead = (record: AnyRecord) => void | Promise<void>;
+
+/**
+ * The key of every record the batch will run, in partition then offset order. Skipped tombstones
+ * have none (nothing runs for them). The default key needs no decoding; a key function gets the
+ * record decoded, and whatever does not decode within `timeoutMs` is left unkeyed.
+ */
+export async function batchKeys(
+  partitions: readonly PartitionBatch[],
+  settings: IdempotencySettings,
+  prefix: string,
+  skipTombstones: boolean,
+  decodeAhead: DecodeAhead,
+  timeoutMs: number,
+): Promise<BatchKeys> {
+  const keyOf = settings.key;
+  const keyed: KeyedRecord[] = [];
+  if (!keyOf) {
+    for (let p = 0; p < partitions.length; p++) {
+      const records = partitions[p]!.records;
+      for (let i = 0; i < records.length; i++) {
+        const raw = records[i]!;
+        if (skipTombstones && raw.value === null) continue;
+        keyed.push({
+          key: `${prefix}#${raw.topic}-${raw.partition}@${raw.offset}`,
+          raw,
+          partition: p,
+          index: i,
+        });
+      }
+    }
+    return { keyed, decoded: undefined, unkeyed: 0 };
+  }
+  const decoded: Array<Array<AnyRecord | undefined>> = partitions.map((p) => new Array(p.records.length));
+  const failures = new Map<KafkaEventRecord, Error>();
+  let closed = false;
+  const pending: Promise<void>[] = [];
+  for (let p = 0; p < partitions.length; p++) {
+    const records = partitions[p]!.records;
+    for (let i = 0; i < records.length; i++) {
+      const raw = records[i]!;
+      if (skipTombstones && raw.value === null) continue;
+      const record = recordOfParsedEvent(raw);
+      try {
+        const decoding = decodeAhead(record);
+        if (!(decoding instanceof Promise)) decoded[p]![i] = record;
+        else {
+          pending.push(
+            decoding.then(
+              () => {
+                // One that finishes after the wait gave up stays undecoded: the runner decodes it again.
+                if (!closed) decoded[p]![i] = record;
+              },
+              (error: unknown) => void failures.set(raw, asError(error)),
+            ),
+          );
+        }
+      } catch (error) {
+        failures.set(raw, asError(error));
+      }
+    }
+  }
+  if (pending.length > 0) await settledWithin(Promise.all(pending), timeoutMs);
+  closed = true;
+  let unkeyed = 0;
+  let firstUnkeyed: BatchKeys['firstUnkeyed'];
+  const unkey = (location: RecordLocation, error: Error) => {
+    unkeyed++;
+    firstUnkeyed ??= { location, error };
+  };
+  for (let p = 0; p < partitions.length; p++) {
+    const records = partitions[p]!.records;
+    const ahead = decoded[p]!;
+    for (let i = 0; i < records.length; i++) {
+      const raw = records[i]!;
+      if (skipTombstones && raw.value === null) continue;
+      const record = ahead[i];
+      if (!record) {
+        unkey(raw, failures.get(raw) ?? new Error('not decoded in time for its key'));
+        continue;
+      }
+      try {
+        const key = keyOf(record);
+        if (typeof key !== 'string' || key === '')
+          throw new TypeError(
+            `idempotency.key returned ${typeof key === 'string' ? 'an empty string' : typeof key}, not a string`,
+          );
+        keyed.push({ key: `${prefix}#${key}`, raw, partition: p, index: i });
+      } catch (error) {
+        unkey(raw, asError(error));
+      }
+    }
+  }
+  return { keyed, decoded, unkeyed, firstUnkeyed };
+}
+
+/** Waits for `promise`, at most `ms`: what has not settled by then is left as it is. */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}

@@ -1,0 +1,381 @@
+// Idempotent records (issue 16) through the handler, against the memory store of
+// @kafka-lambda/testing (expiry by its clock, owner-conditional writes, round trips counted) and a
+// producer whose reports come as librdkafka's do. The same claims against DynamoDB (moto) and Redis
+// are the store package's integration tests.
+import {
+  type BatchSummary,
+  ConfigError,
+  createKafkaHandler,
+  type ErrorPolicy,
+  IdempotencyStoreError,
+  isRetryable,
+  json,
+  type KafkaEventRecord,
+  type Logger,
+  RecordInProgressError,
+  RecordProcessingError,
+} from '@kafka-lambda/core';
+import {
+  dynamoDbThrottlingError,
+  lambdaContext,
+  type MemoryIdempotencyStore,
+  manualClock,
+  memoryIdempotencyStore,
+  redisConnectionError,
+} from '@kafka-lambda/testing';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { eventRecord, mskEvent } from './fixtures.js';
+import { ScriptedProducer } from './support/scripted-producer.js';
+
+interface Line {
+  level: string;
+  message: string;
+  fields: Record<string, unknown>;
+}
+
+function captureLogger(): Logger & { lines: Line[] } {
+  const lines: Line[] = [];
+  const at =
+    (level: string) =>
+    (message: string, ...extra: Array<Record<string, unknown>>) =>
+      lines.push({ level, message, fields: Object.assign({}, ...extra) });
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+interface Trade {
+  id: string;
+  fail?: boolean;
+}
+
+const FN = 'settle';
+const context = (timeoutMs = 60_000) => lambdaContext({ functionName: FN, timeoutMs });
+const keyOf = (partition: number, offset: number) => `${FN}#trades-${partition}@${offset}`;
+const other = (state: 'in-progress' | 'completed') => ({
+  state,
+  owner: 'another-invocation',
+  until: Date.now() + 3_600_000,
+});
+
+/** `trades` records: partition, first offset, and the values. */
+function trades(partition: number, from: number, values: Trade[]): KafkaEventRecord[] {
+  return values.map((value, i) => eventRecord('trades', partition, from + i, JSON.stringify(value)));
+}
+
+/** A handler whose `process` records its side effect (`<partition>@<offset>`) and produces one output per record. */
+function settlement(
+  options: {
+    onError?: ErrorPolicy;
+    store?: MemoryIdempotencyStore;
+    key?: (record: { value: Trade }) => string;
+    failOnce?: Set<number>;
+  } = {},
+) {
+  const store = options.store ?? memoryIdempotencyStore();
+  const producer = new ScriptedProducer();
+  const logger = captureLogger();
+  const effects: string[] = [];
+  const summaries: BatchSummary[] = [];
+  const onError = options.onError ?? 'retry-batch';
+  const handler = createKafkaHandler({
+    value: json<Trade>(),
+    producer,
+    onError,
+    ...(onError === 'dead-letter' ? { deadLetterTopic: 'trades.dlq' } : {}),
+    logger,
+    logSummary: false,
+    hooks: { onBatchEnd: (summary) => summaries.push({ ...summary }) },
+    idempotency: { store, ...(options.key && { key: options.key }) },
+    process(record, { produce }) {
+      effects.push(`${record.partition}@${record.offset}`);
+      if (record.value.fail || options.failOnce?.delete(record.offset)) throw new Error('ledger refused');
+      produce({ topic: 'settlements', key: record.key, value: `settled-${record.value.id}` });
+    },
+  } as Parameters<typeof createKafkaHandler<string, Trade>>[0]);
+  const outputs = () =>
+    producer.delivered.filter((m) => m.topic === 'settlements').map((m) => String(m.value));
+  return { handler, store, producer, logger, effects, summaries, outputs };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('a batch redelivered after success', () => {
+  it('runs no side effect twice and produces nothing twice', async () => {
+    const { handler, store, effects, outputs, summaries } = settlement();
+    const event = mskEvent([...trades(0, 10, [{ id: 'a' }, { id: 'b' }]), ...trades(1, 20, [{ id: 'c' }])]);
+
+    await handler(event, context());
+    expect(effects).toEqual(['0@10', '0@11', '1@20']);
+    expect(outputs()).toEqual(['settled-a', 'settled-b', 'settled-c']);
+    expect(store.entry(keyOf(0, 10))?.state).toBe('completed');
+
+    await handler(event, context()); // the ESM delivers the same batch again
+    expect(effects).toHaveLength(3);
+    expect(outputs()).toHaveLength(3);
+    expect(summaries[1]).toMatchObject({ records: 3, alreadyProcessed: 3, succeeded: 0, produced: 0 });
+    expect(store.calls).toEqual({ claim: 2, complete: 1, release: 0 });
+  });
+
+  it('keys on a business id from the decoded value: the same trade at another offset runs once', async () => {
+    const { handler, effects, outputs, store } = settlement({ key: (record) => record.value.id });
+    await handler(mskEvent(trades(0, 10, [{ id: 'T-1' }, { id: 'T-2' }])), context());
+    // The upstream producer sent T-2 again (a new offset), and T-3 twice in one batch.
+    await handler(mskEvent(trades(0, 12, [{ id: 'T-2' }, { id: 'T-3' }, { id: 'T-3' }])), context());
+
+    expect(effects).toEqual(['0@10', '0@11', '0@13']);
+    expect(outputs()).toEqual(['settled-T-1', 'settled-T-2', 'settled-T-3']);
+    expect(store.log[2]).toEqual({ operation: 'claim', keys: [`${FN}#T-2`, `${FN}#T-3`] });
+  });
+
+  it('skips a completed record in the middle of a partition and keeps the order of the rest', async () => {
+    const { handler, store, effects, outputs, summaries } = settlement();
+    store.put(keyOf(0, 11), other('completed'));
+    await handler(mskEvent(trades(0, 10, [{ id: 'a' }, { id: 'b' }, { id: 'c' }])), context());
+
+    expect(effects).toEqual(['0@10', '0@12']);
+    expect(outputs()).toEqual(['settled-a', 'settled-c']);
+    expect(summaries[0]).toMatchObject({ succeeded: 2, alreadyProcessed: 1 });
+  });
+
+  it('logs the records already processed once per batch, with their count', async () => {
+    const { handler, logger } = settlement();
+    const event = mskEvent(trades(0, 10, [{ id: 'a' }, { id: 'b' }, { id: 'c' }]));
+    await handler(event, context());
+    await handler(event, context());
+    const lines = logger.lines.filter((l) => l.message.startsWith('records already processed'));
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        fields: expect.objectContaining({ count: 3, first: { topic: 'trades', partition: 0, offset: 10 } }),
+      }),
+    ]);
+  });
+});
+
+describe('a record in progress in another invocation', () => {
+  it("is reported under 'report': its partition stops there, the others run", async () => {
+    const { handler, store, effects } = settlement({ onError: 'report' });
+    store.put(keyOf(0, 11), other('in-progress'));
+    const result = await handler(
+      mskEvent([...trades(0, 10, [{ id: 'a' }, { id: 'b' }, { id: 'c' }]), ...trades(1, 20, [{ id: 'd' }])]),
+      context(),
+    );
+
+    expect(result).toEqual({
+      batchItemFailures: [{ itemIdentifier: { partition: 'trades-0', offset: 11 } }],
+    });
+    expect(effects).toEqual(['0@10', '1@20']);
+    expect(store.entry(keyOf(0, 10))?.state).toBe('completed');
+    expect(store.entry(keyOf(0, 12))).toBeUndefined(); // claimed, not run: released for the resumed partition
+    expect(store.entry(keyOf(0, 11))?.owner).toBe('another-invocation');
+  });
+
+  it.each<ErrorPolicy>(['log', 'dead-letter', 'retry-batch'])(
+    "fails the invocation under '%s' before any record runs, and releases its claims",
+    async (onError) => {
+      const { handler, store, effects, producer } = settlement({ onError });
+      store.put(keyOf(1, 21), other('in-progress'));
+      const error = await handler(
+        mskEvent([...trades(0, 10, [{ id: 'a' }]), ...trades(1, 20, [{ id: 'b' }, { id: 'c' }])]),
+        context(),
+      ).catch((e) => e);
+
+      expect(error).toBeInstanceOf(RecordInProgressError);
+      expect(error.record).toEqual({ topic: 'trades', partition: 1, offset: 21 });
+      expect(isRetryable(error)).toBe(true);
+      expect(effects).toEqual([]);
+      expect(producer.enqueued).toEqual([]); // nothing skipped, nothing dead-lettered
+      expect([...store.entries().keys()]).toEqual([keyOf(1, 21)]);
+    },
+  );
+});
+
+describe('a store outage', () => {
+  it.each<[ErrorPolicy, () => Error]>([
+    ['log', dynamoDbThrottlingError],
+    ['dead-letter', dynamoDbThrottlingError],
+    ['report', redisConnectionError],
+    ['retry-batch', redisConnectionError],
+  ])("on claim fails the invocation under '%s' before any record runs", async (onError, outage) => {
+    const store = memoryIdempotencyStore().fail('claim', outage);
+    const { handler, effects, producer, summaries } = settlement({ onError, store });
+    const error = await handler(
+      mskEvent([...trades(0, 10, [{ id: 'a' }]), ...trades(1, 20, [{ id: 'b' }])]),
+      context(),
+    ).catch((e) => e);
+
+    expect(error).toBeInstanceOf(IdempotencyStoreError);
+    expect(error).toMatchObject({
+      operation: 'claim',
+      keys: 2,
+      record: { topic: 'trades', partition: 0, offset: 10 },
+    });
+    expect(error.cause).toMatchObject({ name: outage().name, message: outage().message });
+    expect(isRetryable(error)).toBe(true);
+    expect(effects).toEqual([]);
+    expect(producer.enqueued).toEqual([]);
+    expect(summaries[0]).toMatchObject({ records: 2, unprocessed: 2, succeeded: 0, failed: 0 });
+  });
+
+  it('on complete, after the outputs are delivered, does not fail the invocation', async () => {
+    const clock = manualClock(Date.now());
+    const store = memoryIdempotencyStore({ clock }).fail('complete', redisConnectionError);
+    const { handler, outputs, logger, effects } = settlement({ store });
+    const event = mskEvent(trades(0, 10, [{ id: 'a' }, { id: 'b' }]));
+
+    await expect(handler(event, context(5_000))).resolves.toBeUndefined();
+    expect(outputs()).toEqual(['settled-a', 'settled-b']);
+    const line = logger.lines.find((l) => l.message.startsWith('idempotency store failed at the end'));
+    expect(line).toMatchObject({ level: 'error', fields: { completed: 2, released: 0 } });
+    expect(line?.fields.error).toMatchObject({ name: 'IdempotencyStoreError' });
+
+    // The claims expire with that invocation's end (5 s from its start): a redelivery after it runs the records again.
+    clock.advance(10_000);
+    await handler(event, context());
+    expect(effects).toEqual(['0@10', '0@11', '0@10', '0@11']);
+  });
+
+  it('on release is logged; the invocation fails with its own error', async () => {
+    const store = memoryIdempotencyStore().fail('release', dynamoDbThrottlingError);
+    const { handler, logger } = settlement({ store });
+    const error = await handler(mskEvent(trades(0, 10, [{ id: 'a', fail: true }])), context()).catch(
+      (e) => e,
+    );
+    expect(error).toBeInstanceOf(RecordProcessingError);
+    const line = logger.lines.find((l) => l.message.startsWith('idempotency store failed at the end'));
+    expect(line).toMatchObject({ level: 'error', fields: { completed: 0, released: 1 } });
+  });
+});
+
+describe('the deadline', () => {
+  it('bounds a claim that does not answer: the invocation fails in time, nothing ran', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const store = memoryIdempotencyStore().stall('claim');
+    const effects: number[] = [];
+    const handler = createKafkaHandler({
+      idempotency: { store },
+      logger: captureLogger(),
+      process: (record) => void effects.push(record.offset),
+    });
+    const invocation = context(2_000); // the default reserve is 500 ms: records may start until 1.5 s
+    const settled = handler(mskEvent(trades(0, 10, [{ id: 'a' }])), invocation).catch((e) => e);
+
+    await vi.advanceTimersByTimeAsync(1_500);
+    const error = await settled;
+    expect(error).toBeInstanceOf(IdempotencyStoreError);
+    expect(error.cause).toMatchObject({ name: 'StoreTimeoutError', timeoutMs: 1_500 });
+    expect(invocation.getRemainingTimeInMillis()).toBe(500); // failed at the stop time, not at Lambda's timeout
+    expect(effects).toEqual([]);
+  });
+});
+
+describe('a failed invocation', () => {
+  it('releases what it did not finish, so the retry claims it at once; what it finished is not run again', async () => {
+    const { handler, store, effects, outputs } = settlement({ failOnce: new Set([11]) });
+    const event = mskEvent(trades(0, 10, [{ id: 'a' }, { id: 'b' }, { id: 'c' }]));
+
+    await expect(handler(event, context())).rejects.toBeInstanceOf(RecordProcessingError);
+    expect(store.log.at(-1)).toEqual({ operation: 'release', keys: [keyOf(0, 11), keyOf(0, 12)] });
+    expect(store.entry(keyOf(0, 11))).toBeUndefined();
+
+    await handler(event, context()); // at once: no expiry to wait for
+    expect(effects).toEqual(['0@10', '0@11', '0@11', '0@12']);
+    expect(outputs()).toEqual(['settled-a', 'settled-b', 'settled-c']);
+  });
+
+  it('completes a dead-lettered record only once its dead letter is acknowledged', async () => {
+    const { handler, store, producer } = settlement({ onError: 'dead-letter' });
+    producer.holdWhen = (message) => message.topic === 'trades.dlq';
+    const error = await handler(
+      mskEvent(trades(0, 10, [{ id: 'a' }, { id: 'b', fail: true }])),
+      context(1_500),
+    ).catch((e) => e);
+
+    expect(error.name).toBe('FlushTimeoutError');
+    expect(store.entry(keyOf(0, 10))?.state).toBe('completed'); // its output was delivered
+    expect(store.entry(keyOf(0, 11))).toBeUndefined(); // released: the retry dead-letters it again
+  });
+
+  it("completes a record logged and dropped under 'log'", async () => {
+    const { handler, store } = settlement({ onError: 'log' });
+    await handler(mskEvent(trades(0, 10, [{ id: 'a', fail: true }])), context());
+    expect(store.entry(keyOf(0, 10))?.state).toBe('completed');
+  });
+});
+
+describe('records without a key', () => {
+  it('run as without idempotency when the key function throws: never skipped', async () => {
+    const { handler, store, effects, logger } = settlement({
+      key: (record) => {
+        if (record.value.id === 'bad') throw new Error('no trade id');
+        return record.value.id;
+      },
+    });
+    const event = mskEvent(trades(0, 10, [{ id: 'bad' }, { id: 'ok' }]));
+    await handler(event, context());
+    await handler(event, context());
+
+    expect(effects).toEqual(['0@10', '0@11', '0@10']);
+    expect(store.log[0]).toEqual({ operation: 'claim', keys: [`${FN}#ok`] });
+    expect(
+      logger.lines.find((l) => l.message.startsWith('records without an idempotency key')),
+    ).toMatchObject({
+      level: 'warn',
+      fields: expect.objectContaining({ count: 1, first: { topic: 'trades', partition: 0, offset: 10 } }),
+    });
+  });
+
+  it('fail under their policy when they cannot be decoded for the key', async () => {
+    const { handler, store, producer } = settlement({ onError: 'dead-letter', key: (r) => r.value.id });
+    await handler(
+      mskEvent([eventRecord('trades', 0, 10, '{not json'), ...trades(0, 11, [{ id: 'ok' }])]),
+      context(),
+    );
+    expect(producer.delivered.map((m) => m.topic)).toEqual(['trades.dlq', 'settlements']);
+    expect(store.log[0]?.keys).toEqual([`${FN}#ok`]);
+  });
+});
+
+describe('round trips', () => {
+  it('one claim and one complete for a batch of 10,000 records', async () => {
+    const { handler, store, summaries } = settlement();
+    const records = Array.from({ length: 10 }, (_, p) =>
+      trades(
+        p,
+        0,
+        Array.from({ length: 1_000 }, (_, i) => ({ id: `${p}-${i}` })),
+      ),
+    ).flat();
+    await handler(mskEvent(records), context());
+
+    expect(store.calls).toEqual({ claim: 1, complete: 1, release: 0 });
+    expect(store.log.map((call) => call.keys.length)).toEqual([10_000, 10_000]);
+    expect(summaries[0]).toMatchObject({ succeeded: 10_000, produced: 10_000 });
+  });
+});
+
+describe('the idempotency option', () => {
+  const store = memoryIdempotencyStore();
+  it.each([
+    [{ store, ttl: 5 }, /idempotency has no option `ttl`/],
+    [{ store: {} }, /idempotency.store must have claim\(\), complete\(\) and release\(\)/],
+    [{ store, completedTtlSeconds: 0 }, /completedTtlSeconds must be a positive number/],
+    [{ store, key: 'id' }, /idempotency.key must be a function/],
+    [{ store, keyPrefix: '' }, /keyPrefix must be a non-empty string/],
+  ])('rejects %o at load', (idempotency, message) => {
+    expect(() => createKafkaHandler({ idempotency: idempotency as never, process() {} })).toThrow(
+      expect.objectContaining({ name: ConfigError.name, message: expect.stringMatching(message) }),
+    );
+  });
+
+  it('prefixes keys with keyPrefix instead of the function name', async () => {
+    const prefixed = memoryIdempotencyStore();
+    const handler = createKafkaHandler({
+      idempotency: { store: prefixed, keyPrefix: 'cluster-a' },
+      process() {},
+    });
+    await handler(mskEvent(trades(0, 10, [{ id: 'a' }])), context());
+    expect(prefixed.log[0]?.keys).toEqual(['cluster-a#trades-0@10']);
+  });
+});
