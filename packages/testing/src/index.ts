@@ -40,6 +40,12 @@ export {
   SimulatedDeliveryError,
 } from './memory-producer.js';
 export {
+  type MemoryTransaction,
+  MemoryTransactions,
+  type TransactionHost,
+  type TransactionState,
+} from './memory-transactions.js';
+export {
   FunctionError,
   InvalidBatchResponseError,
   InvocationTimeoutError,

@@ -5,8 +5,10 @@ import {
   KafkaLambdaError,
   type KafkaProducer,
   type OutgoingMessage,
+  ProducerDeliveryError,
 } from '@kafka-lambda/core';
 import { InvalidTestInputError, ProducerAssertionError } from './errors.js';
+import { type MemoryTransaction, MemoryTransactions, type TransactionState } from './memory-transactions.js';
 
 /** Where a sent message stands: queued until a flush, then delivered or failed. */
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
@@ -27,6 +29,8 @@ export interface ProducedMessage {
   readonly error: Error | undefined;
   /** Index of the `flush()` call that settled it (1-based); 0 while pending. */
   readonly flushedBy: number;
+  /** With a transactional producer: the state of the transaction it was sent in. */
+  readonly transaction: TransactionState | undefined;
   /** The key as UTF-8 text, or null. */
   keyText(): string | null;
   /** The value as UTF-8 text, or null for a tombstone. */
@@ -41,6 +45,12 @@ export interface ProducedMessage {
 export interface MemoryProducerOptions {
   /** Partitions per topic, for messages that name none (chosen from the key's hash). Default 1. */
   partitions?: number | Readonly<Record<string, number>>;
+  /**
+   * A transactional producer, like `kafkaProducer(config, { transactional })`: a handler using it makes
+   * each invocation one transaction; a message sent outside one is refused (as librdkafka does, code
+   * -172). `committed` is what a read_committed consumer sees, `messages` a read_uncommitted one.
+   */
+  transactional?: boolean;
 }
 
 type Predicate = (message: OutgoingMessage) => boolean;
@@ -62,8 +72,12 @@ class MemoryMessage implements ProducedMessage {
     readonly original: OutgoingMessage,
     readonly partition: number,
     readonly settle: { resolve: (report: DeliveryReport) => void; reject: (error: Error) => void },
+    readonly txn: MemoryTransaction | undefined,
   ) {
     this.headers = KafkaHeaders.from(original.headers ?? []);
+  }
+  get transaction(): TransactionState | undefined {
+    return this.txn?.state;
   }
   get topic(): string {
     return this.original.topic;
@@ -136,6 +150,10 @@ export class SimulatedDeliveryError extends KafkaLambdaError {
  * console.log(producer.messagesFor('out').map((m) => m.text())); // ['hello']
  * ```
  */
+export function memoryProducer(
+  options: MemoryProducerOptions & { transactional: true },
+): MemoryProducer & { readonly transactions: MemoryTransactions };
+export function memoryProducer(options?: MemoryProducerOptions): MemoryProducer;
 export function memoryProducer(options: MemoryProducerOptions = {}): MemoryProducer {
   return new MemoryProducer(options);
 }
@@ -157,6 +175,8 @@ export class MemoryProducer implements KafkaProducer {
   closeCount = 0;
   /** Timeouts passed to `flush()`, in order. */
   readonly flushTimeouts: number[] = [];
+  /** With `transactional: true`: begin / commit / abort, and failures to script. */
+  readonly transactions: MemoryTransactions | undefined;
 
   readonly #options: MemoryProducerOptions;
   #all: MemoryMessage[] = [];
@@ -166,14 +186,35 @@ export class MemoryProducer implements KafkaProducer {
 
   constructor(options: MemoryProducerOptions = {}) {
     this.#options = options;
+    this.transactions = options.transactional
+      ? new MemoryTransactions({
+          settle: (txn) => {
+            for (const message of this.#all) if (message.txn === txn) this.#settle(message);
+          },
+          purge: (txn) => {
+            for (const message of this.#all)
+              if (message.txn === txn && message.status === 'pending')
+                this.#fail(
+                  message,
+                  new SimulatedDeliveryError('Local: Purged in queue (transaction aborted)'),
+                );
+          },
+          failedIn: (txn) => this.#all.some((message) => message.txn === txn && message.status === 'failed'),
+        })
+      : undefined;
   }
 
   send(message: OutgoingMessage): Promise<DeliveryReport> {
     if (typeof message?.topic !== 'string' || message.topic === '') {
       return Promise.reject(new InvalidTestInputError('message.topic', 'a non-empty string'));
     }
+    const txn = this.transactions?.current;
+    if (this.transactions && !txn) {
+      // As the real client (recorded): a transactional producer refuses a message outside a transaction.
+      return Promise.reject(new ProducerDeliveryError(message.topic, -172, false, 'Local: Erroneous state'));
+    }
     return new Promise<DeliveryReport>((resolve, reject) => {
-      this.#all.push(new MemoryMessage(message, this.#partitionOf(message), { resolve, reject }));
+      this.#all.push(new MemoryMessage(message, this.#partitionOf(message), { resolve, reject }, txn));
     });
   }
 
@@ -192,20 +233,29 @@ export class MemoryProducer implements KafkaProducer {
     }
     for (const message of pending) {
       message.flushedBy = this.flushCount;
-      const error = this.#failureFor(message.original);
-      if (error) {
-        message.status = 'failed';
-        message.error = error;
-        message.settle.reject(error);
-        continue;
-      }
-      const partitionKey = `${message.topic}-${message.partition}`;
-      const offset = this.#nextOffset.get(partitionKey) ?? 0;
-      this.#nextOffset.set(partitionKey, offset + 1);
-      message.status = 'delivered';
-      message.offset = offset;
-      message.settle.resolve({ topic: message.topic, partition: message.partition, offset });
+      this.#settle(message);
     }
+  }
+
+  #settle(message: MemoryMessage): void {
+    if (message.status !== 'pending') return;
+    const error = this.#failureFor(message.original);
+    if (error) {
+      this.#fail(message, error);
+      return;
+    }
+    const partitionKey = `${message.topic}-${message.partition}`;
+    const offset = this.#nextOffset.get(partitionKey) ?? 0;
+    this.#nextOffset.set(partitionKey, offset + 1);
+    message.status = 'delivered';
+    message.offset = offset;
+    message.settle.resolve({ topic: message.topic, partition: message.partition, offset });
+  }
+
+  #fail(message: MemoryMessage, error: Error): void {
+    message.status = 'failed';
+    message.error = error;
+    message.settle.reject(error);
   }
 
   warmUp(): void {
@@ -217,9 +267,24 @@ export class MemoryProducer implements KafkaProducer {
     await this.flush(timeoutMs);
   }
 
-  /** Delivered messages, in send order: what a consumer of the topics would see. */
+  /**
+   * Delivered messages, in send order: what a consumer of the topics would see (with a transactional
+   * producer, a read_uncommitted one: aborted and open transactions included).
+   */
   get messages(): ProducedMessage[] {
     return this.#all.filter((message) => message.status === 'delivered');
+  }
+
+  /** What a read_committed consumer sees: delivered messages outside transactions or in committed ones. */
+  get committed(): ProducedMessage[] {
+    return this.messages.filter(
+      (message) => message.transaction === undefined || message.transaction === 'committed',
+    );
+  }
+
+  /** {@link committed} messages of one topic, in send order. */
+  committedFor(topic: string): ProducedMessage[] {
+    return this.committed.filter((message) => message.topic === topic);
   }
 
   /** Every message sent, whatever its status, in send order. */
