@@ -8,6 +8,11 @@ type AnyRecord = KafkaRecord<unknown, unknown>;
 /** The close reason of a ledger with nothing outstanding: nothing reads it, so one instance serves. */
 const BATCH_ENDED = new KafkaLambdaError('the batch ended with every delivery confirmed');
 
+/** How many messages to one topic await their report. */
+interface PendingCount {
+  count: number;
+}
+
 /** What a message is to the batch: a record's output, or the dead letter of a failed record. */
 export type MessageKind = 'output' | 'dead-letter';
 
@@ -37,11 +42,17 @@ export interface SettleOutcome {
 export class DeliveryLedger {
   readonly #producer: KafkaProducer;
   readonly #controller = new AbortController();
+  readonly #signal = this.#controller.signal;
   #sent = 0;
   #delivered = 0;
   #unconfirmed = 0;
+  /** The controller's signal has aborted: read per message and per report without the signal's getters. */
+  #closed = false;
   /** Unconfirmed messages per topic: a timeout names where they were going. */
-  readonly #pendingByTopic = new Map<string, number>();
+  readonly #pendingByTopic = new Map<string, PendingCount>();
+  /** The count of the topic counted last: a batch mostly produces to one topic, so no Map lookup per message. */
+  #lastTopic: string | undefined;
+  #lastCount: PendingCount = { count: 0 };
   #failures: DeliveryFailure[] = [];
   #onSettled: (() => void) | undefined;
 
@@ -51,7 +62,7 @@ export class DeliveryLedger {
 
   /** Aborted when the ledger closes. */
   get signal(): AbortSignal {
-    return this.#controller.signal;
+    return this.#signal;
   }
 
   get sent(): number {
@@ -74,13 +85,13 @@ export class DeliveryLedger {
     kind: MessageKind,
     onDelivered?: () => void,
   ): void {
-    if (this.#controller.signal.aborted) return;
+    if (this.#closed) return;
     const confirm = this.#confirmation(source, kind, messages.length, onDelivered);
     const producer = this.#producer;
     for (const message of messages) {
       this.#sent++;
       this.#unconfirmed++;
-      this.#pendingByTopic.set(message.topic, (this.#pendingByTopic.get(message.topic) ?? 0) + 1);
+      this.#pendingOn(message.topic).count++;
       if (!producer.enqueue) {
         producer.send(message).then(
           (report) => confirm(undefined, report, message),
@@ -89,7 +100,7 @@ export class DeliveryLedger {
         continue;
       }
       try {
-        producer.enqueue(message, confirm, this.#controller.signal);
+        producer.enqueue(message, confirm, this.#signal);
       } catch (error) {
         // The contract says enqueue never throws; a producer that does still fails only this message.
         confirm(asError(error), undefined, message);
@@ -123,7 +134,7 @@ export class DeliveryLedger {
       // Whatever the producer still holds for us (waiting for a connection or for room) is settled
       // now, with the producer's reason: often the real cause of the timeout.
       if (incomplete) {
-        this.#controller.abort(incomplete);
+        this.#abort(incomplete);
         await new Promise((resolve) => setImmediate(resolve));
       }
     }
@@ -134,13 +145,27 @@ export class DeliveryLedger {
 
   /** Ends the batch: the producer drops what it still holds for it; late reports are ignored. */
   close(): void {
-    if (this.#controller.signal.aborted) return;
+    if (this.#closed) return;
     // A named timeout only when something is still held for this batch; otherwise no error is built.
-    this.#controller.abort(this.#unconfirmed > 0 ? this.#timeout(0) : BATCH_ENDED);
+    this.#abort(this.#unconfirmed > 0 ? this.#timeout(0) : BATCH_ENDED);
+  }
+
+  #abort(reason: Error): void {
+    this.#closed = true;
+    this.#controller.abort(reason);
+  }
+
+  #pendingOn(topic: string): PendingCount {
+    if (topic === this.#lastTopic) return this.#lastCount;
+    let pending = this.#pendingByTopic.get(topic);
+    if (!pending) this.#pendingByTopic.set(topic, (pending = { count: 0 }));
+    this.#lastTopic = topic;
+    this.#lastCount = pending;
+    return pending;
   }
 
   #timeout(timeoutMs: number): FlushTimeoutError {
-    const topics = [...this.#pendingByTopic].filter(([, count]) => count > 0).map(([topic]) => topic);
+    const topics = [...this.#pendingByTopic].filter(([, p]) => p.count > 0).map(([topic]) => topic);
     return new FlushTimeoutError(timeoutMs, this.#unconfirmed, topics);
   }
 
@@ -155,9 +180,9 @@ export class DeliveryLedger {
     let failed = false;
     return (error, _report, message) => {
       // A report that comes after the batch ended belongs to nobody: that invocation already failed.
-      if (this.#controller.signal.aborted && !error) return;
+      if (this.#closed && !error) return;
       this.#unconfirmed--;
-      this.#pendingByTopic.set(message.topic, this.#pendingByTopic.get(message.topic)! - 1);
+      this.#pendingOn(message.topic).count--;
       if (error) {
         failed = true;
         this.#failures.push({ source, kind, message, error });

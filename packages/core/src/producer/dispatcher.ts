@@ -26,6 +26,8 @@ export class Dispatcher {
   #retryTimer: NodeJS.Timeout | undefined;
   /** Batches whose messages a definitive connect failure settled, and that failure. */
   readonly #refusedBatches = new WeakMap<AbortSignal, Error>();
+  /** Whether any batch was ever refused: until then no message pays the WeakMap lookup. */
+  #anyRefused = false;
   #drainScheduled = false;
 
   constructor(connection: ClientConnection, tracker: DeliveryTracker, maxBacklogBytes?: number) {
@@ -40,7 +42,7 @@ export class Dispatcher {
   /** Produces the entry now if the client is there, nothing waits before it and librdkafka has room. */
   submit(entry: Entry): void {
     this.#tracker.add(entry);
-    const refused = entry.signal && this.#refusedBatches.get(entry.signal);
+    const refused = this.#anyRefused && entry.signal && this.#refusedBatches.get(entry.signal);
     if (refused) {
       // This batch already heard why the client cannot be built: same answer, no new attempt (and no
       // second secret read) per message. The next batch tries again.
@@ -112,7 +114,10 @@ export class Dispatcher {
   /** Fails what is held: all of it, or only the messages no batch signal bounds. */
   fail(error: Error, all: boolean): void {
     for (const entry of this.backlog.take((e) => all || !e.signal)) {
-      if (all && entry.signal) this.#refusedBatches.set(entry.signal, error);
+      if (all && entry.signal) {
+        this.#refusedBatches.set(entry.signal, error);
+        this.#anyRefused = true;
+      }
       this.#tracker.settle(entry, error);
     }
   }
