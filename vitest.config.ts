@@ -20,6 +20,9 @@ const alias = {
   '@kafka-lambda/observability/metrics': entry('observability', 'metrics'),
   '@kafka-lambda/observability/tracing': entry('observability', 'tracing'),
   '@kafka-lambda/observability': src('observability'),
+  '@kafka-lambda/idempotency/dynamodb': entry('idempotency', 'dynamodb'),
+  '@kafka-lambda/idempotency/redis': entry('idempotency', 'redis'),
+  '@kafka-lambda/idempotency': src('idempotency'),
 };
 
 export default defineConfig({

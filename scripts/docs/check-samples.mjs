@@ -136,6 +136,11 @@ function main() {
         '@kafka-lambda/testing/*': ['packages/testing/src/entry/*.ts'],
         '@kafka-lambda/observability': ['packages/observability/src/index.ts'],
         '@kafka-lambda/observability/*': ['packages/observability/src/entry/*.ts'],
+        '@kafka-lambda/idempotency': ['packages/idempotency/src/index.ts'],
+        '@kafka-lambda/idempotency/*': ['packages/idempotency/src/entry/*.ts'],
+        // The store clients that idempotency samples create: dev dependencies of that package only.
+        '@aws-sdk/client-dynamodb': ['packages/idempotency/node_modules/@aws-sdk/client-dynamodb'],
+        '@redis/client': ['packages/idempotency/node_modules/@redis/client'],
         // The OpenTelemetry SDK and Powertools Metrics that observability samples set up: dev
         // dependencies of that package only.
         '@opentelemetry/*': ['packages/observability/node_modules/@opentelemetry/*'],

@@ -17,10 +17,14 @@ const require = createRequire(import.meta.url);
 const { Extractor, ExtractorConfig, ExtractorLogLevel } = require('@microsoft/api-extractor');
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const PACKAGES = ['core', 'serdes', 'testing', 'observability'];
+const PACKAGES = ['core', 'serdes', 'testing', 'observability', 'idempotency'];
 // Entries whose API a package's root does not re-export get a report of their own:
 // packages/<name>/api-extractor.<entry>.json -> etc/<name>-<entry>.api.md.
-const EXTRA_ENTRIES = { observability: ['tracing'], testing: ['registry'] };
+const EXTRA_ENTRIES = {
+  observability: ['tracing'],
+  testing: ['registry'],
+  idempotency: ['dynamodb', 'redis'],
+};
 const args = new Set(process.argv.slice(2));
 const update = args.has('--update');
 const build = !args.has('--no-build');

@@ -1,0 +1,75 @@
+// Test support: a fresh table per test (moto's /moto-api/reset, used by the secrets tests, wipes
+// every table), and moto's request recorder to count round trips.
+import { randomUUID } from 'node:crypto';
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  DynamoDBClient,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+
+export const endpoint = process.env.AWS_ENDPOINT_URL_DYNAMODB ?? 'http://127.0.0.1:5050';
+
+export function dynamoClient(options: { endpoint?: string; maxAttempts?: number } = {}): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint: options.endpoint ?? endpoint,
+    region: process.env.AWS_REGION ?? 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts: options.maxAttempts ?? 3,
+  });
+}
+
+/** Creates the table as the README defines it: partition key `id` (S), TTL on `expiresAt`. */
+export async function createTable(client: DynamoDBClient, name = `idem-${randomUUID()}`): Promise<string> {
+  await client.send(
+    new CreateTableCommand({
+      TableName: name,
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  await client.send(
+    new UpdateTimeToLiveCommand({
+      TableName: name,
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    }),
+  );
+  return name;
+}
+
+export async function deleteTable(client: DynamoDBClient, name: string): Promise<void> {
+  await client.send(new DeleteTableCommand({ TableName: name })).catch(() => {});
+}
+
+/** moto's request recording, one JSON object per line; a line that does not parse fails the test. */
+async function recording(): Promise<
+  { headers: Record<string, string>; body: string; body_encoded: boolean }[]
+> {
+  const text = await (await fetch(`${endpoint}/moto-api/recorder/download-recording`)).text();
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line, i) => {
+      try {
+        return JSON.parse(line);
+      } catch {
+        throw new Error(
+          `moto's recording line ${i + 1} is not JSON (interleaved writes of a request over 8 KB?)`,
+        );
+      }
+    });
+}
+
+/** The DynamoDB actions moto recorded for `table` after the first `since` requests, in order. */
+export async function dynamoCalls(table: string, since = 0): Promise<string[]> {
+  return (await recording()).slice(since).flatMap((request) => {
+    const headers = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v]));
+    const target = String(headers['x-amz-target'] ?? '');
+    const body = request.body_encoded ? Buffer.from(request.body, 'base64').toString('utf8') : request.body;
+    if (!target.startsWith('DynamoDB_20120810.') || !body.includes(`"${table}"`)) return [];
+    return [target.slice('DynamoDB_20120810.'.length)];
+  });
+}
+
+export const recordingLength = async (): Promise<number> => (await recording()).length;
