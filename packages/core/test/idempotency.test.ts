@@ -270,6 +270,28 @@ describe('the deadline', () => {
   });
 });
 
+describe('the deadline, with a process that ignores its signal', () => {
+  it('leaves the claim of the record still running to expire: a retry cannot run it beside the zombie', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const store = memoryIdempotencyStore();
+    const handler = createKafkaHandler({
+      idempotency: { store },
+      logger: captureLogger(),
+      process: (record) => (record.offset === 10 ? new Promise<void>(() => {}) : undefined),
+    });
+    const settled = handler(mskEvent(trades(0, 10, [{ id: 'a' }, { id: 'b' }])), context(2_000)).catch(
+      (e) => e,
+    );
+    await vi.advanceTimersByTimeAsync(1_900); // the batch gives up on the record before Lambda's timeout
+    expect((await settled).name).toBe('DeadlineExceededError');
+
+    expect(store.log.at(-1)).toEqual({ operation: 'release', keys: [keyOf(0, 11)] });
+    expect(store.entry(keyOf(0, 10))?.state).toBe('in-progress');
+    vi.advanceTimersByTime(100); // Lambda's timeout: the claim expires with it
+    expect(store.entry(keyOf(0, 10))).toBeUndefined();
+  });
+});
+
 describe('a failed invocation', () => {
   it('releases what it did not finish, so the retry claims it at once; what it finished is not run again', async () => {
     const { handler, store, effects, outputs } = settlement({ failOnce: new Set([11]) });

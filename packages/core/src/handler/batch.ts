@@ -120,7 +120,9 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
     }
     // Every delivery report is in (or the batch failed): commit, or abort. A failed commit fails it.
     if (this.#transaction) conclusion = await this.#transaction.end(conclusion, this.#deadline);
-    if (this.#claims) await settleClaims(this.#claims, this.#deadline, this.settings, this.logger);
+    // After the commit: a transaction that did not commit took the outputs with it, so nothing completes.
+    const delivered = !this.#transaction || !conclusion.error;
+    if (this.#claims) await settleClaims(this.#claims, this.#deadline, this.settings, this.logger, delivered);
     this.#finish(conclusion);
     if (conclusion.error) throw conclusion.error;
     return conclusion.result;

@@ -1,11 +1,11 @@
 import { bytes, isSynchronous, string } from '../builtin-serdes.js';
 import { ConfigError } from '../errors.js';
+import { type IdempotencySettings, resolveIdempotency } from '../idempotency/options.js';
 import { jsonLogger, type Logger } from '../logger.js';
 import { sharedProducer } from '../producer/shared-producer.js';
 import type { KafkaProducer } from '../producer/types.js';
 import type { KafkaRecord } from '../record.js';
 import type { Deserializer } from '../serde.js';
-import { type IdempotencySettings, resolveIdempotency } from '../idempotency/options.js';
 import { checkDeadlineReserve } from './deadline.js';
 import { hooksInstrumentation } from './hooks-instrumentation.js';
 import type { Instrumentation } from './instrumentation.js';
