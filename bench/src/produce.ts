@@ -61,7 +61,10 @@ async function run(report: Report, topics: { ours: string; raw: string; anti: st
   });
   const ctx = lambdaContext();
   const producer = kafkaProducer(config());
+  // Key and value as bytes: like the raw contender, ours forwards what it decoded from base64 (a
+  // string key would add a UTF-8 decode and re-encode per record that the raw loop does not do).
   const handler = createKafkaHandler({
+    key: bytes(),
     value: bytes(),
     producer,
     logger: jsonLogger({ write: noop }),

@@ -16,6 +16,7 @@ const event = makeEvent({
 });
 const producer = kafkaProducer({ ...PRODUCER_DEFAULTS, 'bootstrap.servers': BROKERS });
 const handler = createKafkaHandler({
+  key: bytes(),
   value: bytes(),
   producer,
   logger: jsonLogger({ write: noop }),
