@@ -41,7 +41,7 @@ type Fault =
  *
  * const store = memoryIdempotencyStore();
  * const handler = createKafkaHandler({ idempotency: { store }, process() {} });
- * const event = mskEvent({ topic: 'orders', records: [{ value: 'a' }, { value: 'b' }] });
+ * const event = mskEvent([{ topic: 'orders', value: 'a' }, { topic: 'orders', value: 'b' }]);
  *
  * await handler(event, lambdaContext());
  * await handler(event, lambdaContext()); // both records already processed: not run again
