@@ -28,10 +28,16 @@ export class RecordPipeline {
   /** Reused for every key and value of a partition: records of a partition never overlap. */
   readonly #deserializeContext = new RecordDeserializeContext();
 
+  /**
+   * The context of a key decoded on first read. One serves every read: only the synchronous built-in
+   * deserializers decode lazily, so each read describes it and is done with it within one call.
+   */
+  readonly #keyContext = new RecordDeserializeContext();
+
   /** Decodes a key when `process` first reads it; a failure surfaces there as a {@link RecordDecodeError}. */
   readonly #decodeKeyOnRead = (record: AnyRecord): unknown => {
     try {
-      const context = new RecordDeserializeContext().describe(record, 'key', record.keySchemaMetadata);
+      const context = this.#keyContext.describe(record, 'key', record.keySchemaMetadata);
       return this.#settings.keyDeserializer.deserialize(record.rawKey!, context);
     } catch (error) {
       throw decodeError(record, 'key', error);
