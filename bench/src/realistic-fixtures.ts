@@ -81,7 +81,12 @@ function traceparent(i: number): number[] {
   return [...Buffer.from(text)].map((b) => (b > 127 ? b - 256 : b));
 }
 
-/** `records` records over 6 partitions; `value(i)` is already framed as it travels. */
+/**
+ * `records` records over 6 partitions; `value(i)` is already framed as it travels. Returned as the
+ * Lambda runtime hands an event to the handler: parsed from the invoke payload's JSON, so its objects
+ * and header arrays lie in memory in the order `JSON.parse` allocates them, not scattered among the
+ * garbage of building them (which made every pass over the event a cache miss per record).
+ */
 export function makeRealEvent(records: number, value: (i: number) => Buffer, first = 0): KafkaEvent {
   const groups: Record<string, KafkaEventRecord[]> = {};
   for (let n = 0; n < records; n++) {
@@ -99,10 +104,11 @@ export function makeRealEvent(records: number, value: (i: number) => Buffer, fir
       headers: [{ traceparent: traceparent(i) }],
     });
   }
-  return {
+  const event: KafkaEvent = {
     eventSource: 'aws:kafka',
     eventSourceArn: 'arn:aws:kafka:us-east-1:123456789012:cluster/bench/abcd-1',
     bootstrapServers: 'b-1.bench:9092',
     records: groups,
   };
+  return JSON.parse(JSON.stringify(event)) as KafkaEvent;
 }
