@@ -307,7 +307,9 @@ describe('a failed invocation', () => {
   });
 
   it('completes a dead-lettered record only once its dead letter is acknowledged', async () => {
-    const { handler, store, producer } = settlement({ onError: 'dead-letter' });
+    // A store that takes a round trip to answer, after a flush that waited until the deadline's end.
+    const store = memoryIdempotencyStore({ latencyMs: 20 });
+    const { handler, producer } = settlement({ onError: 'dead-letter', store });
     producer.holdWhen = (message) => message.topic === 'trades.dlq';
     const error = await handler(
       mskEvent(trades(0, 10, [{ id: 'a' }, { id: 'b', fail: true }])),

@@ -21,6 +21,8 @@ export interface MemoryIdempotencyEntry {
 export interface MemoryIdempotencyStoreOptions {
   /** Where "now" comes from, in epoch ms, for expiries. Default `Date.now`; a `manualClock()` fits. */
   clock?: () => number;
+  /** How long every call takes to answer (a network round trip), by `setTimeout`. Default 0: it answers at once. */
+  latencyMs?: number;
 }
 
 type Fault =
@@ -60,9 +62,11 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   readonly #entries = new Map<string, MemoryIdempotencyEntry>();
   readonly #faults = new Map<IdempotencyStoreOperation, Fault>();
   readonly #clock: () => number;
+  readonly #latencyMs: number;
 
   constructor(options: MemoryIdempotencyStoreOptions = {}) {
     this.#clock = options.clock ?? (() => Date.now());
+    this.#latencyMs = options.latencyMs ?? 0;
   }
 
   async claim(keys: readonly string[], options: ClaimOptions): Promise<readonly ClaimState[]> {
@@ -150,6 +154,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     this.calls[operation]++;
     this.log.push({ operation, keys: [...keys] });
     signal?.throwIfAborted();
+    if (this.#latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#latencyMs));
     const fault = this.#faults.get(operation);
     if (fault?.kind === 'stall') await new Promise<never>(() => {});
     if (fault?.kind === 'fail') {

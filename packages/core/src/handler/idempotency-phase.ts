@@ -96,6 +96,19 @@ function handBackInProgress(host: IdempotencyPhaseHost, claims: BatchClaims): vo
   );
 }
 
+/** Kept from the margin before Lambda's timeout for the last calls: a wait for deliveries may have used all the rest. */
+const SETTLE_FLOOR_MS = 100;
+
+/**
+ * How long `complete` and `release` may take: until the deadline's end, and at least a round trip's
+ * worth of the margin kept before Lambda's timeout (a flush that timed out waited until the end), so
+ * that the delivered records of a failing invocation still complete.
+ */
+function settleBudgetMs(deadline: Deadline): number {
+  const untilTimeout = deadline.endsAt() - Date.now();
+  return Math.max(deadline.msUntilEnd(), Math.min(SETTLE_FLOOR_MS, untilTimeout / 2));
+}
+
 /**
  * After the batch's deliveries settled (and, with transactions, after the commit): completes the
  * keys of the records that are done and releases the others, one call each. It never fails the
@@ -110,7 +123,11 @@ export async function settleClaims(
   logger: Logger,
   delivered = true,
 ): Promise<void> {
-  const outcome = await claims.settle(deadline.msUntilEnd(), settings.idempotency!.completedTtlMs, delivered);
+  const outcome = await claims.settle(
+    settleBudgetMs(deadline),
+    settings.idempotency!.completedTtlMs,
+    delivered,
+  );
   if (!outcome.error) return;
   logger.error('idempotency store failed at the end of the batch; its claims expire by themselves', {
     completed: outcome.completed,
