@@ -44,7 +44,9 @@ export interface ReadMessage {
 
 /**
  * Reads a topic from the beginning until `count` messages arrived (or `timeoutMs` passed), then waits
- * `settleMs` more to catch any message beyond the expected count.
+ * `settleMs` more to catch any message beyond the expected count. Reads as librdkafka's default
+ * `isolation.level=read_committed` consumer unless `readUncommitted` (then aborted and still open
+ * transactions' messages are read too).
  */
 export async function readTopic(
   topic: string,
@@ -53,12 +55,13 @@ export async function readTopic(
     timeoutMs = 30_000,
     settleMs = 500,
     brokers: servers = brokers(),
-  }: { timeoutMs?: number; settleMs?: number; brokers?: string } = {},
+    readUncommitted = false,
+  }: { timeoutMs?: number; settleMs?: number; brokers?: string; readUncommitted?: boolean } = {},
 ): Promise<ReadMessage[]> {
   const consumer = new KafkaJS.Kafka({
     kafkaJS: { brokers: [servers], logLevel: KafkaJS.logLevel.ERROR },
   }).consumer({
-    kafkaJS: { groupId: `reader-${randomUUID()}`, fromBeginning: true },
+    kafkaJS: { groupId: `reader-${randomUUID()}`, fromBeginning: true, readUncommitted },
     ...quiet,
   });
   const messages: ReadMessage[] = [];

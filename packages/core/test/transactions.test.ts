@@ -244,6 +244,16 @@ describe('the producer over the recorded client', () => {
     expect(build().transactions!.transactionalId).not.toBe(kafka.transactions!.transactionalId);
   });
 
+  it('a transaction timeout below message.timeout.ms lowers it (librdkafka refuses the client otherwise)', async () => {
+    const kafka = kafkaProducer(source(), {
+      loadClient: async () => ({ Producer: RecordedProducer as never }),
+      transactional: { timeoutMs: 5_000 },
+    });
+    await oneTransaction(kafka as ReturnType<typeof build>);
+    expect(client().config['message.timeout.ms']).toBe(5_000);
+    expect(client().config['transaction.timeout.ms']).toBe(5_000);
+  });
+
   it('an abortable commit (recorded) is aborted and the client kept', async () => {
     const kafka = build();
     await oneTransaction(kafka);

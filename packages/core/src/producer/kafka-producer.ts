@@ -107,7 +107,7 @@ export class RdKafkaProducer implements KafkaProducer {
             transactional === true ? {} : transactional,
           );
     this.#transactions = transactions;
-    const source = transactions ? withProperties(plain, transactions.properties) : plain;
+    const source = transactions ? configured(plain, (c) => transactions.configure(c)) : plain;
     const connection: ClientConnection = new ClientConnection(
       source,
       {
@@ -247,10 +247,13 @@ function sizeOf({ key, value, headers }: OutgoingMessage): number {
   return bytes;
 }
 
-/** The source's config with `properties` over it (e.g. the transactional.id), unchanged otherwise. */
-function withProperties(source: KafkaConfigSource, properties: LibrdkafkaConfig): KafkaConfigSource {
+/** The source with each config it reads passed through `configure` (e.g. adding the transactional.id). */
+function configured(
+  source: KafkaConfigSource,
+  configure: (config: LibrdkafkaConfig) => LibrdkafkaConfig,
+): KafkaConfigSource {
   return {
-    kafkaConfig: async () => ({ ...(await source.kafkaConfig()), ...properties }),
+    kafkaConfig: async () => configure(await source.kafkaConfig()),
     ...(source.invalidate && { invalidate: () => source.invalidate!() }),
     ...(source.describe && { describe: () => source.describe!() }),
   };

@@ -3,6 +3,7 @@ import type { LibrdkafkaConfig } from '../config-source.js';
 import { ConfigError } from '../errors.js';
 import { DefinitiveConnectFailure } from './client-setup.js';
 import type { NativeError, NativeProducer } from './native-client.js';
+import { PRODUCER_DEFAULTS } from './producer-defaults.js';
 import type { ProducerConnectionError } from './producer-errors.js';
 import { TransactionError, transactionError } from './transaction-errors.js';
 import type { ProducerTransactions } from './types.js';
@@ -92,9 +93,19 @@ export class ClientTransactions implements ProducerTransactions {
     this.timeoutMs = timeoutMs;
   }
 
-  /** The properties every client of this producer is built with (over the user's). */
-  get properties(): LibrdkafkaConfig {
-    return { 'transactional.id': this.transactionalId, 'transaction.timeout.ms': this.timeoutMs };
+  /**
+   * A client's config: the user's, with `transactional.id` and `transaction.timeout.ms` over it, and
+   * `message.timeout.ms` lowered to the transaction timeout when above it (librdkafka refuses the
+   * client otherwise: "`message.timeout.ms` must be set <= `transaction.timeout.ms`", seen live).
+   */
+  configure(config: LibrdkafkaConfig): LibrdkafkaConfig {
+    const messageTimeoutMs = Number(config['message.timeout.ms'] ?? PRODUCER_DEFAULTS['message.timeout.ms']);
+    return {
+      ...config,
+      'transactional.id': this.transactionalId,
+      'transaction.timeout.ms': this.timeoutMs,
+      ...(!(messageTimeoutMs <= this.timeoutMs) && { 'message.timeout.ms': this.timeoutMs }),
+    };
   }
 
   /** A begin waits for a client: the connection keeps retrying meanwhile. */
