@@ -7,7 +7,7 @@ import type {
 } from '@kafka-lambda/core';
 import { raceSignal } from '../abort.js';
 import { distinct } from '../concurrency.js';
-import type { StoreOperation } from '../errors.js';
+import { type StoreOperation, StoreRequestError } from '../errors.js';
 import { OwnedRedisConnection, type RedisScriptClient } from './client.js';
 import { isNoScript, redisStoreError } from './redis-errors.js';
 import { type RedisStoreOptions, resolveRedisOptions } from './redis-options.js';
@@ -53,7 +53,13 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     const args = [options.owner, String(Math.floor(options.inProgressUntil))];
     const reply = await this.#run('claim', CLAIM, unique, args, options.signal);
     if (!Array.isArray(reply) || reply.length !== unique.length)
-      throw redisStoreError('claim', keys.length, new Error(`unexpected script reply ${String(reply)}`));
+      throw new StoreRequestError(
+        'redis',
+        'claim',
+        keys.length,
+        'unexpected-reply',
+        new Error(`claim script answered ${String(reply)}`),
+      );
     return indexOf.map((at) => STATES[Number(reply[at])] ?? 'in-progress');
   }
 
