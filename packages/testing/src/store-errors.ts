@@ -3,8 +3,10 @@ import { randomUUID } from 'node:crypto';
 /**
  * An error shaped like the one `@aws-sdk/client-dynamodb` (v3) rejects with once DynamoDB throttled
  * every attempt: the SDK's `ProvisionedThroughputExceededException` (name, DynamoDB's message,
- * `$fault: 'client'`, `$metadata` with the HTTP status and the attempts its retry strategy made).
- * For {@link MemoryIdempotencyStore.fail}; core treats any rejection of a store as retryable.
+ * `$fault: 'client'`, `$metadata` with the HTTP status and the attempts its retry strategy made,
+ * `__type`), field for field as recorded from the real client in
+ * packages/idempotency/test/recordings/dynamodb-errors.json. For {@link MemoryIdempotencyStore.fail};
+ * core treats any rejection of a store as retryable.
  *
  * @example
  * ```ts
@@ -28,6 +30,7 @@ export function dynamoDbThrottlingError(): Error {
         attempts: 3,
         totalRetryDelay: 180,
       },
+      __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
     },
   );
 }
@@ -35,7 +38,8 @@ export function dynamoDbThrottlingError(): Error {
 /**
  * An error shaped like the one a Redis client rejects with when the server cannot be reached: Node's
  * socket error (`connect ECONNREFUSED 127.0.0.1:6379`, `code`, `errno`, `syscall`, `address`, `port`),
- * as node-redis passes it on. For {@link MemoryIdempotencyStore.fail}.
+ * as node-redis passes it on (recorded in packages/idempotency/test/recordings/redis-errors.json).
+ * For {@link MemoryIdempotencyStore.fail}.
  *
  * @example
  * ```ts
