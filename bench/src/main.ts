@@ -34,6 +34,7 @@ await step('cold-start', async () => (await import('./cold-start.js')).benchCold
 await step('memory', async () => (await import('./memory.js')).benchMemory(report));
 await step('scaling', async () => (await import('./scaling.js')).benchScaling(report));
 await step('tracing', async () => (await import('./tracing.js')).benchTracing(report));
+await step('transactions', async () => (await import('./transactions.js')).benchTransactions(report));
 report.write(OUT);
 console.error(
   `[bench] ${QUICK ? 'quick ' : ''}run took ${((performance.now() - started) / 1000).toFixed(0)} s; results in ${OUT}`,
