@@ -7,7 +7,7 @@ import { type KafkaRecord, recordOfParsedEvent } from '../record.js';
 import type { FailureStage } from './dead-letter.js';
 import type { BatchObserver } from './instrumentation.js';
 import { type PartitionScope, RecordContext } from './record-context.js';
-import { RecordPipeline, SKIPPED } from './record-pipeline.js';
+import { type PipelineResult, PROCESSING, RecordPipeline, SKIPPED } from './record-pipeline.js';
 import type { HandlerSettings } from './settings.js';
 import type { LambdaContext } from './types.js';
 
@@ -127,10 +127,16 @@ export class PartitionRunner implements PartitionScope {
       const context = new RecordContext(record, this);
       observer.recordStart?.(record);
       this.#current = record;
-      let result: Awaited<ReturnType<RecordPipeline['run']>>;
+      let result: PipelineResult;
       try {
         const pending = this.#pipeline.run(record, context, decoded !== undefined);
-        result = pending instanceof Promise ? await pending : pending;
+        const step = pending instanceof Promise ? await pending : pending;
+        if (step === PROCESSING) {
+          // An async process: awaited here, without a promise chained to it per record.
+          await this.#pipeline.takeProcessing();
+          const finished = this.#pipeline.finish(record, context);
+          result = finished instanceof Promise ? await finished : finished;
+        } else result = step;
         // Back-pressure: the producer holds messages it could not queue; wait for room before adding more.
         if (result !== SKIPPED && result !== undefined && (this.#producer?.backlog ?? 0) > 0) {
           await this.#producer!.whenWritable!(this.signal);

@@ -18,6 +18,16 @@ export const SKIPPED = Symbol('skipped');
 export type PipelineResult = readonly OutgoingMessage[] | undefined | typeof SKIPPED;
 
 /**
+ * `process` returned a promise, which the runner awaits itself (see {@link RecordPipeline.takeProcessing})
+ * before it {@link RecordPipeline.finish}es the record: an async `process` then costs no closure, no
+ * derived promise and no extra microtask per record.
+ */
+export const PROCESSING = Symbol('processing');
+
+/** What {@link RecordPipeline.run} answers: the result, or {@link PROCESSING}. */
+export type PipelineStep = PipelineResult | typeof PROCESSING;
+
+/**
  * One record's way through the handler: decode the key and value, run `process`, serialize what it
  * produced. Synchronous unless a step returns a promise, so plain batches never await (and allocate
  * no closure). A throw or rejection is the record's failure; the context's stage says where.
@@ -33,6 +43,8 @@ export class RecordPipeline {
    * deserializers decode lazily, so each read describes it and is done with it within one call.
    */
   readonly #keyContext = new RecordDeserializeContext();
+  /** The promise of the `process` call that answered {@link PROCESSING} (records of a partition never overlap). */
+  #processing: Promise<unknown> | undefined;
 
   /** Decodes a key when `process` first reads it; a failure surfaces there as a {@link RecordDecodeError}. */
   readonly #decodeKeyOnRead = (record: AnyRecord): unknown => {
@@ -50,7 +62,7 @@ export class RecordPipeline {
   }
 
   /** Runs the record; `decoded` when {@link decodeAhead} already decoded it (an idempotency key read it). */
-  run(record: AnyRecord, context: RecordContext, decoded = false): PipelineResult | Promise<PipelineResult> {
+  run(record: AnyRecord, context: RecordContext, decoded = false): PipelineStep | Promise<PipelineStep> {
     const runRecord = this.#observer.runRecord;
     if (decoded) {
       return runRecord
@@ -60,6 +72,18 @@ export class RecordPipeline {
     return runRecord
       ? runRecord(record, () => this.#decodeKey(record, context))
       : this.#decodeKey(record, context);
+  }
+
+  /** The promise `process` returned when {@link run} answered {@link PROCESSING}; the runner awaits it. */
+  takeProcessing(): Promise<unknown> {
+    const processing = this.#processing!;
+    this.#processing = undefined;
+    return processing;
+  }
+
+  /** Ends a record whose `process` promise the runner awaited: serializes what it produced. */
+  finish(record: AnyRecord, context: RecordContext): PipelineResult | Promise<PipelineResult> {
+    return this.#serialize(record, context);
   }
 
   /**
@@ -84,52 +108,65 @@ export class RecordPipeline {
     assign([key, value]);
   }
 
-  #decoded(record: AnyRecord, context: RecordContext): PipelineResult | Promise<PipelineResult> {
+  #decoded(record: AnyRecord, context: RecordContext): PipelineStep | Promise<PipelineStep> {
     if (record.isTombstone && this.#settings.skipTombstones) return SKIPPED;
-    return this.#process(record, context);
+    return this.#process(record, context, true);
   }
 
-  #decodeKey(record: AnyRecord, context: RecordContext): PipelineResult | Promise<PipelineResult> {
+  #decodeKey(record: AnyRecord, context: RecordContext): PipelineStep | Promise<PipelineStep> {
     const raw = record.toEventRecord();
     if (raw.key !== null && raw.key !== undefined) {
       if (this.#settings.lazyKeys) {
         record.decodeKeyLazily(this.#decodeKeyOnRead);
-        return this.#decodeValue(record, context);
+        return this.#decodeValue(record, context, true);
       }
       const key = this.#decode(record, 'key', raw.keySchemaMetadata);
       if (key instanceof Promise) {
         return key.then((decoded) => {
           record.key = decoded;
-          return this.#decodeValue(record, context);
+          return this.#decodeValue(record, context, false);
         });
       }
       record.key = key;
     }
-    return this.#decodeValue(record, context);
+    return this.#decodeValue(record, context, true);
   }
 
-  #decodeValue(record: AnyRecord, context: RecordContext): PipelineResult | Promise<PipelineResult> {
+  /** `inline`: called from {@link run}'s own call, not from a promise's callback. */
+  #decodeValue(
+    record: AnyRecord,
+    context: RecordContext,
+    inline: boolean,
+  ): PipelineStep | Promise<PipelineStep> {
     const raw = record.toEventRecord();
     if (raw.value === null) {
       if (this.#settings.skipTombstones) return SKIPPED;
       record.value = null;
-      return this.#process(record, context);
+      return this.#process(record, context, inline);
     }
     const value = this.#decode(record, 'value', raw.valueSchemaMetadata);
     if (value instanceof Promise) {
       return value.then((decoded) => {
         record.value = decoded;
-        return this.#process(record, context);
+        return this.#process(record, context, false);
       });
     }
     record.value = value;
-    return this.#process(record, context);
+    return this.#process(record, context, inline);
   }
 
-  #process(record: AnyRecord, context: RecordContext): PipelineResult | Promise<PipelineResult> {
+  #process(record: AnyRecord, context: RecordContext, inline: boolean): PipelineStep | Promise<PipelineStep> {
     RecordContext.reached(context, 'process');
     const result = this.#settings.process(record, context);
-    if (result instanceof Promise) return result.then(() => this.#serialize(record, context));
+    if (result instanceof Promise) {
+      // Handed to the runner to await, unless an observer wraps the record (what it produces must
+      // be serialized inside that scope) or a promise callback runs us (keep the chain).
+      if (inline && !this.#observer.runRecord) {
+        this.#processing = result;
+        return PROCESSING;
+      }
+      return result.then(() => this.#serialize(record, context));
+    }
     return this.#serialize(record, context);
   }
 
