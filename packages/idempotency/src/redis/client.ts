@@ -8,7 +8,7 @@ export interface RedisEvalOptions {
 }
 
 /**
- * What the store needs of a Redis client: node-redis' (`@redis/client` / `redis`, v5 or v6)
+ * What the store needs of a Redis client: node-redis' (`@redis/client` / `redis` 6, as tested)
  * `createClient()`, `createCluster()` and `createSentinel()` all fit (a cluster routes a script by
  * its first key). The store never connects, closes or configures a client it was given.
  */
