@@ -4,7 +4,7 @@
 // failure is core's TransactionError of that kind.
 import { createKafkaHandler, json, TransactionError } from '@kafka-lambda/core';
 import { describe, expect, it } from 'vitest';
-import { lambdaContext, memoryProducer, mskEvent } from '../src/index.js';
+import { lambdaContext, memoryIdempotencyStore, memoryProducer, mskEvent } from '../src/index.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -80,5 +80,31 @@ describe('memoryProducer({ transactional: true })', () => {
     await sent;
     expect(producer.transactions).toBeUndefined();
     expect(producer.committed).toHaveLength(1);
+  });
+
+  it('with idempotent records: keys complete only after the commit; a failed commit releases them, a redelivery after success produces nothing', async () => {
+    const producer = memoryProducer({ transactional: true });
+    const store = memoryIdempotencyStore();
+    const ran: number[] = [];
+    const handler = createKafkaHandler({
+      value: json<{ id: number }>(),
+      producer,
+      transactional: true,
+      idempotency: { store, key: (record) => `trade-${record.value.id}` },
+      logger: silent,
+      process(record, { produce }) {
+        ran.push(record.value.id);
+        produce({ topic: 'out', key: record.key, value: `out-${record.value.id}` });
+      },
+    });
+    const batch = event({ id: 1 }, { id: 2 });
+    producer.transactions.failNextCommit('retriable');
+    await expect(handler(batch, lambdaContext())).rejects.toBeInstanceOf(TransactionError);
+    expect(store.calls.complete).toBe(0); // nothing completes: the outputs were not committed
+    await handler(batch, lambdaContext()); // the retry runs both again and commits
+    await handler(batch, lambdaContext()); // redelivered after success: nothing runs, nothing produced
+    expect(ran).toEqual([1, 2, 1, 2]);
+    expect(producer.committedFor('out').map((m) => m.text())).toEqual(['out-1', 'out-2']);
+    expect(producer.messagesFor('out')).toHaveLength(4);
   });
 });

@@ -57,9 +57,12 @@ export class TransactionPhase {
     this.#logger = logger;
   }
 
-  /** Begins the batch's transaction; throws (the invocation fails before any record) when it cannot. */
+  /**
+   * Begins the batch's transaction; throws (the invocation fails before any record) when it cannot.
+   * Bounded by the stop time: past it no record may start, and the reserve is kept for the abort.
+   */
   async begin(deadline: Deadline): Promise<void> {
-    await this.#transactions.begin(deadline.msUntilEnd());
+    await this.#transactions.begin(Math.max(1, Math.min(deadline.msUntilStop(), deadline.msUntilEnd())));
     this.#open = true;
   }
 
