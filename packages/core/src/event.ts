@@ -71,16 +71,20 @@ export function parseKafkaEvent(event: unknown): PartitionBatch[] {
   const batches: PartitionBatch[] = [];
   for (const groupKey in records) {
     const group = records[groupKey];
-    const groupPath = `records[${JSON.stringify(groupKey)}]`;
-    if (!Array.isArray(group)) throw new InvalidEventError(groupPath, 'an array of records');
-    const { topic, partition } = splitPartitionKey(groupKey, groupPath);
+    if (!Array.isArray(group)) throw new InvalidEventError(groupPathOf(groupKey), 'an array of records');
+    const key = partitionKeyParts(groupKey);
+    if (!key) throw new InvalidEventError(groupPathOf(groupKey), PARTITION_KEY_FORM);
+    const { topic, partition } = key;
     let previous = -1;
     for (let i = 0; i < group.length; i++) {
-      checkRecord(group[i], topic, partition, groupPath, i);
+      checkRecord(group[i], topic, partition, groupKey, i);
       // Policies stop a partition at its first failure and report that offset: order is load-bearing.
       const { offset } = group[i] as KafkaEventRecord;
       if (offset <= previous)
-        throw new InvalidEventError(`${groupPath}[${i}].offset`, `an offset above ${previous}, in order`);
+        throw new InvalidEventError(
+          `${groupPathOf(groupKey)}[${i}].offset`,
+          `an offset above ${previous}, in order`,
+        );
       previous = offset;
     }
     if (group.length > 0) batches.push({ topic, partition, records: group as KafkaEventRecord[] });
@@ -90,16 +94,27 @@ export function parseKafkaEvent(event: unknown): PartitionBatch[] {
 
 /** Splits `<topic>-<partition>` at the LAST dash: topic names may contain dashes and dots. */
 export function splitPartitionKey(key: string, path = 'records'): { topic: string; partition: number } {
+  const parts = partitionKeyParts(key);
+  if (!parts) throw new InvalidEventError(path, PARTITION_KEY_FORM);
+  return parts;
+}
+
+const PARTITION_KEY_FORM = 'a key of the form "<topic>-<partition>"';
+
+function partitionKeyParts(key: string): { topic: string; partition: number } | undefined {
   const dash = key.lastIndexOf('-');
   const partition = dash > 0 ? Number(key.slice(dash + 1)) : Number.NaN;
-  if (!Number.isInteger(partition) || partition < 0 || key.slice(dash + 1) === '') {
-    throw new InvalidEventError(path, 'a key of the form "<topic>-<partition>"');
-  }
+  if (!Number.isInteger(partition) || partition < 0 || key.slice(dash + 1) === '') return undefined;
   return { topic: key.slice(0, dash), partition };
 }
 
+/** The path of a group in error messages; built only for an error (a batch of 1 paid it per invocation). */
+function groupPathOf(groupKey: string): string {
+  return `records[${JSON.stringify(groupKey)}]`;
+}
+
 /** Valid records cost no string building: the path is made only for the error. */
-function checkRecord(record: unknown, topic: string, partition: number, groupPath: string, i: number): void {
+function checkRecord(record: unknown, topic: string, partition: number, groupKey: string, i: number): void {
   if (
     isObject(record) &&
     record.topic === topic &&
@@ -113,7 +128,7 @@ function checkRecord(record: unknown, topic: string, partition: number, groupPat
     (record.headers === undefined || record.headers === null || headersValid(record.headers))
   )
     return;
-  explainRecord(record, topic, partition, `${groupPath}[${i}]`);
+  explainRecord(record, topic, partition, `${groupPathOf(groupKey)}[${i}]`);
 }
 
 /** Throws the error naming the first offending path of a record {@link checkRecord} refused. */
