@@ -156,4 +156,6 @@ export interface IsolatedRedis {
 export declare function startIsolatedRedis(opts?: {
   port?: number;
   timeoutMs?: number;
+  /** More redis-server arguments, e.g. ['--cluster-enabled', 'yes']. */
+  args?: string[];
 }): Promise<IsolatedRedis>;

@@ -91,9 +91,9 @@ export const stopRedis = () => stopService(redisService);
 
 /**
  * A redis-server of its own on `port` (default 16390), for fault injection: tests stop and start it
- * without touching the shared one. Its pid file, log and data dir live under <home>/run/isolated-redis-<port>/.
+ * without touching the shared one. `args` are more server arguments (e.g. `--cluster-enabled yes`). Its pid file, log and data dir live under <home>/run/isolated-redis-<port>/.
  */
-export async function startIsolatedRedis({ port = 16390, timeoutMs = 15_000 } = {}) {
+export async function startIsolatedRedis({ port = 16390, timeoutMs = 15_000, args = [] } = {}) {
   if (!redisInstalled())
     throw new Error(`${binary} not found (install Debian's redis-server: apt-get install redis-server)`);
   const svc = {
@@ -109,7 +109,7 @@ export async function startIsolatedRedis({ port = 16390, timeoutMs = 15_000 } = 
     ensureService(svc, {
       start: async () => {
         fs.mkdirSync(dir, { recursive: true });
-        const r = await spawnDetached(binary, redisArgs(port, dir), {
+        const r = await spawnDetached(binary, [...redisArgs(port, dir), ...args], {
           cwd: dir,
           env: process.env,
           logFile: logFileOf(svc),

@@ -64,9 +64,7 @@ describe('redisStore (unit, recorded client errors)', () => {
   });
 
   it('a CROSSSLOT reply (a cluster, keys in several slots) is a config error that names the hash-tag fix', async () => {
-    const crossSlot = Object.assign(
-      new (class SimpleError extends Error {})("CROSSSLOT Keys in request don't hash to the same slot"),
-    );
+    const crossSlot = redisError('crossslot', 'reply');
     const { client } = fakeClient(() => {
       throw crossSlot;
     });

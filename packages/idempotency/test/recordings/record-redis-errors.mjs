@@ -1,6 +1,6 @@
 // Records what node-redis (@redis/client) really rejects with on the faults the Redis store must
-// classify, against a redis-server of this script's own on 127.0.0.1:16390 (never the shared one) and
-// a closed port (16391). Writes redis-errors.json next to this file, which the unit tests' fake
+// classify, against a redis-server of this script's own on 127.0.0.1:16390 (never the shared one), a
+// closed port (16391) and a one-node Redis Cluster of its own (16393). Writes redis-errors.json next to this file, which the unit tests' fake
 // client replays. Re-record after upgrading the client or the server:
 //
 //   node packages/idempotency/test/recordings/record-redis-errors.mjs
@@ -87,6 +87,30 @@ try {
   }
 } finally {
   await redis.stop();
+}
+
+// A one-node Redis Cluster (every slot on one node, 16393): a script over keys of several slots.
+const node = await startIsolatedRedis({
+  port: 16393,
+  args: ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${process.pid}-${Date.now()}.conf`],
+});
+try {
+  const admin = createClient({ url: node.url });
+  await admin.connect();
+  await admin.sendCommand(['CLUSTER', 'ADDSLOTSRANGE', '0', '16383']).catch(() => {});
+  while (!(await admin.sendCommand(['CLUSTER', 'INFO'])).includes('cluster_state:ok'))
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  await admin.close();
+  const { createCluster } = require('@redis/client');
+  const cluster = createCluster({ rootNodes: [{ url: node.url }] });
+  await cluster.connect();
+  scenarios.crossslot = {
+    how: 'EVAL through createCluster() with KEYS of three different slots',
+    reply: await rejection(cluster.eval('return 1', { keys: ['a', 'b', 'c'], arguments: [] })),
+  };
+  await cluster.close();
+} finally {
+  await node.stop();
 }
 
 const file = path.join(here, 'redis-errors.json');
