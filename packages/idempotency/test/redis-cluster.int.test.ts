@@ -15,7 +15,7 @@ let cluster: ReturnType<typeof createCluster>;
 async function oneNodeCluster(port: number): Promise<IsolatedRedis> {
   const server = await startIsolatedRedis({
     port,
-    args: ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${process.pid}-${Date.now()}.conf`],
+    args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'],
   });
   const admin = createClient({ url: server.url });
   await admin.connect();

@@ -92,7 +92,7 @@ try {
 // A one-node Redis Cluster (every slot on one node, 16393): a script over keys of several slots.
 const node = await startIsolatedRedis({
   port: 16393,
-  args: ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${process.pid}-${Date.now()}.conf`],
+  args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'],
 });
 try {
   const admin = createClient({ url: node.url });
