@@ -175,14 +175,20 @@ export class RecordPipeline {
     RecordContext.reached(context, 'produce');
     const staged = RecordContext.end(context);
     if (staged === undefined) return undefined;
-    const messages: Array<OutgoingMessage | Promise<OutgoingMessage>> = new Array(staged.length);
+    // The staged list is the context's own (nobody else holds it): each request is replaced by its
+    // message in place, so a producing record allocates no second array.
+    const messages = staged as unknown as Array<
+      AnyProduceRequest | OutgoingMessage | Promise<OutgoingMessage>
+    >;
     let waiting = false;
-    for (let i = 0; i < staged.length; i++) {
-      const message = this.#outgoing(staged[i]!, record);
+    for (let i = 0; i < messages.length; i++) {
+      const message = this.#outgoing(messages[i] as AnyProduceRequest, record);
       if (message instanceof Promise) waiting = true;
       messages[i] = message;
     }
-    return waiting ? Promise.all(messages) : (messages as OutgoingMessage[]);
+    return waiting
+      ? Promise.all(messages as Array<OutgoingMessage | Promise<OutgoingMessage>>)
+      : (messages as OutgoingMessage[]);
   }
 
   #outgoing(request: AnyProduceRequest, source: AnyRecord): OutgoingMessage | Promise<OutgoingMessage> {
