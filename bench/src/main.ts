@@ -35,6 +35,7 @@ await step('memory', async () => (await import('./memory.js')).benchMemory(repor
 await step('scaling', async () => (await import('./scaling.js')).benchScaling(report));
 await step('tracing', async () => (await import('./tracing.js')).benchTracing(report));
 await step('transactions', async () => (await import('./transactions.js')).benchTransactions(report));
+await step('idempotency', async () => (await import('./idempotency.js')).benchIdempotency(report));
 report.write(OUT);
 console.error(
   `[bench] ${QUICK ? 'quick ' : ''}run took ${((performance.now() - started) / 1000).toFixed(0)} s; results in ${OUT}`,

@@ -128,6 +128,16 @@ describe('a batch redelivered after success', () => {
     expect(store.log[2]).toEqual({ operation: 'claim', keys: [`${FN}#T-2`, `${FN}#T-3`] });
   });
 
+  it('claims a record that two groups of one event both carry once (`trades-0` and `trades-00`)', async () => {
+    const { handler, store, effects } = settlement();
+    const event = mskEvent(trades(0, 10, [{ id: 'a' }]));
+    event.records['trades-00'] = [...event.records['trades-0']!];
+    await handler(event, context());
+    await handler(event, context());
+    expect(store.log[0]).toEqual({ operation: 'claim', keys: [keyOf(0, 10)] });
+    expect(effects).toEqual(['0@10']);
+  });
+
   it('skips a completed record in the middle of a partition and keeps the order of the rest', async () => {
     const { handler, store, effects, outputs, summaries } = settlement();
     store.put(keyOf(0, 11), other('completed'));

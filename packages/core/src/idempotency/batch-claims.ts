@@ -8,7 +8,8 @@ import type { ClaimState, IdempotencyStore } from './store.js';
 
 type AnyRecord = KafkaRecord<unknown, unknown>;
 
-const STATES: ReadonlySet<unknown> = new Set<ClaimState>(['claimed', 'completed', 'in-progress']);
+const isState = (state: unknown): boolean =>
+  state === 'claimed' || state === 'completed' || state === 'in-progress';
 
 /** What a partition's runner reads of the batch's claim. */
 export interface PartitionClaims {
@@ -83,14 +84,10 @@ export class BatchClaims {
     timeoutMs: number,
   ): Promise<BatchClaims> {
     // A key twice in one batch is claimed once: it runs at its first occurrence, the others are
-    // already processed (or in progress, when the first is).
-    const firstOf = new Map<string, number>();
-    const list: string[] = [];
-    for (const { key } of keys.keyed) {
-      if (firstOf.has(key)) continue;
-      firstOf.set(key, list.length);
-      list.push(key);
-    }
+    // already processed (or in progress, when the first is). Offsets never repeat: no check for them.
+    const { list, slots } = keys.unique
+      ? { list: keys.keyed.map((e) => e.key), slots: undefined }
+      : distinct(keys);
     let states: readonly ClaimState[] = [];
     if (list.length > 0) {
       const fail = (cause: unknown) =>
@@ -101,19 +98,11 @@ export class BatchClaims {
         throw fail(error);
       }
       // An answer out of contract must not make a record look completed: nothing runs instead.
-      if (!Array.isArray(states) || states.length !== list.length || !states.every((s) => STATES.has(s))) {
+      if (!Array.isArray(states) || states.length !== list.length || !states.every(isState)) {
         throw fail(new TypeError(`the store answered ${describe(states)} for ${list.length} key(s)`));
       }
     }
-    const seen = new Set<string>();
-    const perRecord = keys.keyed.map(({ key }): ClaimState => {
-      const state = states[firstOf.get(key)!]!;
-      if (!seen.has(key)) {
-        seen.add(key);
-        return state;
-      }
-      return state === 'in-progress' ? state : 'completed';
-    });
+    const perRecord = slots ? statesOfRepeats(states, slots) : states;
     return new BatchClaims(store, owner, partitions, keys, perRecord);
   }
 
@@ -188,6 +177,31 @@ export class BatchClaims {
       error: errors.find((e) => e !== undefined),
     };
   }
+}
+
+/** The distinct keys, and for each record the index of its key among them (negative: a repeat). */
+function distinct(keys: BatchKeys): { list: string[]; slots: Int32Array } {
+  const firstOf = new Map<string, number>();
+  const list: string[] = [];
+  const slots = new Int32Array(keys.keyed.length);
+  keys.keyed.forEach(({ key }, i) => {
+    const at = firstOf.get(key);
+    if (at === undefined) {
+      firstOf.set(key, list.length);
+      slots[i] = list.length;
+      list.push(key);
+    } else slots[i] = -at - 1;
+  });
+  return { list, slots };
+}
+
+/** Each record's state: its key's, except that a repeat of a key claimed here is already processed. */
+function statesOfRepeats(states: readonly ClaimState[], slots: Int32Array): ClaimState[] {
+  return Array.from(slots, (slot) => {
+    if (slot >= 0) return states[slot]!;
+    const state = states[-slot - 1]!;
+    return state === 'in-progress' ? state : 'completed';
+  });
 }
 
 function describe(states: unknown): string {

@@ -18,6 +18,8 @@ export interface BatchKeys {
   readonly keyed: KeyedRecord[];
   /** Per partition, the records a key function read, decoded ahead: the runner reuses them. */
   readonly decoded: Array<Array<AnyRecord | undefined>> | undefined;
+  /** No key repeats (the default key: offsets are unique in a batch). */
+  readonly unique: boolean;
   /** Records whose decoding or key function threw: not claimed, they run as without idempotency. */
   readonly unkeyed: number;
   readonly firstUnkeyed?: { readonly location: RecordLocation; readonly error: Error } | undefined;
@@ -55,7 +57,9 @@ export async function batchKeys(
         });
       }
     }
-    return { keyed, decoded: undefined, unkeyed: 0 };
+    // Offsets are unique within a partition's group; two groups naming one partition (`t-0`, `t-00`) are not.
+    const groups = new Set(partitions.map((p) => `${p.topic}-${p.partition}`));
+    return { keyed, decoded: undefined, unkeyed: 0, unique: groups.size === partitions.length };
   }
   const decoded: Array<Array<AnyRecord | undefined>> = partitions.map((p) => new Array(p.records.length));
   const failures = new Map<KafkaEventRecord, Error>();
@@ -117,7 +121,7 @@ export async function batchKeys(
       }
     }
   }
-  return { keyed, decoded, unkeyed, firstUnkeyed };
+  return { keyed, decoded, unkeyed, firstUnkeyed, unique: false };
 }
 
 /** Waits for `promise`, at most `ms`: what has not settled by then is left as it is. */
