@@ -5,8 +5,15 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { ClaimState } from '@kafka-lambda/core';
 import { StoreRequestError } from '@kafka-lambda/idempotency';
 import { dynamoDbStore } from '@kafka-lambda/idempotency/dynamodb';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTable, deleteTable, dynamoCalls, dynamoClient, recordingLength } from './dynamodb-table.js';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  createTable,
+  deleteTable,
+  dynamoCalls,
+  dynamoClient,
+  recordingLength,
+  repairRecording,
+} from './dynamodb-table.js';
 
 const signal = new AbortController().signal;
 const claimFor = (owner: string, ms = 60_000) => ({ owner, inProgressUntil: Date.now() + ms, signal });
@@ -27,6 +34,7 @@ beforeEach(async () => {
 afterEach(async () => {
   await deleteTable(client, tableName);
 });
+afterAll(repairRecording);
 
 describe('dynamoDbStore against moto DynamoDB', () => {
   it('claims absent keys, reports completed and in-progress ones, releases, and writes the documented item', async () => {

@@ -73,3 +73,16 @@ export async function dynamoCalls(table: string, since = 0): Promise<string[]> {
 }
 
 export const recordingLength = async (): Promise<number> => (await recording()).length;
+
+/**
+ * Starts moto's recording afresh if a line of it is broken (a request over 8 KB that concurrent
+ * requests interleaved), so that no later reader of the shared recording (the secrets tests count
+ * GetSecretValue calls in it) fails on what this file's requests did to it.
+ */
+export async function repairRecording(): Promise<void> {
+  const broken = await recording().then(
+    () => false,
+    () => true,
+  );
+  if (broken) await fetch(`${endpoint}/moto-api/recorder/reset-recording`, { method: 'POST' });
+}
