@@ -1,6 +1,7 @@
 // Transactional outputs against a real broker: a DEDICATED one (127.0.0.1:19692, never the shared one),
 // since it is killed and restarted. Each scenario counts what a read_committed consumer sees beside
 // what a read_uncommitted one sees, per input.
+import { createRequire } from 'node:module';
 import { createKafkaHandler, json, kafkaProducer, type RdKafkaProducer } from '@kafka-lambda/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type IsolatedKafka, startIsolatedKafka } from '../../scripts/stack/index.mjs';
@@ -46,12 +47,15 @@ function copyHandler(
   producer: RdKafkaProducer,
   out: string,
   onRecord: (offset: number) => Promise<void> | void = () => {},
+  afterDeliveries?: () => void,
 ) {
   return createKafkaHandler({
     value: json<{ id: number; fail?: boolean }>(),
     producer,
     onError: 'retry-batch',
     logger: captureLogger(),
+    // Called once the batch's delivery reports are in, right before the commit.
+    instrumentation: afterDeliveries ? [{ startBatch: () => ({ flush: afterDeliveries }) }] : [],
     async process(record, { produce }) {
       await onRecord(record.offset);
       if (record.value.fail) throw new Error(`record ${record.offset} is broken`);
@@ -136,6 +140,9 @@ describe('transactional outputs (dedicated broker)', () => {
 
     const retry = await handler(event, lambdaContext(90_000)).catch((e: unknown) => e);
     expect(failure(retry)).toBeUndefined();
+    // The failed attempt's client was replaced; its successor (same transactional.id) ended the open
+    // transaction at its init, so nothing holds read_committed back.
+    expect(producer.stats.connects).toBeGreaterThan(1);
     const { committed, uncommitted } = await counts(out, inputs);
     console.log(
       `broker killed at record 2000 of ${inputs}, then retried: read_committed ${sum(committed)} (${committed.distinct.length} inputs, max ${committed.maxCopies} each), read_uncommitted ${sum(uncommitted)} (${uncommitted.distinct.length} inputs, max ${uncommitted.maxCopies} each)`,
@@ -150,6 +157,72 @@ describe('transactional outputs (dedicated broker)', () => {
     // The first attempt's outputs that reached the log before the kill are there, aborted.
     expect(sum(uncommitted)).toBeGreaterThanOrEqual(inputs + 1_500);
   }, 180_000);
+
+  it('fenced: another instance initializes the same transactional.id mid-transaction; the commit fails (fatal, fenced), nothing of it is committed; the next invocation builds a new client that fences the intruder', async () => {
+    const out = uniqueTopic('txn.fenced');
+    await createTopics([{ topic: out, partitions: 1 }], { brokers: broker.brokers });
+    const producer = transactionalProducer();
+    const intruder = nativeTransactional(producer.transactions!.transactionalId!);
+    await producer.transactions!.begin(30_000);
+    await Promise.all(
+      range(0, 50).map((i) => producer.send({ topic: out, key: null, value: Buffer.from(`out-${i}`) })),
+    );
+    expect(await intruder.init()).toBeUndefined(); // the other instance takes the id
+    const fenced = await producer.transactions!.commit(10_000).catch((e: unknown) => e);
+    expect(fenced).toMatchObject({
+      name: 'TransactionError',
+      operation: 'commit',
+      kind: 'fatal',
+      fenced: true,
+    });
+    // The next invocation: a new client with the same id, whose init fences the intruder in turn.
+    const handler = copyHandler(producer, out);
+    await handler(kafkaEvent(tradeRecords('trades', 0, 50, { idBase: 100 })), lambdaContext(30_000));
+    expect(producer.stats.connects).toBe(2);
+    expect(await intruder.beginAndCommit(out)).toMatchObject({ code: -144 });
+    const { committed, uncommitted } = await counts(out, 50);
+    console.log(`fenced: read_committed ${sum(committed)}, read_uncommitted ${sum(uncommitted)}`);
+    expect(committed.distinct).toEqual(
+      range(100, 150)
+        .map((i) => `out-${i}`)
+        .sort(),
+    );
+    expect(committed.maxCopies).toBe(1);
+    expect(sum(uncommitted)).toBe(100);
+    intruder.close();
+  }, 90_000);
+
+  it('a commit that times out (broker frozen after the deliveries): the invocation fails; once the broker is back, the first attempt is committed or aborted as a whole, never in part', async () => {
+    const out = uniqueTopic('txn.commit-timeout');
+    await createTopics([{ topic: out, partitions: 3 }], { brokers: broker.brokers });
+    const inputs = 300;
+    const producer = transactionalProducer();
+    let frozen = false;
+    const handler = copyHandler(producer, out, undefined, () => {
+      if (frozen) return;
+      frozen = true;
+      broker.pause(); // every delivery report is in; the commit cannot reach the coordinator
+    });
+    const event = kafkaEvent(tradeRecords('trades', 0, inputs));
+    const first = await handler(event, lambdaContext(5_000)).catch((e: unknown) => e);
+    broker.resume();
+    expect(first).toMatchObject({ name: 'TransactionError', operation: 'commit', kind: 'retriable' });
+    await handler(event, lambdaContext(60_000)); // the ESM's retry, same container: a new client
+    const { committed, uncommitted } = await counts(out, inputs);
+    const copies = new Set(committed.copies.values());
+    console.log(
+      `commit timed out, then retried: read_committed ${sum(committed)} (copies per input: ${[...copies].join(', ')}), read_uncommitted ${sum(uncommitted)}`,
+    );
+    expect(committed.distinct).toEqual(
+      range(0, inputs)
+        .map((i) => `out-${i}`)
+        .sort(),
+    );
+    // Atomic: either the whole first attempt was committed after all (a duplicate of every input,
+    // the documented case of a commit that succeeds after the invocation gave up) or none of it.
+    expect(copies.size).toBe(1);
+    expect(sum(uncommitted)).toBe(2 * inputs);
+  }, 120_000);
 
   it('a retry in ANOTHER container (another transactional.id): the abandoned transaction holds read_committed back until transaction.timeout.ms, then is aborted; one committed output per input', async () => {
     const out = uniqueTopic('txn.abandoned');
@@ -177,6 +250,54 @@ describe('transactional outputs (dedicated broker)', () => {
     expect(sum(uncommitted)).toBe(2 * inputs);
   }, 90_000);
 });
+
+/** A raw transactional client with a given id: the "other instance" of the fencing scenario. */
+function nativeTransactional(transactionalId: string) {
+  const require = createRequire(import.meta.url);
+  const { Producer } = require('@confluentinc/kafka-javascript') as {
+    Producer: new (config: Record<string, unknown>) => NativeTxnClient;
+  };
+  const client = new Producer({
+    'bootstrap.servers': broker.brokers,
+    'transactional.id': transactionalId,
+    log_level: 0,
+  });
+  const callback = (done: (error: unknown) => void) => (error: unknown) => done(error ?? undefined);
+  const connected = new Promise<unknown>((resolve) =>
+    client.connect({ timeout: 10_000 }, (error) => {
+      client.setPollInBackground(true);
+      resolve(error ?? undefined);
+    }),
+  );
+  return {
+    async init() {
+      await connected;
+      return new Promise<unknown>((resolve) => client.initTransactions(10_000, callback(resolve)));
+    },
+    /** Begins, produces one message to `topic`, commits; resolves with the first error. */
+    async beginAndCommit(topic: string) {
+      const begun = await new Promise<unknown>((resolve) => client.beginTransaction(callback(resolve)));
+      if (begun) return begun;
+      client.produce(topic, -1, Buffer.from('intruder'), null, null);
+      return new Promise<unknown>((resolve) => client.commitTransaction(10_000, callback(resolve)));
+    },
+    close() {
+      try {
+        client.disconnect(1_000, () => undefined);
+      } catch {}
+    },
+  };
+}
+
+interface NativeTxnClient {
+  connect(options: { timeout: number }, cb: (error: unknown) => void): void;
+  initTransactions(timeoutMs: number, cb: (error: unknown) => void): void;
+  beginTransaction(cb: (error: unknown) => void): void;
+  commitTransaction(timeoutMs: number, cb: (error: unknown) => void): void;
+  produce(topic: string, partition: number, value: Buffer, key: null, timestamp: null): void;
+  setPollInBackground(enabled: boolean): void;
+  disconnect(timeoutMs: number, cb: () => void): void;
+}
 
 function sum({ copies }: ReturnType<typeof tally>): number {
   let total = 0;
