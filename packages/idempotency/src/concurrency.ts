@@ -1,7 +1,7 @@
 /**
  * Runs `fn` over `items` with at most `limit` calls in flight, and resolves their results in the
- * items' order. The first rejection rejects the whole (calls already started still run to their end,
- * none is started after it).
+ * items' order. After a rejection no further call starts; the calls already running are waited for,
+ * then the first rejection is thrown (so a caller can undo what those calls did).
  */
 export async function mapConcurrent<T, R>(
   items: readonly T[],
@@ -10,20 +10,19 @@ export async function mapConcurrent<T, R>(
 ): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
-  let failed = false;
+  let failure: { error: unknown } | undefined;
   const worker = async () => {
-    while (!failed && next < items.length) {
+    while (!failure && next < items.length) {
       const index = next++;
       try {
         results[index] = await fn(items[index] as T, index);
       } catch (error) {
-        failed = true;
-        throw error;
+        failure ??= { error };
       }
     }
   };
-  const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker);
-  await Promise.all(workers);
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failure) throw failure.error;
   return results;
 }
 

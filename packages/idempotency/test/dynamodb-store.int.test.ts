@@ -14,6 +14,7 @@ import {
   recordingLength,
   repairRecording,
 } from './dynamodb-table.js';
+import { dynamoDbError } from './recorded-errors.js';
 
 const signal = new AbortController().signal;
 const claimFor = (owner: string, ms = 60_000) => ({ owner, inProgressUntil: Date.now() + ms, signal });
@@ -142,6 +143,26 @@ describe('dynamoDbStore against moto DynamoDB', () => {
     // Every key found held by another owner: the lookups alone answer, no write.
     expect(await dynamoCalls(tableName, again)).toEqual(Array.from({ length: 100 }, () => 'BatchGetItem'));
   }, 180_000);
+
+  it('a claim that fails half-way gives back the keys it had won: another owner claims them at once', async () => {
+    // moto never throttles: the third PutItem is refused as the SDK rejects a throttled request.
+    let puts = 0;
+    const throttling = {
+      send: ((command: { constructor: { name: string } }, options: never) => {
+        if (command.constructor.name === 'PutItemCommand' && ++puts === 3)
+          return Promise.reject(dynamoDbError('throttled-ThrottlingException'));
+        return client.send(command as never, options);
+      }) as typeof client.send,
+    };
+    const keys = keysOf(5);
+    const failing = await dynamoDbStore({ tableName, client: throttling, concurrency: 1 })
+      .claim(keys, claimFor('a'))
+      .catch((e: unknown) => e);
+    expect(failing).toMatchObject({ store: 'dynamodb', operation: 'claim', code: 'ThrottlingException' });
+    expect(await dynamoDbStore({ tableName, client }).claim(keys, claimFor('b'))).toEqual(
+      keys.map(() => 'claimed'),
+    );
+  });
 
   it('a table that does not exist rejects with a StoreRequestError naming the service error', async () => {
     const store = dynamoDbStore({ tableName: 'no-such-table', client });

@@ -113,6 +113,23 @@ describe('dynamoDbStore (unit, recorded SDK errors)', () => {
     }
   });
 
+  it('a claim failing half-way (throttled) deletes the claims it had won before it rejects', async () => {
+    const { client, sent } = fakeDynamo((name, input) => {
+      if (name === 'BatchGetItem') return { Responses: { ttt: [] } };
+      if (name === 'PutItem' && (input.Item as Item).id?.S === 'c')
+        throw dynamoDbError('throttled-ThrottlingException');
+      return {};
+    });
+    const error = await dynamoDbStore({ tableName: 'ttt', client, concurrency: 1 })
+      .claim(['a', 'b', 'c', 'd'], claim)
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ store: 'dynamodb', operation: 'claim', code: 'ThrottlingException' });
+    expect(
+      sent.map((s) => `${s.name} ${((s.input.Item ?? s.input.Key) as Item | undefined)?.id?.S ?? ''}`),
+    ).toEqual(['BatchGetItem ', 'PutItem a', 'PutItem b', 'PutItem c', 'DeleteItem a', 'DeleteItem b']);
+    expect(sent.at(-1)?.input.ConditionExpression).toBe('#o = :me AND #s = :p');
+  });
+
   it('complete and release leave keys alone whose owner condition fails (a zombie), and fail on anything else', async () => {
     const { client, sent } = fakeDynamo(() => {
       throw dynamoDbError('condition-failed');

@@ -61,6 +61,30 @@ describe('batching helpers', () => {
     expect(started).toEqual([0, 1]);
   });
 
+  it('mapConcurrent waits for the calls already running before it rejects', async () => {
+    const finished: number[] = [];
+    let release: () => void = () => {};
+    const slow = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const run = mapConcurrent([0, 1], 2, async (n) => {
+      if (n === 0) throw new Error('first');
+      await slow;
+      finished.push(n);
+    });
+    let settled = false;
+    run
+      .catch(() => {})
+      .finally(() => {
+        settled = true;
+      });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toBe(false); // call 1 still runs
+    release();
+    await expect(run).rejects.toThrow('first');
+    expect(finished).toEqual([1]);
+  });
+
   it('chunks and distinct', () => {
     expect(chunks([1, 2, 3, 4, 5], 2)).toEqual([[1, 2], [3, 4], [5]]);
     expect(distinct(['a', 'b', 'a', 'c', 'b'])).toEqual({

@@ -69,9 +69,18 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
       const now = Date.now();
       const states = unique.map((key) => stateOf(this.#options.names, found.get(key), options.owner, now));
       const free = states.flatMap((state, i) => (state === undefined ? [i] : []));
-      await mapConcurrent(free, concurrency, async (i) => {
-        states[i] = await this.#claimOne(unique[i] as string, options, now);
-      });
+      const won: string[] = [];
+      try {
+        await mapConcurrent(free, concurrency, async (i) => {
+          states[i] = await this.#claimOne(unique[i] as string, options, now);
+          if (states[i] === 'claimed') won.push(unique[i] as string);
+        });
+      } catch (error) {
+        // A claim that fails half-way must not leave the keys it won held until inProgressUntil
+        // (the retry would find them in progress): drop them again while the budget lasts.
+        if (!options.signal.aborted) await this.#drop(won, options.owner, options.signal).catch(() => {});
+        throw error;
+      }
       return indexOf.map((at) => states[at] as ClaimState);
     });
   }
@@ -98,20 +107,25 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
 
   async release(keys: readonly string[], options: ReleaseOptions): Promise<void> {
     if (keys.length === 0) return;
-    const { names, tableName, keyPrefix, concurrency } = this.#options;
-    const { unique } = distinct(keys.map((key) => keyPrefix + key));
+    const { unique } = distinct(keys.map((key) => this.#options.keyPrefix + key));
     await this.#guard('release', keys.length, options.signal, () =>
-      mapConcurrent(unique, concurrency, (key) =>
-        this.#conditional(
-          new DeleteItemCommand({
-            TableName: tableName,
-            Key: { [names.key]: { S: key } },
-            ConditionExpression: '#o = :me AND #s = :p',
-            ExpressionAttributeNames: { '#o': names.owner, '#s': names.status },
-            ExpressionAttributeValues: { ':me': { S: options.owner }, ':p': { S: 'in-progress' } },
-          }),
-          options.signal,
-        ),
+      this.#drop(unique, options.owner, options.signal),
+    );
+  }
+
+  /** Deletes this owner's in-progress claims of the (prefixed) keys, `concurrency` at a time. */
+  async #drop(keys: readonly string[], owner: string, signal: AbortSignal): Promise<void> {
+    const { names, tableName, concurrency } = this.#options;
+    await mapConcurrent(keys, concurrency, (key) =>
+      this.#conditional(
+        new DeleteItemCommand({
+          TableName: tableName,
+          Key: { [names.key]: { S: key } },
+          ConditionExpression: '#o = :me AND #s = :p',
+          ExpressionAttributeNames: { '#o': names.owner, '#s': names.status },
+          ExpressionAttributeValues: { ':me': { S: owner }, ':p': { S: 'in-progress' } },
+        }),
+        signal,
       ),
     );
   }
