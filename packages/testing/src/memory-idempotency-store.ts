@@ -74,6 +74,8 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     const now = this.#clock();
     return keys.map((key): ClaimState => {
       const entry = this.#live(key, now);
+      // A repeated claim of the same owner (a retried call) still holds the key, as the real stores answer.
+      if (entry?.state === 'in-progress' && entry.owner === options.owner) return 'claimed';
       if (entry) return entry.state === 'completed' ? 'completed' : 'in-progress';
       this.#entries.set(key, { state: 'in-progress', owner: options.owner, until: options.inProgressUntil });
       return 'claimed';

@@ -23,6 +23,15 @@ describe('memoryIdempotencyStore', () => {
     ]);
   });
 
+  it("answers claimed to the owner's repeated claim (a retried call), as the real stores do", async () => {
+    const store = memoryIdempotencyStore({ clock: manualClock(0) });
+    await store.claim(['a'], claimFor('one', 1_000));
+    expect(await store.claim(['a'], claimFor('one', 1_000))).toEqual(['claimed']);
+    expect(await store.claim(['a'], claimFor('two', 1_000))).toEqual(['in-progress']);
+    await store.complete(['a'], { owner: 'one', completedUntil: 5_000, signal });
+    expect(await store.claim(['a'], claimFor('one', 1_000))).toEqual(['completed']);
+  });
+
   it('expires entries by its clock: an expired claim or completion is absent', async () => {
     const clock = manualClock(0);
     const store = memoryIdempotencyStore({ clock });
