@@ -2,7 +2,17 @@ import { ConfigError } from '../errors.js';
 import type { KafkaRecord } from '../record.js';
 import type { IdempotencyStore } from './store.js';
 
-/** How long a completed key keeps its record from running again, unless `completedTtlSeconds` says otherwise: 24 hours. */
+/**
+ * How long a completed key keeps its record from running again, unless `completedTtlSeconds` says
+ * otherwise: 24 hours.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_COMPLETED_TTL_SECONDS } from '@kafka-lambda/core';
+ *
+ * console.log(DEFAULT_COMPLETED_TTL_SECONDS); // 86400
+ * ```
+ */
 export const DEFAULT_COMPLETED_TTL_SECONDS = 24 * 60 * 60;
 
 /**
