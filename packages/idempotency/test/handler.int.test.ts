@@ -10,6 +10,7 @@ import {
   json,
   kafkaProducer,
   type RdKafkaProducer,
+  RecordInProgressError,
 } from '@kafka-lambda/core';
 import { StoreRequestError } from '@kafka-lambda/idempotency';
 import { dynamoDbStore } from '@kafka-lambda/idempotency/dynamodb';
@@ -28,7 +29,9 @@ const tables: string[] = [];
 const ddb = dynamoClient();
 let redis: IsolatedRedis;
 beforeAll(async () => {
-  redis = await startIsolatedRedis({ port: 16390 });
+  // Persistent (AOF): a store that forgets its claims when it restarts would let the retry run them
+  // again — what the end-of-batch outage test must not confuse with the store's own behaviour.
+  redis = await startIsolatedRedis({ port: 16390, args: ['--appendonly', 'yes', '--appendfsync', 'always'] });
 });
 afterAll(async () => {
   await Promise.all(producers.map((p) => p.close()));
@@ -71,18 +74,25 @@ const subjects: Record<'dynamodb' | 'redis', () => Promise<Subject>> = {
   },
 };
 
-function setup(store: IdempotencyStore, out: string, source: string) {
+function setup(
+  store: IdempotencyStore,
+  out: string,
+  source: string,
+  { beforeLast }: { beforeLast?: () => Promise<void> } = {},
+) {
   const sideEffects = new Map<number, number>();
+  const errors: string[] = [];
   const producer = kafkaProducer({ 'bootstrap.servers': brokers(), log_level: 3 });
   producers.push(producer);
   const handler = createKafkaHandler({
     value: json<{ id: number }>(),
     producer,
-    logger: silent,
+    logger: { ...silent, error: (message: string) => void errors.push(message) },
     // Short keys (`<8 hex>#<id>`): a BatchGetItem of 100 long keys is over 8 KB, which moto's
     // recorder writes in pieces that concurrent requests interleave.
     idempotency: { store, keyPrefix: source.slice(-8), key: (record) => String(record.value.id) },
-    process(record, { produce }) {
+    async process(record, { produce }) {
+      if (record.value.id === RECORDS - 1) await beforeLast?.();
       sideEffects.set(record.value.id, (sideEffects.get(record.value.id) ?? 0) + 1);
       produce({
         topic: out,
@@ -99,7 +109,7 @@ function setup(store: IdempotencyStore, out: string, source: string) {
       value: JSON.stringify({ id: i }),
     })),
   );
-  return { handler, event, sideEffects };
+  return { handler, event, sideEffects, errors };
 }
 
 /** One count per id, read back from the output topic. */
@@ -144,6 +154,34 @@ describe.each(['dynamodb', 'redis'] as const)('createKafkaHandler + the %s store
     await subject.up();
     await handler(event, lambdaContext()); // the ESM's retry
     await handler(event, lambdaContext()); // and one more redelivery, for good measure
+
+    expect(sideEffects.size).toBe(RECORDS);
+    expect([...sideEffects.values()].every((n) => n === 1)).toBe(true);
+    const outputs = await outputsPerId(out, RECORDS);
+    expect(outputs.size).toBe(RECORDS);
+    expect([...outputs.values()].every((n) => n === 1)).toBe(true);
+  });
+
+  it('the store down at the end: the invocation succeeds with its outputs once, the claims hold the retry off', async () => {
+    const subject = await subjects[name]();
+    const out = uniqueTopic(`idem-${name}-out`);
+    await createTopics([{ topic: out }]);
+    // The claim succeeds; the store goes down while the batch runs, before complete.
+    const { handler, event, sideEffects, errors } = setup(
+      subject.store,
+      out,
+      uniqueTopic(`idem-${name}-in`),
+      {
+        beforeLast: () => subject.down(),
+      },
+    );
+
+    await handler(event, lambdaContext());
+    expect(errors.some((m) => m.includes('idempotency store failed at the end of the batch'))).toBe(true);
+    await subject.up();
+    // Redelivered while the first invocation's claims have not expired (its deadline): nothing runs.
+    const retry = await handler(event, lambdaContext()).catch((e: unknown) => e);
+    expect(retry).toBeInstanceOf(RecordInProgressError);
 
     expect(sideEffects.size).toBe(RECORDS);
     expect([...sideEffects.values()].every((n) => n === 1)).toBe(true);
