@@ -2,6 +2,7 @@
 // Kafka: create/list/delete a topic over PLAINTEXT and over SASL_PLAINTEXT (Kafka's own CLI).
 // Registry: register an AVRO and a PROTOBUF schema, read both back by id.
 // Secrets: create and read a secret; moto's recorder counts the GetSecretValue call.
+// Redis: SET with PX, GET, PTTL, DEL over RESP; DynamoDB (moto): ListTables.
 // RIE: a handler with a module-scope counter answers twice from the same warm process.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,6 +10,7 @@ import path from 'node:path';
 import { runDir, saslUser, stackEnv } from './env.mjs';
 import { kafkaTool } from './kafka.mjs';
 import { httpRequest } from './process.mjs';
+import { redisCommand } from './redis.mjs';
 import { startRie } from './rie.mjs';
 import { countSecretsCalls } from './secrets.mjs';
 
@@ -107,6 +109,27 @@ async function verifySecrets() {
   return 'secret created and read; recorder counted 1 GetSecretValue';
 }
 
+async function verifyRedis() {
+  const key = `stack-verify-${Date.now()}`;
+  const port = Number(stackEnv.REDIS_PORT);
+  check((await redisCommand(port, ['SET', key, 'v', 'PX', '60000'])) === '+OK\r\n', 'SET failed');
+  check((await redisCommand(port, ['GET', key])) === '$1\r\nv\r\n', 'GET returned the wrong value');
+  const ttl = Number((await redisCommand(port, ['PTTL', key]))?.slice(1));
+  check(ttl > 0 && ttl <= 60000, `PTTL ${ttl}`);
+  await redisCommand(port, ['DEL', key]);
+  const res = await httpRequest(stackEnv.AWS_ENDPOINT_URL_DYNAMODB, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/x-amz-json-1.0',
+      'X-Amz-Target': 'DynamoDB_20120810.ListTables',
+      Authorization: `AWS4-HMAC-SHA256 Credential=${stackEnv.AWS_ACCESS_KEY_ID}/20250101/${stackEnv.AWS_REGION}/dynamodb/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+    body: '{}',
+  });
+  check(res?.status === 200 && 'TableNames' in JSON.parse(res.body), `DynamoDB ListTables: ${res?.status}`);
+  return `redis SET/GET/PTTL on ${stackEnv.REDIS_URL}; moto DynamoDB answers ListTables`;
+}
+
 async function verifyRie() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kl-rie-verify-'));
   fs.writeFileSync(
@@ -130,7 +153,13 @@ async function verifyRie() {
 }
 
 export async function verify() {
-  const parts = { kafka: verifyKafka, registry: verifyRegistry, secrets: verifySecrets, rie: verifyRie };
+  const parts = {
+    kafka: verifyKafka,
+    registry: verifyRegistry,
+    secrets: verifySecrets,
+    redis: verifyRedis,
+    rie: verifyRie,
+  };
   let failed = 0;
   for (const [name, fn] of Object.entries(parts)) {
     const t = Date.now();
