@@ -30,10 +30,13 @@ export class StoreRequestError extends KafkaLambdaError {
   /** Always true: the same request may succeed later (the store's state is unchanged or expires). */
   readonly retryable = true;
   constructor(
+    /** The store that failed. */
     readonly store: StoreName,
+    /** The contract's operation that failed. */
     readonly operation: StoreOperation,
     /** How many keys the operation carried. */
     readonly keys: number,
+    /** The client's name for the fault (see the class description). */
     readonly code: string,
     cause: unknown,
   ) {

@@ -17,11 +17,13 @@ export interface DynamoDbAttributeNames {
 
 /** Options of `dynamoDbStore`. */
 export interface DynamoDbStoreOptions {
+  /** The table: a partition key of type S, no sort key, TTL on `attributes.expiresAt` (see the README). */
   readonly tableName: string;
   /** A DynamoDB client you create (v3, `@aws-sdk/client-dynamodb`); the store never destroys it. */
   readonly client?: Pick<DynamoDBClient, 'send'>;
   /** Without `client`: the config of the client the store creates (region, endpoint, maxAttempts…). */
   readonly clientConfig?: DynamoDBClientConfig;
+  /** The table's attribute names, where they are not the defaults. */
   readonly attributes?: DynamoDbAttributeNames;
   /** Prepended to every key (e.g. the function's name, to share one table); default `''`. */
   readonly keyPrefix?: string;

@@ -56,6 +56,7 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
     return this.#client;
   }
 
+  /** Claims the absent or expired keys for `options.owner`; one state per key, in order (see `IdempotencyStore`). */
   async claim(keys: readonly string[], options: ClaimOptions): Promise<readonly ClaimState[]> {
     if (keys.length === 0) return [];
     const { unique, indexOf } = distinct(keys.map((key) => this.#options.keyPrefix + key));
@@ -85,6 +86,7 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
     });
   }
 
+  /** Marks the keys `options.owner` holds as completed until `options.completedUntil`; others are left alone. */
   async complete(keys: readonly string[], options: CompleteOptions): Promise<void> {
     if (keys.length === 0) return;
     const { names, tableName, keyPrefix, concurrency } = this.#options;
@@ -105,6 +107,7 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
     );
   }
 
+  /** Drops the in-progress claims `options.owner` holds; others are left alone. */
   async release(keys: readonly string[], options: ReleaseOptions): Promise<void> {
     if (keys.length === 0) return;
     const { unique } = distinct(keys.map((key) => this.#options.keyPrefix + key));

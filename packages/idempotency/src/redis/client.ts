@@ -3,7 +3,9 @@ import { raceSignal } from '../abort.js';
 
 /** The arguments of an EVAL/EVALSHA, as node-redis takes them. */
 export interface RedisEvalOptions {
+  /** The script's KEYS (the batch's prefixed keys). */
   keys: string[];
+  /** The script's ARGV (the owner, and an expiry in epoch ms). */
   arguments: string[];
 }
 
@@ -13,7 +15,9 @@ export interface RedisEvalOptions {
  * its first key). The store never connects, closes or configures a client it was given.
  */
 export interface RedisScriptClient {
+  /** EVALSHA: runs a script the server's cache holds (rejects with NOSCRIPT otherwise). */
   evalSha(sha1: string, options: RedisEvalOptions): Promise<unknown>;
+  /** EVAL: runs (and caches) the script's source. */
   eval(script: string, options: RedisEvalOptions): Promise<unknown>;
 }
 

@@ -47,6 +47,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     this.#own = resolved.connection && new OwnedRedisConnection(resolved.connection);
   }
 
+  /** Claims the absent or expired keys for `options.owner`; one state per key, in order (see `IdempotencyStore`). */
   async claim(keys: readonly string[], options: ClaimOptions): Promise<readonly ClaimState[]> {
     if (keys.length === 0) return [];
     const { unique, indexOf } = distinct(keys);
@@ -63,12 +64,14 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     return indexOf.map((at) => STATES[Number(reply[at])] ?? 'in-progress');
   }
 
+  /** Marks the keys `options.owner` holds as completed until `options.completedUntil`; others are left alone. */
   async complete(keys: readonly string[], options: CompleteOptions): Promise<void> {
     if (keys.length === 0) return;
     const args = [options.owner, String(Math.floor(options.completedUntil))];
     await this.#run('complete', COMPLETE, distinct(keys).unique, args, options.signal);
   }
 
+  /** Drops the in-progress claims `options.owner` holds; others are left alone. */
   async release(keys: readonly string[], options: ReleaseOptions): Promise<void> {
     if (keys.length === 0) return;
     await this.#run('release', RELEASE, distinct(keys).unique, [options.owner], options.signal);
