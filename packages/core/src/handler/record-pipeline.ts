@@ -39,16 +39,17 @@ export class RecordPipeline {
   readonly #deserializeContext = new RecordDeserializeContext();
 
   /**
-   * The context of a key decoded on first read. One serves every read: only the synchronous built-in
-   * deserializers decode lazily, so each read describes it and is done with it within one call.
+   * The context of a key decoded on first read, made at the first such read. One serves every read:
+   * only the synchronous built-in deserializers decode lazily, so each read is done with it within one call.
    */
-  readonly #keyContext = new RecordDeserializeContext();
+  #keyContext: RecordDeserializeContext | undefined;
   /** The promise of the `process` call that answered {@link PROCESSING} (records of a partition never overlap). */
   #processing: Promise<unknown> | undefined;
 
   /** Decodes a key when `process` first reads it; a failure surfaces there as a {@link RecordDecodeError}. */
   readonly #decodeKeyOnRead = (record: AnyRecord): unknown => {
     try {
+      this.#keyContext ??= new RecordDeserializeContext();
       const context = this.#keyContext.describe(record, 'key', record.keySchemaMetadata);
       return this.#settings.keyDeserializer.deserialize(record.rawKey!, context);
     } catch (error) {
