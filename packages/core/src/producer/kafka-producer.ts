@@ -118,15 +118,15 @@ export class RdKafkaProducer implements KafkaProducer {
       {
         ready: () => {
           this.#dispatcher.drain();
-          transactions?.ready();
+          transactions?.clients.ready();
         },
         failed: (error, definitive) => {
           this.#dispatcher.fail(error, definitive);
-          transactions?.failed(error, definitive);
+          transactions?.clients.failed(error, definitive);
         },
         lost: (client, error) => this.#lost(client, error),
         delivery: (error, report) => this.#dispatcher.delivered(error, report),
-        waiting: () => this.#dispatcher.backlog.size > 0 || transactions?.waiting === true,
+        waiting: () => this.#dispatcher.backlog.size > 0 || transactions?.clients.waiting === true,
         holds: (client) => this.#tracker.onClient(client).length > 0,
       },
     );

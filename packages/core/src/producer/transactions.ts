@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { LibrdkafkaConfig } from '../config-source.js';
 import { ConfigError } from '../errors.js';
 import { DefinitiveConnectFailure } from './client-setup.js';
+import { ClientWaiter, type WaitedConnection } from './client-waiter.js';
 import type { NativeError, NativeProducer } from './native-client.js';
 import { PRODUCER_DEFAULTS } from './producer-defaults.js';
-import type { ProducerConnectionError } from './producer-errors.js';
 import { TransactionError, transactionError } from './transaction-errors.js';
 import type { ProducerTransactions } from './types.js';
 
@@ -38,11 +38,8 @@ export interface TransactionalOptions {
 export const DEFAULT_TRANSACTION_TIMEOUT_MS = 900_000;
 
 /** What the transactions need from the client's lifecycle (a ClientConnection). */
-export interface TransactionalConnection {
-  readonly client: NativeProducer | undefined;
-  ensure(): void;
+export interface TransactionalConnection extends WaitedConnection {
   discard(client: NativeProducer, reason: string): void;
-  notConnected(): ProducerConnectionError;
 }
 
 /** Rejects transactional options no broker would take; returns them with defaults. */
@@ -80,17 +77,19 @@ export function checkTransactionalOptions(options: unknown): Required<Transactio
  */
 export class ClientTransactions implements ProducerTransactions {
   readonly transactionalId: string;
-  readonly timeoutMs: number;
+  /** Waits for the ready client; the producer tells it when the connection is ready or failed. */
+  readonly clients: ClientWaiter;
+  readonly #timeoutMs: number;
   readonly #connection: TransactionalConnection;
-  readonly #waiters = new Set<(error?: Error) => void>();
   /** The client whose transaction is open (begun, not yet committed or aborted). */
   #open: NativeProducer | undefined;
 
   constructor(connection: TransactionalConnection, options: TransactionalOptions = {}) {
     const { idPrefix, timeoutMs } = checkTransactionalOptions(options);
     this.#connection = connection;
+    this.clients = new ClientWaiter(connection);
     this.transactionalId = `${idPrefix}-${randomUUID()}`;
-    this.timeoutMs = timeoutMs;
+    this.#timeoutMs = timeoutMs;
   }
 
   /**
@@ -103,19 +102,9 @@ export class ClientTransactions implements ProducerTransactions {
     return {
       ...config,
       'transactional.id': this.transactionalId,
-      'transaction.timeout.ms': this.timeoutMs,
-      ...(!(messageTimeoutMs <= this.timeoutMs) && { 'message.timeout.ms': this.timeoutMs }),
+      'transaction.timeout.ms': this.#timeoutMs,
+      ...(!(messageTimeoutMs <= this.#timeoutMs) && { 'message.timeout.ms': this.#timeoutMs }),
     };
-  }
-
-  /** A begin waits for a client: the connection keeps retrying meanwhile. */
-  get waiting(): boolean {
-    return this.#waiters.size > 0;
-  }
-
-  /** Whether a transaction is open. */
-  get open(): boolean {
-    return this.#open !== undefined;
   }
 
   /** Once per new client, before it takes any message. A fatal refusal is definitive. */
@@ -127,22 +116,12 @@ export class ClientTransactions implements ProducerTransactions {
     throw failure;
   }
 
-  /** The connection has a ready client. */
-  ready(): void {
-    for (const waiter of [...this.#waiters]) waiter();
-  }
-
-  /** A connect attempt failed; a definitive failure ends the waits now. */
-  failed(error: Error, definitive: boolean): void {
-    if (definitive) for (const waiter of [...this.#waiters]) waiter(error);
-  }
-
   /** Waits (up to `timeoutMs`) for a client with transactions initialized, and begins one. */
   async begin(timeoutMs: number): Promise<void> {
     const until = Date.now() + timeoutMs;
     // A transaction left open (its batch never ended it) is aborted first: it must not commit later.
     if (this.#open) await this.abort(timeoutMs).catch(() => undefined);
-    const client = await this.#client(Math.max(0, until - Date.now()));
+    const client = await this.clients.wait(Math.max(0, until - Date.now()));
     const error = await call((done) => client.beginTransaction!(done));
     if (error) {
       const failure = transactionError('begin', error);
@@ -195,24 +174,6 @@ export class ClientTransactions implements ProducerTransactions {
 
   #discard(client: NativeProducer, failure: TransactionError): void {
     this.#connection.discard(client, failure.message);
-  }
-
-  #client(timeoutMs: number): Promise<NativeProducer> {
-    const current = this.#connection.client;
-    if (current) return Promise.resolve(current);
-    return new Promise<NativeProducer>((resolve, reject) => {
-      const waiter = (error?: Error) => {
-        clearTimeout(timer);
-        this.#waiters.delete(waiter);
-        const client = this.#connection.client;
-        if (error) reject(error);
-        else if (client) resolve(client);
-        else reject(this.#connection.notConnected());
-      };
-      const timer = setTimeout(() => waiter(), timeoutMs);
-      this.#waiters.add(waiter);
-      this.#connection.ensure();
-    });
   }
 }
 
