@@ -371,6 +371,87 @@ describe('records without a key', () => {
   });
 });
 
+describe('a key function over an asynchronous deserializer', () => {
+  /** A registry-backed deserializer, in effect: each value answers after a tick; `calls` counts decodes. */
+  function asyncJson(fail?: (text: string) => boolean) {
+    const decoder = {
+      calls: 0,
+      deserialize(bytes: Buffer, context: { topic: string; offset: number }) {
+        decoder.calls++;
+        const text = bytes.toString('utf8');
+        return new Promise<Trade>((resolve, reject) =>
+          setImmediate(() =>
+            fail?.(text)
+              ? reject(new Error(`schema of ${context.topic}@${context.offset} not found`))
+              : resolve(JSON.parse(text)),
+          ),
+        );
+      },
+    };
+    return decoder;
+  }
+
+  it('decodes each record once: the claim reads the value, the run reuses it', async () => {
+    const value = asyncJson();
+    const store = memoryIdempotencyStore();
+    const seen: string[] = [];
+    const handler = createKafkaHandler({
+      value,
+      logger: captureLogger(),
+      idempotency: { store, key: (record) => record.value.id },
+      process: (record) => void seen.push(`${record.offset}:${record.value.id}`),
+    });
+    await handler(mskEvent(trades(0, 10, [{ id: 'T-1' }, { id: 'T-2' }])), context());
+    expect(store.log[0]).toEqual({ operation: 'claim', keys: [`${FN}#T-1`, `${FN}#T-2`] });
+    expect(seen).toEqual(['10:T-1', '11:T-2']);
+    expect(value.calls).toBe(2);
+  });
+
+  it('runs a record whose decoding failed for the key: decoded again, it fails under its policy', async () => {
+    const value = asyncJson((text) => text.includes('bad'));
+    const store = memoryIdempotencyStore();
+    const handler = createKafkaHandler({
+      value,
+      onError: 'retry-batch',
+      logger: captureLogger(),
+      idempotency: { store, key: (record) => record.value.id },
+      process() {},
+    });
+    const error = await handler(mskEvent(trades(0, 10, [{ id: 'T-1' }, { id: 'bad' }])), context()).catch(
+      (e) => e,
+    );
+    expect(error).toBeInstanceOf(RecordProcessingError);
+    expect(error.message).toContain('schema of trades@11 not found');
+    expect(store.log[0]?.keys).toEqual([`${FN}#T-1`]);
+    expect(value.calls).toBe(3);
+  });
+});
+
+describe('tombstones', () => {
+  it("are not claimed when skipped (tombstones: 'skip'), and claimed like any record when processed", async () => {
+    const tombstone = eventRecord('trades', 0, 11, null);
+    const event = mskEvent([...trades(0, 10, [{ id: 'a' }]), tombstone]);
+    const skipping = memoryIdempotencyStore();
+    await createKafkaHandler({ idempotency: { store: skipping }, logger: captureLogger(), process() {} })(
+      event,
+      context(),
+    );
+    expect(skipping.log[0]?.keys).toEqual([keyOf(0, 10)]);
+
+    const processing = memoryIdempotencyStore();
+    await createKafkaHandler({
+      tombstones: 'process',
+      idempotency: { store: processing },
+      logger: captureLogger(),
+      process() {},
+    })(event, context());
+    expect(processing.log.map((call) => call.keys)).toEqual([
+      [keyOf(0, 10), keyOf(0, 11)],
+      [keyOf(0, 10), keyOf(0, 11)],
+    ]);
+  });
+});
+
 describe('round trips', () => {
   it('one claim and one complete for a batch of 10,000 records', async () => {
     const { handler, store, summaries } = settlement();
