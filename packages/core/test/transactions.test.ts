@@ -13,7 +13,9 @@ import {
 } from '@kafka-lambda/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { classifyClientError, classifyClientLog } from '../src/producer/client-errors.js';
+import { sharedProducer } from '../src/producer/shared-producer.js';
 import { transactionError } from '../src/producer/transaction-errors.js';
+import { checkTransactionalOptions } from '../src/producer/transactions.js';
 import { context, eventRecord, mskEvent, silentLogger } from './fixtures.js';
 import {
   behaviour,
@@ -202,6 +204,34 @@ describe('the transactional option is checked at load', () => {
     const handler = createKafkaHandler({ ...base, producer });
     await handler(mskEvent(trades([{ id: 1 }])), context());
     expect(producer.transactions.events).toEqual(['begin', 'commit', 'committed']);
+  });
+});
+
+describe('one transactional producer per container per config', () => {
+  const config = { 'bootstrap.servers': 'b-1.share:9092' };
+  const opts = { idPrefix: 'share', timeoutMs: 60_000 };
+  it('shares it between handlers with the same config and options, never with a plain one', () => {
+    const a = sharedProducer(config, silentLogger, opts);
+    expect(sharedProducer({ ...config }, silentLogger, { ...opts })).toBe(a);
+    expect(sharedProducer(config, silentLogger)).not.toBe(a);
+    expect(sharedProducer(config, silentLogger).transactions).toBeUndefined();
+    expect(sharedProducer(config, silentLogger, { ...opts, timeoutMs: 120_000 })).not.toBe(a);
+    expect(a.transactions?.transactionalId).toMatch(/^share-[0-9a-f-]{36}$/);
+  });
+  it('the default prefix is the function name', () => {
+    const previous = process.env.AWS_LAMBDA_FUNCTION_NAME;
+    process.env.AWS_LAMBDA_FUNCTION_NAME = 'settle-trades';
+    try {
+      const producer = sharedProducer(
+        { 'bootstrap.servers': 'b-2.share:9092' },
+        silentLogger,
+        checkTransactionalOptions({}),
+      );
+      expect(producer.transactions?.transactionalId).toMatch(/^settle-trades-[0-9a-f-]{36}$/);
+    } finally {
+      if (previous === undefined) delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+      else process.env.AWS_LAMBDA_FUNCTION_NAME = previous;
+    }
   });
 });
 
