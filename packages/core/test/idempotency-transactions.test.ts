@@ -1,7 +1,7 @@
 // Idempotent records with transactional outputs: a key completes only after the transaction that
 // carries its record's outputs committed; an aborted (or failed) commit took the outputs with it,
 // so its keys are released and the retry runs those records again.
-import { createKafkaHandler, type ErrorPolicy, json } from '@kafka-lambda/core';
+import { createKafkaHandler, type ErrorPolicy, json, RetryableError } from '@kafka-lambda/core';
 import { lambdaContext, MemoryIdempotencyStore, memoryIdempotencyStore } from '@kafka-lambda/testing';
 import { describe, expect, it } from 'vitest';
 import { eventRecord, mskEvent, silentLogger } from './fixtures.js';
@@ -73,6 +73,65 @@ describe('idempotent records in a transaction', () => {
 
     await expect(handler(event, context())).rejects.toThrow();
     expect(effects).toEqual([10, 11, 10, 11]); // record 10 ran again: its first output was aborted
+  });
+
+  it('complete, after an abort, the records that sent nothing: their side effects ran, nothing of theirs was lost', async () => {
+    const producer = new ScriptedProducer().transactional();
+    const store = memoryIdempotencyStore();
+    const effects: number[] = [];
+    const handler = createKafkaHandler({
+      value: json<Trade & { quiet?: boolean }>(),
+      producer,
+      transactional: true,
+      onError: 'retry-batch',
+      logger: silentLogger,
+      idempotency: { store },
+      process(record, { produce }) {
+        effects.push(record.offset);
+        if (record.value.fail) throw new Error('broken');
+        if (!record.value.quiet) produce({ topic: 'out', value: `out-${record.value.id}` });
+      },
+    } as Parameters<typeof createKafkaHandler<string, Trade & { quiet?: boolean }>>[0]);
+    const event = mskEvent(
+      [{ id: 1, quiet: true }, { id: 2 }, { id: 3, fail: true }].map((value, i) =>
+        eventRecord('trades', 0, 10 + i, JSON.stringify(value)),
+      ),
+    );
+    await expect(handler(event, context())).rejects.toThrow('broken');
+    expect(producer.transactions.events.at(-1)).toBe('abort');
+    expect(store.entry('settle#trades-0@10')?.state).toBe('completed'); // produced nothing
+    expect(store.entry('settle#trades-0@11')).toBeUndefined(); // its output was aborted: released
+
+    await expect(handler(event, context())).rejects.toThrow('broken');
+    expect(effects).toEqual([10, 11, 12, 11, 12]);
+  });
+
+  it('release, after an abort, a dead-lettered record: its dead letter was aborted with the rest', async () => {
+    const producer = new ScriptedProducer().transactional();
+    const store = memoryIdempotencyStore();
+    const handler = createKafkaHandler({
+      value: json<Trade & { down?: boolean }>(),
+      producer,
+      transactional: true,
+      onError: 'dead-letter',
+      deadLetterTopic: 'trades.dlq',
+      logger: silentLogger,
+      idempotency: { store },
+      process(record) {
+        if (record.value.fail) throw new Error('broken');
+        if (record.value.down) throw new RetryableError('the ledger is down'); // fails the invocation
+      },
+    } as Parameters<typeof createKafkaHandler<string, Trade & { down?: boolean }>>[0]);
+    const event = mskEvent(
+      [
+        { id: 1, fail: true },
+        { id: 2, down: true },
+      ].map((value, i) => eventRecord('trades', 0, 10 + i, JSON.stringify(value))),
+    );
+    await expect(handler(event, context())).rejects.toThrow('the ledger is down');
+    expect(producer.delivered.map((m) => m.topic)).toEqual(['trades.dlq']); // into the transaction…
+    expect(producer.transactions.events.at(-1)).toBe('abort'); // …which is aborted
+    expect(store.entries().size).toBe(0); // so the retry dead-letters it again
   });
 
   it('release every key when the commit fails', async () => {

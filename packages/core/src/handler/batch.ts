@@ -120,7 +120,7 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
     }
     // Every delivery report is in (or the batch failed): commit, or abort. A failed commit fails it.
     if (this.#transaction) conclusion = await this.#transaction.end(conclusion, this.#deadline);
-    // After the commit: a transaction that did not commit took the outputs with it, so nothing completes.
+    // After the commit: a transaction that did not commit took the outputs with it; their records do not complete.
     const delivered = !this.#transaction || !conclusion.error;
     if (this.#claims) await settleClaims(this.#claims, this.#deadline, this.settings, this.logger, delivered);
     this.#finish(conclusion);
@@ -225,7 +225,7 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
     // Logged once the broker has it: until then the record is not safe.
     this.#ledger!.send([message], record, 'dead-letter', () => {
       this.verdict.summary.deadLettered++;
-      this.#claims?.done(record);
+      this.#claims?.delivered(record);
       this.logger.warn('record failed; sent to the dead-letter topic', {
         ...locationOf(record),
         stage,

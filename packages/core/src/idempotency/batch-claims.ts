@@ -45,7 +45,10 @@ export class BatchClaims {
   readonly #decoded: BatchKeys['decoded'];
   /** What this invocation now holds: raw record → key. */
   readonly #claimed = new Map<KafkaEventRecord, string>();
+  /** Done with nothing sent (no outputs; logged and dropped): done whatever becomes of the outputs. */
   readonly #done = new Set<KafkaEventRecord>();
+  /** Done once its messages were acknowledged: done only if they stay (no aborted transaction). */
+  readonly #delivered = new Set<KafkaEventRecord>();
   readonly #running = new Set<KafkaEventRecord>();
 
   private constructor(
@@ -123,16 +126,23 @@ export class BatchClaims {
     if (this.#claimed.has(raw)) this.#done.add(raw);
   }
 
+  /** The record is done now that the broker acknowledged what it sent (its outputs, its dead letter). */
+  delivered(record: AnyRecord): void {
+    const raw = record.toEventRecord();
+    if (this.#claimed.has(raw)) this.#delivered.add(raw);
+  }
+
   /** For a record whose messages are sent: marks it done once the broker acknowledged them all. */
   whenDelivered(record: AnyRecord): (() => void) | undefined {
     const raw = record.toEventRecord();
-    return this.#claimed.has(raw) ? () => void this.#done.add(raw) : undefined;
+    return this.#claimed.has(raw) ? () => void this.#delivered.add(raw) : undefined;
   }
 
   /**
    * The end: completes the done records' keys and releases the rest, one call each, at the same
    * time, within `timeoutMs`. Never rejects: a failure is in the outcome (the claims then expire
-   * by themselves). With `delivered` false (the outputs were discarded), nothing completes.
+   * by themselves). With `delivered` false (the outputs were discarded: an aborted transaction),
+   * only the records done without sending anything complete.
    */
   async settle(timeoutMs: number, completedTtlMs: number, delivered: boolean): Promise<ClaimsOutcome> {
     const complete: string[] = [];
@@ -140,7 +150,7 @@ export class BatchClaims {
     const first: { complete?: RecordLocation; release?: RecordLocation } = {};
     for (const [raw, key] of this.#claimed) {
       if (this.#running.has(raw)) continue;
-      if (delivered && this.#done.has(raw)) {
+      if (this.#done.has(raw) || (delivered && this.#delivered.has(raw))) {
         complete.push(key);
         first.complete ??= raw;
       } else {
