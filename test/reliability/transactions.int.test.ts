@@ -3,6 +3,7 @@
 // what a read_uncommitted one sees, per input.
 import { createRequire } from 'node:module';
 import { createKafkaHandler, json, kafkaProducer, type RdKafkaProducer } from '@kafka-lambda/core';
+import { memoryIdempotencyStore } from '@kafka-lambda/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type IsolatedKafka, startIsolatedKafka } from '../../scripts/stack/index.mjs';
 import { createTopics, readTopic, uniqueTopic } from '../support/kafka.js';
@@ -156,6 +157,58 @@ describe('transactional outputs (dedicated broker)', () => {
     expect(sum(committed)).toBe(inputs);
     // The first attempt's outputs that reached the log before the kill are there, aborted.
     expect(sum(uncommitted)).toBeGreaterThanOrEqual(inputs + 1_500);
+  }, 180_000);
+
+  it('with idempotent records too: the broker killed mid-batch, the retry, then the batch redelivered after success: one committed output per input, and the redelivery runs nothing', async () => {
+    const out = uniqueTopic('txn.idempotent');
+    await createTopics([{ topic: out, partitions: 3 }], { brokers: broker.brokers });
+    const inputs = 1_000;
+    const producer = transactionalProducer();
+    const store = memoryIdempotencyStore();
+    const ran: number[] = [];
+    let kill: Promise<void> | undefined;
+    const handler = createKafkaHandler({
+      value: json<{ id: number }>(),
+      producer,
+      idempotency: { store },
+      onError: 'retry-batch',
+      logger: captureLogger(),
+      async process(record, { produce }) {
+        if (record.offset === 600 && !kill) {
+          while (producer.stats.delivered < 400) await new Promise((resolve) => setTimeout(resolve, 5));
+          kill = broker.kill();
+        }
+        ran.push(record.value.id);
+        produce({ topic: out, key: record.key, value: `out-${record.value.id}` });
+      },
+    });
+    await producer.transactions!.begin(30_000); // warm: connected, transactions initialized
+    await producer.transactions!.abort(30_000);
+    const event = kafkaEvent(tradeRecords('trades', 0, inputs));
+
+    expect(failure(await handler(event, lambdaContext(8_000)).catch((e: unknown) => e))).toBeInstanceOf(
+      Error,
+    );
+    expect(store.calls.complete).toBe(0); // the transaction did not commit: nothing completes
+    await kill;
+    await broker.start();
+    const firstAttempt = ran.length;
+    await handler(event, lambdaContext(90_000)); // the ESM's retry: runs everything, commits
+    const afterRetry = ran.length;
+    await handler(event, lambdaContext(30_000)); // redelivered after success: nothing runs
+    const { committed, uncommitted } = await counts(out, inputs);
+    console.log(
+      `idempotent + transactional, broker killed then retried then redelivered: side effects ${firstAttempt} + ${afterRetry - firstAttempt} + ${ran.length - afterRetry}; read_committed ${sum(committed)} (max ${committed.maxCopies} each), read_uncommitted ${sum(uncommitted)}`,
+    );
+    expect(afterRetry - firstAttempt).toBe(inputs); // released keys: the retry runs every record
+    expect(ran.length - afterRetry).toBe(0);
+    expect(committed.distinct).toEqual(
+      range(0, inputs)
+        .map((i) => `out-${i}`)
+        .sort(),
+    );
+    expect(committed.maxCopies).toBe(1);
+    expect(sum(uncommitted)).toBeGreaterThanOrEqual(inputs + 400);
   }, 180_000);
 
   it('fenced: another instance initializes the same transactional.id mid-transaction; the commit fails (fatal, fenced), nothing of it is committed; the next invocation builds a new client that fences the intruder', async () => {
