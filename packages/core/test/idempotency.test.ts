@@ -284,9 +284,10 @@ describe('the deadline, with a process that ignores its signal', () => {
   it('leaves the claim of the record still running to expire: a retry cannot run it beside the zombie', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const store = memoryIdempotencyStore();
+    const logger = captureLogger();
     const handler = createKafkaHandler({
       idempotency: { store },
-      logger: captureLogger(),
+      logger,
       process: (record) => (record.offset === 10 ? new Promise<void>(() => {}) : undefined),
     });
     const settled = handler(mskEvent(trades(0, 10, [{ id: 'a' }, { id: 'b' }])), context(2_000)).catch(
@@ -296,6 +297,9 @@ describe('the deadline, with a process that ignores its signal', () => {
     expect((await settled).name).toBe('DeadlineExceededError');
 
     expect(store.log.at(-1)).toEqual({ operation: 'release', keys: [keyOf(0, 11)] });
+    expect(
+      logger.lines.find((l) => l.message === 'idempotency keys completed and released')?.fields,
+    ).toMatchObject({ completed: 0, released: 1, left: 1 });
     expect(store.entry(keyOf(0, 10))?.state).toBe('in-progress');
     vi.advanceTimersByTime(100); // Lambda's timeout: the claim expires with it
     expect(store.entry(keyOf(0, 10))).toBeUndefined();

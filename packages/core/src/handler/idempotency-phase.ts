@@ -128,10 +128,18 @@ export async function settleClaims(
     settings.idempotency!.completedTtlMs,
     delivered,
   );
-  if (!outcome.error) return;
+  if (!outcome.error) {
+    logger.debug('idempotency keys completed and released', {
+      completed: outcome.completed,
+      released: outcome.released,
+      left: outcome.left,
+    });
+    return;
+  }
   logger.error('idempotency store failed at the end of the batch; its claims expire by themselves', {
     completed: outcome.completed,
     released: outcome.released,
+    left: outcome.left,
     error: loggedError(outcome.error),
   });
 }

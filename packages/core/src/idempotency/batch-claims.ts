@@ -148,8 +148,12 @@ export class BatchClaims {
     const complete: string[] = [];
     const release: string[] = [];
     const first: { complete?: RecordLocation; release?: RecordLocation } = {};
+    let left = 0;
     for (const [raw, key] of this.#claimed) {
-      if (this.#running.has(raw)) continue;
+      if (this.#running.has(raw)) {
+        left++;
+        continue;
+      }
       if (this.#done.has(raw) || (delivered && this.#delivered.has(raw))) {
         complete.push(key);
         first.complete ??= raw;
@@ -183,7 +187,7 @@ export class BatchClaims {
     return {
       completed: complete.length,
       released: release.length,
-      left: this.#running.size,
+      left,
       error: errors.find((e) => e !== undefined),
     };
   }
