@@ -1,5 +1,6 @@
 import { InvalidEventError } from './errors.js';
 import type { RawHeaders } from './headers.js';
+import { ParsedHeaderBytes } from './parsed-header-bytes.js';
 import type { EsmSchemaMetadata } from './serde.js';
 
 /** One record as the Kafka ESM delivers it. Key and value are base64. */
@@ -70,6 +71,7 @@ export function parseKafkaEvent(event: unknown): PartitionBatch[] {
 
   const batches: PartitionBatch[] = [];
   for (const groupKey in records) {
+    let headerBytes: ParsedHeaderBytes | undefined;
     const group = records[groupKey];
     if (!Array.isArray(group)) throw new InvalidEventError(groupPathOf(groupKey), 'an array of records');
     const key = partitionKeyParts(groupKey);
@@ -78,6 +80,10 @@ export function parseKafkaEvent(event: unknown): PartitionBatch[] {
     let previous = -1;
     for (let i = 0; i < group.length; i++) {
       checkRecord(group[i], topic, partition, groupKey, i);
+      // Header bytes are checked and copied in this one pass (see ParsedHeaderBytes).
+      const headers = (group[i] as KafkaEventRecord).headers;
+      if (headers && headers.length > 0 && !(headerBytes ??= new ParsedHeaderBytes()).copy(i, headers))
+        explainRecord(group[i], topic, partition, `${groupPathOf(groupKey)}[${i}]`);
       // Policies stop a partition at its first failure and report that offset: order is load-bearing.
       const { offset } = group[i] as KafkaEventRecord;
       if (offset <= previous)
@@ -87,9 +93,23 @@ export function parseKafkaEvent(event: unknown): PartitionBatch[] {
         );
       previous = offset;
     }
-    if (group.length > 0) batches.push({ topic, partition, records: group as KafkaEventRecord[] });
+    if (group.length === 0) continue;
+    const batch: PartitionBatch = { topic, partition, records: group as KafkaEventRecord[] };
+    if (headerBytes) {
+      headerBytes.end(group.length);
+      HEADER_BYTES.set(batch, headerBytes);
+    }
+    batches.push(batch);
   }
   return batches;
+}
+
+/** The header bytes parseKafkaEvent copied, per partition it returned (absent: no record had headers). */
+const HEADER_BYTES = new WeakMap<PartitionBatch, ParsedHeaderBytes>();
+
+/** The header bytes {@link parseKafkaEvent} checked and copied for `batch`; the handler's path, internal. */
+export function headerBytesOf(batch: PartitionBatch): ParsedHeaderBytes | undefined {
+  return HEADER_BYTES.get(batch);
 }
 
 /** Splits `<topic>-<partition>` at the LAST dash: topic names may contain dashes and dots. */
@@ -125,7 +145,8 @@ function checkRecord(record: unknown, topic: string, partition: number, groupKey
     (record.timestampType === undefined || typeof record.timestampType === 'string') &&
     (record.key === undefined || record.key === null || typeof record.key === 'string') &&
     (record.value === null || typeof record.value === 'string') &&
-    (record.headers === undefined || record.headers === null || headersValid(record.headers))
+    // Their bytes are checked by the ParsedHeaderBytes copy, in the same pass.
+    (record.headers === undefined || record.headers === null || Array.isArray(record.headers))
   )
     return;
   explainRecord(record, topic, partition, `${groupPathOf(groupKey)}[${i}]`);
@@ -150,16 +171,6 @@ function explainRecord(record: unknown, topic: string, partition: number, path: 
   if (value !== null && typeof value !== 'string')
     throw new InvalidEventError(`${path}.value`, 'a base64 string or null');
   if (headers !== undefined && headers !== null) checkHeaders(headers, `${path}.headers`);
-}
-
-function headersValid(headers: unknown): boolean {
-  if (!Array.isArray(headers)) return false;
-  for (let i = 0; i < headers.length; i++) {
-    const header = headers[i];
-    if (!isObject(header)) return false;
-    for (const name in header) if (!isByteArray(header[name])) return false;
-  }
-  return true;
 }
 
 function checkHeaders(headers: unknown, path: string): void {

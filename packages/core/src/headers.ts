@@ -1,4 +1,5 @@
 import { InvalidEventError } from './errors.js';
+import type { ParsedHeaderBytes } from './parsed-header-bytes.js';
 
 /** A header value as the ESM delivers it: bytes, possibly signed (-128..127). */
 export type RawHeaderBytes = readonly number[];
@@ -11,11 +12,20 @@ function rawHas(raw: RawHeaders, name: string): boolean {
   return false;
 }
 
+function copiedHas(bytes: ParsedHeaderBytes, index: number, name: string): boolean {
+  const first = bytes.first(index);
+  for (let h = first, end = first + bytes.count(index); h < end; h++) if (bytes.name(h) === name) return true;
+  return false;
+}
+
 /**
  * Headers of a record whose event {@link parseKafkaEvent} checked (header bytes included): the
  * handler's path. Not exported from the package: a hand-built record's headers are checked on read.
  */
 export let headersOfParsedEvent: (raw: RawHeaders) => KafkaHeaders;
+
+/** Headers of record `index` from the bytes {@link parseKafkaEvent} copied while checking them. Internal. */
+export let headersOfParsedBytes: (bytes: ParsedHeaderBytes, index: number) => KafkaHeaders;
 
 /**
  * Kafka headers as a typed multimap. Repeated names are kept in order; values are decoded lazily
@@ -35,11 +45,21 @@ export class KafkaHeaders implements Iterable<[string, Buffer]> {
   #entries: Array<[string, Buffer]> | undefined;
   /** The raw bytes were already checked (by parseKafkaEvent): copy them without a second pass. */
   #checked = false;
+  /** Or parseKafkaEvent's copy of them, and the record's index in it. */
+  #copied: ParsedHeaderBytes | undefined;
+  #index = 0;
 
   static {
     headersOfParsedEvent = (raw) => {
       const headers = new KafkaHeaders(raw);
       headers.#checked = true;
+      return headers;
+    };
+    headersOfParsedBytes = (bytes, index) => {
+      const headers = new KafkaHeaders([]);
+      headers.#raw = undefined;
+      headers.#copied = bytes;
+      headers.#index = index;
       return headers;
     };
   }
@@ -67,6 +87,7 @@ export class KafkaHeaders implements Iterable<[string, Buffer]> {
     // Asked for a header the record does not have (a deserializer probing for `__value_schema_id`):
     // answered from the names alone, without copying every header's bytes.
     if (this.#raw && !rawHas(this.#raw, name)) return undefined;
+    if (this.#copied && !copiedHas(this.#copied, this.#index, name)) return undefined;
     const list = this.#list();
     for (let i = list.length - 1; i >= 0; i--) {
       const entry = list[i]!;
@@ -122,6 +143,15 @@ export class KafkaHeaders implements Iterable<[string, Buffer]> {
   #list(): Array<[string, Buffer]> {
     if (this.#entries) return this.#entries;
     const entries: Array<[string, Buffer]> = [];
+    const copied = this.#copied;
+    if (copied) {
+      const first = copied.first(this.#index);
+      for (let h = first, end = first + copied.count(this.#index); h < end; h++)
+        entries.push([copied.name(h), copied.value(h)]);
+      this.#copied = undefined;
+      this.#entries = entries;
+      return entries;
+    }
     for (const header of this.#raw ?? []) {
       for (const name in header) {
         const bytes = header[name]!;

@@ -1,14 +1,20 @@
 import { decodeBase64 } from './base64.js';
 import { RecordDecodeError, type RecordLocation } from './errors.js';
 import type { KafkaEventRecord } from './event.js';
-import { headersOfParsedEvent, KafkaHeaders } from './headers.js';
+import { headersOfParsedBytes, headersOfParsedEvent, KafkaHeaders } from './headers.js';
+import type { ParsedHeaderBytes } from './parsed-header-bytes.js';
 import type { EsmSchemaMetadata } from './serde.js';
 
 /**
  * A record of an event {@link parseKafkaEvent} checked: its headers skip a second check of their
- * bytes. The handler's path; not exported from the package.
+ * bytes, and come from the copy the check made (`headerBytes`, record `index` of its partition)
+ * when given. The handler's path; not exported from the package.
  */
-export let recordOfParsedEvent: (raw: KafkaEventRecord) => KafkaRecord<unknown, unknown>;
+export let recordOfParsedEvent: (
+  raw: KafkaEventRecord,
+  headerBytes?: ParsedHeaderBytes,
+  index?: number,
+) => KafkaRecord<unknown, unknown>;
 
 /**
  * One Kafka record of the batch, with its key and value already deserialized to the user's types.
@@ -43,11 +49,18 @@ export class KafkaRecord<K = string, V = Buffer> implements RecordLocation {
   #headers: KafkaHeaders | undefined;
   /** Made by the handler from a parsed (checked) event. */
   #parsed = false;
+  /** The copy of the header bytes parseKafkaEvent made, and this record's index in it. */
+  #headerBytes: ParsedHeaderBytes | undefined;
+  #index = 0;
 
   static {
-    recordOfParsedEvent = (raw) => {
+    recordOfParsedEvent = (raw, headerBytes, index) => {
       const record = new KafkaRecord<unknown, unknown>(raw);
       record.#parsed = true;
+      if (headerBytes) {
+        record.#headerBytes = headerBytes;
+        record.#index = index!;
+      }
       return record;
     };
   }
@@ -105,6 +118,12 @@ export class KafkaRecord<K = string, V = Buffer> implements RecordLocation {
 
   get headers(): KafkaHeaders {
     if (this.#headers === undefined) {
+      const copied = this.#headerBytes;
+      if (copied) {
+        const count = copied.count(this.#index);
+        this.#headers = count > 0 ? headersOfParsedBytes(copied, this.#index) : KafkaHeaders.EMPTY;
+        return this.#headers;
+      }
       const raw = this.#raw.headers;
       this.#headers =
         raw && raw.length > 0

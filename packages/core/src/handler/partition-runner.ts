@@ -1,7 +1,8 @@
 import { asError, type LateProduceError, type RecordLocation } from '../errors.js';
-import type { PartitionBatch } from '../event.js';
+import { headerBytesOf, type PartitionBatch } from '../event.js';
 import type { PartitionClaims } from '../idempotency/batch-claims.js';
 import type { Logger } from '../logger.js';
+import type { ParsedHeaderBytes } from '../parsed-header-bytes.js';
 import type { KafkaProducer, OutgoingMessage } from '../producer/types.js';
 import { type KafkaRecord, recordOfParsedEvent } from '../record.js';
 import type { FailureStage } from './dead-letter.js';
@@ -47,6 +48,8 @@ export class PartitionRunner implements PartitionScope {
   readonly #host: PartitionHost;
   readonly #pipeline: RecordPipeline;
   readonly #producer: KafkaProducer | undefined;
+  /** The header bytes parseKafkaEvent copied for this partition, if any record had headers. */
+  readonly #headerBytes: ParsedHeaderBytes | undefined;
   /** The batch's claim, for this partition (`idempotency`). */
   readonly #claims: PartitionClaims | undefined;
   #signal: AbortSignal | undefined;
@@ -63,6 +66,7 @@ export class PartitionRunner implements PartitionScope {
     this.#claims = claims;
     this.#pipeline = new RecordPipeline(host.settings, host.observer);
     this.#producer = host.settings.producer;
+    this.#headerBytes = headerBytesOf(partition);
   }
 
   get logger(): Logger {
@@ -119,7 +123,7 @@ export class PartitionRunner implements PartitionScope {
       // In progress elsewhere: handed back already (the claim phase); the partition stops here.
       if (claim === 'in-progress') return host.notDone(records[i]!, records.length - i);
       const decoded = this.#claims?.decodedAt(i);
-      const record = decoded ?? recordOfParsedEvent(records[i]!);
+      const record = decoded ?? recordOfParsedEvent(records[i]!, this.#headerBytes, i);
       if (claim === 'completed') {
         host.alreadyProcessed(record);
         continue;
