@@ -274,6 +274,47 @@ describe('the producer over the recorded client', () => {
     expect(build().transactions!.transactionalId).not.toBe(kafka.transactions!.transactionalId);
   });
 
+  it("a second batch on the same producer (two invocations in one process) waits for the first one's commit instead of aborting it", async () => {
+    const kafka = build();
+    await kafka.transactions!.begin(5_000);
+    const first = kafka.send({ topic: 'out', key: null, value: Buffer.from('first') });
+    let secondBegun = false;
+    const second = kafka.transactions!.begin(5_000).then(() => {
+      secondBegun = true;
+    });
+    await sleep(30);
+    expect(secondBegun).toBe(false);
+    deliverSoon();
+    await first;
+    await kafka.transactions!.commit(5_000);
+    await second;
+    expect(secondBegun).toBe(true);
+    await kafka.transactions!.abort(5_000);
+    expect(client().transactionCalls).toEqual([
+      'initTransactions:ok',
+      'beginTransaction:ok',
+      'commitTransaction:ok',
+      'beginTransaction:ok',
+      'abortTransaction:ok',
+    ]);
+  });
+
+  it('a second batch that cannot get its turn in time fails its begin (retriable); the first one is untouched', async () => {
+    const kafka = build();
+    await kafka.transactions!.begin(5_000);
+    await expect(kafka.transactions!.begin(50)).rejects.toMatchObject({
+      operation: 'begin',
+      kind: 'retriable',
+    });
+    await kafka.transactions!.commit(5_000);
+    expect(client().transactionCalls).toEqual([
+      'initTransactions:ok',
+      'beginTransaction:ok',
+      'commitTransaction:ok',
+    ]);
+    await oneTransaction(kafka); // the turn is free again
+  });
+
   it('a transaction timeout below message.timeout.ms lowers it (librdkafka refuses the client otherwise)', async () => {
     const kafka = kafkaProducer(source(), {
       loadClient: async () => ({ Producer: RecordedProducer as never }),

@@ -61,10 +61,24 @@ export class MemoryTransactions implements ProducerTransactions {
     return this.#current;
   }
 
-  async begin(_timeoutMs: number): Promise<void> {
+  /**
+   * Begins one. Like the SDK's producer, a begin while another batch's transaction is open (two
+   * invocations at once in one process) waits for it to end, up to `timeoutMs`, then rejects as
+   * `retriable`.
+   */
+  async begin(timeoutMs: number): Promise<void> {
     this.counts.begin++;
-    if (this.#current)
-      throw new TransactionError('begin', 'fatal', -172, 'Operation not valid in state InTransaction');
+    const until = Date.now() + timeoutMs;
+    while (this.#current) {
+      if (Date.now() >= until)
+        throw new TransactionError(
+          'begin',
+          'retriable',
+          undefined,
+          'the transaction of another invocation in this process on the same producer did not end in time',
+        );
+      await new Promise((resolve) => setTimeout(resolve, Math.min(5, until - Date.now())));
+    }
     this.#current = { id: this.#next++, state: 'open' };
   }
 

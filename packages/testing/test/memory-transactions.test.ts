@@ -33,6 +33,22 @@ describe('memoryProducer({ transactional: true })', () => {
     expect(producer.transactions.counts).toEqual({ begin: 1, commit: 1, abort: 0 });
   });
 
+  it('two invocations at once on one producer (a local runner) take turns: each commits its own outputs', async () => {
+    const producer = memoryProducer({ transactional: true });
+    const handler = handlerOn(producer);
+    await Promise.all([
+      handler(event({ id: 1 }, { id: 2 }), lambdaContext()),
+      handler(event({ id: 3 }), lambdaContext()),
+    ]);
+    expect(
+      producer
+        .committedFor('out')
+        .map((m) => m.text())
+        .sort(),
+    ).toEqual(['out-1', 'out-2', 'out-3']);
+    expect(producer.transactions.counts).toEqual({ begin: 2, commit: 2, abort: 0 });
+  });
+
   it('a failed invocation aborts: its delivered outputs are invisible to read_committed', async () => {
     const producer = memoryProducer({ transactional: true });
     const handler = handlerOn(producer);

@@ -6,6 +6,7 @@ import { ClientWaiter, type WaitedConnection } from './client-waiter.js';
 import type { NativeError, NativeProducer } from './native-client.js';
 import { PRODUCER_DEFAULTS } from './producer-defaults.js';
 import { TransactionError, transactionError } from './transaction-errors.js';
+import { TransactionTurn } from './transaction-turn.js';
 import type { ProducerTransactions } from './types.js';
 
 /**
@@ -83,6 +84,8 @@ export class ClientTransactions implements ProducerTransactions {
   readonly #connection: TransactionalConnection;
   /** The client whose transaction is open (begun, not yet committed or aborted). */
   #open: NativeProducer | undefined;
+  /** Held from a batch's begin to its commit or abort. */
+  readonly #turn = new TransactionTurn();
 
   constructor(connection: TransactionalConnection, options: TransactionalOptions = {}) {
     const { idPrefix, timeoutMs } = checkTransactionalOptions(options);
@@ -119,16 +122,30 @@ export class ClientTransactions implements ProducerTransactions {
   /** Waits (up to `timeoutMs`) for a client with transactions initialized, and begins one. */
   async begin(timeoutMs: number): Promise<void> {
     const until = Date.now() + timeoutMs;
-    // A transaction left open (its batch never ended it) is aborted first: it must not commit later.
-    if (this.#open) await this.abort(timeoutMs).catch(() => undefined);
-    const client = await this.clients.wait(Math.max(0, until - Date.now()));
-    const error = await call((done) => client.beginTransaction!(done));
-    if (error) {
-      const failure = transactionError('begin', error);
-      this.#discard(client, failure);
-      throw failure;
+    // A holder older than transaction.timeout.ms is gone (the coordinator aborted its transaction).
+    if (this.#turn.heldForMs >= this.#timeoutMs) this.#turn.release();
+    if (!(await this.#turn.take(until)))
+      throw new TransactionError(
+        'begin',
+        'retriable',
+        undefined,
+        'the transaction of another invocation in this process on the same producer did not end in time',
+      );
+    try {
+      // A transaction left open (its batch never ended it) is aborted first: it must not commit later.
+      if (this.#open) await this.#abortOpen(timeoutMs).catch(() => undefined);
+      const client = await this.clients.wait(Math.max(0, until - Date.now()));
+      const error = await call((done) => client.beginTransaction!(done));
+      if (error) {
+        const failure = transactionError('begin', error);
+        this.#discard(client, failure);
+        throw failure;
+      }
+      this.#open = client;
+    } catch (error) {
+      this.#turn.release();
+      throw error;
     }
-    this.#open = client;
   }
 
   /**
@@ -136,6 +153,14 @@ export class ClientTransactions implements ProducerTransactions {
    * not commit: an abortable failure is aborted here (the client stays), any other discards the client.
    */
   async commit(timeoutMs: number): Promise<void> {
+    try {
+      await this.#commitOpen(timeoutMs);
+    } finally {
+      this.#turn.release();
+    }
+  }
+
+  async #commitOpen(timeoutMs: number): Promise<void> {
     const until = Date.now() + timeoutMs;
     const client = this.#take('commit');
     const error = await call((done) => client.commitTransaction!(Math.max(1, timeoutMs), done));
@@ -156,6 +181,14 @@ export class ClientTransactions implements ProducerTransactions {
 
   /** Aborts the open transaction, if any; a failure discards the client and is thrown. */
   async abort(timeoutMs: number): Promise<void> {
+    try {
+      await this.#abortOpen(timeoutMs);
+    } finally {
+      this.#turn.release();
+    }
+  }
+
+  async #abortOpen(timeoutMs: number): Promise<void> {
     if (!this.#open) return;
     const client = this.#take('abort');
     const error = await call((done) => client.abortTransaction!(Math.max(1, timeoutMs), done));
