@@ -1,4 +1,4 @@
-// Test support: a fresh table per test (moto's /moto-api/reset, used by the secrets tests, wipes
+// Test support: a fresh table per test (moto's /moto-api/reset, resetSecrets() of the stack, wipes
 // every table), and moto's request recorder to count round trips.
 import { randomUUID } from 'node:crypto';
 import {
