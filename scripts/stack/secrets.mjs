@@ -78,10 +78,18 @@ export async function resetSecrets() {
 export async function recordedRequests() {
   const res = await httpRequest(`${url}/moto-api/recorder/download-recording`);
   if (res?.status !== 200) throw new Error(`moto recorder answered ${res?.status ?? 'nothing'}`);
+  // moto writes a request over 8 KB in pieces, which concurrent requests (a DynamoDB batch) can
+  // interleave into lines that are not JSON: those are skipped, not fatal to every later reader.
   return res.body
     .split('\n')
     .filter(Boolean)
-    .map((l) => JSON.parse(l));
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line)];
+      } catch {
+        return [];
+      }
+    });
 }
 
 /** How many calls of one Secrets Manager action (e.g. 'GetSecretValue') moto has seen. */

@@ -1,4 +1,11 @@
-import { createKafkaHandler, json, type Logger, type ProducerOption, string } from '@kafka-lambda/core';
+import {
+  createKafkaHandler,
+  type IdempotencyStore,
+  json,
+  type Logger,
+  type ProducerOption,
+  string,
+} from '@kafka-lambda/core';
 import type { SchemaRegistry } from '@kafka-lambda/serdes';
 import { settle } from './settlement-rules.js';
 import { settlementSerde } from './settlement-serde.js';
@@ -16,6 +23,14 @@ export interface SettlementHandlerOptions {
    * destination (the templates' provisioned-mode setup).
    */
   onError?: 'dead-letter' | 'report';
+  /**
+   * Effectively once (docs/effectively-once.md). `idempotency`: a trade whose offset an earlier
+   * invocation completed is not settled again when the ESM redelivers its batch. `transactional`
+   * (default true): each invocation's settlements and dead letters are one Kafka transaction, so the
+   * read_committed stream processor never counts a failed attempt's settlements.
+   */
+  idempotency?: IdempotencyStore;
+  transactional?: boolean;
 }
 
 /**
@@ -29,6 +44,8 @@ export function createSettlementHandler({
   topics,
   logger,
   onError = 'dead-letter',
+  idempotency,
+  transactional = true,
 }: SettlementHandlerOptions) {
   const settlements = settlementSerde(registry);
   return createKafkaHandler({
@@ -37,6 +54,9 @@ export function createSettlementHandler({
     producer,
     onError,
     deadLetterTopic: topics.deadLetter,
+    transactional,
+    // The trades carry no id of their own: the default key, <function>#<topic>-<partition>@<offset>.
+    ...(idempotency ? { idempotency: { store: idempotency } } : {}),
     ...(logger ? { logger } : {}),
     process(record, { produce }) {
       assertUserTrade(record.value);

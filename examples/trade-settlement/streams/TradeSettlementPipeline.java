@@ -85,6 +85,10 @@ public final class TradeSettlementPipeline {
     props.put(StreamsConfig.TOPOLOGY_OPTIMIZATION_CONFIG, StreamsConfig.OPTIMIZE);
     // SET 'auto.offset.reset' = 'earliest';
     props.put("auto.offset.reset", "earliest");
+    // The function's settlements are transactional (one transaction per invocation): read only what
+    // committed, so a failed attempt's settlements are never counted. The Java client defaults to
+    // read_uncommitted.
+    props.put(StreamsConfig.consumerPrefix("isolation.level"), "read_committed");
     // ksqlDB skips a record it cannot deserialize and logs it to its processing log: the same here.
     props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, SkipAndCount.class.getName());
     // A trade waits this long for the users partition it joins with to be fetched (stream-table join).

@@ -1,5 +1,5 @@
 import { DEAD_LETTER_HEADERS } from '@kafka-lambda/core';
-import { lambdaContext, memoryProducer, mskEvent } from '@kafka-lambda/testing';
+import { lambdaContext, memoryIdempotencyStore, memoryProducer, mskEvent } from '@kafka-lambda/testing';
 import { memorySchemaRegistry } from '@kafka-lambda/testing/registry';
 import { describe, expect, it } from 'vitest';
 import { createSettlementHandler } from '../src/settlement-handler.js';
@@ -19,10 +19,12 @@ const trade = (overrides: object = {}) => ({
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 function setup() {
-  const producer = memoryProducer();
+  // The handler's outputs are transactional by default: so is the producer it is given.
+  const producer = memoryProducer({ transactional: true });
   const registry = memorySchemaRegistry();
-  const handler = createSettlementHandler({ producer, registry, topics, logger: silent });
-  return { producer, registry, handler, serde: settlementSerde(registry) };
+  const idempotency = memoryIdempotencyStore();
+  const handler = createSettlementHandler({ producer, registry, topics, logger: silent, idempotency });
+  return { producer, registry, handler, idempotency, serde: settlementSerde(registry) };
 }
 
 describe('trade-settlement handler', () => {
@@ -71,5 +73,36 @@ describe('trade-settlement handler', () => {
       'trade field QUANTITY must be a non-negative number',
     );
     expect(producer.messagesFor(topics.output)).toHaveLength(1);
+  });
+
+  it('settles a batch the ESM delivers again only once: nothing settled or dead-lettered twice', async () => {
+    const { producer, handler, idempotency } = setup();
+    const event = mskEvent([
+      { topic: 'user_trades', key: 'User_1', value: trade() },
+      { topic: 'user_trades', value: 'not json' },
+      { topic: 'user_trades', key: 'User_2', value: trade({ USERID: 'User_2', SYMBOL: 'ZBZX' }) },
+    ]);
+    await handler(event, lambdaContext());
+    await handler(event, lambdaContext()); // the redelivery, e.g. after a rebalance
+    expect(producer.committedFor(topics.output).map((m) => m.key?.toString())).toEqual(['ZVZZT', 'ZBZX']);
+    expect(producer.committedFor(topics.deadLetter)).toHaveLength(1);
+    // Nothing of the redelivery reached the broker, committed or not.
+    expect(producer.messagesFor(topics.output)).toHaveLength(2);
+    expect(idempotency.calls.claim).toBe(2);
+  });
+
+  it("keeps a failed attempt's settlements out of what read_committed consumers see", async () => {
+    const { producer, handler } = setup();
+    producer.failTopic(topics.deadLetter, { times: 1 }); // the dead letter is refused: the invocation fails
+    const event = mskEvent([
+      { topic: 'user_trades', key: 'User_1', value: trade() },
+      { topic: 'user_trades', value: 'not json' },
+    ]);
+    await expect(handler(event, lambdaContext())).rejects.toThrow();
+    expect(producer.committedFor(topics.output)).toHaveLength(0);
+    await handler(event, lambdaContext()); // the ESM's retry
+    expect(producer.committedFor(topics.output)).toHaveLength(1);
+    expect(producer.committedFor(topics.deadLetter)).toHaveLength(1);
+    expect(producer.messagesFor(topics.output)).toHaveLength(2); // the aborted one, read_uncommitted
   });
 });

@@ -1,5 +1,6 @@
 // End to end on the local stack: the bundled function in the Lambda runtime emulator, fed by the local
-// event source runner, with credentials from Secrets Manager and Protobuf through the Schema Registry.
+// event source runner, with credentials from Secrets Manager, Protobuf through the Schema Registry,
+// idempotent records in DynamoDB (moto) and transactional outputs.
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -39,23 +40,27 @@ describe('trade-settlement end to end', () => {
       trades.map(({ key, value }) => ({ key, value })),
     );
 
-    const runner = await runEventSource({
-      brokers: env.KAFKA_BROKERS!,
-      topics: [topics.input],
-      batchSize: 50,
-      batchWindowMs: 100,
-      rie: {
-        handlerFile: `${root}dist/lambda/index.mjs`,
-        env: functionEnv,
-      },
-      logger: { debug() {}, info() {}, warn() {}, error() {} },
-    });
-    try {
-      await runner.waitFor((stats) => stats.recordsCommitted >= trades.length, 90_000);
-    } finally {
-      await runner.stop();
-    }
-    expect(runner.stats.errors).toBe(0);
+    // Each run is a fresh consumer group reading from the start, and a fresh container.
+    const deliverAll = async () => {
+      const runner = await runEventSource({
+        brokers: env.KAFKA_BROKERS!,
+        topics: [topics.input],
+        batchSize: 50,
+        batchWindowMs: 100,
+        rie: {
+          handlerFile: `${root}dist/lambda/index.mjs`,
+          env: functionEnv,
+        },
+        logger: { debug() {}, info() {}, warn() {}, error() {} },
+      });
+      try {
+        await runner.waitFor((stats) => stats.recordsCommitted >= trades.length, 90_000);
+      } finally {
+        await runner.stop();
+      }
+      expect(runner.stats.errors).toBe(0);
+    };
+    await deliverAll();
 
     const corrupt = trades.filter((trade) => trade.corrupt);
     const valid = trades
@@ -76,6 +81,16 @@ describe('trade-settlement end to end', () => {
     expect(settlements.map(line).sort()).toEqual(expected.map(line).sort());
     expect(new Set(expected.map((s) => s.disposition))).toEqual(
       new Set(['Completed', 'Pending', 'Flagged', 'Rejected']),
+    );
+
+    // Every batch delivered again (as after a failed invocation or a rebalance): the function's
+    // idempotency table (moto's DynamoDB) knows each trade, so nothing is settled or dead-lettered twice.
+    await deliverAll();
+    expect(await readAll(env.KAFKA_BROKERS!, topics.output, valid.length + 1, 5_000)).toHaveLength(
+      valid.length,
+    );
+    expect(await readAll(env.KAFKA_BROKERS!, topics.deadLetter, corrupt.length + 1, 5_000)).toHaveLength(
+      corrupt.length,
     );
   });
 });
