@@ -83,6 +83,7 @@ export type {
   IdempotencyStore,
   ReleaseOptions,
 } from './idempotency/store.js';
+export { StoreRequestError } from './idempotency/store-request-error.js';
 export { type JsonLoggerOptions, jsonLogger, type Logger, type LogLevel } from './logger.js';
 export { type AddonLoadContext, AddonLoadError, type AddonLoadFailure } from './producer/addon-load-error.js';
 export type { KafkaProducerOptions, ProducerStats } from './producer/kafka-producer.js';

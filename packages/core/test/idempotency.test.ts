@@ -14,6 +14,7 @@ import {
   type Logger,
   RecordInProgressError,
   RecordProcessingError,
+  type StoreRequestError,
 } from '@kafka-lambda/core';
 import {
   dynamoDbThrottlingError,
@@ -202,7 +203,7 @@ describe('a record in progress in another invocation', () => {
 });
 
 describe('a store outage', () => {
-  it.each<[ErrorPolicy, () => Error]>([
+  it.each<[ErrorPolicy, () => StoreRequestError]>([
     ['log', dynamoDbThrottlingError],
     ['dead-letter', dynamoDbThrottlingError],
     ['report', redisConnectionError],
@@ -221,7 +222,14 @@ describe('a store outage', () => {
       keys: 2,
       record: { topic: 'trades', partition: 0, offset: 10 },
     });
-    expect(error.cause).toMatchObject({ name: outage().name, message: outage().message });
+    // The store's own error, as the real stores reject: a StoreRequestError around the client's error.
+    expect(error.cause).toMatchObject({
+      name: 'StoreRequestError',
+      operation: 'claim',
+      keys: 2,
+      code: outage().code,
+      cause: { message: (outage().cause as Error).message },
+    });
     expect(isRetryable(error)).toBe(true);
     expect(effects).toEqual([]);
     expect(producer.enqueued).toEqual([]);

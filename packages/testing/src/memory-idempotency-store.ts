@@ -26,7 +26,11 @@ export interface MemoryIdempotencyStoreOptions {
 }
 
 type Fault =
-  | { readonly kind: 'fail'; readonly error: () => Error; times: number }
+  | {
+      readonly kind: 'fail';
+      readonly error: (operation: IdempotencyStoreOperation, keys: number) => Error;
+      times: number;
+    }
   | { readonly kind: 'stall' };
 
 /**
@@ -120,9 +124,15 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
 
   /**
    * Makes the next `times` calls of `operation` (default: every one until {@link heal}) reject with
-   * a fresh `error()`, after counting the round trip, as a store that is down or throttling does.
+   * a fresh `error(operation, keys)`, after counting the round trip, as a store that is down or
+   * throttling does ({@link dynamoDbThrottlingError} and {@link redisConnectionError} give what the
+   * real stores reject with).
    */
-  fail(operation: IdempotencyStoreOperation, error: () => Error, times = Number.POSITIVE_INFINITY): this {
+  fail(
+    operation: IdempotencyStoreOperation,
+    error: (operation: IdempotencyStoreOperation, keys: number) => Error,
+    times = Number.POSITIVE_INFINITY,
+  ): this {
     this.#faults.set(operation, { kind: 'fail', error, times });
     return this;
   }
@@ -161,7 +171,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     if (fault?.kind === 'stall') await new Promise<never>(() => {});
     if (fault?.kind === 'fail') {
       if (--fault.times <= 0) this.#faults.delete(operation);
-      throw fault.error();
+      throw fault.error(operation, keys.length);
     }
   }
 }

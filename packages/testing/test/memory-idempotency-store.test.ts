@@ -62,7 +62,12 @@ describe('memoryIdempotencyStore', () => {
   it('counts every round trip and its keys, faulted ones included', async () => {
     const store = memoryIdempotencyStore().fail('claim', dynamoDbThrottlingError, 1);
     await expect(store.claim(['a'], claimFor('one', Date.now() + 1_000))).rejects.toMatchObject({
-      name: 'ProvisionedThroughputExceededException',
+      name: 'StoreRequestError',
+      store: 'dynamodb',
+      operation: 'claim',
+      keys: 1,
+      code: 'ProvisionedThroughputExceededException',
+      cause: { name: 'ProvisionedThroughputExceededException' },
     });
     expect(await store.claim(['a', 'b'], claimFor('one', Date.now() + 1_000))).toEqual([
       'claimed',
@@ -105,7 +110,11 @@ describe('the outage errors have the real clients’ shapes', () => {
     const real =
       recording('dynamodb-errors.json').scenarios['throttled-ProvisionedThroughputExceededException']
         .rejected;
-    const fake = dynamoDbThrottlingError() as Error & Record<string, unknown>;
+    const error = dynamoDbThrottlingError('claim', 4);
+    // What the DynamoDB store rejects with: its StoreRequestError, the SDK's exception as the cause.
+    expect(error).toMatchObject({ store: 'dynamodb', operation: 'claim', keys: 4, retryable: true });
+    expect(error.code).toBe(real.name);
+    const fake = error.cause as Error & Record<string, unknown>;
     expect(fake).toBeInstanceOf(Error);
     expect({ name: fake.name, message: fake.message, $fault: fake.$fault, __type: fake.__type }).toEqual({
       name: real.name,
@@ -119,7 +128,9 @@ describe('the outage errors have the real clients’ shapes', () => {
 
   it('redisConnectionError is the socket error node-redis rejects with', () => {
     const real = recording('redis-errors.json').scenarios['connect-refused'].connect.rejected;
-    const fake = redisConnectionError() as Error & Record<string, unknown>;
+    const error = redisConnectionError('release', 2);
+    expect(error).toMatchObject({ store: 'redis', operation: 'release', keys: 2, code: 'ECONNREFUSED' });
+    const fake = error.cause as Error & Record<string, unknown>;
     const { class: _class, port, message, ...fields } = real;
     expect(fake).toMatchObject(fields);
     expect(fake.message).toBe(message.replace(String(port), '6379'));
