@@ -14,8 +14,9 @@ import type { BatchClaims } from '../idempotency/batch-claims.js';
 import type { Logger } from '../logger.js';
 import type { OutgoingMessage } from '../producer/types.js';
 import type { KafkaRecord } from '../record.js';
+import { reportBatchEnd } from './batch-end.js';
 import { BatchVerdict, type Conclusion } from './batch-verdict.js';
-import { deadLetterMessage, type FailureStage } from './dead-letter.js';
+import { deadLetterOf, type FailureStage } from './dead-letter.js';
 import { Deadline } from './deadline.js';
 import { DeliveryLedger } from './delivery-ledger.js';
 import { type DeliveryPhaseHost, settleDeliveries } from './delivery-phase.js';
@@ -211,17 +212,7 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
   }
 
   deadLetter({ record, error, stage }: RecordFailure): void {
-    const choice = this.settings.deadLetterTopic!;
-    const topic = typeof choice === 'function' ? choice(record, error) : choice;
-    const maxBytes = this.settings.producer?.maxMessageBytes;
-    const message = deadLetterMessage(
-      topic,
-      record,
-      error,
-      stage,
-      this.lambdaContext?.functionName,
-      maxBytes,
-    );
+    const { topic, message } = deadLetterOf(this.settings, { record, error, stage }, this.lambdaContext);
     // Logged once the broker has it: until then the record is not safe.
     this.#ledger!.send([message], record, 'dead-letter', () => {
       this.verdict.summary.deadLettered++;
@@ -260,15 +251,10 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
   #finish(conclusion: Conclusion): void {
     const summary = this.verdict.summary;
     summary.durationMs = Date.now() - this.#started;
-    const { error } = conclusion;
-    if (error) {
-      this.logger.error('kafka batch failed; the event source mapping will retry it', {
-        ...summary,
-        error: { name: error.name, message: error.message },
-      });
-    } else if (this.settings.logSummary) {
-      this.logger.info('kafka batch processed', { ...summary });
-    }
-    this.observer.end?.({ summary, error, result: conclusion.result });
+    reportBatchEnd(
+      { logger: this.logger, logSummary: this.settings.logSummary, observer: this.observer },
+      summary,
+      conclusion,
+    );
   }
 }

@@ -1,6 +1,7 @@
 import type { KafkaEventRecord } from '../event.js';
 import type { OutgoingMessage } from '../producer/types.js';
 import type { KafkaRecord } from '../record.js';
+import type { LambdaContext } from './results.js';
 
 /**
  * Headers added to every dead letter, next to the original record's own headers. Values are UTF-8.
@@ -36,6 +37,32 @@ const FRAMING_BYTES = 1_024;
  * serializer (`produce`), or the broker refused one of its messages for good (`deliver`).
  */
 export type FailureStage = 'decode' | 'process' | 'produce' | 'deliver';
+
+/**
+ * The dead letter of a failed record under the handler's settings: the topic `deadLetterTopic` names
+ * (or returns) for it, and its message fitted to the producer's `message.max.bytes`.
+ *
+ * @example
+ * ```ts
+ * const { topic, message } = deadLetterOf(settings, { record, error, stage: 'process' }, context);
+ * ```
+ */
+export function deadLetterOf(
+  settings: {
+    readonly deadLetterTopic:
+      | string
+      | ((record: KafkaRecord<unknown, unknown>, error: Error) => string)
+      | undefined;
+    readonly producer?: { readonly maxMessageBytes?: number | undefined } | undefined;
+  },
+  { record, error, stage }: { record: KafkaRecord<unknown, unknown>; error: Error; stage: FailureStage },
+  context: LambdaContext | undefined,
+): { topic: string; message: OutgoingMessage } {
+  const choice = settings.deadLetterTopic!;
+  const topic = typeof choice === 'function' ? choice(record, error) : choice;
+  const maxBytes = settings.producer?.maxMessageBytes;
+  return { topic, message: deadLetterMessage(topic, record, error, stage, context?.functionName, maxBytes) };
+}
 
 /**
  * Builds the dead letter of a failed record: its original key, value and headers plus why it failed,
