@@ -7,7 +7,7 @@ import {
   ObservabilityConfigError,
   recordAge,
 } from '@kafka-lambda/observability';
-import { lambdaContext, memoryProducer, mskEvent } from '@kafka-lambda/testing';
+import { lambdaContext, memoryIdempotencyStore, memoryProducer, mskEvent } from '@kafka-lambda/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type ExtractedMetric, parseEmf } from './emf-parser.js';
 
@@ -66,6 +66,7 @@ describe('kafkaMetrics: EMF lines, read as CloudWatch reads them', () => {
       Unprocessed: 0,
       Reported: 0,
       Skipped: 1,
+      AlreadyProcessed: 0,
       Produced: 3, // two outputs and one dead letter
       InvocationFailed: 0,
     });
@@ -77,6 +78,23 @@ describe('kafkaMetrics: EMF lines, read as CloudWatch reads them', () => {
     expect(m.RecordAgeMean!.value).toBeLessThan(13_000 / 3 + 2_000);
     // Searchable, not a dimension: the request id ties the line to the invocation's logs.
     expect(JSON.parse(lines[0]!).requestId).toBe('req-7');
+  });
+
+  it('a batch delivered again with idempotent records counts AlreadyProcessed, not Succeeded', async () => {
+    const lines: string[] = [];
+    const handler = createKafkaHandler({
+      value: json<{ id: number }>(),
+      idempotency: { store: memoryIdempotencyStore() },
+      instrumentation: [kafkaMetrics({ write: (l) => lines.push(l) })],
+      logger: jsonLogger({ write() {} }),
+      process() {},
+    });
+    const event = mskEvent([{ value: { id: 1 } }, { value: { id: 2 } }], { topic: 'trades' });
+    await handler(event, lambdaContext({ functionName: 'settle' }));
+    await handler(event, lambdaContext({ functionName: 'settle' }));
+    const [first, again] = lines.map((line) => byName(parseEmf(line)));
+    expect([first!.Succeeded!.value, first!.AlreadyProcessed!.value]).toEqual([2, 0]);
+    expect([again!.Succeeded!.value, again!.AlreadyProcessed!.value]).toEqual([0, 2]);
   });
 
   it('a failed invocation still writes its line, with InvocationFailed 1 and Unprocessed / Reported counted', async () => {

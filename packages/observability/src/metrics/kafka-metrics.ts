@@ -13,6 +13,8 @@ export const KAFKA_METRICS = {
   unprocessed: 'Unprocessed',
   reported: 'Reported',
   skipped: 'Skipped',
+  /** Records an earlier invocation completed (idempotent records): not run again. */
+  alreadyProcessed: 'AlreadyProcessed',
   produced: 'Produced',
   /** 1 when the invocation failed (the ESM retries the batch), else 0. */
   invocationFailed: 'InvocationFailed',
@@ -144,6 +146,7 @@ class MetricsObserver implements BatchObserver {
       { name: m.unprocessed, unit: 'Count', value: summary.unprocessed },
       { name: m.reported, unit: 'Count', value: summary.reported },
       { name: m.skipped, unit: 'Count', value: summary.skipped },
+      { name: m.alreadyProcessed, unit: 'Count', value: summary.alreadyProcessed },
       { name: m.produced, unit: 'Count', value: summary.produced },
       { name: m.invocationFailed, unit: 'Count', value: error ? 1 : 0 },
       { name: m.flushTime, unit: 'Milliseconds', value: summary.flushMs },
