@@ -90,6 +90,18 @@ export async function up({ quiet = false } = {}) {
   });
 }
 
+/**
+ * Start whatever part of the stack is not running (reusing running parts), then copy the
+ * endpoints into process.env (without overriding values already set). Safe to call from
+ * several processes at once: `up` holds a lock. Returns the endpoints.
+ */
+export async function ensureStack({ quiet = true, applyEnv = true } = {}) {
+  await up({ quiet });
+  if (applyEnv)
+    for (const [k, v] of Object.entries(stackEnv)) if (process.env[k] === undefined) process.env[k] = v;
+  return stackEnv;
+}
+
 /** Stop only the processes our pid files name. `purge` also removes logs and Kafka data. */
 export async function down({ purge = false, quiet = false } = {}) {
   const stopped = await Promise.all(services.map(async ({ svc }) => [svc.name, await stopService(svc)]));

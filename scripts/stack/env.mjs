@@ -117,14 +117,3 @@ export function envExports(env = shellEnv()) {
     .flat()
     .join('\n');
 }
-/**
- * Start whatever part of the stack is not running (reusing running parts), then copy the
- * endpoints into process.env (without overriding values already set). Safe to call from
- * several processes at once: `up` holds a lock. Returns the endpoints.
- */
-export async function ensureStack({ quiet = true, applyEnv = true } = {}) {
-  const { up } = await import('./control.mjs'); // lazy: importing endpoints stays cheap
-  await up({ quiet });
-  if (applyEnv) for (const [k, v] of Object.entries(stackEnv)) if (e[k] === undefined) e[k] = v;
-  return stackEnv;
-}

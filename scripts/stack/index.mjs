@@ -1,5 +1,6 @@
 // What tests and harnesses import: endpoints, ensureStack, and fault-injection helpers.
-export { ensureStack, envExports, ports, stackEnv, stackHome } from './env.mjs';
+export { ensureStack } from './control.mjs';
+export { envExports, ports, stackEnv, stackHome } from './env.mjs';
 export { startIsolatedKafka } from './isolated-kafka.mjs';
 export { kafkaTool, restartKafka, serverProperties, startKafka, stopKafka } from './kafka.mjs';
 export { startIsolatedRedis } from './redis.mjs';

@@ -5,7 +5,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 // @ts-expect-error plain ESM script without types
-import { ensureStack, stackHome } from '../../../../scripts/stack/env.mjs';
+import { ensureStack } from '../../../../scripts/stack/control.mjs';
+// @ts-expect-error plain ESM script without types
+import { stackHome } from '../../../../scripts/stack/env.mjs';
 import { compareCells, DISPOSITIONS, runPipeline } from './pipeline.js';
 
 const TRADES = Number(process.env.DEMO_TRADES ?? 2_000);
