@@ -59,6 +59,9 @@ export async function runPipeline(options: PipelineOptions) {
 
   step(`secret ${secretId}: SASL credentials for the broker and the registry URL`);
   const functionEnv = await localDeployment(env, { secretId, topics, taskRoot: lambdaDir, logLevel: 'warn' });
+  step(
+    `effectively once: idempotent records in DynamoDB table ${functionEnv.IDEMPOTENCY_TABLE} (moto), one Kafka transaction per invocation, read_committed downstream`,
+  );
 
   // Two whole minutes of trades that just ended: two tumbling windows per symbol and disposition.
   const windowsStart = Math.floor(Date.now() / 60_000) * 60_000 - 120_000;
