@@ -1,7 +1,8 @@
 // The packages as users get them: `pnpm pack`ed tarballs installed by npm into fresh projects outside
 // the workspace, type-checked by TypeScript against the shipped .d.ts/.d.cts, and run on a fake ESM
 // event with @kafka-lambda/testing from its tarball. ESM with moduleResolution node16, ESM with
-// bundler (and an esbuild bundle), CommonJS JavaScript.
+// bundler (and an esbuild bundle), CommonJS JavaScript; and a project with the optional peers of the
+// subpath entries (the idempotency stores' clients, the OpenTelemetry API) installed from the registry.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -14,6 +15,7 @@ import {
   PACKAGES,
   type PackageName,
   packedPackages,
+  parseResult,
   readTarball,
 } from './support/consumer-project.js';
 
@@ -38,9 +40,63 @@ const expectScenario = (result: ScenarioResult) => {
   expect(result.sharedCore).toBe(true);
 };
 
+interface IdempotentResult {
+  runs: string[][];
+  metrics: Array<{
+    records: unknown;
+    succeeded: unknown;
+    alreadyProcessed: unknown;
+    invocationFailed: unknown;
+  }>;
+  claims: number;
+  outage: { error: string; cause: boolean; code: string | undefined } | undefined;
+}
+
+// An idempotent handler with metrics, delivered the same batch twice: the second delivery runs nothing,
+// and the metrics say so; then the store's outage rejects with the idempotency package's error class.
+const expectIdempotent = (result: IdempotentResult) => {
+  expect(result.runs).toEqual([['a', 'b'], []]);
+  expect(result.metrics).toEqual([
+    { records: 2, succeeded: 2, alreadyProcessed: 0, invocationFailed: 0 },
+    { records: 2, succeeded: 0, alreadyProcessed: 2, invocationFailed: 0 },
+    { records: 2, succeeded: 0, alreadyProcessed: 0, invocationFailed: 1 }, // the outage: retried
+  ]);
+  expect(result.claims).toBe(3);
+  expect(result.outage).toEqual({
+    error: 'IdempotencyStoreError',
+    cause: true,
+    code: 'ProvisionedThroughputExceededException',
+  });
+};
+
+/** Every subpath entry of the packages (not the roots, not `./package.json`). */
+const SUBPATHS: Partial<Record<PackageName, readonly string[]>> = {
+  serdes: ['registry', 'avro', 'protobuf', 'json-schema'],
+  testing: ['registry'],
+  observability: ['metrics', 'tracing'],
+  idempotency: ['dynamodb', 'redis'],
+};
+
+/** The subpath entries whose modules import an optional peer, and the peer each needs. */
+const PEER_SUBPATHS = {
+  '@kafka-lambda/idempotency/dynamodb': '@aws-sdk/client-dynamodb',
+  '@kafka-lambda/idempotency/redis': '@redis/client',
+  '@kafka-lambda/observability/tracing': '@opentelemetry/api',
+} as const;
+
+/** The new packages' subpath entries, as `[specifier, dist file without its extension]`. */
+const NEW_SUBPATHS = (['observability', 'idempotency'] as const).flatMap((name) =>
+  SUBPATHS[name]!.map((sub): [string, string] => [
+    `@kafka-lambda/${name}/${sub}`,
+    `node_modules/@kafka-lambda/${name}/dist/${sub}`,
+  ]),
+);
+const NEW_SPECIFIERS = NEW_SUBPATHS.map(([specifier]) => specifier);
+
 const ESM_SOURCES = {
   'src/orders.ts': 'esm/orders.ts',
   'src/main.ts': 'esm/main.ts',
+  'src/idempotent.ts': 'esm/idempotent.ts',
   'src/types-check.ts': 'esm/types-check.ts',
   'src/produce.ts': 'esm/produce.ts',
 };
@@ -91,6 +147,21 @@ describe('the packed packages', () => {
         expect(Object.keys(root.require!)).toEqual(['types', 'default']);
         expect(root.import).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
         expect(root.require).toEqual({ types: './dist/index.d.cts', default: './dist/index.cjs' });
+        // Every subpath likewise, each a shipped entry: a typo in one is a user's ERR_PACKAGE_PATH_NOT_EXPORTED.
+        const exported = manifest.exports as Record<string, unknown>;
+        const subpaths = SUBPATHS[name] ?? [];
+        expect(Object.keys(exported)).toEqual(['.', ...subpaths.map((sub) => `./${sub}`), './package.json']);
+        expect(exported['./package.json']).toBe('./package.json');
+        for (const sub of subpaths) {
+          expect(exported[`./${sub}`]).toEqual({
+            import: { types: `./dist/${sub}.d.ts`, default: `./dist/${sub}.js` },
+            require: { types: `./dist/${sub}.d.cts`, default: `./dist/${sub}.cjs` },
+          });
+        }
+        for (const entry of ['index', ...subpaths])
+          expect(files).toEqual(
+            expect.arrayContaining(['js', 'cjs', 'd.ts', 'd.cts'].map((ext) => `dist/${entry}.${ext}`)),
+          );
         for (const target of [
           manifest.main,
           manifest.module,
@@ -114,6 +185,28 @@ describe('the packed packages', () => {
         '@aws-sdk/client-secrets-manager': { optional: true },
       });
       expect(manifests.get('core')!.dependencies).toBeUndefined();
+      // observability and idempotency: core as a required peer (one copy: the user's), each client
+      // library an optional peer (only its subpath entry imports it), and no dependencies of their own.
+      expect(manifests.get('observability')!.peerDependencies).toEqual({
+        '@kafka-lambda/core': `^${core}`,
+        '@opentelemetry/api': expect.stringMatching(/^\^1\./),
+      });
+      expect(manifests.get('observability')!.peerDependenciesMeta).toEqual({
+        '@opentelemetry/api': { optional: true },
+      });
+      expect(manifests.get('idempotency')!.peerDependencies).toEqual({
+        '@kafka-lambda/core': `^${core}`,
+        '@aws-sdk/client-dynamodb': expect.stringMatching(/^\^3\./),
+        '@redis/client': expect.stringMatching(/^\^\d+\./),
+      });
+      expect(manifests.get('idempotency')!.peerDependenciesMeta).toEqual({
+        '@aws-sdk/client-dynamodb': { optional: true },
+        '@redis/client': { optional: true },
+      });
+      for (const name of ['observability', 'idempotency'] as const) {
+        expect(manifests.get(name)!.dependencies).toBeUndefined();
+        expect(manifests.get(name)!.version).toBe(core); // one fixed release group
+      }
       const bin = manifests.get('testing')!.bin as Record<string, string>;
       expect(Object.keys(bin)).toEqual(['kafka-lambda-local']);
       expect(bin['kafka-lambda-local']!.replace(/^\.\//, '')).toBe('dist/cli.js');
@@ -143,6 +236,7 @@ describe('a consumer project', () => {
         files: {
           'orders.js': 'cjs/orders.js',
           'main.js': 'cjs/main.js',
+          'idempotent.js': 'cjs/idempotent.js',
           'tsconfig.json': 'cjs/tsconfig.json',
         },
       }),
@@ -160,11 +254,15 @@ describe('a consumer project', () => {
       // core's README example, from the tarball, compiles as is.
       writeFileSync(join(node16.dir, 'src', 'readme-core.ts'), readmeExample(node16.dir, 'core'));
       const { stdout } = await node16.tsc('-p', '.', '--listFiles');
-      expectDeclarations(ourDeclarations(stdout, node16.dir), 'ts');
+      expectDeclarations(ourDeclarations(stdout, node16.dir), 'ts', ['observability/dist/metrics.d.ts']);
       expect(await resolvedEntries(node16, 'import')).toEqual(
         PACKAGES.map((name) => `node_modules/@kafka-lambda/${name}/dist/index.js`),
       );
+      expect(await resolvedEntries(node16, 'import', NEW_SPECIFIERS)).toEqual(
+        NEW_SUBPATHS.map(([, file]) => `${file}.js`),
+      );
       expectScenario(await node16.result<ScenarioResult>('out/main.js'));
+      expectIdempotent(await node16.result<IdempotentResult>('out/idempotent.js'));
     },
     TEST_TIMEOUT,
   );
@@ -173,11 +271,12 @@ describe('a consumer project', () => {
     "ESM TypeScript (moduleResolution bundler): type-checks, bundles with esbuild from the packages' ESM builds, and runs",
     async () => {
       const { stdout } = await bundler.tsc('-p', '.', '--noEmit', '--listFiles');
-      expectDeclarations(ourDeclarations(stdout, bundler.dir), 'ts');
+      expectDeclarations(ourDeclarations(stdout, bundler.dir), 'ts', ['observability/dist/metrics.d.ts']);
       const result = await build({
         absWorkingDir: bundler.dir,
-        entryPoints: ['src/main.ts'],
-        outfile: 'out/main.mjs',
+        entryPoints: ['src/main.ts', 'src/idempotent.ts'],
+        outdir: 'out',
+        outExtension: { '.js': '.mjs' },
         bundle: true,
         platform: 'node',
         format: 'esm',
@@ -201,10 +300,12 @@ describe('a consumer project', () => {
         expect.arrayContaining([
           ...PACKAGES.map((name) => `node_modules/@kafka-lambda/${name}/dist/index.js`),
           'node_modules/@kafka-lambda/testing/dist/registry.js',
+          'node_modules/@kafka-lambda/observability/dist/metrics.js',
         ]),
       );
       expect(inputs.some((file) => file.includes('node_modules/avsc/'))).toBe(true);
       expectScenario(await bundler.result<ScenarioResult>('out/main.mjs'));
+      expectIdempotent(await bundler.result<IdempotentResult>('out/idempotent.mjs'));
     },
     TEST_TIMEOUT,
   );
@@ -217,7 +318,11 @@ describe('a consumer project', () => {
       expect(await resolvedEntries(commonjs, 'require')).toEqual(
         PACKAGES.map((name) => `node_modules/@kafka-lambda/${name}/dist/index.cjs`),
       );
+      expect(await resolvedEntries(commonjs, 'require', NEW_SPECIFIERS)).toEqual(
+        NEW_SUBPATHS.map(([, file]) => `${file}.cjs`),
+      );
       expectScenario(await commonjs.result<ScenarioResult>('main.js'));
+      expectIdempotent(await commonjs.result<IdempotentResult>('idempotent.js'));
     },
     TEST_TIMEOUT,
   );
@@ -253,11 +358,145 @@ describe('a consumer project', () => {
     },
     TEST_TIMEOUT,
   );
+
+  it(
+    'without the optional peers: the subpaths that import one fail to load naming it, /metrics loads; tsc names the missing types',
+    async () => {
+      const specifiers = JSON.stringify([
+        ...Object.keys(PEER_SUBPATHS),
+        '@kafka-lambda/observability/metrics',
+      ]);
+      const probe = (load: string) =>
+        `const out={};for(const n of ${specifiers}){try{await ${load}(n);out[n]='loaded'}catch(e){out[n]=e.code+' '+/'(@[^']+)'/.exec(e.message)?.[1]}}console.log('RESULT '+JSON.stringify(out))`;
+      const loaded = (code: string) => ({
+        ...Object.fromEntries(
+          Object.entries(PEER_SUBPATHS).map(([entry, peer]) => [entry, `${code} ${peer}`]),
+        ),
+        '@kafka-lambda/observability/metrics': 'loaded',
+      });
+      const imported = await node16.exec(process.execPath, ['--input-type=module', '-e', probe('import')]);
+      expect(parseResult(imported.stdout)).toEqual(loaded('ERR_MODULE_NOT_FOUND'));
+      const required = await commonjs.exec(process.execPath, ['-e', `(async()=>{${probe('require')}})()`]);
+      expect(parseResult(required.stdout)).toEqual(loaded('MODULE_NOT_FOUND'));
+
+      // Types: /dynamodb's and /tracing's declarations import their peer's types, so a project with
+      // skipLibCheck off gets TS2307 naming the peer in our .d.ts; /redis's declare the client they need.
+      const file = join(node16.dir, 'src', 'probe-peers.ts');
+      writeFileSync(
+        file,
+        "import { dynamoDbStore } from '@kafka-lambda/idempotency/dynamodb';\n" +
+          "import { redisStore } from '@kafka-lambda/idempotency/redis';\n" +
+          "import { kafkaTracing } from '@kafka-lambda/observability/tracing';\n" +
+          'export const used = [dynamoDbStore, redisStore, kafkaTracing];\n',
+      );
+      try {
+        const failure = await node16.tsc('-p', '.', '--noEmit').then(
+          () => undefined,
+          (error: Error) => error.message,
+        );
+        const errors = (failure ?? '').split('\n').filter((line) => line.includes('error TS'));
+        expect(errors.map((line) => line.replace(/\(\d+,\d+\)/, ''))).toEqual([
+          "node_modules/@kafka-lambda/idempotency/dist/dynamodb.d.ts: error TS2307: Cannot find module '@aws-sdk/client-dynamodb' or its corresponding type declarations.",
+          "node_modules/@kafka-lambda/observability/dist/tracing.d.ts: error TS2307: Cannot find module '@opentelemetry/api' or its corresponding type declarations.",
+        ]);
+      } finally {
+        writeFileSync(file, 'export {};\n');
+      }
+    },
+    TEST_TIMEOUT,
+  );
 });
 
-/** Where Node resolves each package from the project: with `import` or `require` conditions. */
-async function resolvedEntries(project: ConsumerProject, mode: 'import' | 'require'): Promise<string[]> {
-  const names = JSON.stringify(PACKAGES.map((name) => `@kafka-lambda/${name}`));
+describe('a consumer project with the optional peers installed', () => {
+  let project: ConsumerProject;
+
+  beforeAll(async () => {
+    // The peer ranges the packed manifests declare, from the registry.
+    const { tarballs } = await packedPackages();
+    const peers: string[] = [];
+    for (const name of ['observability', 'idempotency'] as const) {
+      const { manifest } = await readTarball(tarballs[name]);
+      for (const [peer, range] of Object.entries(manifest.peerDependencies as Record<string, string>))
+        if (!peer.startsWith('@kafka-lambda/')) peers.push(`${peer}@${range}`);
+    }
+    project = await createConsumerProject('subpaths', {
+      type: 'module',
+      files: {
+        'src/subpaths.ts': 'subpaths/subpaths.ts',
+        'src/subpaths.cts': 'subpaths/subpaths.ts',
+        'tsconfig.json': 'subpaths/tsconfig.json',
+        'tsconfig.bundler.json': 'subpaths/tsconfig.bundler.json',
+      },
+      dependencies: peers,
+    });
+  }, SETUP_TIMEOUT);
+
+  afterAll(() => project?.remove());
+
+  const SUBPATH_RESULT = { stores: [true, true], processed: ['a'], metricLines: 1 };
+
+  it(
+    "ESM and CommonJS (module node16): the subpaths type-check against their .d.ts and .d.cts with the peers' types, and run",
+    async () => {
+      // observability's and idempotency's README examples, from the tarballs, compile as they are.
+      for (const name of ['observability', 'idempotency'] as const)
+        writeFileSync(join(project.dir, 'src', `readme-${name}.ts`), readmeExample(project.dir, name));
+      const { stdout } = await project.tsc('-p', '.', '--listFiles');
+      const read = ourDeclarations(stdout, project.dir);
+      expect(read).toEqual(
+        expect.arrayContaining(NEW_SUBPATHS.flatMap(([, file]) => [`${file}.d.ts`, `${file}.d.cts`])),
+      );
+      expect(
+        read.filter((file) => !/^node_modules\/@kafka-lambda\/\w+\/dist\/[\w-]+\.d\.c?ts$/.test(file)),
+      ).toEqual([]);
+      expect(await resolvedEntries(project, 'import', NEW_SPECIFIERS)).toEqual(
+        NEW_SUBPATHS.map(([, file]) => `${file}.js`),
+      );
+      expect(await project.result('out/subpaths.js')).toEqual(SUBPATH_RESULT);
+      expect(await project.result('out/subpaths.cjs')).toEqual(SUBPATH_RESULT);
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    'ESM (moduleResolution bundler): the subpaths type-check, bundle with esbuild from their ESM builds, and run',
+    async () => {
+      const { stdout } = await project.tsc('-p', 'tsconfig.bundler.json', '--listFiles');
+      expect(ourDeclarations(stdout, project.dir)).toEqual(
+        expect.arrayContaining(NEW_SUBPATHS.map(([, file]) => `${file}.d.ts`)),
+      );
+      const result = await build({
+        absWorkingDir: project.dir,
+        entryPoints: ['src/subpaths.ts'],
+        outfile: 'out/subpaths.bundle.mjs',
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        target: `node${process.versions.node.split('.')[0]}`,
+        external: ['@confluentinc/kafka-javascript', '@aws-sdk/*'], // as on Lambda: the runtime has the AWS SDK
+        banner: {
+          js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+        },
+        metafile: true,
+        logLevel: 'silent',
+      });
+      const inputs = Object.keys(result.metafile.inputs);
+      expect(inputs).toEqual(expect.arrayContaining(NEW_SUBPATHS.map(([, file]) => `${file}.js`)));
+      expect(inputs.filter((file) => /^node_modules\/@kafka-lambda\/.*\.cjs$/.test(file))).toEqual([]);
+      expect(inputs.some((file) => file.startsWith('node_modules/@redis/client/'))).toBe(true);
+      expect(await project.result('out/subpaths.bundle.mjs')).toEqual(SUBPATH_RESULT);
+    },
+    TEST_TIMEOUT,
+  );
+});
+
+/** Where Node resolves each package (or `specifiers`) from the project: with `import` or `require` conditions. */
+async function resolvedEntries(
+  project: ConsumerProject,
+  mode: 'import' | 'require',
+  specifiers: readonly string[] = PACKAGES.map((name) => `@kafka-lambda/${name}`),
+): Promise<string[]> {
+  const names = JSON.stringify(specifiers);
   const script =
     mode === 'import'
       ? `const {fileURLToPath}=await import('node:url');for(const n of ${names})console.log(fileURLToPath(import.meta.resolve(n)))`
@@ -272,15 +511,17 @@ async function resolvedEntries(project: ConsumerProject, mode: 'import' | 'requi
 
 /**
  * The declarations tsc read are our packages' built ones (entries and their shared chunks, never
- * src/), among them each root entry and the in-memory registry's subpath.
+ * src/), among them each root entry, the in-memory registry's subpath and the `also` ones
+ * (package/dist/file, of node_modules/@kafka-lambda).
  */
-function expectDeclarations(files: string[], ext: 'ts' | 'cts'): void {
+function expectDeclarations(files: string[], ext: 'ts' | 'cts', also: readonly string[] = []): void {
   const pattern = new RegExp(`^node_modules/@kafka-lambda/\\w+/dist/[\\w-]+\\.d\\.${ext}$`);
   expect(files.filter((file) => !pattern.test(file))).toEqual([]);
   expect(files).toEqual(
     expect.arrayContaining([
       ...PACKAGES.map((name) => `node_modules/@kafka-lambda/${name}/dist/index.d.${ext}`),
       `node_modules/@kafka-lambda/testing/dist/registry.d.${ext}`,
+      ...also.map((file) => `node_modules/@kafka-lambda/${file}`),
     ]),
   );
 }

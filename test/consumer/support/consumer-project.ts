@@ -28,7 +28,7 @@ const run = promisify(execFile);
 
 export const WORKSPACE = fileURLToPath(new URL('../../..', import.meta.url));
 export const FIXTURES = fileURLToPath(new URL('../fixtures', import.meta.url));
-export const PACKAGES = ['core', 'serdes', 'testing'] as const;
+export const PACKAGES = ['core', 'serdes', 'testing', 'observability', 'idempotency'] as const;
 export type PackageName = (typeof PACKAGES)[number];
 export const NATIVE_CLIENT = '@confluentinc/kafka-javascript';
 
@@ -52,7 +52,7 @@ export interface Packed {
 let packing: Promise<Packed> | undefined;
 
 /**
- * The three packages packed with `pnpm pack` (which rewrites `workspace:^`), cached under the OS temp
+ * The packages packed with `pnpm pack` (which rewrites `workspace:^`), cached under the OS temp
  * dir by a hash of what goes into the tarballs: one pack per content, whatever the number of test files.
  */
 export function packedPackages(): Promise<Packed> {
@@ -115,7 +115,7 @@ function filesOf(dir: string, entries: string[]): string[] {
 
 /**
  * The environment without the npm_* variables pnpm sets for scripts (they would configure the nested
- * npm); registry, proxy and CA settings are kept.
+ * npm) and without NODE_PATH; registry, proxy and CA settings are kept.
  */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -123,7 +123,15 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
     const lower = key.toLowerCase();
     if (lower.startsWith('npm_') && !/registry|proxy|cafile|strict_ssl|userconfig|cache$/.test(lower))
       continue;
-    if (key === 'NODE_OPTIONS' || key.startsWith('VITEST') || key === 'TS_NODE_PROJECT') continue;
+    // NODE_PATH: pnpm's bin shims (vitest's) set it to the workspace's node_modules/.pnpm/node_modules,
+    // where require() would find what the project did not install (the optional peers, for one).
+    if (
+      key === 'NODE_OPTIONS' ||
+      key === 'NODE_PATH' ||
+      key.startsWith('VITEST') ||
+      key === 'TS_NODE_PROJECT'
+    )
+      continue;
     env[key] = value;
   }
   return { ...env, ...extra };
@@ -150,14 +158,14 @@ export interface ConsumerProjectOptions {
   files: Record<string, string>;
   /** Link the workspace's built native Kafka client into node_modules. */
   nativeClient?: boolean;
-  /** Which of our tarballs to install. Default all three. */
+  /** Which of our tarballs to install. Default all of {@link PACKAGES}. */
   packages?: readonly PackageName[];
   /** More packages from the registry (npm specs), e.g. `zod@^4`. */
   dependencies?: readonly string[];
 }
 
 /**
- * A fresh project in the OS temp dir with the three tarballs (and the type packages a Lambda project
+ * A fresh project in the OS temp dir with our tarballs (and the type packages a Lambda project
  * in TypeScript has) installed by npm. npm installs the tarballs' dependencies (avsc, protobufjs) from
  * the registry, preferring its cache, and skips install scripts; the native Kafka client is linked
  * from the workspace, where it was built from source.
