@@ -22,20 +22,28 @@ import {
 } from './process.mjs';
 import { portWaitMs } from './service.mjs';
 
-const started = new Set();
-// Never leave a broker behind a test process that exits without its afterAll (SIGKILL: it is a throwaway).
-process.once('exit', () => {
-  for (const pid of started) {
-    for (const target of [-pid, pid]) {
-      try {
-        process.kill(target, 'SIGKILL');
-        break;
-      } catch {
-        /* gone */
+// One set and one exit hook per process: test runners load this module once per test file.
+const STARTED = Symbol.for('kafka-lambda.stack.isolated-kafka.started');
+const started = globalThis[STARTED] ?? newStartedSet();
+
+function newStartedSet() {
+  const pids = new Set();
+  globalThis[STARTED] = pids;
+  // Never leave a broker behind a test process that exits without its afterAll (SIGKILL: it is a throwaway).
+  process.once('exit', () => {
+    for (const pid of pids) {
+      for (const target of [-pid, pid]) {
+        try {
+          process.kill(target, 'SIGKILL');
+          break;
+        } catch {
+          /* gone */
+        }
       }
     }
-  }
-});
+  });
+  return pids;
+}
 
 function signalGroup(pid, sig) {
   try {

@@ -99,11 +99,19 @@ export function rieInfo() {
   return { installed: true, bin, kind };
 }
 
-const live = new Set();
-// SIGTERM, not SIGKILL: the emulator (and the RIE) then stop their runtime process too.
-process.once('exit', () => {
-  for (const child of live) child.kill('SIGTERM');
-});
+// One set and one exit hook per process: test runners load this module once per test file.
+const LIVE = Symbol.for('kafka-lambda.stack.rie.live');
+const live = globalThis[LIVE] ?? newLiveSet();
+
+function newLiveSet() {
+  const children = new Set();
+  globalThis[LIVE] = children;
+  // SIGTERM, not SIGKILL: the emulator (and the RIE) then stop their runtime process too.
+  process.once('exit', () => {
+    for (const child of children) child.kill('SIGTERM');
+  });
+  return children;
+}
 
 function freePort() {
   return new Promise((resolve, reject) => {
