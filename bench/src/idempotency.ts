@@ -1,13 +1,21 @@
 import {
-  bytes,
   type ClaimState,
   createKafkaHandler,
   type IdempotencyStore,
+  json,
   jsonLogger,
   type KafkaEvent,
 } from '@kafka-lambda/core';
 import { QUICK } from './config.js';
-import { encodePayload, lambdaContext, legsFor, makeEvent, makeTrade, noop } from './fixtures.js';
+import { lambdaContext, noop } from './fixtures.js';
+import {
+  encodeReal,
+  io,
+  makeRealEvent,
+  makeRealTrade,
+  type RealTrade,
+  readOurs,
+} from './realistic-fixtures.js';
 import { fmt, type Report } from './report.js';
 import { summarize, timeRounds } from './stats.js';
 
@@ -47,34 +55,32 @@ class MapStore implements IdempotencyStore {
 }
 
 /**
- * One consumer-only handler (bytes in, nothing produced: the part idempotency adds is not hidden
- * behind the broker) without and with `idempotency`, paired in one process: a first delivery (the
- * store emptied before each invocation: every key claimed, then completed) and a redelivery (every
- * key completed: nothing runs).
+ * One consumer-only handler (nothing produced: the part idempotency adds is not hidden behind the
+ * broker) on issue 14's realistic trade — its `process` awaits, then reads the key, the trade's
+ * fields and every header — without and with `idempotency`, paired in one process: a first delivery
+ * (the store emptied before each invocation: every key claimed, then completed) and a redelivery
+ * (every key completed: nothing runs).
  */
 export async function benchIdempotency(report: Report): Promise<void> {
   const firstStore = new MapStore();
   const againStore = new MapStore();
   const handler = (store?: IdempotencyStore) =>
     createKafkaHandler({
-      key: bytes(),
-      value: bytes(),
+      value: json<RealTrade>(),
       logger: jsonLogger({ write: noop }),
       logSummary: false,
       ...(store && { idempotency: { store } }),
-      process: noop,
+      async process(record) {
+        await io();
+        readOurs(record);
+      },
     });
   const plain = handler();
   const first = handler(firstStore);
   const again = handler(againStore);
   const groups = [];
   for (const { records, perSample } of SIZES) {
-    const legs = legsFor('json', 200);
-    const event = makeEvent({
-      records,
-      partitions: Math.min(4, records),
-      value: (i) => encodePayload('json', makeTrade(i, legs)),
-    });
+    const event = makeRealEvent(records, (i) => encodeReal('json', makeRealTrade(i)));
     const ctx = lambdaContext();
     await again(event, ctx); // every key completed from now on
     const many = (run: (e: KafkaEvent) => Promise<unknown>) => async () => {

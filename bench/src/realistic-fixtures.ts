@@ -1,4 +1,4 @@
-import type { KafkaEvent, KafkaEventRecord } from '@kafka-lambda/core';
+import type { KafkaEvent, KafkaEventRecord, KafkaRecord } from '@kafka-lambda/core';
 import avsc from 'avsc';
 import pb from 'protobufjs';
 
@@ -112,3 +112,29 @@ export function makeRealEvent(records: number, value: (i: number) => Buffer, fir
   };
   return JSON.parse(JSON.stringify(event)) as KafkaEvent;
 }
+
+let sink = 0;
+/** Keeps a read value alive, so that V8 cannot drop the read as dead code. */
+export const keep = (value: unknown): void => {
+  if (value !== undefined) sink++;
+};
+/** What was kept (printed only when impossible, to keep `sink` observable). */
+export const sinkValue = (): number => sink;
+
+/** What every realistic handler does with one decoded record: read the key, the value's fields, each header. */
+export function useTrade(key: unknown, trade: RealTrade): void {
+  keep(key);
+  keep(trade.tradeId);
+  keep(trade.symbol);
+  keep(trade.quantity);
+  keep(trade.price);
+}
+
+/** A realistic `process` on our record: its key, its trade's fields, every header as text. */
+export function readOurs(record: KafkaRecord<string, RealTrade>): void {
+  useTrade(record.key, record.value);
+  for (const [name, value] of record.headers) keep(name.length + value.toString('utf8').length);
+}
+
+/** An await per record, as a handler that calls anything asynchronous does (a resolved promise: no I/O timed). */
+export const io = (): Promise<void> => Promise.resolve();

@@ -6,20 +6,24 @@ import {
   jsonLogger,
   type KafkaEvent,
   type KafkaEventRecord,
-  type KafkaRecord,
 } from '@kafka-lambda/core';
 import { avro, protobuf, writeConfluentFrame } from '@kafka-lambda/serdes';
 import { DECODE, REALISTIC } from './config.js';
 import { eventRecords, lambdaContext, noop } from './fixtures.js';
 import {
   encodeReal,
+  io,
+  keep,
   makeRealEvent,
   makeRealTrade,
   REAL_AVRO_SCHEMA,
   type RealFormat,
   type RealTrade,
+  readOurs,
   realAvroType,
   realProtoType,
+  sinkValue,
+  useTrade,
 } from './realistic-fixtures.js';
 import type { BenchRegistry } from './registry.js';
 import { fmt, type Report } from './report.js';
@@ -36,28 +40,6 @@ const OURS_ASYNC = 'kafka-lambda, async process';
 const BARE = 'bare loop';
 const BARE_ASYNC = 'bare loop, async';
 const POWERTOOLS = 'Powertools kafkaConsumer';
-
-let sink = 0;
-const keep = (value: unknown): void => {
-  if (value !== undefined) sink++;
-};
-
-/** What every realistic handler does with one decoded record: read the key, the value's fields, each header. */
-function useTrade(key: unknown, trade: RealTrade): void {
-  keep(key);
-  keep(trade.tradeId);
-  keep(trade.symbol);
-  keep(trade.quantity);
-  keep(trade.price);
-}
-
-function readOurs(record: KafkaRecord<string, RealTrade>): void {
-  useTrade(record.key, record.value);
-  for (const [name, value] of record.headers) keep(name.length + value.toString('utf8').length);
-}
-
-/** An await per record, as a handler that calls anything asynchronous does (a resolved promise: no I/O timed). */
-const io = (): Promise<void> => Promise.resolve();
 
 type Variant = { format: RealFormat; label: string; toObject?: boolean };
 const VARIANTS: Variant[] = [
@@ -194,7 +176,7 @@ export async function benchRealistic(report: Report, reg: BenchRegistry): Promis
       }
     }
   }
-  if (sink < 0) console.log(sink);
+  if (sinkValue() < 0) console.log(sinkValue());
 }
 
 function limitFor(variant: Variant): number {

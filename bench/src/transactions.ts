@@ -1,6 +1,6 @@
 import {
-  bytes,
   createKafkaHandler,
+  json,
   jsonLogger,
   type KafkaEvent,
   kafkaProducer,
@@ -9,7 +9,15 @@ import {
 } from '@kafka-lambda/core';
 import { brokerAnswers, createTopics, uniqueName } from './broker.js';
 import { BROKERS, QUICK } from './config.js';
-import { encodePayload, lambdaContext, legsFor, makeEvent, makeTrade, noop } from './fixtures.js';
+import { lambdaContext, noop } from './fixtures.js';
+import {
+  encodeReal,
+  io,
+  makeRealEvent,
+  makeRealTrade,
+  type RealTrade,
+  readOurs,
+} from './realistic-fixtures.js';
 import { fmt, type Report } from './report.js';
 import { summarize, timeRounds } from './stats.js';
 
@@ -26,9 +34,9 @@ const SIZES = [
 const ROUNDS = { warmup: QUICK ? 1 : 2, iterations: QUICK ? 3 : 9 };
 
 /**
- * The same handler (one ~200 B result per record, 3 partitions out) with and without `transactional`,
- * in the same process, alternating run by run (paired): the overhead is the median over rounds of
- * transactional − plain, per invocation. The transactional one begins before its records, commits
+ * The same realistic handler (awaits, reads key, trade fields and every header; one ~70 B settlement
+ * per record, 3 partitions out) with and without `transactional`, in the same process, alternating
+ * run by run (paired): the overhead is the median over rounds of transactional − plain, per invocation. The transactional one begins before its records, commits
  * after the last delivery report (AddPartitionsToTxn, EndTxn and the markers are the extra round trips).
  */
 export async function benchTransactions(report: Report): Promise<void> {
@@ -51,12 +59,7 @@ export async function benchTransactions(report: Report): Promise<void> {
     };
     const groups = [];
     for (const { records, perSample } of SIZES) {
-      const legs = legsFor('json', 200);
-      const event = makeEvent({
-        records,
-        partitions: Math.min(4, records),
-        value: (i) => encodePayload('json', makeTrade(i, legs)),
-      });
+      const event = makeRealEvent(records, (i) => encodeReal('json', makeRealTrade(i)));
       const ctx = lambdaContext();
       const many = (handler: (e: KafkaEvent, c: typeof ctx) => Promise<unknown>) => async () => {
         for (let i = 0; i < perSample; i++) await handler(event, ctx);
@@ -110,15 +113,22 @@ export async function benchTransactions(report: Report): Promise<void> {
   }
 }
 
+/** Issue 14's realistic handler (awaits, reads key, fields, every header), producing one settlement per trade. */
 function handlerOn(producer: RdKafkaProducer, topic: string) {
   return createKafkaHandler({
-    key: bytes(),
-    value: bytes(),
+    value: json<RealTrade>(),
     producer,
     logger: jsonLogger({ write: noop }),
     logSummary: false,
-    process(record, { produce }) {
-      produce({ topic, key: record.key, value: record.value });
+    async process(record, { produce }) {
+      await io();
+      readOurs(record);
+      const { tradeId, symbol, quantity, price } = record.value;
+      produce({
+        topic,
+        key: record.key,
+        value: JSON.stringify({ tradeId, symbol, amount: quantity * price }),
+      });
     },
   });
 }
