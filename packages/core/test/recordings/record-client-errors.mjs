@@ -8,11 +8,11 @@
 // Each scenario lists, in order, what the client handed to JavaScript: `event.error` events,
 // `delivery-report` errors, synchronous throws of `new Producer()`/`produce()`, the callbacks of
 // `connect()` and `flush()`, and the warning/error log lines (`event.log`, severity <= 4).
-import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startScramBroker } from '../../../../test/support/scram-broker.mjs';
+import { saveScenarios, shape } from './recording-file.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(path.join(here, '../../package.json'));
@@ -22,15 +22,6 @@ const clientVersion = require('@confluentinc/kafka-javascript/package.json').ver
 const USER = 'rotating';
 const PASSWORD = 'rotating-secret-1';
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The fields of an error as JavaScript sees them (own enumerable keys, plus message and class). */
-function shape(error) {
-  if (error === null || error === undefined) return null;
-  const out = { class: error.constructor?.name, message: error.message };
-  for (const key of Object.keys(error)) if (key !== 'stack' && key !== 'message') out[key] = error[key];
-  out.hasIsFatal = Object.hasOwn(error, 'isFatal');
-  return out;
-}
 
 /** A producer with the SDK's defaults and a recorder on every event. */
 function recorder(config) {
@@ -379,15 +370,18 @@ async function main() {
     },
   );
 
-  const output = {
-    producedBy: 'node packages/core/test/recordings/record-client-errors.mjs',
-    client: `@confluentinc/kafka-javascript ${clientVersion}, librdkafka ${Kafka.librdkafkaVersion}`,
-    broker: 'Apache Kafka 4.1.1, KRaft single node, SASL_PLAINTEXT with SCRAM-SHA-256, StandardAuthorizer',
-    recordedAt: new Date().toISOString(),
+  // The transactional scenarios (txn-, record-transaction-errors.mjs) stay as they are.
+  const file = saveScenarios({
+    owns: (name) => !name.startsWith('txn-'),
     scenarios,
-  };
-  fs.writeFileSync(path.join(here, 'client-errors.json'), `${JSON.stringify(output, null, 2)}\n`);
-  console.log('wrote', path.join(here, 'client-errors.json'));
+    header: {
+      producedBy: 'node packages/core/test/recordings/record-client-errors.mjs',
+      client: `@confluentinc/kafka-javascript ${clientVersion}, librdkafka ${Kafka.librdkafkaVersion}`,
+      broker: 'Apache Kafka 4.1.1, KRaft single node, SASL_PLAINTEXT with SCRAM-SHA-256, StandardAuthorizer',
+      recordedAt: new Date().toISOString(),
+    },
+  });
+  console.log('wrote', file);
 }
 
 await main();

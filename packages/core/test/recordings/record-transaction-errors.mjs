@@ -7,25 +7,17 @@
 //   node packages/core/test/recordings/record-transaction-errors.mjs
 //
 // Each callback error is kept with its own fields (code, isFatal, isRetriable, isTxnRequiresAbort).
-import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startIsolatedKafka } from '../../../../scripts/stack/index.mjs';
+import { saveScenarios, shape } from './recording-file.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(path.join(here, '../../package.json'));
 const Kafka = require('@confluentinc/kafka-javascript');
 const clientVersion = require('@confluentinc/kafka-javascript/package.json').version;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function shape(error) {
-  if (error === null || error === undefined) return null;
-  const out = { class: error.constructor?.name, message: error.message };
-  for (const key of Object.keys(error)) if (key !== 'stack' && key !== 'message') out[key] = error[key];
-  out.hasIsFatal = Object.hasOwn(error, 'isFatal');
-  return out;
-}
 
 /** A transactional producer with the SDK's defaults and a recorder on every event and callback. */
 function recorder(brokers, transactionalId, extra = {}) {
@@ -269,20 +261,19 @@ async function main() {
     await broker.stop({ graceMs: 5_000 });
   }
 
-  const file = path.join(here, 'client-errors.json');
-  const recording = JSON.parse(fs.readFileSync(file, 'utf8'));
-  for (const name of Object.keys(recording.scenarios))
-    if (name.startsWith('txn-')) delete recording.scenarios[name];
-  Object.assign(recording.scenarios, scenarios);
-  recording.transactions = {
-    producedBy: 'node packages/core/test/recordings/record-transaction-errors.mjs',
-    client: `@confluentinc/kafka-javascript ${clientVersion}, librdkafka ${Kafka.librdkafkaVersion}`,
-    broker:
-      'Apache Kafka 4.1.1, KRaft single node, PLAINTEXT (dedicated broker on 19692, timed-out transactions checked every 1 s)',
-    recordedAt: new Date().toISOString(),
-    scenarios: Object.keys(scenarios),
-  };
-  fs.writeFileSync(file, `${JSON.stringify(recording, null, 2)}\n`);
+  const file = saveScenarios({
+    owns: (name) => name.startsWith('txn-'),
+    scenarios,
+    headerKey: 'transactions',
+    header: {
+      producedBy: 'node packages/core/test/recordings/record-transaction-errors.mjs',
+      client: `@confluentinc/kafka-javascript ${clientVersion}, librdkafka ${Kafka.librdkafkaVersion}`,
+      broker:
+        'Apache Kafka 4.1.1, KRaft single node, PLAINTEXT (dedicated broker on 19692, timed-out transactions checked every 1 s)',
+      recordedAt: new Date().toISOString(),
+      scenarios: Object.keys(scenarios),
+    },
+  });
   console.log(`wrote ${Object.keys(scenarios).length} scenarios into ${file}`);
 }
 
