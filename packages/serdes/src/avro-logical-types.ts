@@ -1,11 +1,12 @@
-import avsc from 'avsc';
+import type avsc from 'avsc';
+import { Type, types } from './avsc-types.js';
 
 type Schema = { type: unknown; precision?: number; scale?: number; size?: number };
 
 /**
  * `timestamp-millis` and `local-timestamp-millis` ↔ `Date`. Writing also accepts epoch milliseconds.
  */
-class TimestampMillis extends avsc.types.LogicalType {
+class TimestampMillis extends types.LogicalType {
   protected override _fromValue(value: number): Date {
     return new Date(value);
   }
@@ -14,7 +15,7 @@ class TimestampMillis extends avsc.types.LogicalType {
     return typeof value === 'number' ? value : undefined;
   }
   protected override _resolve(type: avsc.Type): ((value: number) => number) | undefined {
-    if (avsc.Type.isType(type, 'long', 'int', 'logical:timestamp-millis', 'logical:local-timestamp-millis')) {
+    if (Type.isType(type, 'long', 'int', 'logical:timestamp-millis', 'logical:local-timestamp-millis')) {
       return (value) => value;
     }
     return undefined;
@@ -24,7 +25,7 @@ class TimestampMillis extends avsc.types.LogicalType {
 const DAY_MS = 86_400_000;
 
 /** `date` (days since epoch) ↔ `Date` at UTC midnight. */
-class DateOnly extends avsc.types.LogicalType {
+class DateOnly extends types.LogicalType {
   protected override _fromValue(days: number): Date {
     return new Date(days * DAY_MS);
   }
@@ -33,7 +34,7 @@ class DateOnly extends avsc.types.LogicalType {
     return typeof value === 'number' ? value : undefined;
   }
   protected override _resolve(type: avsc.Type): ((value: number) => number) | undefined {
-    return avsc.Type.isType(type, 'int', 'logical:date') ? (value) => value : undefined;
+    return Type.isType(type, 'int', 'logical:date') ? (value) => value : undefined;
   }
 }
 
@@ -43,7 +44,7 @@ class DateOnly extends avsc.types.LogicalType {
  * value is `bigint × 10^scale`) or a safe-integer-backed number; excess fraction digits throw
  * instead of rounding silently.
  */
-class Decimal extends avsc.types.LogicalType {
+class Decimal extends types.LogicalType {
   readonly #scale: number;
   readonly #precision: number;
   readonly #size: number | undefined;

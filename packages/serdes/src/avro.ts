@@ -1,6 +1,7 @@
-import avsc from 'avsc';
+import type avsc from 'avsc';
 import { avroBoundsCheck } from './avro-bounds.js';
 import { AVRO_LOGICAL_TYPES } from './avro-logical-types.js';
+import { Type } from './avsc-types.js';
 import { PromiseCache } from './registry/cache.js';
 import type { SchemaRegistry } from './registry/client.js';
 import type { RegisteredSchema, SchemaReference } from './registry/types.js';
@@ -84,12 +85,12 @@ export function avro<T = unknown>(
       assertSchemaType(schema, 'AVRO', schema.id);
       const named: Record<string, avsc.Type> = {};
       for (const ref of await registry!.resolveReferences(schema)) {
-        avsc.Type.forSchema(JSON.parse(ref.schema.schema) as avsc.Schema, {
+        Type.forSchema(JSON.parse(ref.schema.schema) as avsc.Schema, {
           registry: named,
           logicalTypes: AVRO_LOGICAL_TYPES,
         });
       }
-      return avsc.Type.forSchema(JSON.parse(schema.schema) as avsc.Schema, {
+      return Type.forSchema(JSON.parse(schema.schema) as avsc.Schema, {
         registry: named,
         logicalTypes: AVRO_LOGICAL_TYPES,
       });
@@ -179,8 +180,8 @@ function isRegistry(value: unknown): value is SchemaRegistry {
 }
 
 function toType(schema: avsc.Schema | string | avsc.Type): avsc.Type {
-  if (avsc.Type.isType(schema)) return schema as avsc.Type;
-  return avsc.Type.forSchema(parseSchema(schema as avsc.Schema | string), {
+  if (Type.isType(schema)) return schema as avsc.Type;
+  return Type.forSchema(parseSchema(schema as avsc.Schema | string), {
     logicalTypes: AVRO_LOGICAL_TYPES,
   });
 }
@@ -193,6 +194,6 @@ function parseSchema(schema: avsc.Schema | string): avsc.Schema {
 
 /** The text to register: the user's own (docs and field order kept), or the Type's full export. */
 function schemaText(schema: avsc.Schema | string | avsc.Type): string {
-  if (avsc.Type.isType(schema)) return JSON.stringify((schema as avsc.Type).schema({ exportAttrs: true }));
+  if (Type.isType(schema)) return JSON.stringify((schema as avsc.Type).schema({ exportAttrs: true }));
   return JSON.stringify(parseSchema(schema as avsc.Schema | string));
 }
