@@ -11,9 +11,12 @@ import { summarize } from './stats.js';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const BENCH = join(ROOT, 'bench');
 const CORE = pathToFileURL(join(ROOT, 'packages/core/dist/index.js')).href;
-const SERDES = pathToFileURL(join(ROOT, 'packages/serdes/dist/index.js')).href;
+const serdesEntry = (name: string) => pathToFileURL(join(ROOT, `packages/serdes/dist/${name}.js`)).href;
+const SERDES = serdesEntry('index');
 const POWERTOOLS = import.meta.resolve('@aws-lambda-powertools/kafka');
 const NATIVE = import.meta.resolve('@confluentinc/kafka-javascript');
+const SERDES_JSON = '@kafka-lambda/serdes/json-schema + /registry (+ core)';
+const SERDES_AVRO = '@kafka-lambda/serdes/avro + /registry (+ core, avsc types)';
 const SECTION = 'Cold start (fresh `node` process per run)';
 const BUNDLE_SECTION = 'Bundle size (esbuild, minified, platform node, ESM)';
 
@@ -27,14 +30,21 @@ function child(code: string): number {
   return Number(out.trim().split('\n').pop());
 }
 
-const importTime = (url: string) =>
-  `const t = performance.now(); await import(${JSON.stringify(url)}); console.log(performance.now() - t);`;
+/** The time to import `urls` together, as one function's imports. */
+const importTime = (urls: string) =>
+  `const t = performance.now(); await Promise.all(${JSON.stringify(urls.split(' '))}.map((u) => import(u))); ` +
+  'console.log(performance.now() - t);';
 
 export async function benchColdStart(report: Report): Promise<void> {
   const imports: Array<[string, string]> = [
     ['@kafka-lambda/core', CORE],
     ['@aws-lambda-powertools/kafka', POWERTOOLS],
     ['@kafka-lambda/serdes (+ core, avsc, protobufjs)', SERDES],
+    // What a function that uses one format loads (issue 14: JSON-only ≤ 10 ms, Avro-only ≤ 25 ms).
+    [SERDES_JSON, `${serdesEntry('json-schema')} ${serdesEntry('registry')}`],
+    ['@kafka-lambda/serdes/registry (+ core)', serdesEntry('registry')],
+    [SERDES_AVRO, `${serdesEntry('avro')} ${serdesEntry('registry')}`],
+    ['@kafka-lambda/serdes/protobuf (+ core, protobufjs)', serdesEntry('protobuf')],
     ['@confluentinc/kafka-javascript (native addon)', NATIVE],
   ];
   const medians = new Map<string, number>();
@@ -57,6 +67,19 @@ export async function benchColdStart(report: Report): Promise<void> {
     'Cold start: core imports faster than Powertools kafka',
     `${fmt(core)} vs ${fmt(pt)} ms (median of ${COLD.spawns})`,
     core < pt,
+  );
+
+  const json = medians.get(SERDES_JSON)!;
+  const avro = medians.get(SERDES_AVRO)!;
+  report.target(
+    'Cold start: what a JSON-only function imports from serdes ≤ 10 ms',
+    `${fmt(json)} ms`,
+    json <= 10,
+  );
+  report.target(
+    'Cold start: what an Avro-only function imports from serdes ≤ 25 ms',
+    `${fmt(avro)} ms`,
+    avro <= 25,
   );
 
   await importAndProduce(report);
