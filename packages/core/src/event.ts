@@ -82,7 +82,11 @@ export function parseKafkaEvent(event: unknown): PartitionBatch[] {
       checkRecord(group[i], topic, partition, groupKey, i);
       // Header bytes are checked and copied in this one pass (see ParsedHeaderBytes).
       const headers = (group[i] as KafkaEventRecord).headers;
-      if (headers && headers.length > 0 && !(headerBytes ??= new ParsedHeaderBytes()).copy(i, headers))
+      if (
+        headers &&
+        headers.length > 0 &&
+        !(headerBytes ??= new ParsedHeaderBytes(group.length)).copy(i, headers)
+      )
         explainRecord(group[i], topic, partition, `${groupPathOf(groupKey)}[${i}]`);
       // Policies stop a partition at its first failure and report that offset: order is load-bearing.
       const { offset } = group[i] as KafkaEventRecord;
