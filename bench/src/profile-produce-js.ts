@@ -1,8 +1,11 @@
 // The produce path's JavaScript alone, without a broker: our handler and the raw loop against a fake
 // native client that takes every message at once and reports them all a millisecond later. Prints
-// CPU time (process.cpuUsage, steadier than wall time on a shared machine) per 10,000 messages:
+// CPU time (process.cpuUsage, steadier than wall time on a shared machine) per 10,000 messages, and
+// the garbage collector's share of it (v8.GCProfiler: pause time and scavenges):
 //   node [--cpu-prof --cpu-prof-dir=/tmp/prof] --import tsx src/profile-produce-js.ts 60
-import { bytes, createKafkaHandler, jsonLogger, kafkaProducer } from '@kafka-lambda/core';
+// CORES=/a/dist/index.js,/b/dist/index.js compares builds of core in one process, interleaved (same
+// machine state for each: on a shared machine, separate processes differ more than the builds do).
+import { GCProfiler } from 'node:v8';
 import {
   encodePayload,
   eventRecords,
@@ -66,17 +69,26 @@ const event = JSON.parse(
     makeEvent({ records: 10_000, partitions: 4, value: (i) => encodePayload('json', makeTrade(i, legs)) }),
   ),
 );
-const producer = kafkaProducer(
-  { 'bootstrap.servers': 'fake:9092' },
-  { loadClient: async () => ({ Producer: FakeNativeProducer as never }) },
-);
-const handler = createKafkaHandler({
-  key: bytes(),
-  value: bytes(),
-  producer,
-  logger: jsonLogger({ write: noop }),
-  process: (record, { produce }) => produce({ topic: 'out', key: record.key, value: record.value }),
-});
+const cores = process.env.CORES?.split(',') ?? ['@kafka-lambda/core'];
+type Handler = (event: unknown, context: unknown) => Promise<unknown>;
+const handlers: Handler[] = [];
+for (const core of cores) {
+  const { bytes, createKafkaHandler, jsonLogger, kafkaProducer } = (await import(
+    core
+  )) as typeof import('@kafka-lambda/core');
+  const producer = kafkaProducer(
+    { 'bootstrap.servers': 'fake:9092' },
+    { loadClient: async () => ({ Producer: FakeNativeProducer as never }) },
+  );
+  const handler = createKafkaHandler({
+    key: bytes(),
+    value: bytes(),
+    producer,
+    logger: jsonLogger({ write: noop }),
+    process: (record, { produce }) => produce({ topic: 'out', key: record.key, value: record.value }),
+  });
+  handlers.push(handler as Handler);
+}
 
 const raw = new FakeNativeProducer();
 let remaining = 0;
@@ -95,22 +107,39 @@ async function rawLoop(): Promise<void> {
 
 const ctx = lambdaContext();
 for (let i = 0; i < 5; i++) {
-  await handler(event, ctx);
+  for (const handler of handlers) await handler(event, ctx);
   await rawLoop();
 }
-const cpu = async (run: () => Promise<unknown>): Promise<number> => {
+interface Sample {
+  cpu: number;
+  gcMs: number;
+  scavenges: number;
+}
+const sample = async (run: () => Promise<unknown>): Promise<Sample> => {
+  const profiler = new GCProfiler();
+  profiler.start();
   const start = process.cpuUsage();
   await run();
   const used = process.cpuUsage(start);
-  return (used.user + used.system) / 1000;
+  const { statistics } = profiler.stop();
+  return {
+    cpu: (used.user + used.system) / 1000,
+    gcMs: statistics.reduce((sum, s) => sum + s.cost, 0) / 1000,
+    scavenges: statistics.filter((s) => s.gcType === 'Scavenge').length,
+  };
 };
-const ours: number[] = [];
-const bare: number[] = [];
+const ours: Sample[][] = handlers.map(() => []);
+const bare: Sample[] = [];
 for (let i = 0; i < rounds; i++) {
-  ours.push(await cpu(() => handler(event, ctx)));
-  bare.push(await cpu(rawLoop));
+  for (const [h, handler] of handlers.entries()) ours[h]!.push(await sample(() => handler(event, ctx)));
+  bare.push(await sample(rawLoop));
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-console.log(
-  `CPU ms per 10,000 produced: ours ${median(ours).toFixed(2)}, raw loop ${median(bare).toFixed(2)} (median of ${rounds})`,
-);
+// A 10,000-message run makes less garbage than a young generation holds: scavenges are averaged over the rounds.
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const row = (samples: Sample[]) =>
+  `${median(samples.map((s) => s.cpu)).toFixed(2)} (min ${Math.min(...samples.map((s) => s.cpu)).toFixed(2)}; ` +
+  `GC ${mean(samples.map((s) => s.gcMs)).toFixed(2)} ms, ${mean(samples.map((s) => s.scavenges)).toFixed(2)} scavenges per run)`;
+console.log(`CPU ms per 10,000 produced (median of ${rounds}; GC: mean per run)`);
+for (const [h, core] of cores.entries()) console.log(`  ours (${core}): ${row(ours[h]!)}`);
+console.log(`  raw loop: ${row(bare)}`);

@@ -2,6 +2,9 @@ import { asError, FlushTimeoutError, KafkaLambdaError } from '../errors.js';
 import type { DeliveryCallback, KafkaProducer, OutgoingMessage } from '../producer/types.js';
 import type { KafkaRecord } from '../record.js';
 import type { Deadline } from './deadline.js';
+import { type MessageKind, type MessageOwner, PendingMessage } from './pending-message.js';
+
+export type { MessageKind } from './pending-message.js';
 
 type AnyRecord = KafkaRecord<unknown, unknown>;
 
@@ -12,9 +15,6 @@ const BATCH_ENDED = new KafkaLambdaError('the batch ended with every delivery co
 interface PendingCount {
   count: number;
 }
-
-/** What a message is to the batch: a record's output, or the dead letter of a failed record. */
-export type MessageKind = 'output' | 'dead-letter';
 
 /** A message of this batch that the producer or the broker refused. */
 export interface DeliveryFailure {
@@ -55,6 +55,15 @@ export class DeliveryLedger {
   #lastCount: PendingCount = { count: 0 };
   #failures: DeliveryFailure[] = [];
   #onSettled: (() => void) | undefined;
+  /** The one callback of every message of the batch: each message carries its own record. */
+  readonly #onReport: DeliveryCallback = (error, _report, message) => this.#confirm(error, message);
+  /** Where a report's owner is read into: one object per ledger, not one per report. */
+  readonly #owner: MessageOwner = {
+    source: undefined,
+    kind: 'output',
+    group: undefined,
+    onDelivered: undefined,
+  };
 
   constructor(producer: KafkaProducer) {
     this.#producer = producer;
@@ -86,24 +95,27 @@ export class DeliveryLedger {
     onDelivered?: () => void,
   ): void {
     if (this.#closed) return;
-    const confirm = this.#confirmation(source, kind, messages.length, onDelivered);
+    const group = messages.length > 1 ? { outstanding: messages.length, failed: false } : undefined;
     const producer = this.#producer;
-    for (const message of messages) {
+    const onReport = this.#onReport;
+    for (const sent of messages) {
+      const message = PendingMessage.of(sent);
+      PendingMessage.own(message, source, kind, group, onDelivered);
       this.#sent++;
       this.#unconfirmed++;
       this.#pendingOn(message.topic).count++;
       if (!producer.enqueue) {
         producer.send(message).then(
-          (report) => confirm(undefined, report, message),
-          (error) => confirm(asError(error), undefined, message),
+          () => this.#confirm(undefined, message),
+          (error) => this.#confirm(asError(error), message),
         );
         continue;
       }
       try {
-        producer.enqueue(message, confirm, this.#signal);
+        producer.enqueue(message, onReport, this.#signal);
       } catch (error) {
         // The contract says enqueue never throws; a producer that does still fails only this message.
-        confirm(asError(error), undefined, message);
+        this.#confirm(asError(error), message);
       }
     }
   }
@@ -169,26 +181,24 @@ export class DeliveryLedger {
     return new FlushTimeoutError(timeoutMs, this.#unconfirmed, topics);
   }
 
-  /** One callback per source record, shared by the messages it produced. */
-  #confirmation(
-    source: AnyRecord,
-    kind: MessageKind,
-    count: number,
-    onDelivered: (() => void) | undefined,
-  ): DeliveryCallback {
-    let outstanding = count;
-    let failed = false;
-    return (error, _report, message) => {
-      // A report that comes after the batch ended belongs to nobody: that invocation already failed.
-      if (this.#closed && !error) return;
-      this.#unconfirmed--;
-      this.#pendingOn(message.topic).count--;
-      if (error) {
-        failed = true;
-        this.#failures.push({ source, kind, message, error });
-      } else this.#delivered++;
-      if (--outstanding === 0 && !failed) onDelivered?.();
-      if (this.#unconfirmed === 0) this.#onSettled?.();
-    };
+  /** A message's report: counted once against the batch, failed against its own record. */
+  #confirm(error: Error | undefined, message: OutgoingMessage): void {
+    // A report that comes after the batch ended belongs to nobody: that invocation already failed.
+    if (this.#closed && !error) return;
+    const owner = this.#owner;
+    // Not ours, or reported twice: the first report settled it.
+    if (!PendingMessage.release(message, owner)) return;
+    const { source, kind, group, onDelivered } = owner;
+    owner.source = undefined;
+    owner.onDelivered = undefined;
+    owner.group = undefined;
+    this.#unconfirmed--;
+    this.#pendingOn(message.topic).count--;
+    if (error) {
+      if (group) group.failed = true;
+      this.#failures.push({ source: source!, kind, message, error });
+    } else this.#delivered++;
+    if (group ? --group.outstanding === 0 && !group.failed : !error) onDelivered?.();
+    if (this.#unconfirmed === 0) this.#onSettled?.();
   }
 }

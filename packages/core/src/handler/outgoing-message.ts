@@ -1,11 +1,13 @@
 import type { OutgoingMessage } from '../producer/types.js';
 import type { Serializer } from '../serde.js';
+import { PendingMessage } from './pending-message.js';
 import type { AnyProduceRequest } from './produce-request.js';
 import type { ProduceHeaders } from './types.js';
 
 /**
  * Turns a `produce()` request into wire bytes. Synchronous unless the serializer needs I/O (a
- * registry lookup on first use), so the common case allocates no promise.
+ * registry lookup on first use), so the common case allocates no promise. The message is the
+ * ledger's own kind ({@link PendingMessage}), so sending it copies nothing.
  */
 export function toOutgoingMessage(request: AnyProduceRequest): OutgoingMessage | Promise<OutgoingMessage> {
   const serializer = request.serializer as Serializer<unknown> | undefined;
@@ -15,19 +17,19 @@ export function toOutgoingMessage(request: AnyProduceRequest): OutgoingMessage |
   const timestamp = request.timestamp instanceof Date ? request.timestamp.getTime() : request.timestamp;
   const { topic, partition } = request;
   if (!serializer || request.value === null) {
-    return {
+    return new PendingMessage(
       topic,
       partition,
       key,
-      value: toBytes(request.value as Buffer | string | null),
+      toBytes(request.value as Buffer | string | null),
       headers,
       timestamp,
-    };
+    );
   }
   const value = serializer.serialize(request.value, { topic, part: 'value', headers: headers! });
   return value instanceof Promise
-    ? value.then((bytes) => ({ topic, partition, key, value: bytes, headers, timestamp }))
-    : { topic, partition, key, value, headers, timestamp };
+    ? value.then((bytes) => new PendingMessage(topic, partition, key, bytes, headers, timestamp))
+    : new PendingMessage(topic, partition, key, value, headers, timestamp);
 }
 
 function toBytes(value: Buffer | string | null | undefined): Buffer | null {
