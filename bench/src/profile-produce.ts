@@ -1,5 +1,7 @@
-// Profiles warm produce invocations of our handler, for `node --cpu-prof`:
+// Profiles warm produce invocations of our handler, for `node --cpu-prof`; prints wall and CPU time per
+// invocation and the garbage collector's part (v8.GCProfiler: pause time, scavenges):
 //   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx src/profile-produce.ts 20
+import { GCProfiler } from 'node:v8';
 import { bytes, createKafkaHandler, jsonLogger, kafkaProducer, PRODUCER_DEFAULTS } from '@kafka-lambda/core';
 import { createTopics, uniqueName } from './broker.js';
 import { BROKERS } from './config.js';
@@ -24,8 +26,20 @@ const handler = createKafkaHandler({
 });
 const ctx = lambdaContext();
 await handler(event, ctx);
+const gc = new GCProfiler();
+gc.start();
+const cpu = process.cpuUsage();
 const started = performance.now();
 for (let i = 0; i < rounds; i++) await handler(event, ctx);
-console.log(`${((performance.now() - started) / rounds).toFixed(1)} ms / invocation`, producer.stats);
+const wallMs = (performance.now() - started) / rounds;
+const { user, system } = process.cpuUsage(cpu);
+const { statistics } = gc.stop();
+const gcMs = statistics.reduce((sum, s) => sum + s.cost, 0) / 1000 / rounds;
+const scavenges = statistics.filter((s) => s.gcType === 'Scavenge').length / rounds;
+console.log(
+  `${wallMs.toFixed(1)} ms / invocation, CPU ${((user + system) / 1000 / rounds).toFixed(1)} ms, ` +
+    `GC ${gcMs.toFixed(1)} ms (${scavenges.toFixed(2)} scavenges)`,
+  producer.stats,
+);
 await producer.close();
 await drop();

@@ -38,10 +38,11 @@ export class RecordContext implements ProcessContext {
 
   /**
    * Bound, since users destructure it: `process(record, { produce })`. Made on first read: most
-   * records of a consumer-only handler never produce, and a closure per record is garbage.
+   * records of a consumer-only handler never produce, and a closure per record is garbage. A bound
+   * function is one object; an arrow over `this` was two (the function and its context).
    */
   get produce(): ProcessContext['produce'] {
-    this.#produceFn ??= ((message: AnyProduceRequest) => this.#produce(message)) as ProcessContext['produce'];
+    this.#produceFn ??= this.#produce.bind(this) as ProcessContext['produce'];
     return this.#produceFn;
   }
 
