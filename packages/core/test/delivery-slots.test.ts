@@ -42,6 +42,8 @@ class ReportingProducer implements KafkaProducer {
   async flush(): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
   }
+
+  async close(): Promise<void> {}
 }
 
 function run(
