@@ -24,6 +24,9 @@ export interface DeliveryReport {
  * `permanent: true` when the message as it is can never be delivered (too large, invalid topic, not
  * authorised): the batch then fails the record that produced it under its error policy, instead of
  * failing the invocation on every retry. Any other error fails the invocation so the ESM retries.
+ *
+ * `message` is the very object that was given to `enqueue` (not a copy): the handler finds the
+ * record a message came from through it.
  */
 export type DeliveryCallback = (
   error: Error | undefined,
