@@ -1,6 +1,6 @@
 /**
  * Everything in one import: the registry client, every format, the wire format helpers. This loads
- * avsc and protobufjs too (~45 ms); a function that uses one format imports its subpath instead:
+ * avsc and protobufjs too (~37 ms); a function that uses one format imports its subpath instead:
  * `@kafka-lambda/serdes/avro`, `/protobuf`, `/json-schema`, with the client from `/registry`.
  *
  * @example
