@@ -3,23 +3,15 @@
 // it (what a peak-RSS figure mostly follows). Run with:
 //   node --expose-gc --max-semi-space-size=128 --min-semi-space-size=128 --import tsx src/profile-alloc.ts [bare] [no-headers]
 import v8 from 'node:v8';
-import {
-  createKafkaHandler,
-  type Deserializer,
-  json,
-  jsonLogger,
-  type KafkaEvent,
-  type KafkaEventRecord,
-} from '@kafka-lambda/core';
+import { createKafkaHandler, type Deserializer, json, jsonLogger, type KafkaEvent } from '@kafka-lambda/core';
 import { lambdaContext, noop } from './fixtures.js';
 import {
+  bareRecord,
   encodeReal,
-  keep,
   makeRealEvent,
   makeRealTrade,
   type RealTrade,
   readOurs,
-  useTrade,
 } from './realistic-fixtures.js';
 
 const bareMode = process.argv.includes('bare');
@@ -36,16 +28,11 @@ const ours = createKafkaHandler({
 });
 const ctx = lambdaContext();
 
-/** What realistic.ts's bare loop does per record. */
-function bareRecord(record: KafkaEventRecord): void {
-  const key = Buffer.from(record.key!, 'base64').toString('utf8');
-  useTrade(key, JSON.parse(Buffer.from(record.value!, 'base64').toString('utf8')));
-  for (const header of record.headers ?? [])
-    for (const name in header) keep(name.length + Buffer.from(header[name]!).toString('utf8').length);
-}
+const parseTrade = (bytes: Buffer): RealTrade => JSON.parse(bytes.toString('utf8'));
 const run = bareMode
   ? async () => {
-      for (const group in event.records) for (const record of event.records[group]!) bareRecord(record);
+      for (const group in event.records)
+        for (const record of event.records[group]!) bareRecord(record, parseTrade);
     }
   : async () => {
       await ours(event, ctx);

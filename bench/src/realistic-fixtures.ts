@@ -138,3 +138,11 @@ export function readOurs(record: KafkaRecord<string, RealTrade>): void {
 
 /** An await per record, as a handler that calls anything asynchronous does (a resolved promise: no I/O timed). */
 export const io = (): Promise<void> => Promise.resolve();
+
+/** The bare loop's record, by hand: base64 key and value, decode, every header's bytes to text. */
+export function bareRecord(record: KafkaEventRecord, decodeValue: (bytes: Buffer) => RealTrade): void {
+  const key = Buffer.from(record.key!, 'base64').toString('utf8');
+  useTrade(key, decodeValue(Buffer.from(record.value!, 'base64')));
+  for (const header of record.headers ?? [])
+    for (const name in header) keep(name.length + Buffer.from(header[name]!).toString('utf8').length);
+}

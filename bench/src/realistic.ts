@@ -1,16 +1,10 @@
 import { createRequire } from 'node:module';
-import {
-  createKafkaHandler,
-  type Deserializer,
-  json,
-  jsonLogger,
-  type KafkaEvent,
-  type KafkaEventRecord,
-} from '@kafka-lambda/core';
+import { createKafkaHandler, type Deserializer, json, jsonLogger, type KafkaEvent } from '@kafka-lambda/core';
 import { avro, protobuf, writeConfluentFrame } from '@kafka-lambda/serdes';
 import { DECODE, REALISTIC } from './config.js';
 import { eventRecords, lambdaContext, noop } from './fixtures.js';
 import {
+  bareRecord,
   encodeReal,
   io,
   keep,
@@ -206,14 +200,6 @@ function bareDecoder(format: RealFormat, raw: boolean): (bytes: Buffer) => RealT
   const options = { longs: String, enums: String, defaults: true };
   return (bytes) =>
     realProtoType.toObject(realProtoType.decode(bytes.subarray(6)), options) as unknown as RealTrade;
-}
-
-/** By hand: base64 key and value, parse, every header's bytes to text. */
-function bareRecord(record: KafkaEventRecord, decodeValue: (bytes: Buffer) => RealTrade): void {
-  const key = Buffer.from(record.key!, 'base64').toString('utf8');
-  useTrade(key, decodeValue(Buffer.from(record.value!, 'base64')));
-  for (const header of record.headers ?? [])
-    for (const name in header) keep(name.length + Buffer.from(header[name]!).toString('utf8').length);
 }
 
 function bareSync(event: KafkaEvent, decodeValue: (bytes: Buffer) => RealTrade): void {
