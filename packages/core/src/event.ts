@@ -1,6 +1,6 @@
 import { InvalidEventError } from './errors.js';
 import type { RawHeaders } from './headers.js';
-import { ParsedHeaderBytes } from './parsed-header-bytes.js';
+import { isHeaderByte, ParsedHeaderBytes } from './parsed-header-bytes.js';
 import type { EsmSchemaMetadata } from './serde.js';
 
 /** One record as the Kafka ESM delivers it. Key and value are base64. */
@@ -206,16 +206,7 @@ function isNonNegativeInteger(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
-/** The ESM sends header bytes as Java's signed bytes; unsigned ones are accepted too. */
+/** Only on the path that explains a refused event: parseKafkaEvent checked the bytes while copying them. */
 function isByteArray(bytes: unknown): boolean {
-  if (!Array.isArray(bytes)) return false;
-  // A plain indexed loop: on Node 24 (and 20) it measured 0.4 ms per 10,000 traceparent headers
-  // against 1.5-5 ms for `bytes.every(isByte)`, whose speed depends on whether V8 inlines the
-  // predicate at that call site (the two measurements that flipped this back and forth).
-  for (let i = 0; i < bytes.length; i++) {
-    const byte = bytes[i];
-    // `(byte | 0) === byte` holds only for int32 numbers (no string, NaN or fraction passes it).
-    if ((byte | 0) !== byte || byte < -128 || byte > 255) return false;
-  }
-  return true;
+  return Array.isArray(bytes) && bytes.every(isHeaderByte);
 }

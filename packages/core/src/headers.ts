@@ -1,5 +1,5 @@
 import { InvalidEventError } from './errors.js';
-import type { ParsedHeaderBytes } from './parsed-header-bytes.js';
+import { isHeaderByte, type ParsedHeaderBytes } from './parsed-header-bytes.js';
 
 /** A header value as the ESM delivers it: bytes, possibly signed (-128..127). */
 export type RawHeaderBytes = readonly number[];
@@ -175,8 +175,7 @@ export class KafkaHeaders implements Iterable<[string, Buffer]> {
  */
 function headerBytes(name: string, bytes: RawHeaderBytes): Buffer {
   for (let i = 0; i < bytes.length; i++) {
-    const byte = bytes[i]!;
-    if ((byte | 0) !== byte || byte < -128 || byte > 255) {
+    if (!isHeaderByte(bytes[i])) {
       throw new InvalidEventError(`headers.${name}[${i}]`, 'a byte (-128..255)');
     }
   }
