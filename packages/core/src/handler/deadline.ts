@@ -1,7 +1,15 @@
 import { ConfigError } from '../errors.js';
 import type { LambdaContext } from './types.js';
 
-const MIN_RESERVE_MS = 500;
+/**
+ * The least reserve an invocation can end a batch in: the END_MARGIN_MS (200) kept before Lambda's
+ * timeout for the SDK's own error, the idempotency settle floor (100, SETTLE_FLOOR_MS of
+ * idempotency-phase.ts), and about 100 each for the flush's acks=all round trip and a transaction's
+ * commit. Below it, a record may still be starting when the end needs the time, and Lambda's
+ * "Task timed out" ends the invocation instead of our error. It is also the default's minimum.
+ */
+export const MIN_DEADLINE_RESERVE_MS = 500;
+const MIN_RESERVE_MS = MIN_DEADLINE_RESERVE_MS;
 const MAX_RESERVE_MS = 10_000;
 /** Kept back from every wait so that our error, not Lambda's timeout, ends a stuck invocation. */
 const END_MARGIN_MS = 200;
@@ -10,11 +18,20 @@ const MAX_KAFKA_TIMEOUT_MS = 14 * 60_000;
 /** Without a Lambda context (a script, a test), how long the end of a batch may wait for deliveries. */
 const DEFAULT_WAIT_MS = 30_000;
 
-/** Rejects a `deadlineReserveMs` that no invocation could honour. */
+/**
+ * Rejects a `deadlineReserveMs` that no invocation could honour: not a number, below what the end of
+ * a batch needs ({@link MIN_DEADLINE_RESERVE_MS}; refused rather than raised in silence, since a
+ * deliberate number that the SDK quietly changes hides the mistake), or not below 14 minutes.
+ */
 export function checkDeadlineReserve(reserveMs: unknown): number | undefined {
   if (reserveMs === undefined) return undefined;
-  if (typeof reserveMs !== 'number' || !Number.isFinite(reserveMs) || reserveMs < 0) {
-    throw new ConfigError('deadlineReserveMs must be a finite number of milliseconds, 0 or more');
+  if (typeof reserveMs !== 'number' || !Number.isFinite(reserveMs)) {
+    throw new ConfigError('deadlineReserveMs must be a finite number of milliseconds');
+  }
+  if (reserveMs < MIN_DEADLINE_RESERVE_MS) {
+    throw new ConfigError(
+      `deadlineReserveMs (${reserveMs} ms) is below ${MIN_DEADLINE_RESERVE_MS} ms, what the end of a batch needs (the flush, the idempotency store's settle, a transaction's commit, and the margin before Lambda's timeout)`,
+    );
   }
   if (reserveMs >= MAX_KAFKA_TIMEOUT_MS) {
     throw new ConfigError(

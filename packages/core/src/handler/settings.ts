@@ -9,6 +9,7 @@ import type { Deserializer } from '../serde.js';
 import { checkDeadlineReserve } from './deadline.js';
 import { hooksInstrumentation } from './hooks-instrumentation.js';
 import type { Instrumentation } from './instrumentation.js';
+import { checkOptionShapes } from './option-checks.js';
 import { POLICIES } from './policies/index.js';
 import type { FailurePolicy } from './policies/policy.js';
 import { transactionalSettings } from './transaction-phase.js';
@@ -71,6 +72,7 @@ export function resolveSettings(options: AnyOptions): HandlerSettings {
       );
     }
   }
+  checkOptionShapes(options as unknown as Record<string, unknown>);
   if (typeof options.process !== 'function')
     throw new ConfigError('createKafkaHandler needs a `process` function');
   checkProducerOption(options.producer);

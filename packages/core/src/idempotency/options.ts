@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { describeShape, uncalledFactoryHint } from '../handler/option-checks.js';
 import type { KafkaRecord } from '../record.js';
 import type { IdempotencyStore } from './store.js';
 
@@ -71,7 +72,7 @@ const KNOWN: ReadonlySet<string> = new Set<keyof IdempotencyOptions>([
 export function resolveIdempotency(option: unknown): IdempotencySettings | undefined {
   if (option === undefined) return undefined;
   if (typeof option !== 'object' || option === null)
-    throw new ConfigError('idempotency must be an object with a `store`');
+    throw new ConfigError(`idempotency must be an object with a \`store\`, not ${describeShape(option)}`);
   for (const name of Object.keys(option)) {
     if (!KNOWN.has(name)) {
       throw new ConfigError(
@@ -81,13 +82,24 @@ export function resolveIdempotency(option: unknown): IdempotencySettings | undef
   }
   const { store, key, completedTtlSeconds, keyPrefix } = option as Partial<IdempotencyOptions>;
   const methods = ['claim', 'complete', 'release'] as const;
-  if (typeof store !== 'object' || store === null || methods.some((m) => typeof store[m] !== 'function'))
+  // A store factory passed uncalled (`store: memoryIdempotencyStore`) is named with the call it needs.
+  if (typeof store === 'function' && methods.some((m) => typeof (store as never)[m] !== 'function'))
+    throw new ConfigError(`idempotency.store is ${uncalledFactoryHint(store, 'a store')}`);
+  if (
+    (typeof store !== 'object' && typeof store !== 'function') ||
+    store === null ||
+    methods.some((m) => typeof store[m] !== 'function')
+  )
     throw new ConfigError('idempotency.store must have claim(), complete() and release() methods');
   if (key !== undefined && typeof key !== 'function')
-    throw new ConfigError('idempotency.key must be a function of the record returning a string');
+    throw new ConfigError(
+      `idempotency.key must be a function of the record returning a string, not ${describeShape(key)}`,
+    );
   const ttl = completedTtlSeconds ?? DEFAULT_COMPLETED_TTL_SECONDS;
   if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0)
-    throw new ConfigError('idempotency.completedTtlSeconds must be a positive number of seconds');
+    throw new ConfigError(
+      `idempotency.completedTtlSeconds must be a positive number of seconds, not ${typeof ttl === 'number' ? String(ttl) : describeShape(ttl)}`,
+    );
   if (keyPrefix !== undefined && (typeof keyPrefix !== 'string' || keyPrefix === ''))
     throw new ConfigError('idempotency.keyPrefix must be a non-empty string');
   return {
