@@ -350,8 +350,8 @@ describe('a failed invocation', () => {
   });
 });
 
-describe('records without a key', () => {
-  it('run as without idempotency when the key function throws: never skipped', async () => {
+describe('records without a business key', () => {
+  it('are keyed by their offset when the key function throws: run once, never skipped', async () => {
     const { handler, store, effects, logger } = settlement({
       key: (record) => {
         if (record.value.id === 'bad') throw new Error('no trade id');
@@ -362,8 +362,8 @@ describe('records without a key', () => {
     await handler(event, context());
     await handler(event, context());
 
-    expect(effects).toEqual(['0@10', '0@11', '0@10']);
-    expect(store.log[0]).toEqual({ operation: 'claim', keys: [`${FN}#ok`] });
+    expect(effects).toEqual(['0@10', '0@11']);
+    expect(store.log[0]).toEqual({ operation: 'claim', keys: [keyOf(0, 10), `${FN}#ok`] });
     expect(
       logger.lines.find((l) => l.message.startsWith('records without an idempotency key')),
     ).toMatchObject({
@@ -379,7 +379,7 @@ describe('records without a key', () => {
       context(),
     );
     expect(producer.delivered.map((m) => m.topic)).toEqual(['trades.dlq', 'settlements']);
-    expect(store.log[0]?.keys).toEqual([`${FN}#ok`]);
+    expect(store.log[0]?.keys).toEqual([keyOf(0, 10), `${FN}#ok`]);
   });
 });
 
@@ -434,7 +434,7 @@ describe('a key function over an asynchronous deserializer', () => {
     );
     expect(error).toBeInstanceOf(RecordProcessingError);
     expect(error.message).toContain('schema of trades@11 not found');
-    expect(store.log[0]?.keys).toEqual([`${FN}#T-1`]);
+    expect(store.log[0]?.keys).toEqual([`${FN}#T-1`, keyOf(0, 11)]);
     expect(value.calls).toBe(3);
   });
 });

@@ -44,7 +44,7 @@ export interface IdempotencyOptions<K = unknown, R = unknown> {
   /**
    * The record's key, e.g. a business id from the decoded value. Default `<topic>-<partition>@<offset>`.
    * Records are decoded before the batch's claim to compute it. A record whose decoding or key
-   * function throws is not claimed: it runs (and fails, if it does) as without idempotency.
+   * function throws is keyed by its offset instead (the default key), so its outcome is remembered.
    */
   key?: (record: KafkaRecord<K, R>) => string;
   /** How long a completed key stops its record from running again. Default 86 400 (24 hours). */

@@ -20,9 +20,21 @@ export interface BatchKeys {
   readonly decoded: Array<Array<AnyRecord | undefined>> | undefined;
   /** No key repeats (the default key: offsets are unique in a batch). */
   readonly unique: boolean;
-  /** Records whose decoding or key function threw: not claimed, they run as without idempotency. */
+  /**
+   * Records whose decoding or key function threw: keyed by their offset instead (see
+   * {@link offsetKey}), so that their outcome (a dead letter, a logged failure) is remembered too.
+   */
   readonly unkeyed: number;
   readonly firstUnkeyed?: { readonly location: RecordLocation; readonly error: Error } | undefined;
+}
+
+/**
+ * The key of a record without a business key: `<prefix>#<topic>-<partition>@<offset>`, the default
+ * key, and the fallback of a record a key function cannot key (it does not decode, or the function
+ * throws). Without one, every redelivery would run (and dead-letter) such a record again.
+ */
+export function offsetKey(prefix: string, raw: KafkaEventRecord): string {
+  return `${prefix}#${raw.topic}-${raw.partition}@${raw.offset}`;
 }
 
 /** Decodes a record ahead of its run (a key function reads its value). */
@@ -31,7 +43,8 @@ export type DecodeAhead = (record: AnyRecord) => void | Promise<void>;
 /**
  * The key of every record the batch will run, in partition then offset order. Skipped tombstones
  * have none (nothing runs for them). The default key needs no decoding; a key function gets the
- * record decoded, and whatever does not decode within `timeoutMs` is left unkeyed.
+ * record decoded, and whatever does not decode within `timeoutMs`, fails to decode, or makes the
+ * key function throw gets its offset key.
  */
 export async function batchKeys(
   partitions: readonly PartitionBatch[],
@@ -49,12 +62,7 @@ export async function batchKeys(
       for (let i = 0; i < records.length; i++) {
         const raw = records[i]!;
         if (skipTombstones && raw.value === null) continue;
-        keyed.push({
-          key: `${prefix}#${raw.topic}-${raw.partition}@${raw.offset}`,
-          raw,
-          partition: p,
-          index: i,
-        });
+        keyed.push({ key: offsetKey(prefix, raw), raw, partition: p, index: i });
       }
     }
     // Offsets are unique within a partition's group; two groups naming one partition (`t-0`, `t-00`) are not.
@@ -94,9 +102,10 @@ export async function batchKeys(
   closed = true;
   let unkeyed = 0;
   let firstUnkeyed: BatchKeys['firstUnkeyed'];
-  const unkey = (location: RecordLocation, error: Error) => {
+  const unkey = (raw: KafkaEventRecord, p: number, i: number, error: Error) => {
     unkeyed++;
-    firstUnkeyed ??= { location, error };
+    firstUnkeyed ??= { location: raw, error };
+    keyed.push({ key: offsetKey(prefix, raw), raw, partition: p, index: i });
   };
   for (let p = 0; p < partitions.length; p++) {
     const records = partitions[p]!.records;
@@ -106,7 +115,7 @@ export async function batchKeys(
       if (skipTombstones && raw.value === null) continue;
       const record = ahead[i];
       if (!record) {
-        unkey(raw, failures.get(raw) ?? new Error('not decoded in time for its key'));
+        unkey(raw, p, i, failures.get(raw) ?? new Error('not decoded in time for its key'));
         continue;
       }
       try {
@@ -117,7 +126,7 @@ export async function batchKeys(
           );
         keyed.push({ key: `${prefix}#${key}`, raw, partition: p, index: i });
       } catch (error) {
-        unkey(raw, asError(error));
+        unkey(raw, p, i, asError(error));
       }
     }
   }
