@@ -46,8 +46,12 @@ interface OwnClient extends RedisScriptClient {
 export class OwnedRedisConnection {
   #client: OwnClient | undefined;
   #connecting: Promise<OwnClient> | undefined;
+  /** Private, not a property: the URL may hold a password, and inspecting the store must not print it. */
+  readonly #options: RedisConnectionOptions;
 
-  constructor(private readonly options: RedisConnectionOptions) {}
+  constructor(options: RedisConnectionOptions) {
+    this.#options = options;
+  }
 
   /** A connected client. */
   async client(signal: AbortSignal): Promise<RedisScriptClient> {
@@ -62,12 +66,12 @@ export class OwnedRedisConnection {
     this.#client = undefined;
     if (stale?.isOpen) stale.destroy();
     const client: OwnClient = createClient({
-      url: this.options.url,
+      url: this.#options.url,
       // Fail at once while disconnected, instead of queueing commands until some later reconnect.
       // Socket errors are also emitted as 'error' events (unhandled, they would crash the process);
       // the failing command or connect() rejects with the same error, which is what the store reports.
       disableOfflineQueue: true,
-      socket: { connectTimeout: this.options.connectTimeoutMs ?? 2000, reconnectStrategy: false },
+      socket: { connectTimeout: this.#options.connectTimeoutMs ?? 2000, reconnectStrategy: false },
     }).on('error', () => {});
     try {
       await client.connect();

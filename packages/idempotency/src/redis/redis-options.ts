@@ -36,8 +36,7 @@ export function resolveRedisOptions(options: RedisStoreOptions): ResolvedRedisOp
     throw new StoreConfigError('redisStore needs exactly one of client or url');
   if (client !== undefined && (typeof client.evalSha !== 'function' || typeof client.eval !== 'function'))
     throw new StoreConfigError('redisStore: client must be a node-redis client (evalSha and eval)');
-  if (url !== undefined && (typeof url !== 'string' || !/^rediss?:\/\//.test(url)))
-    throw new StoreConfigError('redisStore: url must start with redis:// or rediss://');
+  if (url !== undefined) checkRedisUrl(url);
   if (connectTimeoutMs !== undefined && !(Number.isInteger(connectTimeoutMs) && connectTimeoutMs > 0))
     throw new StoreConfigError('redisStore: connectTimeoutMs must be a positive integer');
   if (typeof keyPrefix !== 'string') throw new StoreConfigError('redisStore: keyPrefix must be a string');
@@ -46,4 +45,34 @@ export function resolveRedisOptions(options: RedisStoreOptions): ResolvedRedisOp
     connection: url === undefined ? undefined : { url, ...(connectTimeoutMs ? { connectTimeoutMs } : {}) },
     keyPrefix,
   };
+}
+
+/**
+ * The URL must parse as node-redis will parse it (WHATWG URL, then its user info percent-decoded),
+ * checked here so that the store's creation fails with a {@link StoreConfigError} that neither
+ * quotes the URL nor keeps the parser's error as a cause: Node's `ERR_INVALID_URL` holds the whole
+ * URL, password included, in its `input`, which `console.error(error)` prints.
+ */
+function checkRedisUrl(url: unknown): void {
+  if (typeof url !== 'string' || !/^rediss?:\/\//.test(url))
+    throw new StoreConfigError('redisStore: url must start with redis:// or rediss://');
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new StoreConfigError(
+      'redisStore: url is not a valid URL (redis[s]://[[user][:password]@]host[:port][/db]; not quoted here, as it may hold a password)',
+    );
+  }
+  try {
+    decodeURIComponent(parsed.username);
+    decodeURIComponent(parsed.password);
+  } catch {
+    throw new StoreConfigError(
+      "redisStore: url's user or password has a malformed %-escape (percent-encode a literal % as %25)",
+    );
+  }
+  const db = parsed.pathname.replace(/^\//, '');
+  if (db !== '' && !/^\d+$/.test(db))
+    throw new StoreConfigError('redisStore: url path must be a database number (/0, /1, …)');
 }

@@ -8,6 +8,7 @@ import {
   SchemaNotFoundError,
   SchemaRegistryError,
 } from './errors.js';
+import { secretsOf, withoutSecrets } from './redact.js';
 import type {
   RegisteredSchema,
   ResolvedReference,
@@ -93,6 +94,8 @@ export function schemaRegistry(config: SchemaRegistryConfig): SchemaRegistry {
 interface ResolvedSettings {
   readonly base: string;
   readonly authorization: string | undefined;
+  /** What no error may carry (see redact.ts). */
+  readonly secrets: readonly string[];
 }
 
 class SchemaRegistryClient implements SchemaRegistry {
@@ -258,10 +261,10 @@ class SchemaRegistryClient implements SchemaRegistry {
         // connecting or reading the body) is worth another attempt.
         if (response?.ok && !isTimeout(cause)) {
           throw new SchemaRegistryError(`${what}: the answer is not JSON`, response.status, undefined, {
-            cause,
+            cause: withoutSecrets(cause, settings.secrets),
           });
         }
-        unreachable = { cause };
+        unreachable = { cause: withoutSecrets(cause, settings.secrets) };
       }
       if (unreachable || !response) {
         if (attempt < retries) {
@@ -368,9 +371,16 @@ function normalizeSettings(settings: SchemaRegistrySettings): ResolvedSettings {
     throw new SchemaRegistryError('invalid schema registry URL');
   }
   let basic = settings.basicAuth;
+  const password = url.password;
   // fetch refuses URLs with user info; move it to the header.
   if (url.username || url.password) {
-    basic ??= `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    try {
+      basic ??= `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    } catch {
+      throw new SchemaRegistryError(
+        "the schema registry URL's user or password has a malformed %-escape (percent-encode a literal % as %25)",
+      );
+    }
     url.username = '';
     url.password = '';
   }
@@ -379,7 +389,14 @@ function normalizeSettings(settings: SchemaRegistrySettings): ResolvedSettings {
     : basic
       ? `Basic ${Buffer.from(basic, 'utf8').toString('base64')}`
       : undefined;
-  return { base: url.toString().replace(/\/+$/, ''), authorization };
+  const secrets = secretsOf([
+    password,
+    basic,
+    basic?.split(':').slice(1).join(':'),
+    settings.bearerToken,
+    authorization,
+  ]);
+  return { base: url.toString().replace(/\/+$/, ''), authorization, secrets };
 }
 
 async function readError(response: Response): Promise<{ code?: number; message?: string }> {
