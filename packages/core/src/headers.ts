@@ -130,13 +130,24 @@ export class KafkaHeaders implements Iterable<[string, Buffer]> {
     return this.#list().slice();
   }
 
-  /** A readable form for logs: values as UTF-8 strings. */
+  /**
+   * A readable form for logs: values as UTF-8 strings, a repeated name's as a list. Every name is an
+   * own property, whatever it is: `__proto__`, `constructor` or `toString` are header names here,
+   * not the object's prototype or methods (assigned, `__proto__` was dropped and `toString` became
+   * `[Object.prototype.toString, value]`).
+   */
   toJSON(): Record<string, string | string[]> {
     const out: Record<string, string | string[]> = {};
     for (const [name, value] of this.#list()) {
       const text = value.toString('utf8');
-      const existing = out[name];
-      if (existing === undefined) out[name] = text;
+      const existing = Object.hasOwn(out, name) ? out[name] : undefined;
+      if (existing === undefined)
+        Object.defineProperty(out, name, {
+          value: text,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       else if (Array.isArray(existing)) existing.push(text);
       else out[name] = [existing, text];
     }

@@ -17,6 +17,19 @@ export let recordOfParsedEvent: (
 ) => KafkaRecord<unknown, unknown>;
 
 /**
+ * Records of an event that can be placed (topic, partition, offset) but whose payload is unusable (a
+ * Sink Connector payload without a value): decoding them fails with the reason, so that the record
+ * fails alone, under its policy, instead of the whole invocation. Created at the first such record:
+ * until then decoding pays no lookup.
+ */
+let payloadDefects: WeakMap<KafkaEventRecord, { part: 'key' | 'value'; reason: string }> | undefined;
+
+/** Marks `raw` as undecodable: reading its `part` throws a {@link RecordDecodeError} with `reason`. Internal. */
+export function markUndecodable(raw: KafkaEventRecord, part: 'key' | 'value', reason: string): void {
+  (payloadDefects ??= new WeakMap()).set(raw, { part, reason });
+}
+
+/**
  * One Kafka record of the batch, with its key and value already deserialized to the user's types.
  * The raw bytes and headers are decoded on first access only.
  *
@@ -156,6 +169,10 @@ export class KafkaRecord<K = string, V = Buffer> implements RecordLocation {
   }
 
   #decode(part: 'key' | 'value', text: string | null | undefined): Buffer | null {
+    if (payloadDefects !== undefined) {
+      const defect = payloadDefects.get(this.#raw);
+      if (defect?.part === part) throw new RecordDecodeError(this, part, defect.reason);
+    }
     if (text === null || text === undefined) return null;
     const bytes = decodeBase64(text);
     if (typeof bytes === 'string') throw new RecordDecodeError(this, part, `malformed base64: ${bytes}`);

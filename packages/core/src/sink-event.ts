@@ -1,6 +1,7 @@
 import { InvalidEventError, KafkaLambdaError } from './errors.js';
 import type { KafkaEventRecord, PartitionBatch } from './event.js';
 import type { BatchItemFailures } from './handler/types.js';
+import { markUndecodable } from './record.js';
 
 /**
  * One record as Confluent's AWS Lambda Sink Connector sends it in sync mode: the Kafka record
@@ -13,7 +14,8 @@ import type { BatchItemFailures } from './handler/types.js';
  */
 export interface SinkConnectorRecord {
   payload: {
-    timestamp: number;
+    /** Epoch ms; null (or absent) for a Kafka record without a timestamp. */
+    timestamp: number | null;
     topic: string;
     partition: number;
     offset: number;
@@ -29,8 +31,10 @@ export type SinkConnectorEvent = SinkConnectorRecord[];
 export const SINK_CONNECTOR_EVENT_SOURCE = 'confluent:lambda-sink-connector';
 
 /**
- * Whether an event is a Sink Connector invocation: an array whose first element has a `payload`
- * object. An ESM event is an object, so the two never overlap.
+ * Whether an event is a Sink Connector invocation: an array (an ESM event is an object, so the two
+ * never overlap). Any array: one whose elements are not `{ payload }` objects is a malformed Sink
+ * Connector event, refused by {@link parseSinkConnectorEvent} naming the element, not an ESM event
+ * refused for not being an object.
  *
  * @example
  * ```ts
@@ -41,10 +45,7 @@ export const SINK_CONNECTOR_EVENT_SOURCE = 'confluent:lambda-sink-connector';
  * ```
  */
 export function isSinkConnectorEvent(event: unknown): event is SinkConnectorEvent {
-  if (!Array.isArray(event)) return false;
-  if (event.length === 0) return true;
-  const first = event[0] as { payload?: unknown } | null;
-  return typeof first === 'object' && first !== null && typeof first.payload === 'object';
+  return Array.isArray(event);
 }
 
 /**
@@ -70,7 +71,13 @@ export function sinkPayloadBytes(converted: unknown): string | null {
  * Checks a Sink Connector event and turns it into the same per-partition batches as an ESM event, in
  * offset order, so the handler runs its deserializers and policies unchanged. Keys and values become
  * bytes as {@link sinkPayloadBytes} says; the connector sends no headers, so records have none.
- * Throws {@link InvalidEventError} naming the first offending path.
+ *
+ * What cannot be placed is the envelope's fault and throws {@link InvalidEventError} naming the first
+ * offending path: an element that is not `{ payload: {…} }`, a missing topic, a partition or offset
+ * that is not a safe non-negative integer (a string, beyond 2^53), offsets out of order. A record
+ * that can be placed but is unusable itself (no `value`, a `timestamp` that is not a number) fails
+ * alone when decoded, with a `RecordDecodeError` naming it, under the handler's policy. A null or
+ * absent timestamp (a Kafka record without one) is -1, `NO_TIMESTAMP_TYPE`. Other fields are ignored.
  *
  * @example
  * ```ts
@@ -98,9 +105,6 @@ export function parseSinkConnectorEvent(event: unknown): PartitionBatch[] {
       throw new InvalidEventError(`${path}.partition`, 'a non-negative integer');
     if (!isNonNegativeInteger(p.offset))
       throw new InvalidEventError(`${path}.offset`, 'a non-negative integer');
-    if (typeof p.timestamp !== 'number' || !Number.isFinite(p.timestamp))
-      throw new InvalidEventError(`${path}.timestamp`, 'a number (epoch ms)');
-    if (!('value' in p)) throw new InvalidEventError(`${path}.value`, 'a value (null for a tombstone)');
     const groupKey = `${p.topic}-${p.partition}`;
     let group = groups.get(groupKey);
     if (!group) {
@@ -111,17 +115,36 @@ export function parseSinkConnectorEvent(event: unknown): PartitionBatch[] {
     // Policies stop a partition at its first failure: order is load-bearing, as for the ESM.
     if (p.offset <= previous)
       throw new InvalidEventError(`${path}.offset`, `an offset above ${previous} for ${groupKey}, in order`);
-    group.records.push({
-      topic: p.topic,
-      partition: p.partition,
-      offset: p.offset,
-      timestamp: p.timestamp,
-      timestampType: 'CREATE_TIME',
-      key: sinkPayloadBytes(p.key),
-      value: sinkPayloadBytes(p.value),
-    });
+    group.records.push(sinkRecord(p as SinkConnectorRecord['payload'] & Record<string, unknown>));
   }
   return [...groups.values()];
+}
+
+/** The ESM-shaped record of a placed payload; one that is unusable itself is marked to fail alone. */
+function sinkRecord(p: SinkConnectorRecord['payload'] & Record<string, unknown>): KafkaEventRecord {
+  const stamped = typeof p.timestamp === 'number' && Number.isFinite(p.timestamp);
+  const defect = !Object.hasOwn(p, 'value')
+    ? 'the Sink Connector payload has no `value` (null for a tombstone)'
+    : stamped || p.timestamp === null || p.timestamp === undefined
+      ? undefined
+      : `the Sink Connector payload's timestamp is ${describe(p.timestamp)}, not epoch ms`;
+  const raw: KafkaEventRecord = {
+    topic: p.topic,
+    partition: p.partition,
+    offset: p.offset,
+    timestamp: stamped ? (p.timestamp as number) : -1,
+    timestampType: stamped ? 'CREATE_TIME' : 'NO_TIMESTAMP_TYPE',
+    key: sinkPayloadBytes(p.key),
+    // A defective record is never a tombstone (which `tombstones: 'skip'` passes over): it fails.
+    value: defect ? '' : sinkPayloadBytes(p.value),
+  };
+  if (defect) markUndecodable(raw, 'value', defect);
+  return raw;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
 }
 
 /**
