@@ -199,7 +199,9 @@ export class InvalidProduceRequestError extends KafkaLambdaError {
 
 /**
  * `produce()` was called after its record had finished (a promise inside `process` that was not
- * awaited). The message is not sent; the invocation fails, since that output would otherwise be lost.
+ * awaited). The message is not sent and the call does not throw (nobody awaits such code): while
+ * the invocation runs it fails with this error, so the batch comes again; after it ended, an ERROR
+ * line names the record and the dropped message's topic.
  */
 export class LateProduceError extends KafkaLambdaError {
   override name = 'LateProduceError';
@@ -263,6 +265,61 @@ export function isRetryable(error: unknown): boolean {
 /** Configuration is missing or malformed. Names the key, never its value. */
 export class ConfigError extends KafkaLambdaError {
   override name = 'ConfigError';
+}
+
+/**
+ * The {@link ConfigError} in `error`'s cause chain, if any: a configuration mistake that reached a
+ * record through a deserializer or a library (`RecordDecodeError` → `ConfigError`) fails the
+ * invocation like one thrown directly, instead of failing that record under its policy.
+ *
+ * @example
+ * ```ts
+ * configErrorIn(new Error('decode failed', { cause: new ConfigError('schema.registry.url is missing') })); // the ConfigError
+ * ```
+ */
+export function configErrorIn(error: unknown): ConfigError | undefined {
+  for (let current = error, depth = 0; current && depth < 8; depth++) {
+    if (current instanceof ConfigError) return current;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/**
+ * A record's fate was about to move illegally (say, to succeeded after it failed), or the batch was
+ * about to succeed with a record that has no final outcome: a defect of the SDK, never of your
+ * function. The invocation fails instead, so that no record is lost; please report it.
+ */
+export class OutcomeInvariantError extends KafkaLambdaError {
+  override name = 'OutcomeInvariantError';
+}
+
+/**
+ * Every record of the batch that ran failed at the same stage with the same error (at least two
+ * of them): that is the environment (a file missing from the bundle, a wrong deserializer, a topic
+ * the function may not write), not poison records, so nothing is logged-and-dropped or
+ * dead-lettered for it and the invocation fails to be retried. `allFailedAlike: 'apply-policy'` opts out.
+ */
+export class EveryRecordFailedError extends KafkaLambdaError {
+  override name = 'EveryRecordFailedError';
+  /** Always: the batch is to be retried, the environment may be fixed by then. */
+  readonly retryable = true;
+  /** The first record that failed. */
+  readonly record: RecordLocation;
+  /** How many records failed. */
+  readonly failed: number;
+  /** Where they failed: `decode`, `process`, `produce` or `deliver`. */
+  readonly stage: string;
+  constructor(failed: number, stage: string, location: RecordLocation, options: { cause: unknown }) {
+    super(
+      `every record of the batch failed alike (${failed} records, stage ${stage}, first ${describeLocation(location)}): ` +
+        `${messageOf(options.cause)}; failing the invocation so the batch is retried`,
+      options,
+    );
+    this.failed = failed;
+    this.stage = stage;
+    this.record = locationOf(location);
+  }
 }
 
 /** A plain copy, so an error never holds on to (or serializes) a whole record. */

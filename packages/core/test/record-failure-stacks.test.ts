@@ -17,6 +17,8 @@ async function failureLines(): Promise<FailureLine[]> {
     value: json<{ n: number }>(),
     logger: jsonLogger({ write: (line) => lines.push(line) }),
     logSummary: false,
+    // Both records fail alike on purpose: this test is about the lines, not the batch's verdict.
+    allFailedAlike: 'apply-policy',
     process() {
       throw new RangeError('n is out of range', { cause: new Error('upstream said no') });
     },

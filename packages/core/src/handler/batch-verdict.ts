@@ -1,6 +1,7 @@
-import { DeadlineExceededError, DeliveryError, locationOf, type RecordLocation } from '../errors.js';
+import { DeadlineExceededError, DeliveryError, OutcomeInvariantError } from '../errors.js';
+import type { RecordOutcomes } from './outcomes.js';
 import type { FailurePolicy } from './policies/policy.js';
-import type { BatchItemFailures, BatchSummary } from './types.js';
+import type { BatchItemFailures } from './types.js';
 
 type DeliveryFailureEntry = DeliveryError['failures'][number];
 
@@ -11,25 +12,10 @@ export interface Conclusion {
 }
 
 /**
- * Everything that decides an invocation's outcome, gathered while it runs: its counts, the records
- * handed back to the ESM, and the errors that fail it, in the order they outrank each other.
+ * The errors that fail an invocation, gathered while it runs, in the order they outrank each other.
+ * What it returns otherwise is derived from the records' outcomes, and checked against them.
  */
 export class BatchVerdict {
-  readonly summary: BatchSummary = {
-    records: 0,
-    succeeded: 0,
-    failed: 0,
-    deadLettered: 0,
-    skipped: 0,
-    unprocessed: 0,
-    produced: 0,
-    reported: 0,
-    alreadyProcessed: 0,
-    flushMs: 0,
-    durationMs: 0,
-  };
-  /** First offset handed back per partition. */
-  readonly #reported = new Map<string, RecordLocation>();
   /** Outside any record's policy (configuration, a policy that threw, a late produce). */
   #fatal: Error | undefined;
   /** The batch's deliveries did not all finish (deadline, connection). */
@@ -41,12 +27,6 @@ export class BatchVerdict {
   /** Whether partitions must stop starting records. */
   get stopped(): boolean {
     return this.#fatal !== undefined || this.#failure !== undefined || this.#deliveryFailures.length > 0;
-  }
-
-  reportAt(location: RecordLocation): void {
-    const key = `${location.topic}-${location.partition}`;
-    const current = this.#reported.get(key);
-    if (!current || location.offset < current.offset) this.#reported.set(key, locationOf(location));
   }
 
   failWith(error: Error): void {
@@ -62,21 +42,46 @@ export class BatchVerdict {
     this.#incomplete ??= error;
   }
 
-  conclude(policy: FailurePolicy): Conclusion {
-    const error = this.#fatal ?? this.#incomplete ?? this.#deliveryError() ?? this.#recordError();
+  /**
+   * The invocation's end. Success is returned only when the outcomes allow it: every record final
+   * and done, or (under a policy that reports) handed back and reported from its partition's lowest
+   * such offset. Anything else is a defect caught here, failing the invocation rather than losing a record.
+   */
+  conclude(policy: FailurePolicy, outcomes: RecordOutcomes, unprocessed: number): Conclusion {
+    const error = this.#fatal ?? this.#incomplete ?? this.#deliveryError() ?? this.#recordError(unprocessed);
     if (error) return { error };
-    this.summary.reported = this.#reported.size;
-    return { result: policy.result([...this.#reported.values()]) };
+    const unsettled = outcomes.firstUnsettled();
+    if (unsettled !== undefined) {
+      return {
+        error: new OutcomeInvariantError(`record ${where(outcomes, unsettled)} has no final outcome`),
+      };
+    }
+    const resume = outcomes.resumeOffsets();
+    const result = policy.result(resume);
+    if (resume.length > 0 && !result) {
+      // A policy that hands records back without reporting them must have failed the invocation.
+      const { topic, partition, offset } = resume[0]!;
+      return {
+        error: new OutcomeInvariantError(
+          `record ${topic}-${partition}@${offset} was handed back but not reported`,
+        ),
+      };
+    }
+    return { result };
   }
 
   #deliveryError(): DeliveryError | undefined {
     return this.#deliveryFailures.length > 0 ? new DeliveryError(this.#deliveryFailures) : undefined;
   }
 
-  #recordError(): Error | undefined {
+  #recordError(unprocessed: number): Error | undefined {
     // The deadline error counts what was left undone when the batch ended, not when it first stopped.
-    if (this.#failure instanceof DeadlineExceededError)
-      return new DeadlineExceededError(this.summary.unprocessed);
+    if (this.#failure instanceof DeadlineExceededError) return new DeadlineExceededError(unprocessed);
     return this.#failure;
   }
+}
+
+function where(outcomes: RecordOutcomes, slot: number): string {
+  const { topic, partition, offset } = outcomes.locationOf(slot);
+  return `${topic}-${partition}@${offset}`;
 }

@@ -1,11 +1,13 @@
 import {
   asError,
-  ConfigError,
+  configErrorIn,
   DeadlineExceededError,
+  EveryRecordFailedError,
   isRetryable,
   KafkaLambdaError,
   type LateProduceError,
   locationOf,
+  OutcomeInvariantError,
   type RecordLocation,
   RecordProcessingError,
 } from '../errors.js';
@@ -18,25 +20,39 @@ import { reportBatchEnd } from './batch-end.js';
 import { BatchVerdict, type Conclusion } from './batch-verdict.js';
 import { deadLetterOf, type FailureStage } from './dead-letter.js';
 import { Deadline } from './deadline.js';
-import { DeliveryLedger } from './delivery-ledger.js';
+import { DeliveryLedger, type MessageKind } from './delivery-ledger.js';
 import { type DeliveryPhaseHost, settleDeliveries } from './delivery-phase.js';
 import { claimRecords, settleClaims } from './idempotency-phase.js';
 import { type BatchObserver, observeBatch } from './instrumentation.js';
 import { LazyAbort } from './lazy-abort.js';
 import { loggedError } from './logged-error.js';
+import { Fate, RecordOutcomes } from './outcomes.js';
 import { type PartitionHost, PartitionRunner } from './partition-runner.js';
 import { runPartitions } from './partition-scheduler.js';
 import type { FailurePolicy, RecordFailure } from './policies/policy.js';
 import { requestLogger } from './request-logger.js';
 import type { HandlerSettings } from './settings.js';
 import { TransactionPhase } from './transaction-phase.js';
-import type { BatchItemFailures, LambdaContext } from './types.js';
+import type { BatchItemFailures, BatchSummary, LambdaContext } from './types.js';
 
 type AnyRecord = KafkaRecord<unknown, unknown>;
 
+/** What the policy did with the failure it was asked to decide. */
+type PolicyAction = 'none' | 'dead-letter' | 'hand-back';
+
+/** A failed record's dead letter, built when its policy chose it, sent once the failures are known to be the records'. */
+interface QueuedDeadLetter {
+  readonly slot: number;
+  readonly failure: RecordFailure;
+  readonly topic: string;
+  readonly message: OutgoingMessage;
+}
+
 /**
  * One invocation: runs the partitions, waits once for the batch's own deliveries, and turns what
- * happened into the Lambda result. The policy decides per failed record; the ledger owns the wait.
+ * happened into the Lambda result. Every record's fate is owned by {@link RecordOutcomes}: the
+ * summary, the partial batch response and the idempotency keys are derived from it. The policy
+ * decides per failed record; the ledger owns the wait.
  */
 export class Batch implements PartitionHost, DeliveryPhaseHost {
   readonly settings: HandlerSettings;
@@ -44,6 +60,7 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
   readonly logger: Logger;
   readonly observer: BatchObserver;
   readonly verdict = new BatchVerdict();
+  readonly outcomes: RecordOutcomes;
   readonly #deadline: Deadline;
   readonly #ledger: DeliveryLedger | undefined;
   readonly #abort = new LazyAbort();
@@ -52,6 +69,15 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
   readonly #started = Date.now();
   #deadlineLogged = false;
   #claims: BatchClaims | undefined;
+  /** Dead letters chosen by the policy and not sent yet. */
+  #deadLetters: QueuedDeadLetter[] = [];
+  /** The topic of each dead letter sent, for its log line once the broker has it. */
+  readonly #deadLetterTopics = new Map<number, string>();
+  /** While the policy decides a failure: whose, and what it did. */
+  #deciding: { slot: number; action: PolicyAction } | undefined;
+  /** The invocation's outcome is decided: what happens now cannot change it. */
+  #concluded = false;
+  #flushMs = 0;
 
   constructor(
     settings: HandlerSettings,
@@ -63,17 +89,15 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
     this.lambdaContext = context;
     this.logger = requestLogger(settings.logger, context);
     this.#deadline = new Deadline(context, settings.deadlineReserveMs);
-    this.#ledger = settings.producer && new DeliveryLedger(settings.producer);
+    this.outcomes = new RecordOutcomes(partitions);
+    this.#ledger = settings.producer && new DeliveryLedger(settings.producer, this.#acknowledged);
     const transactions = settings.producer?.transactions;
     this.#transaction = transactions && new TransactionPhase(transactions, this.logger);
-    let records = 0;
-    for (const partition of partitions) records += partition.records.length;
-    this.verdict.summary.records = records;
     this.observer = observeBatch(
       settings.instrumentation,
       {
         partitions,
-        records,
+        records: this.outcomes.size,
         context,
         eventSource: event.eventSource,
         bootstrapServers: event.bootstrapServers,
@@ -107,23 +131,34 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
     try {
       await this.#transaction?.begin(this.#deadline);
       if (this.settings.idempotency) this.#claims = await claimRecords(this, partitions, this.#deadline);
-      const runners = partitions.map((p, i) => new PartitionRunner(p, this, this.#claims?.partition(i)));
+      const runners = partitions.map((p, i) => new PartitionRunner(p, i, this, this.#claims?.partition(i)));
       await runPartitions(runners, this.settings.partitionConcurrency, this.#deadline, (reason) =>
         this.#abort.abort(reason),
       );
+      this.sendDeadLetters();
       if (this.#ledger) await settleDeliveries(this.#ledger, this.#deadline, this);
-      conclusion = this.verdict.conclude(this.settings.policy);
+      conclusion = this.verdict.conclude(
+        this.settings.policy,
+        this.outcomes,
+        this.outcomes.counts().unprocessed,
+      );
     } catch (error) {
       conclusion = { error: asError(error) };
     } finally {
+      this.#concluded = true;
       this.#ledger?.close();
       this.#abort.end();
     }
     // Every delivery report is in (or the batch failed): commit, or abort. A failed commit fails it.
     if (this.#transaction) conclusion = await this.#transaction.end(conclusion, this.#deadline);
     // After the commit: a transaction that did not commit took the outputs with it; their records do not complete.
-    const delivered = !this.#transaction || !conclusion.error;
-    if (this.#claims) await settleClaims(this.#claims, this.#deadline, this.settings, this.logger, delivered);
+    const kept = !this.#transaction || !conclusion.error;
+    if (this.#claims) {
+      const outcomes = this.outcomes;
+      await settleClaims(this.#claims, this.#deadline, this.settings, this.logger, kept, (partition, index) =>
+        outcomes.keyVerdict(outcomes.baseOf(partition) + index),
+      );
+    }
     this.#finish(conclusion);
     if (conclusion.error) throw conclusion.error;
     return conclusion.result;
@@ -131,31 +166,33 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
 
   // ── what partitions report ─────────────────────────────────────────────────────────────────────
 
-  succeeded(record: AnyRecord, messages: readonly OutgoingMessage[] | undefined): void {
-    this.verdict.summary.succeeded++;
+  succeeded(slot: number, record: AnyRecord, messages: readonly OutgoingMessage[] | undefined): void {
     this.observer.recordEnd?.(record, 'succeeded');
-    if (messages && messages.length > 0)
-      this.#ledger!.send(messages, record, 'output', this.#claims?.whenDelivered(record));
-    else this.#claims?.done(record);
+    const count = messages?.length ?? 0;
+    this.outcomes.succeed(slot, count);
+    if (count > 0) this.#ledger!.send(messages!, record, slot, 'output');
   }
 
-  skipped(record: AnyRecord): void {
-    this.verdict.summary.skipped++;
+  skipped(slot: number, record: AnyRecord): void {
+    this.outcomes.skip(slot);
     this.observer.recordEnd?.(record, 'skipped');
   }
 
-  alreadyProcessed(record: AnyRecord): void {
-    this.verdict.summary.alreadyProcessed++;
+  alreadyProcessed(slot: number, record: AnyRecord): void {
+    this.outcomes.alreadyProcessed(slot);
     this.observer.recordStart?.(record);
     this.observer.recordEnd?.(record, 'already-processed');
   }
 
-  failed(record: AnyRecord, error: Error, stage: FailureStage): boolean {
-    this.verdict.summary.failed++;
+  failed(slot: number, record: AnyRecord, error: Error, stage: FailureStage): boolean {
+    const outcomes = this.outcomes;
+    outcomes.fail(slot, { error, stage });
     this.observer.recordEnd?.(record, 'failed', error);
-    if (error instanceof ConfigError) {
+    const configError = configErrorIn(error);
+    if (configError) {
       // A configuration mistake fails every record alike: the invocation fails instead of dropping them.
-      this.#fail(error);
+      outcomes.handBack(slot);
+      this.#fail(configError);
       return false;
     }
     if (isRetryable(error)) {
@@ -165,26 +202,35 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
         stage,
         error,
       });
+      outcomes.handBack(slot);
       this.settings.policy.handBack(record, new RecordProcessingError(record, { cause: error }), this);
       this.#stopIfFailing();
       return false;
     }
+    const deciding = { slot, action: 'none' as PolicyAction };
+    this.#deciding = deciding;
+    let goesOn: boolean;
     try {
-      const goesOn = this.settings.policy.recordFailed({ record, error, stage }, this);
-      // Logged and dropped is final: its key completes (a dead letter's once the broker has it).
-      if (goesOn && this.settings.policyName === 'log') this.#claims?.done(record);
-      this.#stopIfFailing();
-      return goesOn;
+      goesOn = this.settings.policy.recordFailed({ record, error, stage }, this);
     } catch (policyError) {
       // The policy itself failed (e.g. deadLetterTopic threw): stop every partition and fail.
+      this.#deadLetters = this.#deadLetters.filter((letter) => letter.slot !== slot);
+      outcomes.handBack(slot);
       this.#fail(asError(policyError));
       return false;
+    } finally {
+      this.#deciding = undefined;
+      const action = deciding.action;
+      if (action === 'dead-letter') outcomes.deadLettering(slot);
+      else if (action === 'hand-back') outcomes.handBack(slot);
+      else outcomes.failedAndLogged(slot);
     }
+    this.#stopIfFailing();
+    return goesOn;
   }
 
-  notDone(first: RecordLocation, count: number): void {
-    if (count <= 0) return;
-    this.verdict.summary.unprocessed += count;
+  notDone(partition: number, index: number, first: RecordLocation): void {
+    this.outcomes.handBackFrom(partition, index);
     if (!this.#deadline.passed) return;
     if (!this.#deadlineLogged) {
       this.#deadlineLogged = true;
@@ -192,48 +238,93 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
         ...locationOf(first),
       });
     }
-    this.settings.policy.handBack(first, new DeadlineExceededError(count), this);
-    this.#abort.abort(new DeadlineExceededError(count));
+    const unprocessed = this.outcomes.counts().unprocessed;
+    this.settings.policy.handBack(first, new DeadlineExceededError(unprocessed), this);
+    this.#abort.abort(new DeadlineExceededError(unprocessed));
   }
 
-  lateProduce(error: LateProduceError): void {
+  lateProduce(error: LateProduceError, abandoned: boolean): void {
+    if (this.#concluded || abandoned) {
+      // Its record is already accounted for (done, or handed back): the message alone is dropped.
+      this.logger.error(
+        abandoned
+          ? 'produce() from a record the batch gave up on at the deadline; the message is dropped and the record comes again'
+          : 'produce() after the invocation ended; the message is dropped (await every promise inside process())',
+        { error },
+      );
+      return;
+    }
     this.logger.error('produce() after its record finished; failing the invocation', { error });
     this.#fail(error);
   }
 
   // ── what policies may do ───────────────────────────────────────────────────────────────────────
 
-  reportAt(location: RecordLocation): void {
-    this.verdict.reportAt(location);
+  reportAt(_location: RecordLocation): void {
+    // The partial batch response is derived from the outcomes; a policy deciding a failure hands it back.
+    if (this.#deciding) this.#deciding.action = 'hand-back';
   }
 
   failWith(error: Error): void {
+    if (this.#deciding) this.#deciding.action = 'hand-back';
     this.verdict.failWith(error);
   }
 
-  deadLetter({ record, error, stage }: RecordFailure): void {
-    const { topic, message } = deadLetterOf(this.settings, { record, error, stage }, this.lambdaContext);
-    // Logged once the broker has it: until then the record is not safe.
-    this.#ledger!.send([message], record, 'dead-letter', () => {
-      this.verdict.summary.deadLettered++;
-      this.#claims?.delivered(record);
-      this.logger.warn('record failed; sent to the dead-letter topic', {
-        ...locationOf(record),
-        stage,
-        deadLetterTopic: topic,
-        error: loggedError(error),
-      });
-    });
+  deadLetter(failure: RecordFailure): void {
+    const deciding = this.#deciding;
+    if (!deciding) throw new OutcomeInvariantError('deadLetter() outside the decision on a failed record');
+    // Built now, so that a deadLetterTopic function that throws fails the invocation here.
+    const { topic, message } = deadLetterOf(this.settings, failure, this.lambdaContext);
+    this.#deadLetters.push({ slot: deciding.slot, failure, topic, message });
+    deciding.action = 'dead-letter';
   }
 
   // ── what the end of the batch reports ──────────────────────────────────────────────────────────
 
-  failedLate(record: AnyRecord, error: Error): void {
-    this.verdict.summary.succeeded--;
-    this.failed(record, error, 'deliver');
+  failedLate(slot: number, record: AnyRecord, error: Error): void {
+    this.failed(slot, record, error, 'deliver');
+  }
+
+  /**
+   * The failures so far are final: unless every record failed alike (the environment: the invocation
+   * fails instead, and nothing is dead-lettered or dropped for it), sends their dead letters.
+   */
+  sendDeadLetters(): void {
+    const letters = this.#deadLetters;
+    if (this.verdict.stopped) return; // the invocation fails: the records come again
+    if (this.settings.allFailedAlike === 'fail-invocation' && this.outcomes.failedAlike()) {
+      this.#failAlike();
+      return;
+    }
+    if (letters.length === 0) return;
+    this.#deadLetters = [];
+    for (const { slot, failure, topic, message } of letters) {
+      this.#deadLetterTopics.set(slot, topic);
+      this.#ledger!.send([message], failure.record, slot, 'dead-letter');
+    }
+  }
+
+  waited(ms: number): void {
+    this.#flushMs += ms;
   }
 
   // ── stopping ───────────────────────────────────────────────────────────────────────────────────
+
+  #failAlike(): void {
+    const [slot, note] = this.outcomes.firstFailure()!;
+    const error = new EveryRecordFailedError(
+      this.outcomes.counts().failed,
+      note.stage,
+      this.outcomes.locationOf(slot),
+      { cause: note.error },
+    );
+    this.outcomes.retractFailures();
+    this.#deadLetters = [];
+    this.logger.error('every record failed alike: the environment, not the records; failing the invocation', {
+      error,
+    });
+    this.#fail(error);
+  }
 
   /** An error outside any record's policy: every partition stops, the invocation fails. */
   #fail(error: Error): void {
@@ -248,9 +339,32 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
     }
   }
 
+  /** A report of one of the batch's messages: its record's outcome moves on. */
+  readonly #acknowledged = (slot: number, kind: MessageKind): void => {
+    if (kind === 'output') {
+      this.outcomes.acknowledged(slot);
+      return;
+    }
+    if (this.outcomes.fateOf(slot) !== Fate.deadLettering) return;
+    this.outcomes.deadLettered(slot);
+    const note = this.outcomes.failureOf(slot)!;
+    this.logger.warn('record failed; sent to the dead-letter topic', {
+      ...this.outcomes.locationOf(slot),
+      stage: note.stage,
+      deadLetterTopic: this.#deadLetterTopics.get(slot),
+      error: loggedError(note.error),
+    });
+  };
+
   #finish(conclusion: Conclusion): void {
-    const summary = this.verdict.summary;
-    summary.durationMs = Date.now() - this.#started;
+    const summary: BatchSummary = {
+      records: this.outcomes.size,
+      ...this.outcomes.counts(),
+      produced: this.#ledger?.delivered ?? 0,
+      reported: conclusion.result?.batchItemFailures.length ?? 0,
+      flushMs: this.#flushMs,
+      durationMs: Date.now() - this.#started,
+    };
     reportBatchEnd(
       { logger: this.logger, logSummary: this.settings.logSummary, observer: this.observer },
       summary,

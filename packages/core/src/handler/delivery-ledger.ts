@@ -19,6 +19,8 @@ interface PendingCount {
 /** A message of this batch that the producer or the broker refused. */
 export interface DeliveryFailure {
   readonly source: AnyRecord;
+  /** The source record's slot in the batch. */
+  readonly slot: number;
   readonly kind: MessageKind;
   readonly message: OutgoingMessage;
   readonly error: Error;
@@ -32,6 +34,9 @@ export interface SettleOutcome {
   /** Why the wait ended before every report came (deadline, or the producer's flush gave up). */
   readonly incomplete?: Error | undefined;
 }
+
+/** Told of every message of the batch the broker acknowledged. */
+export type AcknowledgedCallback = (slot: number, kind: MessageKind) => void;
 
 /**
  * The messages of ONE batch and their delivery reports. It is the only place that waits for them,
@@ -58,15 +63,12 @@ export class DeliveryLedger {
   /** The one callback of every message of the batch: each message carries its own record. */
   readonly #onReport: DeliveryCallback = (error, _report, message) => this.#confirm(error, message);
   /** Where a report's owner is read into: one object per ledger, not one per report. */
-  readonly #owner: MessageOwner = {
-    source: undefined,
-    kind: 'output',
-    group: undefined,
-    onDelivered: undefined,
-  };
+  readonly #owner: MessageOwner = { source: undefined, kind: 'output', slot: -1 };
+  readonly #acknowledged: AcknowledgedCallback;
 
-  constructor(producer: KafkaProducer) {
+  constructor(producer: KafkaProducer, acknowledged: AcknowledgedCallback) {
     this.#producer = producer;
+    this.#acknowledged = acknowledged;
   }
 
   /** Aborted when the ledger closes. */
@@ -87,20 +89,17 @@ export class DeliveryLedger {
     return this.#unconfirmed;
   }
 
-  /** Hands a record's messages to the producer. `onDelivered` runs once all of them are acknowledged. */
-  send(
-    messages: readonly OutgoingMessage[],
-    source: AnyRecord,
-    kind: MessageKind,
-    onDelivered?: () => void,
-  ): void {
-    if (this.#closed) return;
-    const group = messages.length > 1 ? { outstanding: messages.length, failed: false } : undefined;
+  /**
+   * Hands a record's messages to the producer; each report goes to the acknowledged callback or to
+   * the failures, with the record's `slot`. After the ledger closed nothing is sent: false.
+   */
+  send(messages: readonly OutgoingMessage[], source: AnyRecord, slot: number, kind: MessageKind): boolean {
+    if (this.#closed) return false;
     const producer = this.#producer;
     const onReport = this.#onReport;
     for (const sent of messages) {
       const message = PendingMessage.of(sent);
-      PendingMessage.own(message, source, kind, group, onDelivered);
+      PendingMessage.own(message, source, kind, slot);
       this.#sent++;
       this.#unconfirmed++;
       this.#pendingOn(message.topic).count++;
@@ -118,6 +117,7 @@ export class DeliveryLedger {
         this.#confirm(asError(error), message);
       }
     }
+    return true;
   }
 
   /**
@@ -188,17 +188,15 @@ export class DeliveryLedger {
     const owner = this.#owner;
     // Not ours, or reported twice: the first report settled it.
     if (!PendingMessage.release(message, owner)) return;
-    const { source, kind, group, onDelivered } = owner;
+    const { source, kind, slot } = owner;
     owner.source = undefined;
-    owner.onDelivered = undefined;
-    owner.group = undefined;
     this.#unconfirmed--;
     this.#pendingOn(message.topic).count--;
-    if (error) {
-      if (group) group.failed = true;
-      this.#failures.push({ source: source!, kind, message, error });
-    } else this.#delivered++;
-    if (group ? --group.outstanding === 0 && !group.failed : !error) onDelivered?.();
+    if (error) this.#failures.push({ source: source!, slot, kind, message, error });
+    else {
+      this.#delivered++;
+      this.#acknowledged(slot, kind);
+    }
     if (this.#unconfirmed === 0) this.#onSettled?.();
   }
 }

@@ -5,8 +5,11 @@ import type { BatchVerdict } from './batch-verdict.js';
 import type { Deadline } from './deadline.js';
 import type { DeliveryFailure, DeliveryLedger } from './delivery-ledger.js';
 import type { BatchObserver } from './instrumentation.js';
+import { Fate, type RecordOutcomes } from './outcomes.js';
 import { retryOversizedAlone } from './oversized-retry.js';
 import type { FailurePolicy, PolicyBatch } from './policies/policy.js';
+
+type AnyRecord = KafkaRecord<unknown, unknown>;
 
 /** What the end of a batch needs from it. */
 export interface DeliveryPhaseHost extends PolicyBatch {
@@ -14,15 +17,21 @@ export interface DeliveryPhaseHost extends PolicyBatch {
   readonly observer: BatchObserver;
   readonly policy: FailurePolicy;
   readonly verdict: BatchVerdict;
-  /** A record that had succeeded failed after all (its output was refused for good). */
-  failedLate(record: KafkaRecord<unknown, unknown>, error: Error): void;
+  readonly outcomes: RecordOutcomes;
+  /** A record that had succeeded failed after all (an output refused for good): once per record. */
+  failedLate(slot: number, record: AnyRecord, error: Error): void;
+  /** Sends the dead letters of the records failed so far (unless the failures turn out to be the environment's). */
+  sendDeadLetters(): void;
+  /** Adds the time spent waiting for deliveries to the summary. */
+  waited(ms: number): void;
 }
 
 /**
  * The end of a batch: waits for its own deliveries (the ledger's one wait), then decides on each
- * failure. An output refused for good fails its record under its policy (dead letters of such
- * records need one more wait); a dead letter that is not delivered, or a delivery that may succeed
- * later, fails the invocation (or, under `report`, hands the record back).
+ * failure. An output refused for good fails its record once under its policy, however many of its
+ * outputs were refused (dead letters of such records need one more wait); a dead letter that is not
+ * delivered, or a delivery that may succeed later, fails the invocation (or, under `report`, hands
+ * the record back).
  */
 export async function settleDeliveries(
   ledger: DeliveryLedger,
@@ -30,18 +39,22 @@ export async function settleDeliveries(
   host: DeliveryPhaseHost,
 ): Promise<void> {
   if (ledger.sent === 0) return;
-  const summary = host.verdict.summary;
   for (let round = 0; round < 2; round++) {
     const settled = await ledger.settle(deadline);
     const outcome = settled.incomplete
       ? settled
       : await retryOversizedAlone(settled.failures, ledger, deadline);
     const durationMs = settled.durationMs + (settled === outcome ? 0 : outcome.durationMs);
-    summary.flushMs += durationMs;
+    host.waited(durationMs);
     const incomplete = settled.incomplete ?? outcome.incomplete;
     host.observer.flush?.({ messages: ledger.sent, durationMs, error: incomplete });
     const sentBefore = ledger.sent;
-    for (const failure of outcome.failures) decide(failure, host);
+    const sources = new Map<number, AnyRecord>();
+    for (const failure of outcome.failures) decide(failure, host, sources);
+    for (const [slot, error] of host.outcomes.takeRefused()) {
+      // Handed back meanwhile (another output's transient failure): it comes again anyway.
+      if (host.outcomes.fateOf(slot) === Fate.sending) host.failedLate(slot, sources.get(slot)!, error);
+    }
     if (incomplete) {
       // The producer's own reason (e.g. it could not connect) says more than "timed out".
       const cause = outcome.failures.find((f) => f.error.name === 'ProducerConnectionError')?.error;
@@ -51,16 +64,21 @@ export async function settleDeliveries(
       });
       break;
     }
+    host.sendDeadLetters();
     if (ledger.sent === sentBefore) break;
   }
-  summary.produced = ledger.delivered;
 }
 
-function decide({ source, kind, message, error }: DeliveryFailure, host: DeliveryPhaseHost): void {
+function decide(
+  { source, slot, kind, message, error }: DeliveryFailure,
+  host: DeliveryPhaseHost,
+  sources: Map<number, AnyRecord>,
+): void {
   const { topic } = message;
   if (kind === 'output' && isPermanentDeliveryError(error)) {
-    // Retrying cannot deliver it: it is its record's failure, under the record's policy.
-    host.failedLate(source, error);
+    // Retrying cannot deliver it: its record's failure, decided once per record after this round.
+    host.outcomes.refused(slot, error);
+    sources.set(slot, source);
     return;
   }
   const failure = new DeliveryError([{ topic, source: locationOf(source), error }]);
@@ -73,5 +91,6 @@ function decide({ source, kind, message, error }: DeliveryFailure, host: Deliver
     host.failWith(failure);
     return;
   }
+  host.outcomes.handBack(slot);
   host.policy.handBack(source, failure, host);
 }

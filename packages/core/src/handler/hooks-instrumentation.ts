@@ -9,12 +9,13 @@ export function hooksInstrumentation(
   if (!onRecordError && !onBatchEnd) return undefined;
   const observer = {
     ...(onRecordError && {
-      recordEnd: (record: Parameters<typeof onRecordError>[1], outcome: string, error?: Error) => {
-        if (outcome === 'failed' && error) onRecordError.call(hooks, error, record);
-      },
+      // The hook's result is returned so that a rejected promise (an async hook) is caught and logged.
+      recordEnd: (record: Parameters<typeof onRecordError>[1], outcome: string, error?: Error): unknown =>
+        outcome === 'failed' && error ? onRecordError.call(hooks, error, record) : undefined,
     }),
     ...(onBatchEnd && {
-      end: ({ summary }: { summary: Parameters<typeof onBatchEnd>[0] }) => onBatchEnd.call(hooks, summary),
+      end: ({ summary }: { summary: Parameters<typeof onBatchEnd>[0] }): unknown =>
+        onBatchEnd.call(hooks, summary),
     }),
   };
   return { startBatch: () => observer };

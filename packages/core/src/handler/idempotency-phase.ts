@@ -1,10 +1,9 @@
 import { locationOf } from '../errors.js';
 import type { PartitionBatch } from '../event.js';
-import { BatchClaims } from '../idempotency/batch-claims.js';
+import { BatchClaims, type KeyVerdict } from '../idempotency/batch-claims.js';
 import { RecordInProgressError } from '../idempotency/errors.js';
 import { batchKeys } from '../idempotency/record-keys.js';
 import type { Logger } from '../logger.js';
-import type { BatchVerdict } from './batch-verdict.js';
 import type { Deadline } from './deadline.js';
 import type { BatchObserver } from './instrumentation.js';
 import { loggedError } from './logged-error.js';
@@ -19,7 +18,6 @@ export interface IdempotencyPhaseHost extends PolicyBatch {
   readonly lambdaContext: LambdaContext;
   readonly observer: BatchObserver;
   readonly policy: FailurePolicy;
-  readonly verdict: BatchVerdict;
 }
 
 /**
@@ -59,15 +57,9 @@ export async function claimRecords(
   }
   // The global's getter loads crypto at its first use; importing node:crypto costs ~7 ms of every cold start.
   const owner = `${host.lambdaContext?.awsRequestId ?? 'local'}/${globalThis.crypto.randomUUID()}`;
-  let claims: BatchClaims;
-  try {
-    const left = Math.max(0, budgetMs - (Date.now() - started));
-    claims = await BatchClaims.claim(idempotency.store, partitions, keys, owner, deadline.endsAt(), left);
-  } catch (error) {
-    // Nothing ran: every record comes again with the retry.
-    host.verdict.summary.unprocessed = host.verdict.summary.records;
-    throw error;
-  }
+  // A failed claim rejects before any record ran: every record comes again with the retry.
+  const left = Math.max(0, budgetMs - (Date.now() - started));
+  const claims = await BatchClaims.claim(idempotency.store, partitions, keys, owner, deadline.endsAt(), left);
   if (claims.completed.length > 0) {
     logger.info(
       'records already processed (by an earlier invocation, or earlier in this batch) are not run again',
@@ -111,7 +103,8 @@ function settleBudgetMs(deadline: Deadline): number {
 
 /**
  * After the batch's deliveries settled (and, with transactions, after the commit): completes the
- * keys of the records that are done and releases the others, one call each. It never fails the
+ * keys of the records that are done (as `verdictOf` says, from their outcomes) and releases the
+ * others, one call each. It never fails the
  * invocation: the outputs are delivered, and a retry would duplicate them; the claims then expire
  * by themselves (completed: the retry runs them again; in progress: at this invocation's end).
  * Pass `delivered: false` when the batch's outputs were discarded (an aborted transaction).
@@ -121,12 +114,14 @@ export async function settleClaims(
   deadline: Deadline,
   settings: HandlerSettings,
   logger: Logger,
-  delivered = true,
+  delivered: boolean,
+  verdictOf: (partition: number, index: number) => KeyVerdict,
 ): Promise<void> {
   const outcome = await claims.settle(
     settleBudgetMs(deadline),
     settings.idempotency!.completedTtlMs,
     delivered,
+    verdictOf,
   );
   if (!outcome.error) {
     logger.debug('idempotency keys completed and released', {

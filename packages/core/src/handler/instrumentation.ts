@@ -158,11 +158,31 @@ function shielded(observer: BatchObserver, logger: Logger): BatchObserver {
   return result;
 }
 
+/**
+ * Runs a notification; a throw is logged and ignored, and so is a rejection of a promise it returns
+ * (an async hook): left alone, that would be an unhandled rejection, which ends Lambda's Node process.
+ */
 function guard<T>(logger: Logger, member: string, call: () => T): T | undefined {
   try {
-    return call();
+    const result = call();
+    if (isThenable(result)) {
+      result.then(undefined, (error: unknown) =>
+        logger.warn(`instrumentation ${member} rejected; ignored`, { error: asError(error) }),
+      );
+      // startBatch must answer an observer, not a promise of one.
+      return member === 'startBatch' ? undefined : result;
+    }
+    return result;
   } catch (error) {
     logger.warn(`instrumentation ${member} threw; ignored`, { error: asError(error) });
     return undefined;
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }

@@ -9,7 +9,9 @@ const MSG_SIZE_TOO_LARGE = 10;
  * A broker that finds one message over the topic's `max.message.bytes` refuses the whole record
  * batch it travelled in, so its batch-mates come back with the same permanent error. Sent again one
  * at a time, the healthy ones are delivered; only a message refused alone is really too large.
- * Returns the failures that remain, with everything else this batch produced untouched.
+ * Returns the failures that remain, with everything else this batch produced untouched. A message
+ * delivered on its second send is acknowledged to its record like any other: the first refusal was
+ * never applied to the record (the delivery phase decides only on what remains).
  */
 export async function retryOversizedAlone(
   failures: readonly DeliveryFailure[],
@@ -23,7 +25,7 @@ export async function retryOversizedAlone(
   if (suspects.length < 2) return { failures: [...failures], durationMs: 0 };
   let durationMs = 0;
   for (const suspect of suspects) {
-    ledger.send([suspect.message], suspect.source, 'output');
+    ledger.send([suspect.message], suspect.source, suspect.slot, 'output');
     const outcome = await ledger.settle(deadline);
     durationMs += outcome.durationMs;
     remaining.push(...outcome.failures);

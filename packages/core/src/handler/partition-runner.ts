@@ -7,6 +7,7 @@ import type { KafkaProducer, OutgoingMessage } from '../producer/types.js';
 import { type KafkaRecord, recordOfParsedEvent } from '../record.js';
 import type { FailureStage } from './dead-letter.js';
 import type { BatchObserver } from './instrumentation.js';
+import type { RecordOutcomes } from './outcomes.js';
 import { type PartitionScope, RecordContext } from './record-context.js';
 import { type PipelineResult, PROCESSING, RecordPipeline, SKIPPED } from './record-pipeline.js';
 import type { HandlerSettings } from './settings.js';
@@ -14,12 +15,13 @@ import type { LambdaContext } from './types.js';
 
 type AnyRecord = KafkaRecord<unknown, unknown>;
 
-/** What a partition's runner needs from its batch. */
+/** What a partition's runner needs from its batch. Records are named by their slot in the batch. */
 export interface PartitionHost {
   readonly settings: HandlerSettings;
   readonly observer: BatchObserver;
   readonly logger: Logger;
   readonly lambdaContext: LambdaContext;
+  readonly outcomes: RecordOutcomes;
   /** Aborted at the deadline's stop time, or when the batch stops. */
   readonly signal: AbortSignal;
   /** The batch's signal has fired (read without making the signal). */
@@ -28,15 +30,16 @@ export interface PartitionHost {
   readonly stopped: boolean;
   /** The deadline's stop time has passed. */
   readonly pastStopTime: boolean;
-  succeeded(record: AnyRecord, messages: readonly OutgoingMessage[] | undefined): void;
-  skipped(record: AnyRecord): void;
+  succeeded(slot: number, record: AnyRecord, messages: readonly OutgoingMessage[] | undefined): void;
+  skipped(slot: number, record: AnyRecord): void;
   /** An earlier invocation completed the record's idempotency key: it does not run. */
-  alreadyProcessed(record: AnyRecord): void;
+  alreadyProcessed(slot: number, record: AnyRecord): void;
   /** Applies the policy; returns whether the partition goes on. */
-  failed(record: AnyRecord, error: Error, stage: FailureStage): boolean;
-  /** `count` records from `first` on were not done (the deadline, the batch stopped, `process` cut off). */
-  notDone(first: RecordLocation, count: number): void;
-  lateProduce(error: LateProduceError): void;
+  failed(slot: number, record: AnyRecord, error: Error, stage: FailureStage): boolean;
+  /** The records of partition `partition` from `index` on (`first` is the one there) were not done. */
+  notDone(partition: number, index: number, first: RecordLocation): void;
+  /** A record's `produce()` came after it finished; `abandoned`: its partition was given up on. */
+  lateProduce(error: LateProduceError, abandoned: boolean): void;
 }
 
 /**
@@ -45,6 +48,10 @@ export interface PartitionHost {
  */
 export class PartitionRunner implements PartitionScope {
   readonly #partition: PartitionBatch;
+  /** The partition's place in the batch. */
+  readonly #index: number;
+  /** The slot of its first record in the batch's outcomes. */
+  readonly #base: number;
   readonly #host: PartitionHost;
   readonly #pipeline: RecordPipeline;
   readonly #producer: KafkaProducer | undefined;
@@ -55,13 +62,16 @@ export class PartitionRunner implements PartitionScope {
   #signal: AbortSignal | undefined;
   /** Index of the record in hand, or the length once done. */
   #at = 0;
-  /** The record whose pipeline is running, if any. */
+  /** The record whose pipeline is running, if any, and its context. */
   #current: AnyRecord | undefined;
+  #currentContext: RecordContext | undefined;
   #done = false;
   #abandoned = false;
 
-  constructor(partition: PartitionBatch, host: PartitionHost, claims?: PartitionClaims) {
+  constructor(partition: PartitionBatch, index: number, host: PartitionHost, claims?: PartitionClaims) {
     this.#partition = partition;
+    this.#index = index;
+    this.#base = host.outcomes.baseOf(index);
     this.#host = host;
     this.#claims = claims;
     this.#pipeline = new RecordPipeline(host.settings, host.observer);
@@ -88,19 +98,23 @@ export class PartitionRunner implements PartitionScope {
   }
 
   lateProduce(error: LateProduceError): void {
-    if (!this.#abandoned) this.#host.lateProduce(error);
+    this.#host.lateProduce(error, this.#abandoned);
   }
 
-  /** The batch gives up waiting for this partition: counts what it had not finished as not done. */
+  /**
+   * The batch gives up waiting for this partition: the record still running is abandoned (its
+   * `produce()` calls from now on are late, and loud), the rest are not done.
+   */
   abandon(): void {
     if (this.#done || this.#abandoned) return;
     this.#abandoned = true;
     const records = this.#partition.records;
     if (this.#current) {
       this.#host.observer.recordEnd?.(this.#current, 'unprocessed');
-      this.#claims?.stillRunning(this.#current);
+      this.#host.outcomes.abandon(this.#base + this.#at);
+      RecordContext.end(this.#currentContext!);
     }
-    this.#host.notDone(records[this.#at]!, records.length - this.#at);
+    this.#host.notDone(this.#index, this.#at, records[this.#at]!);
   }
 
   async run(): Promise<void> {
@@ -115,22 +129,27 @@ export class PartitionRunner implements PartitionScope {
     const host = this.#host;
     const { records } = this.#partition;
     const observer = host.observer;
+    const outcomes = host.outcomes;
+    const partition = this.#index;
     for (let i = 0; i < records.length; i++) {
       this.#at = i;
       if (this.#abandoned) return;
-      if (host.stopped || host.pastStopTime) return host.notDone(records[i]!, records.length - i);
+      if (host.stopped || host.pastStopTime) return host.notDone(partition, i, records[i]!);
       const claim = this.#claims?.stateAt(i);
       // In progress elsewhere: handed back already (the claim phase); the partition stops here.
-      if (claim === 'in-progress') return host.notDone(records[i]!, records.length - i);
+      if (claim === 'in-progress') return host.notDone(partition, i, records[i]!);
+      const slot = this.#base + i;
       const decoded = this.#claims?.decodedAt(i);
       const record = decoded ?? recordOfParsedEvent(records[i]!, this.#headerBytes, i);
       if (claim === 'completed') {
-        host.alreadyProcessed(record);
+        host.alreadyProcessed(slot, record);
         continue;
       }
       const context = new RecordContext(record, this);
+      outcomes.start(slot);
       observer.recordStart?.(record);
       this.#current = record;
+      this.#currentContext = context;
       let result: PipelineResult;
       try {
         const pending = this.#pipeline.run(record, context, decoded !== undefined);
@@ -149,22 +168,24 @@ export class PartitionRunner implements PartitionScope {
         RecordContext.end(context);
         if (this.#abandoned) return;
         this.#current = undefined;
+        this.#currentContext = undefined;
         // Decided by state, not by the error's shape: whatever a process() cut off by the deadline
         // (or by the batch stopping) rejects with, its record was not done, not failed.
         if (this.#host.aborted) {
           observer.recordEnd?.(record, 'unprocessed');
-          return host.notDone(record, records.length - i);
+          return host.notDone(partition, i, record);
         }
-        if (!host.failed(record, asError(error), RecordContext.stageOf(context))) {
-          if (i + 1 < records.length) host.notDone(records[i + 1]!, records.length - i - 1);
+        if (!host.failed(slot, record, asError(error), RecordContext.stageOf(context))) {
+          if (i + 1 < records.length) host.notDone(partition, i + 1, records[i + 1]!);
           return;
         }
         continue;
       }
       if (this.#abandoned) return;
       this.#current = undefined;
-      if (result === SKIPPED) host.skipped(record);
-      else host.succeeded(record, result);
+      this.#currentContext = undefined;
+      if (result === SKIPPED) host.skipped(slot, record);
+      else host.succeeded(slot, record, result);
     }
     this.#at = records.length;
   }

@@ -6,19 +6,12 @@ type AnyRecord = KafkaRecord<unknown, unknown>;
 /** What a message is to the batch: a record's output, or the dead letter of a failed record. */
 export type MessageKind = 'output' | 'dead-letter';
 
-/** The reports still awaited for a record that produced several messages, and whether one failed. */
-export interface RecordDeliveries {
-  outstanding: number;
-  failed: boolean;
-}
-
-/** What the ledger needs to hear a message's report: whose it is, and what to run once it is in. */
+/** What the ledger needs to hear a message's report: whose it is (the record and its slot in the batch). */
 export interface MessageOwner {
   source: AnyRecord | undefined;
   kind: MessageKind;
-  /** Shared by the messages of one record when it produced several; undefined for one. */
-  group: RecordDeliveries | undefined;
-  onDelivered: (() => void) | undefined;
+  /** The record's slot in the batch (its place in the batch's record outcomes). */
+  slot: number;
 }
 
 /**
@@ -30,8 +23,8 @@ export interface MessageOwner {
  * @example
  * ```ts
  * const message = PendingMessage.of({ topic: 'out', key: null, value: Buffer.from('v') });
- * PendingMessage.own(message, record, 'output', undefined, undefined);
- * const owner: MessageOwner = { source: undefined, kind: 'output', group: undefined, onDelivered: undefined };
+ * PendingMessage.own(message, record, 'output', 0);
+ * const owner: MessageOwner = { source: undefined, kind: 'output', slot: -1 };
  * PendingMessage.release(message, owner); // true, owner.source is the record; false afterwards
  * ```
  */
@@ -44,8 +37,7 @@ export class PendingMessage implements OutgoingMessage {
   readonly timestamp: number | undefined;
   #source: AnyRecord | undefined;
   #kind: MessageKind = 'output';
-  #group: RecordDeliveries | undefined;
-  #onDelivered: (() => void) | undefined;
+  #slot = -1;
 
   constructor(
     topic: string,
@@ -71,17 +63,10 @@ export class PendingMessage implements OutgoingMessage {
   }
 
   /** Records whose message this is until its report. */
-  static own(
-    message: PendingMessage,
-    source: AnyRecord,
-    kind: MessageKind,
-    group: RecordDeliveries | undefined,
-    onDelivered: (() => void) | undefined,
-  ): void {
+  static own(message: PendingMessage, source: AnyRecord, kind: MessageKind, slot: number): void {
     message.#source = source;
     message.#kind = kind;
-    message.#group = group;
-    message.#onDelivered = onDelivered;
+    message.#slot = slot;
   }
 
   /**
@@ -93,11 +78,8 @@ export class PendingMessage implements OutgoingMessage {
     if (!(message instanceof PendingMessage) || message.#source === undefined) return false;
     into.source = message.#source;
     into.kind = message.#kind;
-    into.group = message.#group;
-    into.onDelivered = message.#onDelivered;
+    into.slot = message.#slot;
     message.#source = undefined;
-    message.#group = undefined;
-    message.#onDelivered = undefined;
     return true;
   }
 }

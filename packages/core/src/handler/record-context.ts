@@ -12,13 +12,13 @@ export interface PartitionScope {
   readonly canProduce: boolean;
   /** The partition's signal: aborted at the deadline, or when the batch stops. */
   readonly signal: AbortSignal;
-  /** A record's `produce()` came after it finished: the batch must fail. */
+  /** A record's `produce()` came after it finished: the batch must fail (or, ended, say so). */
   lateProduce(error: LateProduceError): void;
 }
 
 /**
  * The `ProcessContext` of one record: it stages the record's messages until the record succeeds,
- * and refuses (loudly) any `produce()` that comes after the record finished. What the handler
+ * and refuses (loudly, without throwing) any `produce()` that comes after the record finished. What the handler
  * needs besides (the stage reached, ending the record) is static, so `process` sees only the
  * `ProcessContext` members on it.
  */
@@ -78,9 +78,11 @@ export class RecordContext implements ProcessContext {
     if (!this.#scope.canProduce)
       throw new ConfigError('produce() needs the `producer` option of createKafkaHandler');
     if (!this.#open) {
-      const error = new LateProduceError(this.#record, String(message?.topic));
-      this.#scope.lateProduce(error);
-      throw error;
+      // Not thrown: the caller is code nobody awaits (the record already ended), where a throw
+      // becomes an unhandled rejection that ends the container, possibly during a later invocation.
+      // The scope fails the invocation still running, or says loudly that the message is dropped.
+      this.#scope.lateProduce(new LateProduceError(this.#record, String(message?.topic)));
+      return;
     }
     checkProduceRequest(message);
     // A literal of one: `[]` + push would reserve 17 slots for what is mostly a single message.

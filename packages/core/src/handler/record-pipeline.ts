@@ -158,8 +158,8 @@ export class RecordPipeline {
 
   #process(record: AnyRecord, context: RecordContext, inline: boolean): PipelineStep | Promise<PipelineStep> {
     RecordContext.reached(context, 'process');
-    const result = this.#settings.process(record, context);
-    if (result instanceof Promise) {
+    const result = promiseOf(this.#settings.process(record, context));
+    if (result) {
       // Handed to the runner to await, unless an observer wraps the record (what it produces must
       // be serialized inside that scope) or a promise callback runs us (keep the chain).
       if (inline && !this.#observer.runRecord) {
@@ -212,13 +212,25 @@ export class RecordPipeline {
       const bytes = part === 'key' ? record.rawKey! : record.rawValue!;
       const deserializer = part === 'key' ? keyDeserializer : valueDeserializer;
       const result = deserializer.deserialize(bytes, context.describe(record, part, schemaMetadata));
-      return result instanceof Promise
-        ? result.catch((error) => Promise.reject(decodeError(record, part, error)))
-        : result;
+      const pending = promiseOf(result);
+      return pending ? pending.catch((error) => Promise.reject(decodeError(record, part, error))) : result;
     } catch (error) {
       throw decodeError(record, part, error);
     }
   }
+}
+
+/**
+ * The promise to await for `value`: itself when native; for any other thenable (a Knex or Mongoose
+ * query, a Bluebird promise) a native promise of it, which calls its `then` (a lazy query runs only
+ * then); undefined for a plain value. Taking a thenable for a plain value would succeed its record
+ * at once, its rejection never seen.
+ */
+function promiseOf(value: unknown): Promise<unknown> | undefined {
+  if (value instanceof Promise) return value;
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' && typeof value !== 'function') return undefined;
+  return typeof (value as { then?: unknown }).then === 'function' ? Promise.resolve(value) : undefined;
 }
 
 function decodeError(record: AnyRecord, part: MessagePart, error: unknown): RecordDecodeError {

@@ -29,6 +29,8 @@ export interface HandlerSettings {
   readonly process: (record: AnyRecord, context: ProcessContext) => void | Promise<void>;
   readonly policyName: ErrorPolicy;
   readonly policy: FailurePolicy;
+  /** What a batch whose records all failed alike does (see the option's documentation). */
+  readonly allFailedAlike: 'fail-invocation' | 'apply-policy';
   readonly deadLetterTopic: string | ((record: AnyRecord, error: Error) => string) | undefined;
   readonly producer: KafkaProducer | undefined;
   readonly partitionConcurrency: number;
@@ -47,6 +49,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof AnyOptions>([
   'value',
   'process',
   'onError',
+  'allFailedAlike',
   'deadLetterTopic',
   'producer',
   'partitionConcurrency',
@@ -108,6 +111,7 @@ export function resolveSettings(options: AnyOptions): HandlerSettings {
     process: options.process as HandlerSettings['process'],
     policyName,
     policy: POLICIES[policyName],
+    allFailedAlike: allFailedAlikeOf(options.allFailedAlike),
     deadLetterTopic: options.deadLetterTopic as HandlerSettings['deadLetterTopic'],
     producer: options.producer ? sharedProducer(options.producer, logger, transactional) : undefined,
     partitionConcurrency: concurrency,
@@ -118,6 +122,12 @@ export function resolveSettings(options: AnyOptions): HandlerSettings {
     instrumentation,
     idempotency: resolveIdempotency(options.idempotency),
   };
+}
+
+function allFailedAlikeOf(value: unknown): HandlerSettings['allFailedAlike'] {
+  if (value === undefined) return 'fail-invocation';
+  if (value === 'fail-invocation' || value === 'apply-policy') return value;
+  throw new ConfigError("allFailedAlike must be 'fail-invocation' or 'apply-policy'");
 }
 
 /**

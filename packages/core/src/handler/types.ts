@@ -64,7 +64,10 @@ export interface ProcessContext {
   readonly signal: AbortSignal;
 }
 
-/** Callbacks into the handler's life, e.g. for metrics; a hook that throws is logged and ignored. */
+/**
+ * Callbacks into the handler's life, e.g. for metrics; a hook that throws, or an async hook whose
+ * promise rejects, is logged and ignored (never awaited: a hook cannot delay the batch).
+ */
 export interface KafkaHandlerHooks<K, V> {
   /** Called for every failed record, before the error policy acts. */
   onRecordError?(error: Error, record: KafkaRecord<K, V>): void;
@@ -82,6 +85,15 @@ export interface KafkaHandlerOptionsBase<K, V, R> {
   process(record: KafkaRecord<K, R>, context: ProcessContext): void | Promise<void>;
   /** Default `log`. */
   onError?: ErrorPolicy;
+  /**
+   * When every record of a batch that ran (at least two) failed at the same stage with the same
+   * error — a `.proto` file missing from the bundle, a wrong deserializer, a topic the function may
+   * not write — that is the environment, not poison records: by default (`'fail-invocation'`) the
+   * invocation fails with `EveryRecordFailedError` so the batch is retried, and nothing is logged-
+   * and-dropped or dead-lettered for it. `'apply-policy'` treats each failure under `onError` as usual.
+   * Validation failures (`RecordValidationError`) are about the data and never count as alike.
+   */
+  allFailedAlike?: 'fail-invocation' | 'apply-policy';
   /** Required by `dead-letter`: a topic, or a function choosing one per failed record. */
   deadLetterTopic?: string | ((record: KafkaRecord<K, R>, error: Error) => string);
   /** Where `produce` and dead letters go: librdkafka properties, a config source such as `secretsConfig()`, or a producer. */

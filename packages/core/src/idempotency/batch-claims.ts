@@ -1,5 +1,5 @@
 import type { RecordLocation } from '../errors.js';
-import type { KafkaEventRecord, PartitionBatch } from '../event.js';
+import type { PartitionBatch } from '../event.js';
 import type { KafkaRecord } from '../record.js';
 import { bounded } from './bounded.js';
 import { IdempotencyStoreError } from './errors.js';
@@ -17,9 +17,14 @@ export interface PartitionClaims {
   stateAt(index: number): ClaimState | undefined;
   /** The record as decoded ahead for a key function, to run without decoding it again. */
   decodedAt(index: number): AnyRecord | undefined;
-  /** The batch gave up on this record while its `process` ran: its claim is left to expire, never released. */
-  stillRunning(record: AnyRecord): void;
 }
+
+/**
+ * How a claimed record's key ends, from what became of the record: completed (done with nothing
+ * sent, or logged and dropped), completed if its messages stay (delivered, unless a transaction
+ * aborted), left to expire (its `process` was still running when the batch gave up), or released.
+ */
+export type KeyVerdict = 'complete' | 'complete-if-kept' | 'leave' | 'release';
 
 /** What the end of the batch did with the claims. */
 export interface ClaimsOutcome {
@@ -43,13 +48,8 @@ export class BatchClaims {
   readonly #store: IdempotencyStore;
   readonly #states: Array<Array<ClaimState | undefined>>;
   readonly #decoded: BatchKeys['decoded'];
-  /** What this invocation now holds: raw record → key. */
-  readonly #claimed = new Map<KafkaEventRecord, string>();
-  /** Done with nothing sent (no outputs; logged and dropped): done whatever becomes of the outputs. */
-  readonly #done = new Set<KafkaEventRecord>();
-  /** Done once its messages were acknowledged: done only if they stay (no aborted transaction). */
-  readonly #delivered = new Set<KafkaEventRecord>();
-  readonly #running = new Set<KafkaEventRecord>();
+  /** What this invocation now holds. */
+  readonly #claimed: KeyedRecord[] = [];
 
   private constructor(
     store: IdempotencyStore,
@@ -67,7 +67,7 @@ export class BatchClaims {
     keys.keyed.forEach((entry, i) => {
       const state = states[i]!;
       this.#states[entry.partition]![entry.index] = state;
-      if (state === 'claimed') this.#claimed.set(entry.raw, entry.key);
+      if (state === 'claimed') this.#claimed.push(entry);
       else (state === 'completed' ? completed : inProgress).push(entry);
     });
     this.completed = completed;
@@ -113,48 +113,32 @@ export class BatchClaims {
   partition(index: number): PartitionClaims {
     const states = this.#states[index]!;
     const decoded = this.#decoded?.[index];
-    return {
-      stateAt: (i) => states[i],
-      decodedAt: (i) => decoded?.[i],
-      stillRunning: (record) => void this.#running.add(record.toEventRecord()),
-    };
-  }
-
-  /** The record is done for good (succeeded with nothing to send, logged and dropped). */
-  done(record: AnyRecord): void {
-    const raw = record.toEventRecord();
-    if (this.#claimed.has(raw)) this.#done.add(raw);
-  }
-
-  /** The record is done now that the broker acknowledged what it sent (its outputs, its dead letter). */
-  delivered(record: AnyRecord): void {
-    const raw = record.toEventRecord();
-    if (this.#claimed.has(raw)) this.#delivered.add(raw);
-  }
-
-  /** For a record whose messages are sent: marks it done once the broker acknowledged them all. */
-  whenDelivered(record: AnyRecord): (() => void) | undefined {
-    const raw = record.toEventRecord();
-    return this.#claimed.has(raw) ? () => void this.#delivered.add(raw) : undefined;
+    return { stateAt: (i) => states[i], decodedAt: (i) => decoded?.[i] };
   }
 
   /**
-   * The end: completes the done records' keys and releases the rest, one call each, at the same
-   * time, within `timeoutMs`. Never rejects: a failure is in the outcome (the claims then expire
-   * by themselves). With `delivered` false (the outputs were discarded: an aborted transaction),
-   * only the records done without sending anything complete.
+   * The end: completes the keys of the records `verdictOf` says are done and releases the rest, one
+   * call each, at the same time, within `timeoutMs`. Never rejects: a failure is in the outcome
+   * (the claims then expire by themselves). With `delivered` false (the outputs were discarded: an
+   * aborted transaction), only the records done without sending anything complete.
    */
-  async settle(timeoutMs: number, completedTtlMs: number, delivered: boolean): Promise<ClaimsOutcome> {
+  async settle(
+    timeoutMs: number,
+    completedTtlMs: number,
+    delivered: boolean,
+    verdictOf: (partition: number, index: number) => KeyVerdict,
+  ): Promise<ClaimsOutcome> {
     const complete: string[] = [];
     const release: string[] = [];
     const first: { complete?: RecordLocation; release?: RecordLocation } = {};
     let left = 0;
-    for (const [raw, key] of this.#claimed) {
-      if (this.#running.has(raw)) {
+    for (const { raw, key, partition, index } of this.#claimed) {
+      const verdict = verdictOf(partition, index);
+      if (verdict === 'leave') {
         left++;
         continue;
       }
-      if (this.#done.has(raw) || (delivered && this.#delivered.has(raw))) {
+      if (verdict === 'complete' || (delivered && verdict === 'complete-if-kept')) {
         complete.push(key);
         first.complete ??= raw;
       } else {
