@@ -15,6 +15,7 @@ import {
   resolveDynamoDbOptions,
 } from './dynamodb-options.js';
 import { attributeNames, type Item, itemOf, stateOf } from './items.js';
+import { storedKey } from './key-size.js';
 import { LOOKUP_CHUNK, lookupChunk } from './lookup.js';
 
 type Client = Pick<DynamoDBClient, 'send'>;
@@ -59,7 +60,7 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
   /** Claims the absent or expired keys for `options.owner`; one state per key, in order (see `IdempotencyStore`). */
   async claim(keys: readonly string[], options: ClaimOptions): Promise<readonly ClaimState[]> {
     if (keys.length === 0) return [];
-    const { unique, indexOf } = distinct(keys.map((key) => this.#options.keyPrefix + key));
+    const { unique, indexOf } = distinct(keys.map((key) => this.#stored(key)));
     return this.#guard('claim', keys.length, options.signal, async () => {
       const { concurrency } = this.#options;
       const found = new Map<string, Item>();
@@ -89,8 +90,8 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
   /** Marks the keys `options.owner` holds as completed until `options.completedUntil`; others are left alone. */
   async complete(keys: readonly string[], options: CompleteOptions): Promise<void> {
     if (keys.length === 0) return;
-    const { names, tableName, keyPrefix, concurrency } = this.#options;
-    const { unique } = distinct(keys.map((key) => keyPrefix + key));
+    const { names, tableName, concurrency } = this.#options;
+    const { unique } = distinct(keys.map((key) => this.#stored(key)));
     await this.#guard('complete', keys.length, options.signal, () =>
       mapConcurrent(unique, concurrency, (key) =>
         this.#conditional(
@@ -110,10 +111,15 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
   /** Drops the in-progress claims `options.owner` holds; others are left alone. */
   async release(keys: readonly string[], options: ReleaseOptions): Promise<void> {
     if (keys.length === 0) return;
-    const { unique } = distinct(keys.map((key) => this.#options.keyPrefix + key));
+    const { unique } = distinct(keys.map((key) => this.#stored(key)));
     await this.#guard('release', keys.length, options.signal, () =>
       this.#drop(unique, options.owner, options.signal),
     );
+  }
+
+  /** The item's partition key of `key`: prefixed, and a digest when too long for DynamoDB (key-size.ts). */
+  #stored(key: string): string {
+    return storedKey(this.#options.keyPrefix + key);
   }
 
   /** Deletes this owner's in-progress claims of the (prefixed) keys, `concurrency` at a time. */
