@@ -1,0 +1,52 @@
+// Issue 23, suspected: "a dead letter with a near-1 MB key does not fit". Confirmed: deadLetterMessage
+// fits a dead letter to message.max.bytes by truncating the value and dropping the original headers,
+// never the key, so a record whose key alone nearly fills the limit gets a dead letter the producer
+// refuses (MSG_SIZE_TOO_LARGE). handler/dead-letter.ts belongs to the outcome engine's owner: this
+// test is `it.fails` until it fits the key too; turn it into `it` then.
+import { describe, expect, it } from 'vitest';
+import { deadLetterMessage } from '../src/handler/dead-letter.js';
+import { KafkaRecord } from '../src/record.js';
+
+/** What a message takes of `message.max.bytes`: key, value and headers (framing is the rest). */
+function sizeOf(message: ReturnType<typeof deadLetterMessage>): number {
+  const bytes = (b: unknown) =>
+    Buffer.isBuffer(b) ? b.length : typeof b === 'string' ? Buffer.byteLength(b) : 0;
+  let total = bytes(message.key) + bytes(message.value);
+  for (const [name, value] of message.headers ?? []) total += Buffer.byteLength(name) + bytes(value);
+  return total;
+}
+
+const record = (keyBytes: number, valueBytes: number) =>
+  new KafkaRecord({
+    topic: 'documents',
+    partition: 0,
+    offset: 1,
+    timestamp: 0,
+    timestampType: 'CREATE_TIME',
+    key: Buffer.alloc(keyBytes, 'k').toString('base64'),
+    value: Buffer.alloc(valueBytes, 'v').toString('base64'),
+  });
+
+describe('a dead letter fits message.max.bytes', () => {
+  it('with a large value (the value is truncated)', () => {
+    const message = deadLetterMessage(
+      'documents.dlq',
+      record(10, 2_000_000) as never,
+      new Error('x'),
+      'process',
+      'fn',
+    );
+    expect(sizeOf(message)).toBeLessThan(1_000_000 - 1_024);
+  });
+
+  it.fails('with a key of 999,000 bytes (confirmed: the key is never truncated)', () => {
+    const message = deadLetterMessage(
+      'documents.dlq',
+      record(999_000, 10) as never,
+      new Error('e'.repeat(4_000)),
+      'process',
+      'fn',
+    );
+    expect(sizeOf(message)).toBeLessThan(1_000_000 - 1_024);
+  });
+});
