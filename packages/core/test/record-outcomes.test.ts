@@ -188,6 +188,31 @@ describe('4. two refused outputs of one record', () => {
   });
 });
 
+describe('an output refused for good after its record succeeded (found by the model)', () => {
+  it('ends the record once, with its final outcome', async () => {
+    const producer = new ScriptedProducer();
+    producer.failWhen = (m) =>
+      m.topic === 'refused' ? deliveryError('Broker: Invalid topic', 17, true) : undefined;
+    const ends: Array<[number, string]> = [];
+    const handler = createKafkaHandler({
+      value: json<{ id: number }>(),
+      producer,
+      logger: silentLogger,
+      instrumentation: [
+        { startBatch: () => ({ recordEnd: (r, outcome) => void ends.push([r.offset, outcome]) }) },
+      ],
+      process(record, { produce }) {
+        produce({ topic: record.value.id === 1 ? 'refused' : 'out', value: 'v' });
+      },
+    });
+    await handler(values({ id: 1 }, { id: 2 }), context());
+    expect(ends.sort()).toEqual([
+      [10, 'failed'],
+      [11, 'succeeded'],
+    ]);
+  });
+});
+
 describe('7. produce() from a record that is already accounted for', () => {
   it('after the invocation returned: an ERROR line naming the record, no throw, nothing for the next invocation', async () => {
     const producer = new ScriptedProducer();

@@ -206,9 +206,10 @@ describe('kafkaTracing: produced messages and per-record spans', () => {
       lambdaContext(),
     );
     const batch = batchSpan();
-    const records = spans().filter(
-      (s) => s.parentSpanContext?.spanId === batch.spanContext().spanId && s.name === 'process in',
-    );
+    // A span ends with its record's outcome: a record that produced ends once its outputs are acknowledged.
+    const records = spans()
+      .filter((s) => s.parentSpanContext?.spanId === batch.spanContext().spanId && s.name === 'process in')
+      .sort((a, b) => Number(a.attributes[A.offset]) - Number(b.attributes[A.offset]));
     expect(records.map((s) => s.attributes[A.offset])).toEqual([100, 101, 102]);
     const [first, second, tombstone] = records as [ReadableSpan, ReadableSpan, ReadableSpan];
     expect(first.kind).toBe(SpanKind.CONSUMER);

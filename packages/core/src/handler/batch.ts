@@ -166,11 +166,12 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
 
   // ── what partitions report ─────────────────────────────────────────────────────────────────────
 
+  /** Its end is observed once its outcome is final: now when it sent nothing, else once all its outputs are in. */
   succeeded(slot: number, record: AnyRecord, messages: readonly OutgoingMessage[] | undefined): void {
-    this.observer.recordEnd?.(record, 'succeeded');
     const count = messages?.length ?? 0;
     this.outcomes.succeed(slot, count);
     if (count > 0) this.#ledger!.send(messages!, record, slot, 'output');
+    else this.observer.recordEnd?.(record, 'succeeded');
   }
 
   skipped(slot: number, record: AnyRecord): void {
@@ -340,9 +341,9 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
   }
 
   /** A report of one of the batch's messages: its record's outcome moves on. */
-  readonly #acknowledged = (slot: number, kind: MessageKind): void => {
+  readonly #acknowledged = (slot: number, kind: MessageKind, source: AnyRecord): void => {
     if (kind === 'output') {
-      this.outcomes.acknowledged(slot);
+      if (this.outcomes.acknowledged(slot)) this.observer.recordEnd?.(source, 'succeeded');
       return;
     }
     if (this.outcomes.fateOf(slot) !== Fate.deadLettering) return;

@@ -35,8 +35,8 @@ export interface SettleOutcome {
   readonly incomplete?: Error | undefined;
 }
 
-/** Told of every message of the batch the broker acknowledged. */
-export type AcknowledgedCallback = (slot: number, kind: MessageKind) => void;
+/** Told of every message of the batch the broker acknowledged, with its record's slot and the record. */
+export type AcknowledgedCallback = (slot: number, kind: MessageKind, source: AnyRecord) => void;
 
 /**
  * The messages of ONE batch and their delivery reports. It is the only place that waits for them,
@@ -195,7 +195,7 @@ export class DeliveryLedger {
     if (error) this.#failures.push({ source: source!, slot, kind, message, error });
     else {
       this.#delivered++;
-      this.#acknowledged(slot, kind);
+      this.#acknowledged(slot, kind, source!);
     }
     if (this.#unconfirmed === 0) this.#onSettled?.();
   }

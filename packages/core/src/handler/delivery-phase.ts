@@ -91,6 +91,9 @@ function decide(
     host.failWith(failure);
     return;
   }
-  host.outcomes.handBack(slot);
+  if (host.outcomes.fateOf(slot) === Fate.sending) {
+    host.outcomes.handBack(slot);
+    host.observer.recordEnd?.(source, 'unprocessed');
+  }
   host.policy.handBack(source, failure, host);
 }

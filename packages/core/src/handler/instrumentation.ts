@@ -45,6 +45,12 @@ export interface BatchObserver {
   recordStart?(record: AnyRecord): void;
   /** Runs the record's decode and `process` (e.g. inside a tracing span); must call `run` once and return its result. */
   runRecord?<T>(record: AnyRecord, run: () => T): T;
+  /**
+   * A record's final outcome, at most once per record: `succeeded` once every output it produced is
+   * acknowledged (at once when it produced nothing), `failed` when its policy acts (an output
+   * refused for good fails it then). A record the invocation leaves without a final outcome (its
+   * outputs unconfirmed when the batch failed) gets none: `end` closes the batch.
+   */
   recordEnd?(record: AnyRecord, outcome: RecordOutcome, error?: Error): void;
   /** Sees every message a record produced before it is sent; may return a copy with headers added (trace context). */
   produce?(message: OutgoingMessage, source: AnyRecord): OutgoingMessage;

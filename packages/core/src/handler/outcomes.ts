@@ -128,12 +128,17 @@ export class RecordOutcomes {
     this.#outstanding[slot] = outputs;
   }
 
-  /** One of its outputs is acknowledged; once all are (and none was refused), it is delivered. */
-  acknowledged(slot: number): void {
+  /**
+   * One of its outputs is acknowledged; once all are (and none was refused), it is delivered.
+   * Returns whether this report made it delivered.
+   */
+  acknowledged(slot: number): boolean {
     const state = this.#states[slot];
-    if (state !== Fate.sending) return; // failed already (another output refused for good)
+    if (state !== Fate.sending) return false; // failed already (another output refused for good)
     const left = --this.#outstanding![slot]!;
-    if (left === 0 && !this.#refused.has(slot)) this.#states[slot] = Fate.delivered;
+    if (left !== 0 || this.#refused.has(slot)) return false;
+    this.#states[slot] = Fate.delivered;
+    return true;
   }
 
   /** One of its outputs was refused; the delivery phase decides what that means for the record. */
