@@ -90,6 +90,10 @@ describe('every option is checked at run time, at createKafkaHandler', () => {
       { idempotency: { store, completedTtlSeconds: Number.POSITIVE_INFINITY } },
       /^idempotency\.completedTtlSeconds must be a positive number of seconds/,
     ],
+    [
+      { idempotency: { store, completedTtlSeconds: 1e300 } },
+      /^idempotency\.completedTtlSeconds \(1e\+300\) is over 1,000 years: it is in seconds/,
+    ],
     [{ idempotency: { store, keyPrefix: 7 } }, /^idempotency\.keyPrefix must be a non-empty string/],
     [{ idempotency: true }, /^idempotency must be an object with a `store`/],
     // Finding 5: a reserve below what the end of a batch needs let Lambda's timeout end the invocation.

@@ -148,6 +148,8 @@ describe('a Sink Connector invocation of any shape', () => {
           value: text,
           tombstones: 'process',
           onError: 'log',
+          // Records failing alike is the environment rule's business, not this property's.
+          allFailedAlike: 'apply-policy',
           logger: silentLogger,
           hooks: {
             onRecordError: (error, record) =>

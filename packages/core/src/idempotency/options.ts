@@ -61,6 +61,8 @@ export interface IdempotencySettings {
   readonly keyPrefix: string | undefined;
 }
 
+const MAX_COMPLETED_TTL_SECONDS = 1_000 * 366 * 24 * 60 * 60;
+
 const KNOWN: ReadonlySet<string> = new Set<keyof IdempotencyOptions>([
   'store',
   'key',
@@ -99,6 +101,12 @@ export function resolveIdempotency(option: unknown): IdempotencySettings | undef
   if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0)
     throw new ConfigError(
       `idempotency.completedTtlSeconds must be a positive number of seconds, not ${typeof ttl === 'number' ? String(ttl) : describeShape(ttl)}`,
+    );
+  // Stores write now + TTL as epoch ms: 1e300 s would be written as `1e+303`, not an integer a store
+  // takes, and fail the `complete` of every batch; a TTL in milliseconds by mistake is caught too.
+  if (ttl > MAX_COMPLETED_TTL_SECONDS)
+    throw new ConfigError(
+      `idempotency.completedTtlSeconds (${ttl}) is over 1,000 years: it is in seconds (did you give milliseconds?)`,
     );
   if (keyPrefix !== undefined && (typeof keyPrefix !== 'string' || keyPrefix === ''))
     throw new ConfigError('idempotency.keyPrefix must be a non-empty string');
