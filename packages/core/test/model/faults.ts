@@ -1,0 +1,440 @@
+// Faults, replayed from the recorded shapes of the real client and stores, and the producers that
+// replay them: a librdkafka-like one (reports arrive by themselves, a record batch refused whole when
+// one value is over the topic's max.message.bytes, a queue that can be full) and @kafka-lambda/testing's
+// memoryProducer (reports at flush). Both log every message with its fate, for the oracle.
+import {
+  type DeliveryCallback,
+  type KafkaProducer,
+  type OutgoingMessage,
+  ProducerQueueFullError,
+  type ProducerTransactions,
+} from '@kafka-lambda/core';
+import {
+  dynamoDbThrottlingError,
+  type MemoryIdempotencyStore,
+  type MemoryProducer,
+  memoryIdempotencyStore,
+  memoryProducer,
+  redisConnectionError,
+} from '@kafka-lambda/testing';
+import fc from 'fast-check';
+import { deliveryError } from '../../src/producer/client-errors.js';
+import { transactionError } from '../../src/producer/transaction-errors.js';
+import { firstRecordedError, recorded, recordedError } from '../recorded-client.js';
+import type { FaultSpec } from './scenario.js';
+import { DEAD_LETTER_TOPIC, OUTPUT_ID_HEADER, OUTPUT_TOPIC, OUTPUT_TOPIC_MAX_BYTES } from './user-code.js';
+
+export interface FaultLimits {
+  /** Store faults at claim and complete. */
+  readonly store: boolean;
+  readonly environment: boolean;
+}
+
+export function faultsArb(limits: FaultLimits): fc.Arbitrary<FaultSpec> {
+  const rare = <T>(usual: T, ...others: T[]) =>
+    fc.oneof(
+      { withCrossShrink: true },
+      { weight: 12, arbitrary: fc.constant(usual) },
+      { weight: 1, arbitrary: fc.constantFrom(...others) },
+    );
+  return fc.record({
+    claim: limits.store ? rare<FaultSpec['claim']>('ok', 'fail', 'stall') : fc.constant('ok' as const),
+    complete: limits.store ? rare<FaultSpec['complete']>('ok', 'fail') : fc.constant('ok' as const),
+    deadLetters: rare<FaultSpec['deadLetters']>('ok', 'transient'),
+    queueFullMs: fc.oneof(
+      { withCrossShrink: true },
+      { weight: 10, arbitrary: fc.constant(0) },
+      { weight: 1, arbitrary: fc.integer({ min: 1, max: 3_000 }) },
+    ),
+    commit: rare<FaultSpec['commit']>('ok', 'retriable', 'fatal'),
+    environment: limits.environment
+      ? rare<FaultSpec['environment']>('ok', 'broken')
+      : fc.constant('ok' as const),
+  });
+}
+
+/** Where a message stands as the oracle sees it. */
+export type Fate = 'in-flight' | 'delivered' | 'failed' | 'held';
+
+export interface LoggedMessage {
+  readonly message: OutgoingMessage;
+  /** The invocation during which the batch handed it over. */
+  readonly invocation: number;
+  /** The output id (`model-output` header), or undefined for a dead letter. */
+  readonly outputId: string | undefined;
+  /** For a dead letter: the source record's location from its `kafka-lambda.dlq.source.*` headers. */
+  readonly deadLetterOf: string | undefined;
+  fate: Fate;
+  /** Its report came while the invocation that sent it was still in flight. */
+  reportedInFlight: boolean;
+  error: Error | undefined;
+  /** With transactions: the transaction it went in. */
+  readonly transaction: number | undefined;
+}
+
+/** The recorded errors the broker answers with, as the real producer hands them to the batch. */
+const RECORDED = {
+  refused: () => recordedError('invalid-topic', 'delivery-report', firstIndex('invalid-topic')),
+  unauthorized: () =>
+    recordedError('topic-authorization', 'delivery-report', firstIndex('topic-authorization')),
+  timedOut: () => recordedError('unknown-topic', 'delivery-report', firstIndex('unknown-topic')),
+  tooLarge: () => recordedError('too-large-broker', 'delivery-report', firstIndex('too-large-broker')),
+  outsideTransaction: () => firstRecordedError('txn-produce-outside', 'produce.throw'),
+};
+
+/** The first delivery report of a recorded scenario that carries an error. */
+function firstIndex(scenario: string): number {
+  return Math.max(
+    0,
+    recorded(scenario, 'delivery-report').findIndex((e) => e.error),
+  );
+}
+
+function headerText(message: OutgoingMessage, name: string): string | undefined {
+  const found = message.headers?.find(([n]) => n === name);
+  return found ? found[1].toString('utf8') : undefined;
+}
+
+function deadLetterSource(message: OutgoingMessage): string | undefined {
+  if (message.topic !== DEAD_LETTER_TOPIC) return undefined;
+  const topic = headerText(message, 'kafka-lambda.dlq.source.topic');
+  const partition = headerText(message, 'kafka-lambda.dlq.source.partition');
+  const offset = headerText(message, 'kafka-lambda.dlq.source.offset');
+  return `${topic}-${partition}@${offset}`;
+}
+
+/** The error the broker answers a message with, by its topic (undefined: delivered; 'hold': never answers). */
+function answerFor(
+  message: OutgoingMessage,
+  faults: FaultSpec,
+  alternate: boolean,
+): Error | 'hold' | undefined {
+  switch (message.topic) {
+    case OUTPUT_TOPIC.refused:
+      return deliveryError(message.topic, alternate ? RECORDED.unauthorized() : RECORDED.refused());
+    case OUTPUT_TOPIC.transient:
+      return deliveryError(message.topic, RECORDED.timedOut());
+    case OUTPUT_TOPIC.held:
+      return 'hold';
+    case DEAD_LETTER_TOPIC:
+      return faults.deadLetters === 'transient'
+        ? deliveryError(message.topic, RECORDED.timedOut())
+        : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** What the model's producers share: the message log and the knobs the runner turns. */
+export interface ModelProducer {
+  readonly producer: KafkaProducer;
+  readonly log: LoggedMessage[];
+  /** The invocation now in flight (messages are attributed to it). */
+  invocation: number;
+  /** False while an invocation is in flight (set by the runner). */
+  settled: boolean;
+  /** With transactions: the state of the transaction the message went in. */
+  transactionStateOf(entry: LoggedMessage): 'open' | 'committed' | 'aborted' | undefined;
+  /** Faults apply to the first invocation only; a replay runs healthy. */
+  heal(): void;
+}
+
+/**
+ * Like librdkafka as the SDK's producer presents it (see test/support/scripted-producer.ts): reports
+ * come by themselves on a later turn; messages of one topic handed over in the same turn travel as
+ * one record batch, refused whole (code 10, permanent) when one value is over the topic's
+ * max.message.bytes; a full queue holds messages in a backlog (`backlog`, `whenWritable`), settled
+ * with ProducerQueueFullError when their batch's signal aborts.
+ */
+export class LibrdkafkaLikeProducer implements KafkaProducer, ModelProducer {
+  readonly log: LoggedMessage[] = [];
+  readonly transactionStates = new Map<number, 'open' | 'committed' | 'aborted'>();
+  invocation = 0;
+  settled = true;
+  readonly maxMessageBytes = 1_000_000;
+  transactions: ProducerTransactions | undefined;
+  #faults: FaultSpec;
+  #bursts = new Map<string, Array<{ entry: LoggedMessage; done: DeliveryCallback }>>();
+  #backlog: Array<{ entry: LoggedMessage; done: DeliveryCallback; signal: AbortSignal | undefined }> = [];
+  #queueFullUntil: number;
+  #currentTransaction: number | undefined;
+  #refusedInTransaction = false;
+  #failNextCommit: 'retriable' | 'fatal' | undefined;
+  #alternate = false;
+
+  constructor(faults: FaultSpec, transactional: boolean) {
+    this.#faults = faults;
+    this.#queueFullUntil = faults.queueFullMs > 0 ? Date.now() + faults.queueFullMs : 0;
+    if (faults.queueFullMs > 0) setTimeout(() => this.#drain(), faults.queueFullMs);
+    this.#failNextCommit = faults.commit === 'ok' ? undefined : faults.commit;
+    if (transactional) this.transactions = this.#transactions();
+  }
+
+  get producer(): KafkaProducer {
+    return this;
+  }
+
+  transactionStateOf(entry: LoggedMessage): 'open' | 'committed' | 'aborted' | undefined {
+    return entry.transaction === undefined ? undefined : this.transactionStates.get(entry.transaction);
+  }
+
+  heal(): void {
+    this.#faults = { ...this.#faults, deadLetters: 'ok', queueFullMs: 0, commit: 'ok' };
+    this.#failNextCommit = undefined;
+    this.#queueFullUntil = 0;
+    this.#drain();
+  }
+
+  get backlog(): number {
+    return this.#backlog.length;
+  }
+
+  whenWritable(signal: AbortSignal): Promise<void> {
+    if (this.#backlog.length === 0) return Promise.resolve();
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        Math.max(0, this.#queueFullUntil - Date.now()),
+      );
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  enqueue(message: OutgoingMessage, done: DeliveryCallback, signal?: AbortSignal): void {
+    const entry: LoggedMessage = {
+      message,
+      invocation: this.invocation,
+      outputId: headerText(message, OUTPUT_ID_HEADER),
+      deadLetterOf: deadLetterSource(message),
+      fate: 'in-flight',
+      reportedInFlight: false,
+      error: undefined,
+      transaction: this.#currentTransaction,
+    };
+    this.log.push(entry);
+    if (signal?.aborted) {
+      this.#settle(entry, done, asError(signal.reason));
+      return;
+    }
+    if (this.transactions && this.#currentTransaction === undefined) {
+      // Recorded (txn-produce-outside): the client refuses a message outside a transaction.
+      this.#settle(entry, done, deliveryError(message.topic, RECORDED.outsideTransaction()));
+      return;
+    }
+    if (Date.now() < this.#queueFullUntil || this.#backlog.length > 0) {
+      // librdkafka's queue is full (recorded queue-full, -184): the producer holds it.
+      this.#backlog.push({ entry, done, signal });
+      signal?.addEventListener(
+        'abort',
+        () => {
+          const at = this.#backlog.findIndex((held) => held.entry === entry);
+          if (at < 0) return;
+          this.#backlog.splice(at, 1);
+          this.#settle(
+            entry,
+            done,
+            new ProducerQueueFullError("librdkafka's queue stayed full until the batch ended (model)"),
+          );
+        },
+        { once: true },
+      );
+      return;
+    }
+    this.#handOver(entry, done);
+  }
+
+  #drain(): void {
+    if (Date.now() < this.#queueFullUntil) return;
+    for (const held of this.#backlog.splice(0)) this.#handOver(held.entry, held.done);
+  }
+
+  #handOver(entry: LoggedMessage, done: DeliveryCallback): void {
+    const answer = answerFor(entry.message, this.#faults, (this.#alternate = !this.#alternate));
+    if (answer === 'hold') {
+      entry.fate = 'held';
+      return;
+    }
+    const topic = entry.message.topic;
+    let burst = this.#bursts.get(topic);
+    if (!burst) {
+      burst = [];
+      this.#bursts.set(topic, burst);
+      setImmediate(() => this.#sendBurst(topic));
+    }
+    burst.push({ entry, done });
+  }
+
+  #sendBurst(topic: string): void {
+    const burst = this.#bursts.get(topic) ?? [];
+    this.#bursts.delete(topic);
+    const limited = topic !== DEAD_LETTER_TOPIC;
+    const tooLarge =
+      limited && burst.some(({ entry }) => (entry.message.value?.length ?? 0) > OUTPUT_TOPIC_MAX_BYTES);
+    for (const { entry, done } of burst) {
+      if (tooLarge) {
+        this.#settle(entry, done, deliveryError(topic, RECORDED.tooLarge()));
+        continue;
+      }
+      const answer = answerFor(entry.message, this.#faults, this.#alternate);
+      this.#settle(entry, done, answer === 'hold' ? undefined : answer);
+    }
+  }
+
+  #settle(entry: LoggedMessage, done: DeliveryCallback, error: Error | undefined): void {
+    entry.fate = error ? 'failed' : 'delivered';
+    entry.reportedInFlight = !this.settled && entry.invocation === this.invocation;
+    entry.error = error;
+    if (error && entry.transaction !== undefined && entry.transaction === this.#currentTransaction)
+      this.#refusedInTransaction = true;
+    done(
+      error,
+      error ? undefined : { topic: entry.message.topic, partition: 0, offset: this.log.indexOf(entry) },
+      entry.message,
+    );
+  }
+
+  send(message: OutgoingMessage) {
+    return new Promise<{ topic: string; partition: number; offset: number }>((resolve, reject) =>
+      this.enqueue(message, (error, report) => (error ? reject(error) : resolve(report!))),
+    );
+  }
+
+  async flush(): Promise<void> {}
+
+  async close(): Promise<void> {}
+
+  /** Transactions shaped like the real client's (recorded txn- scenarios, core's own classifier). */
+  #transactions(): ProducerTransactions {
+    let next = 1;
+    const end = (state: 'committed' | 'aborted') => {
+      const id = this.#currentTransaction;
+      this.#currentTransaction = undefined;
+      if (id !== undefined) this.transactionStates.set(id, state);
+    };
+    return {
+      transactionalId: 'model-txn',
+      begin: async () => {
+        const id = next++;
+        this.#currentTransaction = id;
+        this.#refusedInTransaction = false;
+        this.transactionStates.set(id, 'open');
+      },
+      commit: async () => {
+        if (this.#currentTransaction === undefined)
+          throw transactionError('commit', firstRecordedError('txn-healthy', 'commitTransaction'));
+        if (this.#refusedInTransaction) {
+          end('aborted');
+          throw transactionError('commit', firstRecordedError('txn-abortable', 'commitTransaction'));
+        }
+        const failure = this.#failNextCommit;
+        this.#failNextCommit = undefined;
+        if (failure) {
+          end('aborted');
+          const scenario = failure === 'retriable' ? 'txn-commit-timeout' : 'txn-coordinator-timeout';
+          throw transactionError('commit', firstRecordedError(scenario, 'commitTransaction'));
+        }
+        end('committed');
+      },
+      abort: async () => {
+        end('aborted');
+      },
+    };
+  }
+}
+
+/** @kafka-lambda/testing's memoryProducer, its failures ruled by the same topics, its messages logged. */
+export class MemoryModelProducer implements ModelProducer {
+  readonly log: LoggedMessage[] = [];
+  invocation = 0;
+  settled = true;
+  readonly memory: MemoryProducer;
+  readonly producer: KafkaProducer;
+  #healed = false;
+
+  constructor(faults: FaultSpec, transactional: boolean) {
+    const memory = memoryProducer({ transactional });
+    this.memory = memory;
+    memory.failWhen((m) => m.topic === OUTPUT_TOPIC.refused, {
+      error: deliveryError(OUTPUT_TOPIC.refused, RECORDED.refused()),
+    });
+    memory.failWhen((m) => m.topic === OUTPUT_TOPIC.transient, {
+      error: deliveryError(OUTPUT_TOPIC.transient, RECORDED.timedOut()),
+    });
+    memory.failWhen((m) => m.topic === 'out' && (m.value?.length ?? 0) > OUTPUT_TOPIC_MAX_BYTES, {
+      error: deliveryError('out', RECORDED.tooLarge()),
+    });
+    memory.failWhen(
+      (m) => m.topic === DEAD_LETTER_TOPIC && faults.deadLetters === 'transient' && !this.#healed,
+      {
+        error: deliveryError(DEAD_LETTER_TOPIC, RECORDED.timedOut()),
+      },
+    );
+    if (faults.commit !== 'ok') memory.transactions?.failNextCommit(faults.commit);
+    const log = this.log;
+    const model = this;
+    this.producer = {
+      transactions: memory.transactions,
+      send(message) {
+        const entry: LoggedMessage = {
+          message,
+          invocation: model.invocation,
+          outputId: headerText(message, OUTPUT_ID_HEADER),
+          deadLetterOf: deadLetterSource(message),
+          fate: 'in-flight',
+          reportedInFlight: false,
+          error: undefined,
+          transaction: undefined,
+        };
+        log.push(entry);
+        // A broker that never answers this message: the batch's flush times out.
+        if (message.topic === OUTPUT_TOPIC.held) memory.timeoutNextFlush(1);
+        return memory.send(message).then(
+          (report) => {
+            entry.fate = 'delivered';
+            entry.reportedInFlight = !model.settled && entry.invocation === model.invocation;
+            return report;
+          },
+          (error: Error) => {
+            entry.fate = 'failed';
+            entry.error = error;
+            throw error;
+          },
+        );
+      },
+      flush: (timeoutMs) => memory.flush(timeoutMs),
+      close: async () => undefined,
+    };
+  }
+
+  heal(): void {
+    this.#healed = true;
+  }
+
+  transactionStateOf(entry: LoggedMessage): 'open' | 'committed' | 'aborted' | undefined {
+    return this.memory.sent.find((m) => m.original === entry.message)?.transaction;
+  }
+}
+
+/** The store the scenario's idempotency uses, with its faults armed. */
+export function modelStore(faults: FaultSpec): MemoryIdempotencyStore {
+  const store = memoryIdempotencyStore();
+  if (faults.claim === 'fail') store.fail('claim', dynamoDbThrottlingError, 1);
+  if (faults.claim === 'stall') store.stall('claim');
+  if (faults.complete === 'fail') {
+    store.fail('complete', redisConnectionError, 1);
+    store.fail('release', redisConnectionError, 1);
+  }
+  return store;
+}
+
+function asError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(String(reason));
+}

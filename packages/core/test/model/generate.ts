@@ -1,0 +1,172 @@
+// The scenario arbitrary: events × user code × faults × configuration, with the dimensions a known
+// open defect still trips switched off by name (OPEN_DEFECTS in outcomes.model.test.ts).
+import fc from 'fast-check';
+import { partitionsArb } from './events.js';
+import { faultsArb } from './faults.js';
+import {
+  type ConfigSpec,
+  describeScenario,
+  type HookFault,
+  POLICIES,
+  type Scenario,
+  type Source,
+} from './scenario.js';
+import { ALL_ON, planArb, type UserCodeLimits } from './user-code.js';
+
+/**
+ * Known open defects of issue 23 that the model finds, each the name of the generator dimension it
+ * switches off while it is open (the number is the issue's finding, or N<n> for a new one).
+ */
+export type OpenDefect =
+  /** 1: a non-native thenable returned by process() is taken as a synchronous return. */
+  | 'thenable-return'
+  /** 2: a ConfigError as the cause of another error (or from a deserializer) is a record failure. */
+  | 'config-error-cause'
+  /** 3: an output delivered on the oversized re-send is never marked delivered. */
+  | 'oversized-resend'
+  /** 4: two refused outputs of one record: two outcomes, two dead letters, succeeded -1. */
+  | 'two-refused-outputs'
+  /** N1: an output refused for good after its record succeeded ends the record twice (recordEnd). */
+  | 'refused-after-success'
+  /** 5: a small deadlineReserveMs lets the handler settle after Lambda's timeout. */
+  | 'tiny-reserve'
+  /** 7: produce() after the record's work settled (late, or from an abandoned record). */
+  | 'late-produce'
+  /** 7: records the batch abandons at the deadline (their process ignores the signal, or hangs). */
+  | 'abandoned-records'
+  /** 8: an async hook or observer callback that rejects escapes as an unhandled rejection. */
+  | 'async-hook-rejects'
+  /** 11: every record fails alike (the environment) and the batch succeeds. */
+  | 'environment-fault'
+  /** Store faults at claim and complete (a finding about them goes here). */
+  | 'store-faults';
+
+export interface GenerationOptions {
+  readonly open: ReadonlySet<OpenDefect>;
+  readonly maxPartitions?: number;
+  readonly maxRecords?: number;
+}
+
+export function scenarioArb({
+  open,
+  maxPartitions = 3,
+  maxRecords = 4,
+}: GenerationOptions): fc.Arbitrary<Scenario> {
+  const limits: UserCodeLimits = {
+    ...ALL_ON,
+    thenables: !open.has('thenable-return'),
+    configCause: !open.has('config-error-cause'),
+    oversized: !open.has('oversized-resend'),
+    maxRefusedPerRecord: open.has('two-refused-outputs') ? 1 : 3,
+    refusals: !open.has('refused-after-success'),
+    lateProduce: !open.has('late-produce'),
+    abandoned: !open.has('abandoned-records'),
+  };
+  const hookFaults: HookFault[] = [
+    'onRecordError-throws',
+    'onBatchEnd-throws',
+    'observer-throws',
+    ...(open.has('async-hook-rejects')
+      ? []
+      : (['onRecordError-rejects', 'onBatchEnd-rejects', 'observer-rejects'] as const)),
+  ];
+  const tinyReserves = open.has('tiny-reserve') ? [] : [0, 1, 20, 150];
+  const config: fc.Arbitrary<ConfigSpec> = fc.record({
+    policy: fc.constantFrom(...POLICIES),
+    idempotency: fc.boolean(),
+    transactional: fc.boolean(),
+    producer: fc.oneof(
+      { withCrossShrink: true },
+      { weight: 3, arbitrary: fc.constant('scripted' as const) },
+      { weight: 1, arbitrary: fc.constant('memory' as const) },
+    ),
+    tombstones: fc.constantFrom('skip' as const, 'process' as const),
+    deadlineReserveMs: fc.oneof(
+      { withCrossShrink: true },
+      { weight: 8, arbitrary: fc.constant(undefined) },
+      { weight: 2, arbitrary: fc.constantFrom(...tinyReserves, 500, 1_000, 3_000) },
+    ),
+    partitionConcurrency: fc.constantFrom(1, 2, 16),
+    hookFault: fc.oneof(
+      { withCrossShrink: true },
+      { weight: 6, arbitrary: fc.constant('none' as const) },
+      { weight: 1, arbitrary: fc.constantFrom(...hookFaults) },
+    ),
+  });
+  const source: fc.Arbitrary<Source> = fc.oneof(
+    { withCrossShrink: true },
+    { weight: 4, arbitrary: fc.constant('msk' as const) },
+    { weight: 2, arbitrary: fc.constant('self-managed' as const) },
+    { weight: 2, arbitrary: fc.constant('sink' as const) },
+    { weight: 1, arbitrary: fc.constant('on-failure' as const) },
+  );
+  // A fixed timeout, or one just around the batch's total work (the deadline lands mid-batch).
+  const timeoutMs = fc.oneof(
+    { withCrossShrink: true },
+    { weight: 3, arbitrary: fc.constant(60_000) },
+    { weight: 3, arbitrary: fc.integer({ min: 1_000, max: 10_000 }) },
+    { weight: 1, arbitrary: fc.integer({ min: 201, max: 999 }) },
+    { weight: 3, arbitrary: fc.integer({ min: -90, max: -10 }) },
+  );
+  return fc
+    .record({
+      source,
+      partitions: partitionsArb(planArb(limits), { maxPartitions, maxRecords }),
+      config,
+      faults: faultsArb({ store: !open.has('store-faults'), environment: !open.has('environment-fault') }),
+      timeoutMs,
+    })
+    .map((s) => normalise(s, open))
+    .filter((s) => !open.has('environment-fault') || !allFailAlike(s))
+    .map((s) => Object.assign(s, { [fc.toStringMethod]: () => `\n${describeScenario(s)}\n` }));
+}
+
+/** Keeps the scenario meaningful: a reserve shorter than the invocation, no empty Sink partitions. */
+function normalise(s: Scenario, open: ReadonlySet<OpenDefect>): Scenario {
+  if (s.timeoutMs < 0) {
+    // -p: a timeout p% of the way through the records' total sleep (plus Lambda's reserve for the end).
+    let work = 0;
+    for (const p of s.partitions) for (const r of p.records) work += r.plan.sleepMs;
+    const reserve = s.config.deadlineReserveMs ?? 500;
+    s = { ...s, timeoutMs: Math.max(201, Math.round((work * -s.timeoutMs) / 100) + reserve + 1) };
+  }
+  let config = s.config;
+  if (config.deadlineReserveMs !== undefined && config.deadlineReserveMs >= s.timeoutMs)
+    config = { ...config, deadlineReserveMs: undefined };
+  // A transactional producer refuses an output over the topic's limit by dooming the transaction;
+  // the memory producer has no record batches (no oversized re-send).
+  let partitions = s.partitions;
+  if (s.source === 'sink')
+    partitions = partitions
+      .filter((p) => p.records.length > 0)
+      .map((p) => ({ ...p, records: p.records.map((r) => ({ ...r, headers: [] })) }));
+  if (partitions.length === 0) partitions = s.partitions.slice(0, 1);
+  if (open.has('tiny-reserve') && s.timeoutMs < 1_000) return { ...s, config, partitions, timeoutMs: 1_000 };
+  return { ...s, config, partitions };
+}
+
+/**
+ * Every record that runs fails at the same stage with the same error (issue 23, finding 11): under
+ * 'log' or 'dead-letter' the batch must fail. Filtered out while that finding is open.
+ */
+function allFailAlike(s: Scenario): boolean {
+  if (s.config.policy !== 'log' && s.config.policy !== 'dead-letter') return false;
+  const kinds = new Set<string>();
+  let failing = 0;
+  for (const p of s.partitions)
+    for (const r of p.records) {
+      // A skipped tombstone does not run; a processed one is never decoded (no bytes).
+      if (r.value === 'tombstone' && s.config.tombstones === 'skip') continue;
+      const plan = r.plan;
+      const decoded = r.value !== 'tombstone';
+      if (decoded && (plan.decode === 'throw' || plan.decode === 'throw-config'))
+        kinds.add(`decode:${plan.decode}`);
+      else if (plan.ending !== 'ok') kinds.add(`process:${plan.ending}`);
+      else {
+        kinds.add('ok');
+        continue;
+      }
+      failing++;
+    }
+  return failing >= 2 && kinds.size === 1;
+}

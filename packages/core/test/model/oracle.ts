@@ -1,0 +1,484 @@
+// The oracle: the promise, checked after every scenario from what was observed (run.ts). Each
+// violation names its invariant; the test prints them with the shrunk scenario.
+import { KafkaLambdaError } from '@kafka-lambda/core';
+import type { LoggedMessage } from './faults.js';
+import type { LogLine, Observation } from './run.js';
+import { locationOf, type RecordSpec } from './scenario.js';
+import type { ProcessCall } from './user-code.js';
+
+export type Invariant =
+  | 'settles-before-timeout'
+  | 'own-error'
+  | 'no-unhandled-rejection'
+  | 'summary-adds-up'
+  | 'summary-matches-outcomes'
+  | 'one-outcome-per-record'
+  | 'succeeded-means-work-done'
+  | 'config-error-fails-invocation'
+  | 'retryable-never-dropped'
+  | 'environment-fault-fails-invocation'
+  | 'every-record-accounted'
+  | 'dead-lettered-once'
+  | 'nothing-reported-under-other-policies'
+  | 'reported-offset-is-lowest-unaccounted'
+  | 'completed-keys-are-done'
+  | 'done-records-complete'
+  | 'completed-never-runs-again'
+  | 'late-produce-not-silent'
+  | 'healthy-batch-succeeds';
+
+export interface Violation {
+  readonly invariant: Invariant;
+  readonly invocation: number;
+  readonly detail: string;
+}
+
+/** Invariants a known open defect trips on the current core: not switched off here (see OPEN_DEFECTS). */
+export interface OracleOptions {
+  /** Fewest records failing alike for the environment rule (issue 23, finding 11). */
+  readonly environmentMinRecords: number;
+}
+
+export const DEFAULT_ORACLE: OracleOptions = { environmentMinRecords: 2 };
+
+interface RecordView {
+  readonly location: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly spec: RecordSpec;
+}
+
+export function check(observation: Observation, options: OracleOptions = DEFAULT_ORACLE): Violation[] {
+  const violations: Violation[] = [];
+  const { scenario, trace } = observation;
+  const records: RecordView[] = scenario.partitions.flatMap((p) =>
+    p.records.map((spec) => ({
+      location: locationOf(p.topic, p.partition, spec.offset),
+      topic: p.topic,
+      partition: p.partition,
+      spec,
+    })),
+  );
+  for (const error of observation.uncaught)
+    violations.push({
+      invariant: 'no-unhandled-rejection',
+      invocation: 0,
+      detail: `uncaught exception in a timer: ${describe(error)}`,
+    });
+
+  for (const inv of observation.invocations) {
+    const k = inv.index;
+    const fail = (invariant: Invariant, detail: string) =>
+      violations.push({ invariant, invocation: k, detail });
+    const { config } = scenario;
+    const policy = config.policy;
+    const settled = inv.settled;
+    const succeeded = settled.kind === 'resolved';
+    const calls = (loc: string): ProcessCall[] => trace.callsOf(loc, k);
+    const decodeThrew = (loc: string) =>
+      trace.decodes.filter((d) => d.location === loc && d.invocation === k && d.threw !== undefined);
+    // Acknowledged while its invocation was in flight (a report that comes later counts for nobody).
+    const delivered = (m: LoggedMessage) =>
+      m.fate === 'delivered' &&
+      m.reportedInFlight &&
+      (!config.transactional || observation.producer.transactionStateOf(m) === 'committed');
+    const messagesOf = (id: string) => observation.producer.log.filter((m) => m.outputId === id);
+    const deadLettersOf = (loc: string) =>
+      observation.producer.log.filter((m) => m.deadLetterOf === loc && m.invocation === k);
+    const keyOf = (loc: string) => `${observation.functionName}#${loc}`;
+
+    // ── the end of the invocation ──────────────────────────────────────────────────────────────
+    if (settled.kind === 'hung')
+      fail(
+        'settles-before-timeout',
+        `the handler never settled (virtual time ${settled.at - inv.startedAt} ms after start, Lambda's timeout at ${inv.context.deadlineMs - inv.startedAt} ms)`,
+      );
+    else if (settled.at >= inv.context.deadlineMs)
+      fail(
+        'settles-before-timeout',
+        `settled ${settled.at - inv.startedAt} ms after start; Lambda's timeout was ${inv.context.deadlineMs - inv.startedAt} ms: "Task timed out", not our error`,
+      );
+    if (settled.kind === 'rejected' && !(settled.error instanceof KafkaLambdaError))
+      fail('own-error', `rejected with ${describe(settled.error)}, not a KafkaLambdaError`);
+    for (const reason of inv.unhandled) fail('no-unhandled-rejection', describe(reason));
+
+    // ── the summary ────────────────────────────────────────────────────────────────────────────
+    if (inv.batchEnds.length > 1) fail('summary-adds-up', `${inv.batchEnds.length} batch ends`);
+    if (succeeded && inv.batchEnds.length === 0)
+      fail('summary-adds-up', 'no batch end for a batch that returned');
+    const summaries = [...inv.batchEnds.map((e) => e.summary), ...inv.onBatchEnd];
+    const processedLine = inv.logs.find((l) => l.message === 'kafka batch processed');
+    if (processedLine) summaries.push(processedLine.fields as never);
+    for (const s of summaries) {
+      const parts = s.succeeded + s.failed + s.skipped + s.unprocessed + s.alreadyProcessed;
+      if (s.records !== parts)
+        fail(
+          'summary-adds-up',
+          `records ${s.records} ≠ succeeded ${s.succeeded} + failed ${s.failed} + skipped ${s.skipped} + unprocessed ${s.unprocessed} + alreadyProcessed ${s.alreadyProcessed}`,
+        );
+      if (s.records !== records.length)
+        fail('summary-adds-up', `records ${s.records}, the event has ${records.length}`);
+      for (const [name, value] of Object.entries(s))
+        if (typeof value === 'number' && value < 0) fail('summary-adds-up', `${name} = ${value}`);
+      if (s.deadLettered > s.failed)
+        fail('summary-adds-up', `deadLettered ${s.deadLettered} > failed ${s.failed}`);
+    }
+
+    // ── per record, whatever the invocation's end ──────────────────────────────────────────────
+    const ends = new Map<string, string[]>();
+    for (const e of inv.recordEnds) ends.set(e.location, [...(ends.get(e.location) ?? []), e.outcome]);
+    for (const [loc, outcomes] of ends)
+      if (outcomes.length > 1)
+        fail('one-outcome-per-record', `${loc} ended ${outcomes.length} times: ${outcomes.join(', ')}`);
+    const hookErrors = new Map<string, number>();
+    for (const e of inv.onRecordError) hookErrors.set(e.location, (hookErrors.get(e.location) ?? 0) + 1);
+    for (const [loc, n] of hookErrors)
+      if (n > 1) fail('one-outcome-per-record', `onRecordError called ${n} times for ${loc}`);
+    for (const e of inv.recordEnds) {
+      if (e.outcome !== 'succeeded') continue;
+      const work = calls(e.location);
+      if (!work.some((c) => c.ended === 'ok'))
+        fail(
+          'succeeded-means-work-done',
+          `${e.location} counted succeeded, but its work ${work.length === 0 ? 'never ran' : `ended ${work.map((c) => c.ended).join(', ')}`}`,
+        );
+    }
+
+    const endingThrown = (loc: string, endings: readonly string[]) =>
+      calls(loc).some((c) => c.threwEnding && c.endedInFlight) &&
+      endings.includes(observation.plans.get(loc)!.ending);
+    for (const r of records) {
+      const configInProcess = endingThrown(r.location, ['config', 'config-cause']);
+      const configInDecode = decodeThrew(r.location).some((d) => d.threw === 'ConfigError');
+      // (A record cut off by the deadline is handed back whatever it throws: decided by state.)
+      const cutOff = (ends.get(r.location) ?? []).includes('unprocessed');
+      if ((configInProcess || configInDecode) && succeeded && !cutOff)
+        fail(
+          'config-error-fails-invocation',
+          `${r.location} threw a ConfigError${configInDecode ? ' from its deserializer (inside a RecordDecodeError)' : observation.plans.get(r.location)!.ending === 'config-cause' ? ' as the cause of its error' : ''}, and the invocation succeeded`,
+        );
+    }
+
+    const loudAbout = (loc: string) => inv.logs.some((l) => l.level === 'error' && namesRecord(l, loc));
+    // Late produce: never silent. Returned normally ⇒ delivered, or an ERROR line names the record,
+    // or the invocation it happened in failed (the ESM runs the record again).
+    for (const call of trace.calls) {
+      if (call.invocation !== k || !call.late) continue;
+      const { id, result, invocationSettled } = call.late;
+      if (result === 'returned') {
+        const sent = messagesOf(id);
+        const ok = sent.some(delivered) || loudAbout(call.location) || (!invocationSettled && !succeeded);
+        if (!ok)
+          fail(
+            'late-produce-not-silent',
+            `a produce() from ${call.location} after its work settled returned normally ${invocationSettled ? 'after the invocation had returned' : 'during the invocation'}, its message was ${sent.length === 0 ? 'never sent' : `not delivered (${sent.map((m) => m.fate).join(', ')})`}, and no ERROR line names the record`,
+          );
+      } else if (!invocationSettled && succeeded && !loudAbout(call.location))
+        fail(
+          'late-produce-not-silent',
+          `a produce() from ${call.location} after its work settled threw ${result}, yet the invocation succeeded with no error line naming the record`,
+        );
+    }
+
+    // A produce() that returns normally after the invocation settled: nobody will ever send it.
+    for (const call of trace.calls) {
+      if (call.invocation !== k) continue;
+      for (const id of call.outputsAfterSettle)
+        if (!messagesOf(id).some(delivered) && !loudAbout(call.location))
+          fail(
+            'late-produce-not-silent',
+            `${call.location}'s work (abandoned by the batch) called produce() after the invocation had ${settled.kind}; it returned normally, the message was never ${messagesOf(id).length === 0 ? 'sent' : 'delivered'}, and no ERROR line names the record`,
+          );
+    }
+
+    // ── idempotency: completed keys are done ones ──────────────────────────────────────────────
+    const outcome = (r: RecordView) => {
+      const work = calls(r.location);
+      const last = work.at(-1);
+      const ran = work.length > 0;
+      const outputsDelivered = last?.outputs.every((id) => messagesOf(id).some(delivered)) ?? false;
+      const endedAs = ends.get(r.location) ?? [];
+      // Done by its work, in flight, outputs delivered; not a record the batch gave up on (abandoned at
+      // the deadline: its claim is left to expire even if its work then finished in time).
+      const processed =
+        last?.ended === 'ok' &&
+        last.endedInFlight &&
+        outputsDelivered &&
+        decodeThrew(r.location).length === 0 &&
+        !endedAs.includes('unprocessed');
+      const deadLetters = deadLettersOf(r.location);
+      const deadLettered = policy === 'dead-letter' && deadLetters.some(delivered);
+      // Logged and dropped, for good: not a failure that fails the invocation (retryable, configuration).
+      const ending = observation.plans.get(r.location)!.ending;
+      const logged =
+        policy === 'log' &&
+        inv.logs.some((l) => l.level === 'error' && isFailureLine(l, r.location)) &&
+        !(work.some((c) => c.threwEnding) && ['retryable', 'config', 'config-cause'].includes(ending)) &&
+        !decodeThrew(r.location).some((d) => d.threw === 'ConfigError');
+      const skipped =
+        r.spec.value === 'tombstone' && config.tombstones === 'skip' && !ran && endedAs.includes('skipped');
+      // Completed by an earlier invocation: done whether or not this one reached it.
+      const completedBefore =
+        config.idempotency && inv.storeBefore.get(keyOf(r.location)) === 'completed' && !ran;
+      const already = completedBefore && endedAs.includes('already-processed');
+      const decodeFailed = decodeThrew(r.location).length > 0;
+      return {
+        ran,
+        last,
+        processed,
+        deadLetters,
+        deadLettered,
+        logged,
+        skipped,
+        already,
+        completedBefore,
+        decodeFailed,
+      };
+    };
+    if (config.idempotency && inv.storeAfter.size + inv.storeBefore.size > 0) {
+      for (const r of records) {
+        const key = keyOf(r.location);
+        const before = inv.storeBefore.get(key);
+        const after = inv.storeAfter.get(key);
+        const o = outcome(r);
+        const finalAndDelivered = o.processed || o.deadLettered || (o.logged && (o.ran || o.decodeFailed));
+        if (after === 'completed' && before !== 'completed' && !finalAndDelivered)
+          fail(
+            'completed-keys-are-done',
+            `${r.location}'s key was completed, but the record is not done and delivered (${describeOutcome(o)}; invocation ${settled.kind})`,
+          );
+        if (before === 'completed' && (o.ran || o.deadLetters.length > 0))
+          fail(
+            'completed-never-runs-again',
+            `${r.location} was completed by an earlier invocation, yet it ${o.ran ? 'ran again' : 'was dead-lettered again'}`,
+          );
+        if (
+          finalAndDelivered &&
+          before !== 'completed' &&
+          after !== 'completed' &&
+          !inv.storeFaultedAtEnd &&
+          settled.kind !== 'hung' &&
+          !o.decodeFailed
+        )
+          fail(
+            'done-records-complete',
+            `${r.location} is done and delivered (${describeOutcome(o)}), but its key was not completed (store: ${after ?? 'absent'}): a redelivery runs it again`,
+          );
+      }
+    }
+
+    // ── the invocation failed: the ESM retries the whole batch, nothing more to account ───────
+    if (!succeeded) continue;
+
+    const result = settled.value as
+      | { batchItemFailures?: Array<{ itemIdentifier: { partition: string; offset: number } }> }
+      | undefined;
+    const reportable = policy === 'report' && scenario.source !== 'sink';
+    if (!reportable && result !== undefined)
+      fail(
+        'nothing-reported-under-other-policies',
+        `returned ${JSON.stringify(result)} under ${policy}${scenario.source === 'sink' ? ' (Sink Connector)' : ''}`,
+      );
+    if (reportable && !Array.isArray(result?.batchItemFailures))
+      fail(
+        'nothing-reported-under-other-policies',
+        `'report' returned ${JSON.stringify(result)}, not { batchItemFailures }`,
+      );
+    const reported = new Map<string, number>();
+    for (const item of reportable ? (result?.batchItemFailures ?? []) : []) {
+      const { partition, offset } = item.itemIdentifier;
+      if (reported.has(partition))
+        fail('reported-offset-is-lowest-unaccounted', `${partition} reported twice`);
+      reported.set(partition, Math.min(offset, reported.get(partition) ?? offset));
+      if (!records.some((r) => `${r.topic}-${r.partition}` === partition && r.spec.offset === offset))
+        fail(
+          'reported-offset-is-lowest-unaccounted',
+          `reported ${partition}@${offset}, not a record of the batch`,
+        );
+    }
+
+    let skipped = 0;
+    let already = 0;
+    let deadLettered = 0;
+    const failedAlike: string[] = [];
+    let ranCount = 0;
+    for (const r of records) {
+      const o = outcome(r);
+      const at = reported.get(`${r.topic}-${r.partition}`);
+      const isReported = at !== undefined && r.spec.offset >= at;
+      const ended = ends.get(r.location) ?? [];
+      if (ended.includes('skipped')) {
+        skipped++;
+        if (r.spec.value !== 'tombstone' || config.tombstones !== 'skip' || o.ran)
+          fail('summary-matches-outcomes', `${r.location} ended 'skipped' but is not a skipped tombstone`);
+      }
+      if (ended.includes('already-processed')) {
+        already++;
+        if (!o.completedBefore)
+          fail(
+            'summary-matches-outcomes',
+            `${r.location} ended 'already-processed' but was not completed before, or ran`,
+          );
+      }
+      if (o.deadLettered) deadLettered++;
+      const accounted =
+        o.processed || o.skipped || o.completedBefore || o.deadLettered || o.logged || isReported;
+      if (!accounted)
+        fail(
+          'every-record-accounted',
+          `${r.location} is neither processed with its outputs delivered, skipped, already processed, dead-lettered, logged nor reported (${describeOutcome(o)})`,
+        );
+      if (o.processed && (o.deadLettered || o.logged))
+        fail(
+          'one-outcome-per-record',
+          `${r.location} was processed and delivered, and also ${o.deadLettered ? 'dead-lettered' : 'logged as failed'}`,
+        );
+      if (o.deadLetters.length > 1)
+        fail(
+          'dead-lettered-once',
+          `${r.location} has ${o.deadLetters.length} dead letters (${o.deadLetters.map((m) => m.fate).join(', ')})`,
+        );
+      if (at !== undefined && r.spec.offset < at && !(o.processed || o.skipped || o.completedBefore))
+        fail(
+          'reported-offset-is-lowest-unaccounted',
+          `reported ${r.topic}-${r.partition}@${at}, but ${r.location} below it is not done (${describeOutcome(o)}): the ESM skips it`,
+        );
+      if (at !== undefined && r.spec.offset === at && (o.processed || o.skipped || o.already))
+        fail(
+          'reported-offset-is-lowest-unaccounted',
+          `reported ${r.location}, which is done (${describeOutcome(o)}): not the lowest unaccounted offset`,
+        );
+      if (endingThrown(r.location, ['retryable']) && !isReported)
+        fail(
+          'retryable-never-dropped',
+          `${r.location} threw a RetryableError and was ${o.deadLettered ? 'dead-lettered' : o.logged ? 'logged and dropped' : 'dropped'}; the invocation succeeded`,
+        );
+      // Every record of the batch but skipped tombstones (already-processed ones included) counts.
+      if (!o.skipped) {
+        ranCount++;
+        const threw = o.last?.ended === 'threw' && o.last.threwEnding;
+        if (o.decodeFailed) failedAlike.push(`decode:${decodeThrew(r.location)[0]!.threw}`);
+        else if (threw) failedAlike.push(`process:${observation.plans.get(r.location)!.ending}`);
+      }
+    }
+    if (
+      (policy === 'log' || policy === 'dead-letter') &&
+      failedAlike.length >= options.environmentMinRecords &&
+      failedAlike.length === ranCount &&
+      new Set(failedAlike).size === 1
+    )
+      fail(
+        'environment-fault-fails-invocation',
+        `all ${ranCount} records of the batch (but skipped tombstones) failed alike (${failedAlike[0]}) and the batch succeeded under '${policy}'`,
+      );
+
+    const s = inv.batchEnds[0]?.summary;
+    if (s) {
+      if (s.skipped !== skipped)
+        fail('summary-matches-outcomes', `summary skipped ${s.skipped}, ${skipped} records ended 'skipped'`);
+      if (s.alreadyProcessed !== already)
+        fail(
+          'summary-matches-outcomes',
+          `summary alreadyProcessed ${s.alreadyProcessed}, ${already} records ended 'already-processed'`,
+        );
+      if (policy === 'dead-letter' && s.deadLettered !== deadLettered)
+        fail(
+          'summary-matches-outcomes',
+          `summary deadLettered ${s.deadLettered}, ${deadLettered} records dead-lettered`,
+        );
+    }
+  }
+
+  if (isHealthy(observation)) {
+    const first = observation.invocations[0]!;
+    if (first.settled.kind !== 'resolved')
+      violations.push({
+        invariant: 'healthy-batch-succeeds',
+        invocation: 1,
+        detail: `no fault, every record fine, time to spare: yet it ${first.settled.kind === 'hung' ? 'hung' : `failed with ${describe((first.settled as { error: unknown }).error)}`}`,
+      });
+  }
+  return violations;
+}
+
+/** No fault anywhere, every record fine, and much more time than the work needs. */
+export function isHealthy({ scenario }: Observation): boolean {
+  const f = scenario.faults;
+  if (
+    f.claim !== 'ok' ||
+    f.complete !== 'ok' ||
+    f.deadLetters !== 'ok' ||
+    f.queueFullMs > 0 ||
+    f.commit !== 'ok' ||
+    f.environment !== 'ok'
+  )
+    return false;
+  if (scenario.config.deadlineReserveMs !== undefined || scenario.timeoutMs < 2_000) return false;
+  let sleeps = 0;
+  for (const p of scenario.partitions)
+    for (const r of p.records) {
+      const plan = r.plan;
+      if (plan.decode === 'throw' || plan.decode === 'throw-config' || plan.ending !== 'ok' || plan.hang)
+        return false;
+      if (plan.lateMs !== undefined || plan.outputs.some((o) => o !== 'ok')) return false;
+      sleeps += plan.sleepMs;
+    }
+  return sleeps < scenario.timeoutMs * 0.4;
+}
+
+/** A failed record's line, as documented: its topic, partition, offset and stage (and the error). */
+function isFailureLine(line: LogLine, location: string): boolean {
+  const f = line.fields as { topic?: unknown; partition?: unknown; offset?: unknown; stage?: unknown };
+  return (
+    typeof f.stage === 'string' &&
+    f.topic !== undefined &&
+    locationOf(String(f.topic), Number(f.partition), Number(f.offset)) === location
+  );
+}
+
+function namesRecord(line: LogLine, location: string): boolean {
+  const f = line.fields as { topic?: unknown; partition?: unknown; offset?: unknown };
+  if (
+    f.topic !== undefined &&
+    locationOf(String(f.topic), Number(f.partition), Number(f.offset)) === location
+  )
+    return true;
+  return safeJson(line.fields).includes(location) || line.message.includes(location);
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return (
+      JSON.stringify(value, (_k, v) =>
+        v instanceof Error ? { ...v, name: v.name, message: v.message } : v,
+      ) ?? ''
+    );
+  } catch {
+    return '';
+  }
+}
+
+function describeOutcome(o: {
+  ran: boolean;
+  last: ProcessCall | undefined;
+  processed: boolean;
+  deadLetters: LoggedMessage[];
+  logged: boolean;
+  decodeFailed: boolean;
+}): string {
+  const parts: string[] = [];
+  parts.push(o.decodeFailed ? 'decode failed' : o.ran ? `work ${o.last!.ended}` : 'never ran');
+  if (o.last && o.last.outputs.length > 0) parts.push(`outputs ${o.last.outputs.length}`);
+  if (o.deadLetters.length > 0) parts.push(`dead letters: ${o.deadLetters.map((m) => m.fate).join(',')}`);
+  if (o.logged) parts.push('logged');
+  return parts.join(', ');
+}
+
+export function describe(value: unknown): string {
+  if (value instanceof Error) return `${value.name}: ${value.message}`;
+  try {
+    return `${typeof value} ${JSON.stringify(value)}`;
+  } catch {
+    return String(value);
+  }
+}

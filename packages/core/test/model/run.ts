@@ -1,0 +1,316 @@
+// Runs one scenario in virtual time and records everything the oracle reads: the handler's result or
+// rejection and when it came, the producer's messages and their fates, log lines, the observer's
+// record ends and batch end, the hooks' calls, the idempotency store before and after, what the user
+// code ran, and every unhandled rejection.
+import {
+  type BatchSummary,
+  ConfigError,
+  createKafkaHandler,
+  type Instrumentation,
+  type KafkaHandler,
+  type LambdaContext,
+  type Logger,
+} from '@kafka-lambda/core';
+import { lambdaContext, type MemoryIdempotencyStore } from '@kafka-lambda/testing';
+import {
+  drainUntil,
+  driveUntilSettled,
+  installVirtualTime,
+  type Settled,
+  uncaught,
+  uninstallVirtualTime,
+} from './driver.js';
+import { buildEvent } from './events.js';
+import { LibrdkafkaLikeProducer, MemoryModelProducer, type ModelProducer, modelStore } from './faults.js';
+import { locationOf, type RecordPlan, type Scenario } from './scenario.js';
+import { DEAD_LETTER_TOPIC, UserTrace, userDeserializer, userProcess } from './user-code.js';
+
+export interface LogLine {
+  readonly level: 'debug' | 'info' | 'warn' | 'error';
+  readonly message: string;
+  readonly fields: Record<string, unknown>;
+}
+
+export interface RecordEnd {
+  readonly location: string;
+  readonly outcome: string;
+  readonly error: Error | undefined;
+}
+
+export interface InvocationObservation {
+  readonly index: number;
+  readonly context: LambdaContext & { readonly deadlineMs: number };
+  readonly startedAt: number;
+  readonly settled: Settled<unknown>;
+  readonly logs: LogLine[];
+  readonly recordStarts: string[];
+  readonly recordEnds: RecordEnd[];
+  readonly onRecordError: Array<{ location: string; error: Error }>;
+  readonly batchEnds: Array<{ summary: BatchSummary; error: Error | undefined; result: unknown }>;
+  readonly onBatchEnd: BatchSummary[];
+  /** The idempotency store's live entries (key → state) before and after. */
+  readonly storeBefore: ReadonlyMap<string, string>;
+  storeAfter: ReadonlyMap<string, string>;
+  /** The store was told to fail at complete/release during this invocation. */
+  readonly storeFaultedAtEnd: boolean;
+  /** Unhandled rejections seen while this invocation ran or drained. */
+  readonly unhandled: unknown[];
+}
+
+export interface Observation {
+  readonly scenario: Scenario;
+  readonly plans: ReadonlyMap<string, RecordPlan>;
+  readonly trace: UserTrace;
+  readonly producer: ModelProducer;
+  readonly store: MemoryIdempotencyStore | undefined;
+  readonly invocations: InvocationObservation[];
+  readonly uncaught: unknown[];
+  /** Function name in the context: the idempotency key prefix. */
+  readonly functionName: string;
+  /** createKafkaHandler refused the configuration (ConfigError at module load). */
+  readonly rejectedAtLoad?: Error;
+}
+
+export const FUNCTION_NAME = 'model-fn';
+
+/** Builds the handler of a scenario; `wrap` lets the oracle's own test break it on purpose. */
+export type HandlerWrapper = (
+  handler: KafkaHandler,
+  parts: { producer: ModelProducer; store: MemoryIdempotencyStore | undefined },
+) => KafkaHandler;
+
+export async function runScenario(scenario: Scenario, wrap?: HandlerWrapper): Promise<Observation> {
+  installVirtualTime();
+  const previousListeners = process.listeners('unhandledRejection');
+  process.removeAllListeners('unhandledRejection');
+  let current: unknown[] = [];
+  const onUnhandled = (reason: unknown) => current.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  uncaught.length = 0;
+  try {
+    return await run(scenario, wrap, (list) => {
+      current = list;
+    });
+  } finally {
+    process.removeListener('unhandledRejection', onUnhandled);
+    for (const listener of previousListeners) process.on('unhandledRejection', listener);
+    uninstallVirtualTime();
+  }
+}
+
+async function run(
+  scenario: Scenario,
+  wrap: HandlerWrapper | undefined,
+  collectUnhandledInto: (list: unknown[]) => void,
+): Promise<Observation> {
+  const { config, faults } = scenario;
+  const plans = new Map<string, RecordPlan>();
+  for (const p of scenario.partitions)
+    for (const r of p.records) plans.set(locationOf(p.topic, p.partition, r.offset), r.plan);
+  const trace = new UserTrace();
+  const producer: ModelProducer =
+    config.producer === 'memory'
+      ? new MemoryModelProducer(faults, config.transactional)
+      : new LibrdkafkaLikeProducer(faults, config.transactional);
+  const store = config.idempotency ? modelStore(faults) : undefined;
+
+  // What the callbacks see goes to the invocation in flight.
+  let sink: Pick<
+    InvocationObservation,
+    'logs' | 'recordStarts' | 'recordEnds' | 'onRecordError' | 'batchEnds' | 'onBatchEnd'
+  > = emptySink();
+  const logger: Logger = {
+    debug: (message, ...extra) => sink.logs.push(line('debug', message, extra)),
+    info: (message, ...extra) => sink.logs.push(line('info', message, extra)),
+    warn: (message, ...extra) => sink.logs.push(line('warn', message, extra)),
+    error: (message, ...extra) => sink.logs.push(line('error', message, extra)),
+  };
+  const where = (record: { topic: string; partition: number; offset: number }) =>
+    locationOf(record.topic, record.partition, record.offset);
+  const observer: Instrumentation = {
+    startBatch: () => {
+      const mine = sink;
+      return {
+        recordStart: (record) => void mine.recordStarts.push(where(record)),
+        recordEnd: (record, outcome, error) =>
+          void mine.recordEnds.push({ location: where(record), outcome, error }),
+        end: ({ summary, error, result }) =>
+          void mine.batchEnds.push({ summary: { ...summary }, error, result }),
+      };
+    },
+  };
+  const misbehave = (what: string): void | Promise<void> => {
+    const fault = config.hookFault;
+    if (fault === `${what}-throws`) throw new Error(`model: ${what} throws`);
+    if (fault === `${what}-rejects`) return Promise.reject(new Error(`model: ${what} rejects`));
+  };
+  // Typed as returning nothing; a JavaScript observer may still throw or return a rejected promise.
+  const observerFault = (() => misbehave('observer')) as () => undefined;
+  const faulty: Instrumentation = {
+    startBatch: () => ({
+      recordStart: observerFault,
+      recordEnd: observerFault,
+      flush: observerFault,
+      end: observerFault,
+    }),
+  };
+  const options = {
+    value: userDeserializer(trace, faults.environment),
+    process: userProcess(plans, trace),
+    onError: config.policy,
+    ...(config.policy === 'dead-letter' ? { deadLetterTopic: DEAD_LETTER_TOPIC } : {}),
+    producer: producer.producer,
+    ...(config.transactional ? { transactional: true } : {}),
+    ...(store ? { idempotency: { store } } : {}),
+    tombstones: config.tombstones,
+    ...(config.deadlineReserveMs === undefined ? {} : { deadlineReserveMs: config.deadlineReserveMs }),
+    partitionConcurrency: config.partitionConcurrency,
+    logger,
+    hooks: {
+      onRecordError: (error: Error, record: { topic: string; partition: number; offset: number }) => {
+        sink.onRecordError.push({ location: where(record), error });
+        return misbehave('onRecordError');
+      },
+      onBatchEnd: (summary: BatchSummary) => {
+        sink.onBatchEnd.push({ ...summary });
+        return misbehave('onBatchEnd');
+      },
+    },
+    instrumentation: config.hookFault.startsWith('observer') ? [observer, faulty] : [observer],
+  };
+  let handler: KafkaHandler;
+  try {
+    handler = createKafkaHandler(
+      options as unknown as Parameters<typeof createKafkaHandler>[0],
+    ) as KafkaHandler;
+  } catch (error) {
+    // Refused at module load (a ConfigError): loud, before any record; nothing to run.
+    if (!(error instanceof ConfigError)) throw error;
+    return {
+      scenario,
+      plans,
+      trace,
+      producer,
+      store,
+      invocations: [],
+      uncaught: [],
+      functionName: FUNCTION_NAME,
+      rejectedAtLoad: error,
+    };
+  }
+  if (wrap) handler = wrap(handler, { producer, store });
+  const event = buildEvent(scenario);
+  const invocations: InvocationObservation[] = [];
+  const invoke = async (index: number) => {
+    trace.invocation = index;
+    producer.invocation = index;
+    const unhandled: unknown[] = [];
+    collectUnhandledInto(unhandled);
+    sink = emptySink();
+    const context = lambdaContext({
+      timeoutMs: scenario.timeoutMs,
+      functionName: FUNCTION_NAME,
+      awsRequestId: `req-${index}`,
+    });
+    const storeBefore = snapshot(store);
+    const startedAt = Date.now();
+    trace.settled = false;
+    producer.settled = false;
+    const settled = await driveUntilSettled(
+      handler(structuredClone(event), context),
+      context.deadlineMs + 15 * 60_000,
+    );
+    trace.settled = true;
+    producer.settled = true;
+    const observation: InvocationObservation = {
+      index,
+      context,
+      startedAt,
+      settled,
+      ...sink,
+      storeBefore,
+      storeAfter: new Map(),
+      storeFaultedAtEnd: index === 1 && faults.complete === 'fail',
+      unhandled,
+    };
+    invocations.push(observation);
+    // Let floating work and late reports run (a late produce, a record abandoned at the deadline).
+    await drainUntil(Math.max(Date.now(), context.deadlineMs) + 6_000);
+    observation.storeAfter = snapshot(store);
+  };
+  await invoke(1);
+  // The ESM delivers the same batch again (a retry, or a redelivery after success); faults are gone.
+  store?.heal();
+  producer.heal();
+  await invoke(2);
+  return {
+    scenario,
+    plans,
+    trace,
+    producer,
+    store,
+    invocations,
+    uncaught: [...uncaught],
+    functionName: FUNCTION_NAME,
+  };
+}
+
+function emptySink() {
+  return {
+    logs: [] as LogLine[],
+    recordStarts: [] as string[],
+    recordEnds: [] as RecordEnd[],
+    onRecordError: [] as Array<{ location: string; error: Error }>,
+    batchEnds: [] as Array<{ summary: BatchSummary; error: Error | undefined; result: unknown }>,
+    onBatchEnd: [] as BatchSummary[],
+  };
+}
+
+function line(level: LogLine['level'], message: string, extra: Array<Record<string, unknown>>): LogLine {
+  return { level, message, fields: Object.assign({}, ...extra) };
+}
+
+function snapshot(store: MemoryIdempotencyStore | undefined): ReadonlyMap<string, string> {
+  const states = new Map<string, string>();
+  if (!store) return states;
+  for (const [key, entry] of store.entries()) states.set(key, entry.state);
+  return states;
+}
+
+/** What happened, compactly: printed with a counterexample. */
+export function describeObservation(o: Observation): string {
+  const lines: string[] = [];
+  if (o.rejectedAtLoad) lines.push(`createKafkaHandler refused the options: ${o.rejectedAtLoad.message}`);
+  for (const inv of o.invocations) {
+    const s = inv.settled;
+    const how =
+      s.kind === 'resolved'
+        ? `returned ${JSON.stringify(s.value)}`
+        : s.kind === 'rejected'
+          ? `rejected with ${(s.error as Error)?.name}: ${(s.error as Error)?.message}`
+          : 'never settled';
+    lines.push(
+      `invocation ${inv.index}: ${how} at +${s.at - inv.startedAt} ms (timeout ${inv.context.deadlineMs - inv.startedAt} ms)`,
+    );
+    lines.push(
+      `  record ends: ${inv.recordEnds.map((e) => `${e.location} ${e.outcome}${e.error ? ` (${e.error.name})` : ''}`).join('; ') || 'none'}`,
+    );
+    const calls = o.trace.calls.filter((c) => c.invocation === inv.index);
+    if (calls.length > 0)
+      lines.push(
+        `  process calls: ${calls.map((c) => `${c.location} ${c.ended}${c.endedInFlight ? '' : ' (after the end)'}${c.outputs.length ? ` produced ${c.outputs.length}` : ''}${c.late ? ` late produce ${c.late.result}` : ''}`).join('; ')}`,
+      );
+    const sent = o.producer.log.filter((m) => m.invocation === inv.index);
+    if (sent.length > 0)
+      lines.push(
+        `  messages: ${sent.map((m) => `${m.message.topic}${m.deadLetterOf ? `<-${m.deadLetterOf}` : ''} ${m.fate}${o.producer.transactionStateOf(m) ? `/${o.producer.transactionStateOf(m)}` : ''}`).join('; ')}`,
+      );
+    if (inv.storeBefore.size + inv.storeAfter.size > 0)
+      lines.push(
+        `  store: before ${JSON.stringify([...inv.storeBefore])} after ${JSON.stringify([...inv.storeAfter])}`,
+      );
+    const s0 = inv.batchEnds[0]?.summary;
+    if (s0) lines.push(`  summary: ${JSON.stringify({ ...s0, flushMs: undefined, durationMs: undefined })}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,159 @@
+// The model's scenario: plain data that fast-check generates and shrinks, and that prints readably.
+// One scenario = one event (its records, each with the user code it triggers), one configuration of
+// the handler, and one plan of faults. Everything is decided here; run.ts only replays it.
+
+export type Policy = 'log' | 'dead-letter' | 'report' | 'retry-batch';
+export const POLICIES: readonly Policy[] = ['log', 'dead-letter', 'report', 'retry-batch'];
+
+/** How the event reaches the handler. */
+export type Source = 'msk' | 'self-managed' | 'sink' | 'on-failure';
+
+/** What the value deserializer does with this record (decided by the first bytes of its value). */
+export type Decode = 'ok' | 'async' | 'throw' | 'throw-config';
+
+/** What `process` returns: a plain value, a native promise, or a non-native thenable. */
+export type Shape = 'sync' | 'async' | 'thenable' | 'lazy-thenable';
+
+/** How the user's work ends: fine, or a throw of one of these. */
+export type Ending =
+  | 'ok'
+  | 'error'
+  | 'string'
+  | 'undefined'
+  | 'object'
+  | 'config'
+  | 'config-cause'
+  | 'retryable';
+
+/**
+ * One `produce()` call of a record: to a healthy topic, to a topic whose deliveries the broker refuses
+ * for good (recorded `invalid-topic` / `topic-authorization`), or for now (recorded `unknown-topic`:
+ * message timed out), a value over the output topic's `max.message.bytes` (the broker refuses the whole
+ * record batch it travels in: recorded `too-large-broker`), or a message the broker never answers.
+ */
+export type Output = 'ok' | 'refused' | 'transient' | 'oversized' | 'held';
+
+export interface RecordPlan {
+  readonly decode: Decode;
+  readonly shape: Shape;
+  readonly ending: Ending;
+  readonly outputs: readonly Output[];
+  /** Virtual ms the work awaits before it ends (not for `sync`). */
+  readonly sleepMs: number;
+  /** The sleep ignores the batch's signal (so the deadline cannot cut it short). */
+  readonly ignoresSignal: boolean;
+  /** The work never settles (and ignores the signal). */
+  readonly hang: boolean;
+  /** A floating `produce()` this many virtual ms after the record's work settled (a late produce). */
+  readonly lateMs: number | undefined;
+}
+
+export interface RecordSpec {
+  readonly offset: number;
+  /** `absent`: no key field; `null`: key null; else the key text. */
+  readonly key: string | null | 'absent';
+  /** A tombstone (value null) or the value's size in bytes (the plan's code first). */
+  readonly value: 'tombstone' | number;
+  /** Header name and signed bytes, names may repeat. */
+  readonly headers: ReadonlyArray<readonly [string, readonly number[]]>;
+  readonly plan: RecordPlan;
+}
+
+export interface PartitionSpec {
+  readonly topic: string;
+  readonly partition: number;
+  readonly records: readonly RecordSpec[];
+}
+
+/** A hook or observer callback that misbehaves (it must be logged and ignored). */
+export type HookFault =
+  | 'none'
+  | 'onRecordError-throws'
+  | 'onRecordError-rejects'
+  | 'onBatchEnd-throws'
+  | 'onBatchEnd-rejects'
+  | 'observer-throws'
+  | 'observer-rejects';
+
+export interface ConfigSpec {
+  readonly policy: Policy;
+  readonly idempotency: boolean;
+  readonly transactional: boolean;
+  /** `scripted`: reports arrive by themselves (librdkafka's way); `memory`: @kafka-lambda/testing's, at flush. */
+  readonly producer: 'scripted' | 'memory';
+  readonly tombstones: 'skip' | 'process';
+  readonly deadlineReserveMs: number | undefined;
+  readonly partitionConcurrency: number;
+  readonly hookFault: HookFault;
+}
+
+export interface FaultSpec {
+  /** The idempotency store at the batch's claim. */
+  readonly claim: 'ok' | 'fail' | 'stall';
+  /** The idempotency store at the end (complete and release). */
+  readonly complete: 'ok' | 'fail';
+  /** The broker refuses dead letters for now (message timed out). */
+  readonly deadLetters: 'ok' | 'transient';
+  /** The producer's queue is full for this many virtual ms from the start (its backlog, whenWritable). */
+  readonly queueFullMs: number;
+  /** The next commit fails, as recorded (`txn-commit-timeout`, `txn-coordinator-timeout`). */
+  readonly commit: 'ok' | 'retriable' | 'fatal';
+  /** The environment is broken: every value's deserializer throws the same error (a missing file). */
+  readonly environment: 'ok' | 'broken';
+}
+
+export interface Scenario {
+  readonly source: Source;
+  readonly partitions: readonly PartitionSpec[];
+  readonly config: ConfigSpec;
+  readonly faults: FaultSpec;
+  /** Lambda's timeout for the invocation (virtual ms). */
+  readonly timeoutMs: number;
+}
+
+export function locationOf(topic: string, partition: number, offset: number): string {
+  return `${topic}-${partition}@${offset}`;
+}
+
+export function recordCount(scenario: Scenario): number {
+  let n = 0;
+  for (const p of scenario.partitions) n += p.records.length;
+  return n;
+}
+
+/** A compact, readable form for counterexamples. */
+export function describeScenario(s: Scenario): string {
+  const c = s.config;
+  const f = s.faults;
+  const lines: string[] = [];
+  lines.push(
+    `source=${s.source} timeoutMs=${s.timeoutMs} policy=${c.policy} idempotency=${c.idempotency} ` +
+      `transactional=${c.transactional} producer=${c.producer} tombstones=${c.tombstones} ` +
+      `reserve=${c.deadlineReserveMs ?? 'default'} concurrency=${c.partitionConcurrency} hooks=${c.hookFault}`,
+  );
+  const faults = Object.entries(f)
+    .filter(([, v]) => v !== 'ok' && v !== 0)
+    .map(([k, v]) => `${k}=${v}`);
+  lines.push(`faults: ${faults.length > 0 ? faults.join(' ') : 'none'}`);
+  for (const p of s.partitions) {
+    lines.push(`  ${p.topic}-${p.partition}:${p.records.length === 0 ? ' (no records)' : ''}`);
+    for (const r of p.records) lines.push(`    @${r.offset} ${describeRecord(r)}`);
+  }
+  return lines.join('\n');
+}
+
+function describeRecord(r: RecordSpec): string {
+  const p = r.plan;
+  const parts: string[] = [];
+  parts.push(r.value === 'tombstone' ? 'TOMBSTONE' : `value ${r.value}B`);
+  if (r.key !== 'absent') parts.push(`key=${r.key === null ? 'null' : JSON.stringify(r.key)}`);
+  if (r.headers.length > 0) parts.push(`headers=${r.headers.map(([n, b]) => `${n}[${b.length}]`).join(',')}`);
+  if (p.decode !== 'ok') parts.push(`decode=${p.decode}`);
+  parts.push(p.shape);
+  if (p.sleepMs > 0) parts.push(`sleep ${p.sleepMs}ms${p.ignoresSignal ? ' (ignores signal)' : ''}`);
+  if (p.hang) parts.push('HANGS');
+  if (p.outputs.length > 0) parts.push(`produce[${p.outputs.join(',')}]`);
+  parts.push(p.ending === 'ok' ? 'ends ok' : `throws ${p.ending}`);
+  if (p.lateMs !== undefined) parts.push(`late produce +${p.lateMs}ms`);
+  return parts.join(' ');
+}

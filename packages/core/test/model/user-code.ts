@@ -1,0 +1,374 @@
+// User code: what `process` and the value deserializer do for each record, as its plan says, and a
+// trace of what actually ran (the oracle's evidence of "the user's work happened").
+import {
+  ConfigError,
+  type Deserializer,
+  type KafkaRecord,
+  type ProcessContext,
+  RetryableError,
+} from '@kafka-lambda/core';
+import fc from 'fast-check';
+import type { Ending, Output, RecordPlan, Shape } from './scenario.js';
+import { locationOf } from './scenario.js';
+
+/** Dimensions of user code a known open defect keeps switched off (see OPEN_DEFECTS in the test). */
+export interface UserCodeLimits {
+  readonly thenables: boolean;
+  readonly configCause: boolean;
+  readonly oversized: boolean;
+  /** At most this many outputs of one record the broker refuses for good (refused + oversized). */
+  readonly maxRefusedPerRecord: number;
+  readonly lateProduce: boolean;
+  /** Records whose work never settles or ignores the signal (abandoned at the deadline). */
+  readonly abandoned: boolean;
+  /** Outputs refused for good at all (a record failing after it succeeded). */
+  readonly refusals: boolean;
+}
+
+export const ALL_ON: UserCodeLimits = {
+  thenables: true,
+  configCause: true,
+  oversized: true,
+  maxRefusedPerRecord: 3,
+  lateProduce: true,
+  abandoned: true,
+  refusals: true,
+};
+
+export function planArb(limits: UserCodeLimits): fc.Arbitrary<RecordPlan> {
+  const shapes: Shape[] = [
+    'sync',
+    'async',
+    ...(limits.thenables ? (['thenable', 'lazy-thenable'] as const) : []),
+  ];
+  const endings = fc.oneof(
+    { withCrossShrink: true },
+    { weight: 12, arbitrary: fc.constant<Ending>('ok') },
+    { weight: 2, arbitrary: fc.constant<Ending>('error') },
+    { weight: 1, arbitrary: fc.constantFrom<Ending>('string', 'undefined', 'object') },
+    { weight: 1, arbitrary: fc.constant<Ending>('retryable') },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom<Ending>(
+        'config',
+        ...(limits.configCause ? (['config-cause'] as const) : []),
+      ),
+    },
+  );
+  const outputKinds: Output[] = [
+    'ok',
+    'ok',
+    'ok',
+    'transient',
+    'held',
+    ...(limits.refusals ? (['refused'] as const) : []),
+    ...(limits.refusals && limits.oversized ? (['oversized'] as const) : []),
+  ];
+  const outputs = fc
+    .array(fc.constantFrom(...outputKinds), { maxLength: 3 })
+    .filter(
+      (list) => list.filter((o) => o === 'refused' || o === 'oversized').length <= limits.maxRefusedPerRecord,
+    );
+  return fc
+    .record({
+      decode: fc.oneof(
+        { withCrossShrink: true },
+        { weight: 10, arbitrary: fc.constant('ok' as const) },
+        { weight: 2, arbitrary: fc.constant('async' as const) },
+        { weight: 1, arbitrary: fc.constant('throw' as const) },
+        { weight: limits.configCause ? 1 : 0, arbitrary: fc.constant('throw-config' as const) },
+      ),
+      shape: fc.constantFrom(...shapes),
+      ending: endings,
+      outputs: fc.oneof(
+        { withCrossShrink: true },
+        { weight: 1, arbitrary: fc.constant([] as Output[]) },
+        { weight: 2, arbitrary: outputs },
+      ),
+      sleepMs: fc.oneof(
+        { withCrossShrink: true },
+        { weight: 8, arbitrary: fc.constant(0) },
+        { weight: 2, arbitrary: fc.integer({ min: 1, max: 400 }) },
+        { weight: 1, arbitrary: fc.integer({ min: 400, max: 5_000 }) },
+      ),
+      ignoresSignal: limits.abandoned ? fc.boolean() : fc.constant(false),
+      hang: limits.abandoned
+        ? fc.oneof(
+            { withCrossShrink: true },
+            { weight: 30, arbitrary: fc.constant(false) },
+            { weight: 1, arbitrary: fc.constant(true) },
+          )
+        : fc.constant(false),
+      lateMs: limits.lateProduce
+        ? fc.oneof(
+            { withCrossShrink: true },
+            { weight: 20, arbitrary: fc.constant(undefined) },
+            { weight: 1, arbitrary: fc.integer({ min: 0, max: 3_000 }) },
+          )
+        : fc.constant(undefined),
+    })
+    .map((plan) => ({
+      ...plan,
+      // A synchronous process cannot wait.
+      sleepMs: plan.shape === 'sync' ? 0 : plan.sleepMs,
+      hang: plan.shape === 'sync' ? false : plan.hang,
+    }));
+}
+
+/** Output topics: one per way the broker answers (faults.ts gives each its recorded answer). */
+export const OUTPUT_TOPIC: Readonly<Record<Output, string>> = {
+  ok: 'out',
+  oversized: 'out',
+  refused: 'out.refused',
+  transient: 'out.transient',
+  held: 'out.held',
+};
+/** The output topics' `max.message.bytes`; an oversized output's value is above it. */
+export const OUTPUT_TOPIC_MAX_BYTES = 1_000;
+export const DEAD_LETTER_TOPIC = 'model.dlq';
+/** Header carrying an output's identity: `<record>#<call>#<n>` (`late` for a floating produce). */
+export const OUTPUT_ID_HEADER = 'model-output';
+
+/** One call of `process` for one record. */
+export interface ProcessCall {
+  readonly location: string;
+  readonly invocation: number;
+  /** How the user's work ended: still running, completed, or threw. */
+  ended: 'running' | 'ok' | 'threw';
+  /** The work ended while its invocation was still in flight. */
+  endedInFlight: boolean;
+  /** It threw its plan's ending (not a produce() refusal or the signal's abort). */
+  threwEnding: boolean;
+  /** Ids of the outputs whose `produce()` returned normally. */
+  readonly outputs: string[];
+  /** `produce()` calls that threw (the error's name). */
+  readonly produceErrors: string[];
+  /** Outputs whose `produce()` returned normally after the invocation had settled. */
+  readonly outputsAfterSettle: string[];
+  late?: { id: string; at: number; result: 'returned' | string; invocationSettled: boolean };
+}
+
+/** One call of the value deserializer. */
+export interface DecodeCall {
+  readonly location: string;
+  readonly invocation: number;
+  readonly threw: string | undefined;
+}
+
+/** Everything user code did, across the invocations of a scenario. */
+export class UserTrace {
+  readonly calls: ProcessCall[] = [];
+  readonly decodes: DecodeCall[] = [];
+  invocation = 0;
+  /** Set by the runner while an invocation is in flight. */
+  settled = true;
+
+  callsOf(location: string, invocation = this.invocation): ProcessCall[] {
+    return this.calls.filter((c) => c.location === location && c.invocation === invocation);
+  }
+}
+
+/** A virtual-time sleep; with a signal, it rejects with the signal's reason when it aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * What the plan's ending throws. The same for every record (no location in it): two records with the
+ * same ending fail alike, as an environment fault would make them.
+ */
+export function thrownBy(ending: Ending): unknown {
+  switch (ending) {
+    case 'ok':
+      return undefined;
+    case 'error':
+      return new TypeError('user code failed');
+    case 'string':
+      return 'a string thrown by user code';
+    case 'undefined':
+      return undefined;
+    case 'object':
+      return { reason: 'a plain object' };
+    case 'config':
+      return new ConfigError('produce() needs the `producer` option (model: a configuration mistake)');
+    case 'config-cause':
+      // What a registry deserializer reached with a secret lacking schema.registry.url surfaces as.
+      return new Error('registry call failed', {
+        cause: new ConfigError('schema.registry.url is missing from the secret'),
+      });
+    case 'retryable':
+      return new RetryableError('a dependency blinked');
+  }
+}
+
+export type AnyRecord = KafkaRecord<unknown, unknown>;
+
+/** The `process` of the handler: looks the record's plan up by its location and plays it. */
+export function userProcess(
+  plans: ReadonlyMap<string, RecordPlan>,
+  trace: UserTrace,
+): (record: AnyRecord, context: ProcessContext) => unknown {
+  return (record, context) => {
+    const location = locationOf(record.topic, record.partition, record.offset);
+    const plan = plans.get(location);
+    if (!plan) throw new Error(`model: no plan for ${location}`);
+    void record.key; // decoded on first read: a key that cannot be decoded fails here
+    const call: ProcessCall = {
+      location,
+      invocation: trace.invocation,
+      ended: 'running',
+      endedInFlight: false,
+      threwEnding: false,
+      outputs: [],
+      produceErrors: [],
+      outputsAfterSettle: [],
+    };
+    trace.calls.push(call);
+    const index = trace.calls.length;
+    const produceAll = () => {
+      plan.outputs.forEach((kind, n) => {
+        const id = `${location}#${index}#${n}`;
+        try {
+          context.produce({
+            topic: OUTPUT_TOPIC[kind],
+            key: record.key as string | null,
+            value: kind === 'oversized' ? 'o'.repeat(OUTPUT_TOPIC_MAX_BYTES + 500) : `out ${id}`,
+            headers: [[OUTPUT_ID_HEADER, id]],
+          });
+          call.outputs.push(id);
+          if (trace.settled) call.outputsAfterSettle.push(id);
+        } catch (error) {
+          call.produceErrors.push((error as Error)?.name ?? String(error));
+          throw error;
+        }
+      });
+    };
+    const finish = () => {
+      const thrown = thrownBy(plan.ending);
+      call.endedInFlight = !trace.settled;
+      if (plan.ending !== 'ok') {
+        call.ended = 'threw';
+        call.threwEnding = true;
+        throw thrown;
+      }
+      call.ended = 'ok';
+      if (plan.lateMs !== undefined) scheduleLate(plan.lateMs);
+    };
+    const scheduleLate = (ms: number) => {
+      // A floating promise: produce() after the record's work settled (the user forgot an await).
+      setTimeout(() => {
+        const id = `${location}#${index}#late`;
+        const late: ProcessCall['late'] = {
+          id,
+          at: Date.now(),
+          result: 'returned',
+          invocationSettled: trace.settled,
+        };
+        call.late = late;
+        try {
+          context.produce({
+            topic: 'out',
+            key: null,
+            value: `late ${id}`,
+            headers: [[OUTPUT_ID_HEADER, id]],
+          });
+        } catch (error) {
+          late.result = (error as Error)?.name ?? String(error);
+        }
+      }, ms);
+    };
+    const body = async () => {
+      if (plan.hang) {
+        produceAll();
+        await new Promise<never>(() => {});
+      }
+      if (plan.sleepMs > 0) await sleep(plan.sleepMs, plan.ignoresSignal ? undefined : context.signal);
+      produceAll();
+      finish();
+    };
+    const failed = (error: unknown) => {
+      if (call.ended === 'running') {
+        call.ended = 'threw';
+        call.endedInFlight = !trace.settled;
+      }
+      throw error;
+    };
+    switch (plan.shape) {
+      case 'sync':
+        try {
+          produceAll();
+        } catch (error) {
+          failed(error);
+        }
+        finish();
+        return undefined;
+      case 'async':
+        return body().catch(failed);
+      case 'thenable': {
+        // Eager: the work starts now; then() reports its outcome (a Bluebird promise, a started query).
+        const running = body().catch(failed);
+        return {
+          // biome-ignore lint/suspicious/noThenProperty: a thenable is the point
+          then(resolve: (v: unknown) => void, reject: (e: unknown) => void) {
+            running.then(resolve, reject);
+          },
+        };
+      }
+      case 'lazy-thenable':
+        // Lazy: nothing runs until then() is called (a Knex query builder).
+        return {
+          // biome-ignore lint/suspicious/noThenProperty: a thenable is the point
+          then(resolve: (v: unknown) => void, reject: (e: unknown) => void) {
+            body().catch(failed).then(resolve, reject);
+          },
+        };
+    }
+  };
+}
+
+/** The value deserializer: the value's first byte says what to do (events.ts writes it). */
+export function userDeserializer(trace: UserTrace, environment: 'ok' | 'broken'): Deserializer<string> {
+  return {
+    deserialize(bytes, context) {
+      const location = locationOf(context.topic, context.partition, context.offset);
+      const text = bytes.toString('utf8');
+      const record = (threw: string | undefined) =>
+        trace.decodes.push({ location, invocation: trace.invocation, threw });
+      if (environment === 'broken') {
+        // A .proto file not shipped with the bundle: every record fails alike.
+        record('Error');
+        throw Object.assign(new Error("ENOENT: no such file or directory, open '/var/task/trade.proto'"), {
+          code: 'ENOENT',
+        });
+      }
+      switch (text[0]) {
+        case 'a':
+          record(undefined);
+          return Promise.resolve(text);
+        case 'x':
+          record('SyntaxError');
+          throw new SyntaxError('model: cannot decode this value');
+        case 'c':
+          record('ConfigError');
+          throw new ConfigError('model deserializer: schema.registry.url is missing');
+        default:
+          record(undefined);
+          return text;
+      }
+    },
+  };
+}
