@@ -47,8 +47,8 @@ export class BatchVerdict {
    * and done, or (under a policy that reports) handed back and reported from its partition's lowest
    * such offset. Anything else is a defect caught here, failing the invocation rather than losing a record.
    */
-  conclude(policy: FailurePolicy, outcomes: RecordOutcomes, unprocessed: number): Conclusion {
-    const error = this.#fatal ?? this.#incomplete ?? this.#deliveryError() ?? this.#recordError(unprocessed);
+  conclude(policy: FailurePolicy, outcomes: RecordOutcomes): Conclusion {
+    const error = this.#fatal ?? this.#incomplete ?? this.#deliveryError() ?? this.#recordError(outcomes);
     if (error) return { error };
     const unsettled = outcomes.firstUnsettled();
     if (unsettled !== undefined) {
@@ -74,9 +74,10 @@ export class BatchVerdict {
     return this.#deliveryFailures.length > 0 ? new DeliveryError(this.#deliveryFailures) : undefined;
   }
 
-  #recordError(unprocessed: number): Error | undefined {
+  #recordError(outcomes: RecordOutcomes): Error | undefined {
     // The deadline error counts what was left undone when the batch ended, not when it first stopped.
-    if (this.#failure instanceof DeadlineExceededError) return new DeadlineExceededError(unprocessed);
+    if (this.#failure instanceof DeadlineExceededError)
+      return new DeadlineExceededError(outcomes.counts().unprocessed);
     return this.#failure;
   }
 }

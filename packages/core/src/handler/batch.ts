@@ -137,11 +137,7 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
       );
       this.sendDeadLetters();
       if (this.#ledger) await settleDeliveries(this.#ledger, this.#deadline, this);
-      conclusion = this.verdict.conclude(
-        this.settings.policy,
-        this.outcomes,
-        this.outcomes.counts().unprocessed,
-      );
+      conclusion = this.verdict.conclude(this.settings.policy, this.outcomes);
     } catch (error) {
       conclusion = { error: asError(error) };
     } finally {

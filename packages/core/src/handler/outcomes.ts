@@ -187,7 +187,7 @@ export class RecordOutcomes {
   handBack(slot: number): void {
     const state = this.#states[slot]!;
     if (state === Fate.handedBack || state === Fate.abandoned) return;
-    if (!HAND_BACK_FROM.has(state)) this.#illegal(slot, 'hand back');
+    if (!isIn(HAND_BACK_FROM, state)) this.#illegal(slot, 'hand back');
     this.#states[slot] = Fate.handedBack;
   }
 
@@ -262,7 +262,7 @@ export class RecordOutcomes {
       const records = this.#partitions[p]!.records;
       const base = this.#base[p]!;
       for (let i = 0; i < records.length; i++) {
-        if (!DONE_FOR_GOOD.has(this.#states[base + i]!)) {
+        if (!isIn(DONE_FOR_GOOD, this.#states[base + i]!)) {
           offsets.push(locationOf(records[i]!));
           break;
         }
@@ -274,16 +274,16 @@ export class RecordOutcomes {
   /** Every record is final and done: nothing is handed back, nothing waits. */
   get allDone(): boolean {
     for (let slot = 0; slot < this.#states.length; slot++) {
-      if (!DONE_FOR_GOOD.has(this.#states[slot]!)) return false;
+      if (!isIn(DONE_FOR_GOOD, this.#states[slot]!)) return false;
     }
     return true;
   }
 
   /** The first record that is neither done for good nor handed back (a defect if the batch succeeds). */
   firstUnsettled(): number | undefined {
-    for (let slot = 0; slot < this.#states.length; slot++) {
-      const state = this.#states[slot]!;
-      if (!DONE_FOR_GOOD.has(state) && state !== Fate.handedBack && state !== Fate.abandoned) return slot;
+    const states = this.#states;
+    for (let slot = 0; slot < states.length; slot++) {
+      if (!isIn(DONE_FOR_GOOD | HANDED_BACK, states[slot]!)) return slot;
     }
     return undefined;
   }
@@ -313,11 +313,13 @@ export class RecordOutcomes {
       alreadyProcessed: 0,
       deadLettered: 0,
     };
-    for (let slot = 0; slot < this.#states.length; slot++) {
-      const state = this.#states[slot]!;
+    const states = this.#states;
+    const failures = this.#failures.size > 0 ? this.#failures : undefined;
+    for (let slot = 0; slot < states.length; slot++) {
+      const state = states[slot]!;
       if (state === Fate.deadLettered) counts.deadLettered++;
-      if (this.#failures.has(slot)) continue;
-      if (state === Fate.done || state === Fate.delivered || state === Fate.sending) counts.succeeded++;
+      if (failures?.has(slot)) continue;
+      if (isIn(SUCCEEDED, state)) counts.succeeded++;
       else if (state === Fate.skipped) counts.skipped++;
       else if (state === Fate.alreadyProcessed) counts.alreadyProcessed++;
       else counts.unprocessed++;
@@ -332,8 +334,8 @@ export class RecordOutcomes {
     return locationOf(this.#partitions[p]!.records[slot - this.#base[p]!]!);
   }
 
-  #move(slot: number, to: Fate, from: ReadonlySet<number>): void {
-    if (!from.has(this.#states[slot]!)) this.#illegal(slot, NAMES[to]!);
+  #move(slot: number, to: Fate, from: number): void {
+    if (!isIn(from, this.#states[slot]!)) this.#illegal(slot, NAMES[to]!);
     this.#states[slot] = to;
   }
 
@@ -345,21 +347,28 @@ export class RecordOutcomes {
   }
 }
 
-const PENDING_ONLY: ReadonlySet<number> = new Set([Fate.pending]);
-const RUNNING_ONLY: ReadonlySet<number> = new Set([Fate.running]);
-const PENDING_OR_RUNNING: ReadonlySet<number> = new Set([Fate.pending, Fate.running]);
-const RUNNING_OR_SENDING: ReadonlySet<number> = new Set([Fate.running, Fate.sending]);
-const DEAD_LETTERING_ONLY: ReadonlySet<number> = new Set([Fate.deadLettering]);
-const HAND_BACK_FROM: ReadonlySet<number> = new Set([Fate.pending, Fate.running, Fate.sending]);
+/** A set of fates as one bit per fate: a test is a shift and an and, per record, in the hot path. */
+const of = (...fates: Fate[]): number => fates.reduce<number>((mask, fate) => mask | (1 << fate), 0);
+const PENDING_ONLY = of(Fate.pending);
+const RUNNING_ONLY = of(Fate.running);
+const PENDING_OR_RUNNING = of(Fate.pending, Fate.running);
+const RUNNING_OR_SENDING = of(Fate.running, Fate.sending);
+const DEAD_LETTERING_ONLY = of(Fate.deadLettering);
+const HAND_BACK_FROM = of(Fate.pending, Fate.running, Fate.sending);
 /** Final and nothing left to do for it: the ESM need not bring it again. */
-const DONE_FOR_GOOD: ReadonlySet<number> = new Set([
+const DONE_FOR_GOOD = of(
   Fate.done,
   Fate.delivered,
   Fate.skipped,
   Fate.alreadyProcessed,
   Fate.logged,
   Fate.deadLettered,
-]);
+);
+/** Not done, and accounted for: it comes again (reported, or with the failed invocation). */
+const HANDED_BACK = of(Fate.handedBack, Fate.abandoned);
+const SUCCEEDED = of(Fate.done, Fate.delivered, Fate.sending);
+
+const isIn = (mask: number, state: number): boolean => ((mask >>> state) & 1) === 1;
 
 /**
  * Stage, the error's class, and its root cause's class and message: alike failures share it.
