@@ -157,6 +157,40 @@ describe('3. an output delivered on the oversized re-send', () => {
   });
 });
 
+describe('a refusal while other deliveries are unconfirmed (found by the model)', () => {
+  it('is not decided: the batch-mate of an oversized message is not failed, and its key is not completed', async () => {
+    const producer = new ScriptedProducer();
+    producer.topicMaxBytes = 100; // one oversized value makes the broker refuse its whole record batch
+    producer.holdWhen = (m) => m.topic === 'held'; // a broker that does not answer
+    const store = memoryIdempotencyStore();
+    const outputs: string[] = [];
+    const handler = createKafkaHandler({
+      value: json<{ id: number }>(),
+      producer,
+      logger: silentLogger,
+      allFailedAlike: 'apply-policy',
+      deadlineReserveMs: 500,
+      idempotency: { store },
+      process(record, { produce }) {
+        const id = record.value.id;
+        outputs.push(`run-${id}`);
+        if (id === 3) produce({ topic: 'held', value: 'h' });
+        else produce({ topic: 'out', value: id === 2 ? 'x'.repeat(200) : `ok-${id}` });
+      },
+    });
+    const event = values({ id: 1 }, { id: 2 }, { id: 3 });
+    await expect(handler(event, context(1_500))).rejects.toThrow();
+    expect([...store.entries().values()].filter((e) => e.state === 'completed')).toEqual([]);
+    // The ESM's retry, once the broker answers: the first record runs again and its output is delivered.
+    producer.holdWhen = () => false;
+    producer.topicMaxBytes = undefined;
+    outputs.length = 0;
+    await handler(event, context());
+    expect(outputs).toContain('run-1');
+    expect(producer.delivered.map((m) => m.value?.toString())).toContain('ok-1');
+  });
+});
+
 describe('4. two refused outputs of one record', () => {
   it('fail it once: one dead letter, one onRecordError, a summary that adds up', async () => {
     const producer = new ScriptedProducer();

@@ -51,10 +51,15 @@ export async function settleDeliveries(
     const sentBefore = ledger.sent;
     const sources = new Map<number, AnyRecord>();
     for (const failure of outcome.failures) decide(failure, host, sources);
-    for (const [slot, error] of host.outcomes.takeRefused()) {
-      // Handed back meanwhile (another output's transient failure): it comes again anyway.
-      if (host.outcomes.fateOf(slot) === Fate.sending) host.failedLate(slot, sources.get(slot)!, error);
+    const refused = host.outcomes.takeRefused();
+    if (!incomplete) {
+      for (const [slot, error] of refused) {
+        // Handed back meanwhile (another output's transient failure): it comes again anyway.
+        if (host.outcomes.fateOf(slot) === Fate.sending) host.failedLate(slot, sources.get(slot)!, error);
+      }
     }
+    // Incomplete: a refusal is not decided (the record stays unsettled, its key released). A message
+    // refused only for travelling with an oversized one was not sent again alone: it is no failure.
     if (incomplete) {
       // The producer's own reason (e.g. it could not connect) says more than "timed out".
       const cause = outcome.failures.find((f) => f.error.name === 'ProducerConnectionError')?.error;
