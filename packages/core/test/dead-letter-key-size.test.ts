@@ -1,8 +1,8 @@
 // Issue 23, suspected: "a dead letter with a near-1 MB key does not fit". Confirmed: deadLetterMessage
 // fits a dead letter to message.max.bytes by truncating the value and dropping the original headers,
 // never the key, so a record whose key alone nearly fills the limit gets a dead letter the producer
-// refuses (MSG_SIZE_TOO_LARGE). handler/dead-letter.ts belongs to the outcome engine's owner: this
-// test is `it.fails` until it fits the key too; turn it into `it` then.
+// refuses (MSG_SIZE_TOO_LARGE). Now the error message is shortened first, then the key is cut and
+// `kafka-lambda.dlq.key.truncated` says its original length.
 import { describe, expect, it } from 'vitest';
 import { deadLetterMessage } from '../src/handler/dead-letter.js';
 import { KafkaRecord } from '../src/record.js';
@@ -39,7 +39,7 @@ describe('a dead letter fits message.max.bytes', () => {
     expect(sizeOf(message)).toBeLessThan(1_000_000 - 1_024);
   });
 
-  it.fails('with a key of 999,000 bytes (confirmed: the key is never truncated)', () => {
+  it('with a key of 999,000 bytes (the error message is shortened, then the key cut)', () => {
     const message = deadLetterMessage(
       'documents.dlq',
       record(999_000, 10) as never,
@@ -48,5 +48,24 @@ describe('a dead letter fits message.max.bytes', () => {
       'fn',
     );
     expect(sizeOf(message)).toBeLessThan(1_000_000 - 1_024);
+    const headers = new Map(message.headers!.map(([name, value]) => [name, value.toString()]));
+    expect(headers.get('kafka-lambda.dlq.error.message')).toHaveLength(256);
+    // With the framing kept free, 999,000 bytes of key still do not fit: the key is cut, its length said.
+    expect(headers.get('kafka-lambda.dlq.key.truncated')).toBe('999000');
+    expect((message.key as Buffer).length).toBeGreaterThan(990_000);
+  });
+
+  it('with a key over the limit on its own (the key is cut, its length said)', () => {
+    const message = deadLetterMessage(
+      'documents.dlq',
+      record(1_200_000, 10) as never,
+      new Error('x'),
+      'process',
+      'fn',
+    );
+    expect(sizeOf(message)).toBeLessThan(1_000_000 - 1_024);
+    const headers = new Map(message.headers!.map(([name, value]) => [name, value.toString()]));
+    expect(headers.get('kafka-lambda.dlq.key.truncated')).toBe('1200000');
+    expect((message.key as Buffer).subarray(0, 10).toString()).toBe('kkkkkkkkkk');
   });
 });

@@ -365,7 +365,7 @@ describe('records without a business key', () => {
     expect(effects).toEqual(['0@10', '0@11']);
     expect(store.log[0]).toEqual({ operation: 'claim', keys: [keyOf(0, 10), `${FN}#ok`] });
     expect(
-      logger.lines.find((l) => l.message.startsWith('records without an idempotency key')),
+      logger.lines.find((l) => l.message.startsWith('records the key function could not key')),
     ).toMatchObject({
       level: 'warn',
       fields: expect.objectContaining({ count: 1, first: { topic: 'trades', partition: 0, offset: 10 } }),

@@ -25,12 +25,18 @@ export const DEAD_LETTER_HEADERS = {
   valueTruncated: 'kafka-lambda.dlq.value.truncated',
   /** Present when even without its value it would not fit: how many original headers were left out. */
   headersOmitted: 'kafka-lambda.dlq.headers.omitted',
+  /** Present when the key alone would not fit: the key's original length; the key kept is its first bytes. */
+  keyTruncated: 'kafka-lambda.dlq.key.truncated',
 } as const;
 
 /** librdkafka's default `message.max.bytes`, used while the producer has not said its own. */
 const DEFAULT_MAX_MESSAGE_BYTES = 1_000_000;
 /** Room for the record's framing in the request (record batch header, varints, attributes). */
 const FRAMING_BYTES = 1_024;
+/** The error message kept when the key nearly fills the dead letter: enough to say what failed. */
+const SHORT_ERROR_MESSAGE = 256;
+/** Kept free for the truncation headers themselves. */
+const TRUNCATION_HEADER_BYTES = 64;
 
 /**
  * How far a failed record got: its bytes or deserializer (`decode`), `process`, a produced message's
@@ -87,7 +93,7 @@ export function deadLetterMessage(
       return Buffer.from(text, 'utf8');
     }
   };
-  const key = original(raw.key, () => record.rawKey);
+  let key = original(raw.key, () => record.rawKey);
   let value = original(raw.value, () => record.rawValue);
   let kept = originalHeaders(raw, record);
   const headers: Array<[string, Buffer]> = [];
@@ -95,6 +101,7 @@ export function deadLetterMessage(
   add(DEAD_LETTER_HEADERS.reason, stage);
   add(DEAD_LETTER_HEADERS.errorClass, error.name);
   add(DEAD_LETTER_HEADERS.errorMessage, error.message.slice(0, 4_000));
+  const errorMessageAt = headers.length - 1;
   add(DEAD_LETTER_HEADERS.sourceTopic, record.topic);
   add(DEAD_LETTER_HEADERS.sourcePartition, String(record.partition));
   add(DEAD_LETTER_HEADERS.sourceOffset, String(record.offset));
@@ -103,12 +110,25 @@ export function deadLetterMessage(
   if (functionName) add(DEAD_LETTER_HEADERS.functionName, functionName);
   if (undecodable) add(DEAD_LETTER_HEADERS.rawEncoding, 'base64-text');
 
+  // A key that leaves no room for the headers: the error message is shortened first, then the key cut.
+  const forKey = maxBytes - FRAMING_BYTES - headerBytes(headers) - 2 * TRUNCATION_HEADER_BYTES;
+  if (key !== null && key.length > forKey) {
+    const [name, message] = headers[errorMessageAt]!;
+    if (message.length > SHORT_ERROR_MESSAGE) {
+      headers[errorMessageAt] = [name, Buffer.from(error.message.slice(0, SHORT_ERROR_MESSAGE), 'utf8')];
+    }
+    const room = maxBytes - FRAMING_BYTES - headerBytes(headers) - 2 * TRUNCATION_HEADER_BYTES;
+    if (key.length > room) {
+      add(DEAD_LETTER_HEADERS.keyTruncated, String(key.length));
+      key = key.subarray(0, Math.max(0, room));
+    }
+  }
   const budget = maxBytes - FRAMING_BYTES - sizeOf(key) - headerBytes(headers);
   if (headerBytes(kept) > budget) {
     add(DEAD_LETTER_HEADERS.headersOmitted, String(kept.length));
     kept = [];
   }
-  const room = budget - headerBytes(kept) - 64; // the truncation header itself
+  const room = budget - headerBytes(kept) - TRUNCATION_HEADER_BYTES;
   if (value !== null && value.length > room) {
     add(DEAD_LETTER_HEADERS.valueTruncated, String(value.length));
     value = value.subarray(0, Math.max(0, room));

@@ -49,11 +49,14 @@ export async function claimRecords(
   );
   if (keys.unkeyed > 0) {
     const { location, error } = keys.firstUnkeyed!;
-    logger.warn('records without an idempotency key (decoding or key() threw) run without one', {
-      count: keys.unkeyed,
-      first: locationOf(location),
-      error: loggedError(error),
-    });
+    logger.warn(
+      'records the key function could not key (decoding or key() threw) are keyed by their offset',
+      {
+        count: keys.unkeyed,
+        first: locationOf(location),
+        error: loggedError(error),
+      },
+    );
   }
   // The global's getter loads crypto at its first use; importing node:crypto costs ~7 ms of every cold start.
   const owner = `${host.lambdaContext?.awsRequestId ?? 'local'}/${globalThis.crypto.randomUUID()}`;

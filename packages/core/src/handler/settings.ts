@@ -9,7 +9,7 @@ import type { Deserializer } from '../serde.js';
 import { checkDeadlineReserve } from './deadline.js';
 import { hooksInstrumentation } from './hooks-instrumentation.js';
 import type { Instrumentation } from './instrumentation.js';
-import { checkOptionShapes } from './option-checks.js';
+import { checkOptionShapes, closestName } from './option-checks.js';
 import { POLICIES } from './policies/index.js';
 import type { FailurePolicy } from './policies/policy.js';
 import { transactionalSettings } from './transaction-phase.js';
@@ -69,7 +69,7 @@ export function resolveSettings(options: AnyOptions): HandlerSettings {
     throw new ConfigError('createKafkaHandler needs an options object');
   for (const name of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(name)) {
-      const near = closest(name, KNOWN_OPTIONS);
+      const near = closestName(name, [...KNOWN_OPTIONS]);
       throw new ConfigError(
         `createKafkaHandler has no option \`${name}\`${near ? ` (did you mean \`${near}\`?)` : ''}`,
       );
@@ -147,31 +147,4 @@ function checkProducerOption(producer: AnyOptions['producer']): void {
       "producer needs 'bootstrap.servers' (librdkafka properties), a config source such as envConfig() or secretsConfig(), or a producer",
     );
   }
-}
-
-/** The known name within two edits of `name` (a typo), if one is. */
-function closest(name: string, known: ReadonlySet<string>): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of known) {
-    const d = editDistance(name.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [candidate, d];
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(
-        previous[j]! + 1,
-        current[j - 1]! + 1,
-        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }

@@ -103,6 +103,7 @@ export interface KafkaHandlerOptionsBase<K, V, R> {
   /**
    * Time kept free at the end of the invocation to flush: no record starts later than
    * `remaining - reserve`. Default 10% of the remaining time at start, between 500 ms and 10 s.
+   * At least 500 ms (a `ConfigError` below): what the end of a batch needs.
    */
   deadlineReserveMs?: number;
   /** Where the handler logs (a Powertools `Logger` fits). Default {@link jsonLogger}. */
