@@ -50,7 +50,9 @@ export default defineConfig({
             'examples/*/test/**/*.int.test.ts',
             'test/**/*.int.test.ts',
           ],
+          // Kafka, registry, moto and the RIE for every run; Redis and Jaeger for the files that use them.
           globalSetup: ['./test/setup/stack.ts'],
+          setupFiles: ['./test/setup/on-demand-parts.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // One broker on two cores: files run one at a time so their timings stay sane.

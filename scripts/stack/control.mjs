@@ -1,5 +1,7 @@
-// up / down / status over all parts. Parts install and start in parallel; `up` holds a lock so
+// up / down / status over the parts. Parts install and start in parallel; `up` holds a lock so
 // concurrent callers (CI step + vitest globalSetup, parallel test projects) never double-start.
+// A caller names the parts it uses (the demo: kafka, registry, secrets, rie): nothing else is
+// installed or started for it, so a slow first build (Jaeger) never holds up a command without it.
 import fs from 'node:fs';
 import path from 'node:path';
 import { runDir, stackEnv } from './env.mjs';
@@ -51,8 +53,16 @@ async function withLock(fn, { timeoutMs = 10 * 60_000 } = {}) {
 
 const secs = (ms) => `${(ms / 1000).toFixed(1)}s`;
 
-/** Install what is missing and start what is not running. Throws if any part failed. */
-export async function up({ quiet = false } = {}) {
+/** Every part, in the order `up` reports them: the services, then the RIE (installed, not started). */
+export const PARTS = [...services.map(({ svc }) => svc.name), 'rie'];
+
+/**
+ * Install what is missing and start what is not running, of `parts` (default: all). Throws if any
+ * part failed.
+ */
+export async function up({ quiet = false, parts = PARTS } = {}) {
+  const unknown = parts.filter((part) => !PARTS.includes(part));
+  if (unknown.length > 0) throw new Error(`unknown part ${unknown.join(', ')} (parts: ${PARTS.join(', ')})`);
   return withLock(async () => {
     const say = quiet ? () => {} : (m) => console.log(m);
     const timed = async (name, fn) => {
@@ -60,14 +70,16 @@ export async function up({ quiet = false } = {}) {
       const r = await fn();
       return { name, ms: Date.now() - t, ...r };
     };
+    const chosen = services.filter(({ svc }) => parts.includes(svc.name));
+    const names = [...chosen.map(({ svc }) => svc.name), ...(parts.includes('rie') ? ['rie'] : [])];
     const jobs = [
-      ...services.map(({ svc, up: start }) => timed(svc.name, () => start({ quiet }))),
-      timed('rie', () => installRie({ quiet })),
+      ...chosen.map(({ svc, up: start }) => timed(svc.name, () => start({ quiet }))),
+      ...(parts.includes('rie') ? [timed('rie', () => installRie({ quiet }))] : []),
     ];
     const results = await Promise.allSettled(jobs);
     const errors = [];
     for (const [i, r] of results.entries()) {
-      const name = i < services.length ? services[i].svc.name : 'rie';
+      const name = names[i];
       if (r.status === 'rejected') {
         errors.push(`${name}: ${r.reason?.message ?? r.reason}`);
         say(`${name.padEnd(9)} FAILED`);
@@ -79,11 +91,11 @@ export async function up({ quiet = false } = {}) {
         continue;
       }
       if (name === 'rie') {
-        say(`${'rie'.padEnd(9)} installed (${v.kind}) ${v.bin}${v.note ? ` — ${v.note}` : ''}`);
+        say(`${'rie'.padEnd(9)} installed (${v.kind}) ${v.bin}`);
         continue;
       }
       const state = v.reused ? 'running (reused)' : `started in ${secs(v.ms)}`;
-      say(`${name.padEnd(9)} ${state}  pid ${v.pid}  ${services[i].svc.endpoint}`);
+      say(`${name.padEnd(9)} ${state}  pid ${v.pid}  ${chosen[i].svc.endpoint}`);
     }
     if (errors.length) throw new Error(errors.join('\n\n'));
     return stackEnv;
@@ -91,12 +103,12 @@ export async function up({ quiet = false } = {}) {
 }
 
 /**
- * Start whatever part of the stack is not running (reusing running parts), then copy the
- * endpoints into process.env (without overriding values already set). Safe to call from
- * several processes at once: `up` holds a lock. Returns the endpoints.
+ * Start whatever of `parts` (default: all) is not running (reusing running parts), then copy the
+ * endpoints of every part into process.env (without overriding values already set). Safe to call
+ * from several processes at once: `up` holds a lock. Returns the endpoints.
  */
-export async function ensureStack({ quiet = true, applyEnv = true } = {}) {
-  await up({ quiet });
+export async function ensureStack({ quiet = true, applyEnv = true, parts = PARTS } = {}) {
+  await up({ quiet, parts });
   if (applyEnv)
     for (const [k, v] of Object.entries(stackEnv)) if (process.env[k] === undefined) process.env[k] = v;
   return stackEnv;

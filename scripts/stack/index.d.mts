@@ -34,9 +34,13 @@ export declare const ports: Readonly<{
   redis: number;
 }>;
 export declare function envExports(env?: Record<string, string>): string;
+/** The parts `ensureStack` and `stack.mjs up` can start (the RIE is installed, not started). */
+export type StackPart = 'kafka' | 'registry' | 'secrets' | 'redis' | 'jaeger' | 'rie';
 export declare function ensureStack(opts?: {
   quiet?: boolean;
   applyEnv?: boolean;
+  /** default: every part */
+  parts?: StackPart[];
 }): Promise<Readonly<StackEnv>>;
 
 export interface ServiceStart {
@@ -70,9 +74,8 @@ export interface RieOptions {
   env?: Record<string, string>;
   /** AWS_LAMBDA_FUNCTION_TIMEOUT, default 60 */
   timeoutSeconds?: number;
-  /** SIGSTOP the runtime between invocations, as Lambda freezes it (Node emulator only) */
+  /** SIGSTOP the runtime between invocations, as Lambda freezes it */
   freeze?: boolean;
-  emulator?: 'auto' | 'aws' | 'node';
   logFile?: string;
 }
 export interface RieInvokeResult {
@@ -88,7 +91,7 @@ export interface Rie {
   port: number;
   pid: number;
   logFile: string;
-  kind: 'aws-lambda-rie' | 'node-emulator';
+  kind: 'aws-lambda-rie';
   invoke(event?: unknown, opts?: { timeoutMs?: number }): Promise<RieInvokeResult>;
   stop(): Promise<void>;
 }

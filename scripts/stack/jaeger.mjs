@@ -2,17 +2,20 @@
 // proxy at a pinned version, cached, started like the other services. It receives OTLP (gRPC 4317,
 // HTTP 4318) and answers Jaeger's query API on 16686, keeping traces in memory.
 //
-// `github.com/jaegertracing/jaeger/cmd/jaeger` at v1.76.0 is the Jaeger v2 binary (an OpenTelemetry
+// `github.com/jaegertracing/jaeger/cmd/jaeger` at v1.75.0 is the Jaeger v2 binary (an OpenTelemetry
 // Collector distribution; the module's v1.x and v2.x tags name the same code), so it is configured
 // by a collector YAML file, written next to its log: loopback only, no metrics port.
 //
-// Optional, like the Go RIE: without Go (or when the proxy refuses the module) `up` says so and goes
-// on; the tracing integration test then skips, naming why. A failed build is remembered per pin.
+// Optional: without Go (or when the proxy refuses the module) `up` says so and goes on; the tracing
+// integration test then skips, naming why. A failed build is remembered per pin. The first build is
+// slow (minutes: some 2,300 packages), so it is announced with its expected time and reports its
+// progress; only `stack.mjs up` without parts and the tests that read JAEGER_* start it.
 
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { host, ports, runDir, stackHome } from './env.mjs';
+import { goAvailable, goEnv } from './go.mjs';
 import { cachedInstall, cacheKey, installDir, isInstalled, run } from './install.mjs';
 import { httpRequest, spawnDetached } from './process.mjs';
 import { ensureService, logFileOf, stopService } from './service.mjs';
@@ -38,21 +41,66 @@ export const jaegerService = {
 const binary = () => path.join(installDir('jaeger', key), 'jaeger');
 export const jaegerInstalled = () => isInstalled('jaeger', key);
 
-const goAvailable = () => spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0;
+// Measured on 2 cores with empty Go caches: ~40 s fetching modules, ~4 min compiling.
+const EXPECTED = 'about 5 minutes on 2 cores';
+const PROGRESS_EVERY_MS = 20_000;
 
-async function buildJaeger(dir, log) {
+async function buildJaeger(dir, log, { quiet }) {
   const mod = path.join(dir, 'src');
   fs.mkdirSync(mod, { recursive: true });
   fs.writeFileSync(path.join(mod, 'go.mod'), 'module kafka-lambda-stack/jaeger\n\ngo 1.24\n');
-  const env = { ...process.env, GOFLAGS: '-mod=mod', GOWORK: 'off', CGO_ENABLED: '0' };
+  const env = goEnv();
   const pkg = `${versions.jaegerModule}/cmd/jaeger`;
-  await run('go', ['get', `${pkg}@${versions.jaeger}`], { cwd: mod, env, logFile: log });
-  await run('go', ['build', '-trimpath', '-o', path.join(dir, 'jaeger'), pkg], {
-    cwd: mod,
-    env,
-    logFile: log,
-  });
+  const say = quiet ? () => {} : (line) => console.error(`[stack] jaeger: ${line}`);
+  say(`building Jaeger ${versions.jaeger} with Go, first time only (${EXPECTED}); log: ${log}`);
+  const started = Date.now();
+  const clock = () => `${Math.round((Date.now() - started) / 1000)} s`;
+  await withProgress('go', ['get', `${pkg}@${versions.jaeger}`], { cwd: mod, env, log }, (lines) =>
+    say(
+      `fetching modules: ${lines.filter((l) => l.startsWith('go: downloading')).length} so far (${clock()})`,
+    ),
+  );
+  const total = await packageCount(pkg, { cwd: mod, env });
+  // -v names each package as it is compiled (those already in Go's build cache are not listed).
+  await withProgress(
+    'go',
+    ['build', '-v', '-trimpath', '-o', path.join(dir, 'jaeger'), pkg],
+    { cwd: mod, env, log },
+    (lines) =>
+      say(
+        `compiling: ${lines.filter((l) => !l.startsWith('go: ')).length} of at most ${total} packages (${clock()})`,
+      ),
+  );
+  say(`built in ${clock()}`);
   fs.rmSync(mod, { recursive: true, force: true });
+}
+
+/** How many packages the binary is built from (its dependency closure). */
+async function packageCount(pkg, { cwd, env }) {
+  let out = '';
+  await new Promise((resolve) => {
+    const child = spawn('go', ['list', '-deps', pkg], { cwd, env, stdio: ['ignore', 'pipe', 'ignore'] });
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+    });
+    child.once('close', resolve);
+    child.once('error', resolve);
+  });
+  return out.split('\n').filter(Boolean).length || '?';
+}
+
+/** `run` (output to the install log) with `report(linesSoFar)` every PROGRESS_EVERY_MS. */
+async function withProgress(cmd, args, { cwd, env, log }, report) {
+  const offset = fs.statSync(log).size;
+  const timer = setInterval(() => {
+    const text = fs.readFileSync(log, 'utf8').slice(offset);
+    report(text.split('\n').filter(Boolean).slice(1)); // without run's "$ cmd" line
+  }, PROGRESS_EVERY_MS);
+  try {
+    await run(cmd, args, { cwd, env, logFile: log });
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 /**
@@ -66,7 +114,7 @@ export async function installJaeger({ quiet = false } = {}) {
   fs.mkdirSync(path.dirname(unavailableFile), { recursive: true });
   if (!goAvailable()) return { installed: false, note: 'go not found (need Go 1.24+ to build Jaeger)' };
   try {
-    await cachedInstall('jaeger', key, buildJaeger, { quiet });
+    await cachedInstall('jaeger', key, (dir, log) => buildJaeger(dir, log, { quiet }), { quiet });
     return { installed: true };
   } catch (err) {
     const note = `go build of ${versions.jaegerModule}/cmd/jaeger@${versions.jaeger} failed`;

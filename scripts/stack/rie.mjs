@@ -1,102 +1,60 @@
 // AWS Lambda Runtime Interface Emulator: install (cached), and start one per test harness.
 //
-// Install: the RIE is built with Go from the module proxy at a pinned pseudo-version. Its go.mod
-// says `module go.amzn.com`, so it cannot be `go install`ed by its GitHub path; a throwaway
-// module requires go.amzn.com and replaces it with the GitHub module at the pin. Where that
-// build is impossible (no Go, or the proxy refuses the module, as seen in this project's
-// sandbox) the stack falls back to lambda-emulator.mjs, a Node stand-in with the same command
-// line and HTTP contract. Either way <home>/rie/bin/aws-lambda-rie is the binary to run.
-import { spawn, spawnSync } from 'node:child_process';
+// Install: AWS's own emulator, `go install`ed from the module proxy at the pseudo-version in
+// versions.mjs (its go.mod names the GitHub path, so no replace directive is needed). It runs the
+// project's one Lambda runtime client for Node, the same the testing package's runner uses
+// (packages/testing/src/runner/rie-bootstrap.ts, written out to a file at start).
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { RIE_BOOTSTRAP_SOURCE } from '../../packages/testing/src/runner/rie-bootstrap.ts';
 import { host, rieBinPath, runDir, stackHome } from './env.mjs';
+import { goEnv, requireGo } from './go.mjs';
 import { cachedInstall, cacheKey, installDir, run } from './install.mjs';
-import { httpRequest, isAlive, stopPid, tcpOpen, waitFor } from './process.mjs';
+import { httpRequest, isAlive, sleep, stopPid, tcpOpen, waitFor } from './process.mjs';
 import { versions } from './versions.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-export const bootstrapPath = path.join(here, 'node-runtime-bootstrap.mjs');
-export const emulatorPath = path.join(here, 'lambda-emulator.mjs');
-const key = cacheKey(`rie-${versions.rie}`, { m: versions.rieModule, v: versions.rie });
+const key = cacheKey(`rie-${versions.rie}`, { m: versions.rieModule, v: versions.rie, recipe: 'go install' });
 const binDir = path.join(stackHome, 'rie', 'bin');
-const unavailableFile = path.join(stackHome, 'rie', `unavailable-${key}.txt`);
 
-const goAvailable = () => spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0;
+/** Where the runtime client is written: one file per content, so concurrent harnesses share it. */
+export const bootstrapPath = path.join(runDir, 'rie', 'lambda-runtime-client.mjs');
 
 async function buildRie(dir, log) {
-  const mod = path.join(dir, 'src');
-  fs.mkdirSync(mod, { recursive: true });
-  fs.writeFileSync(
-    path.join(mod, 'go.mod'),
-    `module kafka-lambda-stack/rie\n\ngo 1.22\n\nreplace go.amzn.com => ${versions.rieModule} ${versions.rie}\n`,
-  );
-  const env = { ...process.env, GOFLAGS: '-mod=mod', GOWORK: 'off', CGO_ENABLED: '0' };
-  await run('go', ['get', 'go.amzn.com/cmd/aws-lambda-rie'], { cwd: mod, env, logFile: log });
-  await run(
-    'go',
-    ['build', '-trimpath', '-o', path.join(dir, 'aws-lambda-rie'), 'go.amzn.com/cmd/aws-lambda-rie'],
-    {
-      cwd: mod,
-      env,
-      logFile: log,
-    },
-  );
-  fs.rmSync(mod, { recursive: true, force: true });
+  const pkg = `${versions.rieModule}/cmd/aws-lambda-rie@${versions.rie}`;
+  await run('go', ['install', '-trimpath', pkg], { cwd: dir, env: goEnv({ GOBIN: dir }), logFile: log });
 }
 
-function writeEmulatorShim(bin) {
-  fs.writeFileSync(
-    bin,
-    `#!/bin/sh\n# kafka-lambda stack: the Go RIE could not be built here (see ${unavailableFile});\n` +
-      `# this runs the Node stand-in with the same command line.\nexec '${process.execPath}' '${emulatorPath}' "$@"\n`,
-    { mode: 0o755 },
-  );
-}
-
-/**
- * Make <home>/rie/bin/aws-lambda-rie exist. Returns { bin, kind: 'aws-lambda-rie' | 'node-emulator', note }.
- * A failed Go build is remembered per pin, so a warm `up` does not retry it.
- */
+/** Make <home>/rie/bin/aws-lambda-rie exist (built once per pin, about 30 s). Returns { bin, kind }. */
 export async function installRie({ quiet = false } = {}) {
-  fs.mkdirSync(binDir, { recursive: true });
   const bin = path.join(binDir, 'aws-lambda-rie');
   const real = path.join(installDir('rie', key), 'aws-lambda-rie');
-  let note;
-  if (!fs.existsSync(real) && !fs.existsSync(unavailableFile)) {
-    if (!goAvailable()) note = 'go not found (need Go 1.22+ to build the RIE)';
-    else {
-      try {
-        await cachedInstall('rie', key, buildRie, { quiet });
-      } catch (err) {
-        note = `go build of ${versions.rieModule}@${versions.rie} failed`;
-        fs.writeFileSync(unavailableFile, `${note}\n${err.message}\n`);
-      }
-    }
-    if (note && !quiet) console.error(`[stack] rie: ${note}; using the Node emulator (lambda-emulator.mjs)`);
+  if (!fs.existsSync(real)) {
+    requireGo('the Lambda Runtime Interface Emulator');
+    if (!quiet) console.error('[stack] rie: building aws-lambda-rie with Go (first time only, about 30 s)');
+    await cachedInstall('rie', key, buildRie, { quiet });
   }
-  fs.rmSync(bin, { force: true });
-  if (fs.existsSync(real)) {
+  fs.mkdirSync(binDir, { recursive: true });
+  if (!fs.existsSync(bin) || fs.readlinkSync(bin) !== real) {
+    fs.rmSync(bin, { force: true });
     fs.symlinkSync(real, bin);
-    return { bin, kind: 'aws-lambda-rie' };
   }
-  writeEmulatorShim(bin);
-  return {
-    bin,
-    kind: 'node-emulator',
-    note: note ?? fs.readFileSync(unavailableFile, 'utf8').split('\n')[0],
-  };
+  return { bin, kind: 'aws-lambda-rie' };
 }
 
 export function rieInfo() {
   const bin = rieBinPath();
-  if (!fs.existsSync(bin)) return { installed: false, bin };
-  const kind =
-    fs.lstatSync(bin).isSymbolicLink() || !fs.readFileSync(bin, 'utf8').startsWith('#!/bin/sh')
-      ? 'aws-lambda-rie'
-      : 'node-emulator';
-  return { installed: true, bin, kind };
+  return { installed: fs.existsSync(bin), bin, kind: 'aws-lambda-rie' };
+}
+
+function writeBootstrap() {
+  fs.mkdirSync(path.dirname(bootstrapPath), { recursive: true });
+  const current = fs.existsSync(bootstrapPath) ? fs.readFileSync(bootstrapPath, 'utf8') : undefined;
+  if (current === RIE_BOOTSTRAP_SOURCE) return;
+  const temporary = `${bootstrapPath}.${process.pid}`;
+  fs.writeFileSync(temporary, RIE_BOOTSTRAP_SOURCE);
+  fs.renameSync(temporary, bootstrapPath);
 }
 
 // One set and one exit hook per process: test runners load this module once per test file.
@@ -106,7 +64,7 @@ const live = globalThis[LIVE] ?? newLiveSet();
 function newLiveSet() {
   const children = new Set();
   globalThis[LIVE] = children;
-  // SIGTERM, not SIGKILL: the emulator (and the RIE) then stop their runtime process too.
+  // SIGTERM, not SIGKILL: the RIE then stops its runtime process too.
   process.once('exit', () => {
     for (const child of children) child.kill('SIGTERM');
   });
@@ -124,11 +82,36 @@ function freePort() {
   });
 }
 
+/** The RIE's children: the runtime process it started (none before the first invocation). */
+function runtimePids(riePid) {
+  const pids = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === riePid) pids.push(Number(name));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return pids;
+}
+
+const signalAll = (pids, signal) => {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      /* exited */
+    }
+  }
+};
+
 /**
- * Start an RIE running `handler` from `handlerDir` with the Node bootstrap, on loopback.
+ * Start an RIE running `handler` from `handlerDir` with the project's Node runtime client, on loopback.
  * Options: port (invoke port, default: a free one), env (function environment), timeoutSeconds
- * (AWS_LAMBDA_FUNCTION_TIMEOUT), freeze (SIGSTOP between invocations: forces the Node emulator),
- * emulator ('auto' | 'aws' | 'node'), logFile.
+ * (AWS_LAMBDA_FUNCTION_TIMEOUT), freeze (SIGSTOP the runtime between invocations, as Lambda freezes
+ * the sandbox: librdkafka's threads really stop while idle; the RIE itself does not), logFile.
  * Returns { url, port, pid, logFile, kind, invoke(event) -> { status, functionError, body, json }, stop() }.
  */
 export async function startRie({
@@ -138,7 +121,6 @@ export async function startRie({
   env = {},
   timeoutSeconds = 60,
   freeze = false,
-  emulator = 'auto',
   logFile,
 } = {}) {
   if (!handlerDir) throw new Error('startRie: handlerDir is required');
@@ -146,26 +128,14 @@ export async function startRie({
   port ??= await freePort();
   const rapiPort = await freePort();
   if (await tcpOpen(port)) throw new Error(`startRie: port ${port} is taken`);
-
-  let cmd;
-  let prefix = [];
-  let kind;
-  const useNode = freeze || emulator === 'node';
-  if (useNode) {
-    [cmd, prefix, kind] = [process.execPath, [emulatorPath], 'node-emulator'];
-  } else {
-    const info = rieInfo().installed ? rieInfo() : await installRie({ quiet: true });
-    if (emulator === 'aws' && info.kind !== 'aws-lambda-rie')
-      throw new Error(`startRie: the Go RIE is not installed (${info.bin})`);
-    [cmd, kind] = [info.bin, info.kind];
-  }
+  const { bin, kind } = rieInfo().installed ? rieInfo() : await installRie({ quiet: true });
+  writeBootstrap();
   logFile ??= path.join(runDir, 'rie', `rie-${port}.log`);
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const fd = fs.openSync(logFile, 'a');
   const child = spawn(
-    cmd,
+    bin,
     [
-      ...prefix,
       '--runtime-interface-emulator-address',
       `${host}:${port}`,
       '--runtime-api-address',
@@ -182,7 +152,6 @@ export async function startRie({
         AWS_LAMBDA_FUNCTION_TIMEOUT: String(timeoutSeconds),
         LAMBDA_TASK_ROOT: handlerDir,
         _HANDLER: handler,
-        ...(freeze ? { KAFKA_LAMBDA_RIE_FREEZE: '1' } : {}),
         ...env,
       },
     },
@@ -203,6 +172,11 @@ export async function startRie({
     );
   }
   const url = `http://${host}:${port}/2015-03-31/functions/function/invocations`;
+  let frozen = [];
+  const thaw = () => {
+    signalAll(frozen, 'SIGCONT');
+    frozen = [];
+  };
   return {
     url,
     port,
@@ -210,6 +184,7 @@ export async function startRie({
     logFile,
     kind,
     async invoke(event = {}, { timeoutMs = (timeoutSeconds + 30) * 1000 } = {}) {
+      thaw();
       const body = typeof event === 'string' || Buffer.isBuffer(event) ? event : JSON.stringify(event);
       const res = await httpRequest(url, {
         method: 'POST',
@@ -218,15 +193,26 @@ export async function startRie({
         headers: { 'Content-Type': 'application/json' },
       });
       if (!res) throw new Error(`RIE on port ${port} did not answer`);
+      if (freeze) {
+        // Let the runtime post its response and ask for the next event, then stop it, as Lambda does.
+        await sleep(100);
+        frozen = runtimePids(child.pid);
+        signalAll(frozen, 'SIGSTOP');
+      }
       let json;
       try {
         json = JSON.parse(res.body);
       } catch {
         json = undefined;
       }
-      return { ...res, functionError: res.headers['x-amz-function-error'], json };
+      // Lambda marks a failed invocation with X-Amz-Function-Error; the RIE answers 200 with the
+      // runtime's error payload and no such header, so the payload's shape says it.
+      const failed = typeof json?.errorType === 'string' && typeof json?.errorMessage === 'string';
+      const functionError = res.headers['x-amz-function-error'] ?? (failed ? 'Unhandled' : undefined);
+      return { ...res, functionError, json };
     },
     async stop() {
+      thaw(); // a stopped runtime would not see the RIE's SIGTERM
       if (child.exitCode === null) await stopPid(child.pid, { graceMs: 5000 });
     },
   };

@@ -1,18 +1,19 @@
 #!/usr/bin/env node
 // The local real stack for kafka-lambda: Kafka (KRaft), Apicurio Schema Registry, moto
-// Secrets Manager, and the Lambda RIE. See scripts/stack/README.md.
+// Secrets Manager and DynamoDB, Redis, Jaeger, and the Lambda RIE. See scripts/stack/README.md.
 //
-//   node scripts/stack/stack.mjs up | down [--purge] | status | env [--sasl] | verify
+//   node scripts/stack/stack.mjs up [part...] | down [--purge] | status | env [--sasl] | verify
 import { envExports, shellEnv } from './env.mjs';
 
 const [cmd, ...rest] = process.argv.slice(2);
-const flags = new Set(rest);
+const flags = new Set(rest.filter((arg) => arg.startsWith('--')));
+const parts = rest.filter((arg) => !arg.startsWith('--'));
 
 const commands = {
   async up() {
     const t = Date.now();
-    const { up } = await import('./control.mjs');
-    await up({ quiet: flags.has('--quiet') });
+    const { up, PARTS } = await import('./control.mjs');
+    await up({ quiet: flags.has('--quiet'), parts: parts.length > 0 ? parts : PARTS });
     if (!flags.has('--quiet'))
       console.log(
         `stack up in ${((Date.now() - t) / 1000).toFixed(1)}s — eval "$(node scripts/stack/stack.mjs env)"`,
@@ -39,7 +40,8 @@ const commands = {
 const run = commands[cmd];
 if (!run) {
   console.error(
-    'usage: node scripts/stack/stack.mjs <up [--quiet] | down [--purge] | status | env [--sasl] | verify>',
+    'usage: node scripts/stack/stack.mjs <up [part...] [--quiet] | down [--purge] | status | env [--sasl] | verify>\n' +
+      '  parts: kafka registry secrets redis jaeger rie (default: all)',
   );
   process.exit(2);
 }

@@ -16,12 +16,13 @@ export const versions = Object.freeze({
   // moto's server emulates AWS Secrets Manager.
   moto: '5.2.5',
 
-  // AWS Lambda Runtime Interface Emulator. Its go.mod declares `module go.amzn.com`, so it is
-  // built through a replace directive pinned to this pseudo-version (no semver release tags).
+  // AWS Lambda Runtime Interface Emulator, `go install`ed at this pseudo-version (it has no semver
+  // release tags); its go.mod asks for Go 1.26.6, which an older Go 1.21+ fetches itself.
   rieModule: 'github.com/aws/aws-lambda-runtime-interface-emulator',
-  rie: 'v0.0.0-20250423173140-3a0772eae98d',
+  rie: 'v0.0.0-20261030222936-bef5c4ba774d',
 
-  // Jaeger all-in-one, built from the module proxy; cmd/jaeger at v1.76.0 is the Jaeger v2 binary.
+  // Jaeger all-in-one, built from the module proxy; cmd/jaeger at v1.75.0 is the Jaeger v2 binary.
+  // v1.75.0 is the approved release (v1.76.0 is served, but not approved).
   jaegerModule: 'github.com/jaegertracing/jaeger',
-  jaeger: 'v1.76.0',
+  jaeger: 'v1.75.0',
 });

@@ -17,10 +17,12 @@ const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
 
 console.log(
   'The trade-settlement pipeline end to end: from here about half a minute on a 2-core machine once the\n' +
-    'stack and the Kafka Streams jars are cached (a first run fetches them from Maven Central: add a minute or two).',
+    'stack and the Kafka Streams jars are cached (a first run fetches them from Maven Central and builds\n' +
+    'the Lambda RIE with Go: add about three minutes).',
 );
-step('local stack: Kafka, Schema Registry, Secrets Manager');
-await ensureStack({ quiet: false });
+step('local stack: Kafka, Schema Registry, Secrets Manager and DynamoDB (moto), the Lambda RIE');
+// Only what the pipeline uses: no Redis, no Jaeger (whose first build alone takes minutes).
+await ensureStack({ quiet: false, parts: ['kafka', 'registry', 'secrets', 'rie'] });
 const env = process.env as Record<string, string>;
 const logDir = join(stackHome, 'run', 'demo');
 mkdirSync(logDir, { recursive: true });
