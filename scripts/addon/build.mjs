@@ -4,7 +4,11 @@
 // links it into the installed package's lib/binding/. Runs after `pnpm install` for the Node running
 // it; CI runs it once per runtime.
 //
-//   node scripts/addon/build.mjs [--node /path/to/node] [--force]
+//   node scripts/addon/build.mjs [--node /path/to/node] [--force] [--quiet]
+//
+// A build must have every librdkafka feature the SDK documents (features.mjs): configure leaves out a
+// codec or SASL mechanism whose headers are missing without failing, so a build without one is an error
+// naming the package to install, and a cached one is rebuilt. --quiet prints only when it builds.
 //
 // The package's own install script is not used: it is allowed to run only once per install, builds
 // into build/Release for whichever Node ran pnpm, and its `npm rebuild` keeps a binary of any ABI.
@@ -39,11 +43,17 @@ import {
   packageVersion,
   WORKSPACE,
 } from './cache.mjs';
+import { featuresError, missingFeatures } from './features.mjs';
 import { describeNode } from './runtime.mjs';
 
 const { values: args } = parseArgs({
-  options: { node: { type: 'string' }, force: { type: 'boolean', default: false } },
+  options: {
+    node: { type: 'string' },
+    force: { type: 'boolean', default: false },
+    quiet: { type: 'boolean', default: false },
+  },
 });
+const say = args.quiet ? () => {} : (line) => console.log(line);
 
 const pkg = packageDir();
 const copies = packageDirs();
@@ -61,12 +71,21 @@ try {
   mkdirSync(join(CACHE, 'addons'), { recursive: true });
   for (const dir of copies) adoptInstalledBuild(dir);
   let addon = args.force ? undefined : cachedAddon(runtime, version);
-  if (addon) console.log(`[addon] cached for ${label}: ${addon}`);
-  else addon = await compile();
-  const probe = probeLoad(runtime.node, addon);
-  if (!probe.ok) throw new Error(`the cached build does not load on ${label}: ${probe.message}`);
+  let probe = addon && probeLoad(runtime.node, addon);
+  if (probe && !probe.ok) throw new Error(`the cached build does not load on ${label}: ${probe.message}`);
+  const lacking = probe ? missingFeatures(probe.features) : [];
+  if (addon && lacking.length === 0) say(`[addon] cached for ${label}: ${addon}`);
+  else {
+    // A cached build without a feature predates its package's install (see preflight): build it again.
+    if (addon) console.log(`[addon] the cached build for ${label} lacks ${lacking.join(', ')}: rebuilding`);
+    addon = await compile();
+    probe = probeLoad(runtime.node, addon);
+    if (!probe.ok) throw new Error(`the fresh build does not load on ${label}: ${probe.message}`);
+    const missing = missingFeatures(probe.features);
+    if (missing.length > 0) throw new Error(featuresError(missing, label));
+  }
   for (const dir of copies) link(dir);
-  console.log(`[addon] ${label} loads ${addon}`);
+  say(`[addon] ${label} loads ${addon}`);
 } catch (error) {
   console.error(`[addon] ${error.message}`);
   process.exit(1);
@@ -186,17 +205,25 @@ function link(pkg) {
   rmSync(temporary, { force: true });
   symlinkSync(join(entryDir(runtime, version), 'Release'), temporary, 'dir');
   renameSync(temporary, name);
-  console.log(`[addon] ${relative(process.cwd(), name)} -> ${join(entryDir(runtime, version), 'Release')}`);
+  say(`[addon] ${relative(process.cwd(), name)} -> ${join(entryDir(runtime, version), 'Release')}`);
 }
 
-/** Loads `file` in `node`; on failure, the NODE_MODULE_VERSION it was compiled for, when that is why. */
+/**
+ * Loads `file` in `node`: its librdkafka's builtin features, or on failure the NODE_MODULE_VERSION it
+ * was compiled for, when that is why.
+ */
 function probeLoad(node, file) {
   try {
-    execFileSync(node, ['-e', 'require(process.argv[1])', file], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, NODE_OPTIONS: '' },
-    });
-    return { ok: true };
+    const features = execFileSync(
+      node,
+      ['-e', 'process.stdout.write(require(process.argv[1]).features())', file],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        encoding: 'utf8',
+        env: { ...process.env, NODE_OPTIONS: '' },
+      },
+    );
+    return { ok: true, features: features.split(',') };
   } catch (error) {
     const message = String(error.stderr ?? error.message);
     const compiledFor = /using\s+NODE_MODULE_VERSION (\d+)/.exec(message)?.[1];
