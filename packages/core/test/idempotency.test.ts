@@ -25,23 +25,8 @@ import {
   redisConnectionError,
 } from '@kafka-lambda/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { eventRecord, mskEvent } from './fixtures.js';
+import { captureLogger, eventRecord, mskEvent } from './fixtures.js';
 import { ScriptedProducer } from './support/scripted-producer.js';
-
-interface Line {
-  level: string;
-  message: string;
-  fields: Record<string, unknown>;
-}
-
-function captureLogger(): Logger & { lines: Line[] } {
-  const lines: Line[] = [];
-  const at =
-    (level: string) =>
-    (message: string, ...extra: Array<Record<string, unknown>>) =>
-      lines.push({ level, message, fields: Object.assign({}, ...extra) });
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
 
 interface Trade {
   id: string;

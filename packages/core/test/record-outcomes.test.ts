@@ -10,23 +10,8 @@ import {
 } from '@kafka-lambda/core';
 import { memoryIdempotencyStore } from '@kafka-lambda/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { context, eventRecord, mskEvent, silentLogger } from './fixtures.js';
+import { captureLogger, context, eventRecord, mskEvent, silentLogger } from './fixtures.js';
 import { deliveryError, ScriptedProducer } from './support/scripted-producer.js';
-
-interface Line {
-  level: string;
-  message: string;
-  fields: Record<string, unknown>;
-}
-
-function captureLogger(): Logger & { lines: Line[] } {
-  const lines: Line[] = [];
-  const at =
-    (level: string) =>
-    (message: string, ...extra: Array<Record<string, unknown>>) =>
-      lines.push({ level, message, fields: Object.assign({}, ...extra) });
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

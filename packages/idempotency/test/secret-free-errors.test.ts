@@ -1,43 +1,12 @@
 // Issue 23, finding 9: no error the SDK throws carries a secret anywhere in its chain (message,
 // stack, cause, `input`, any own property): `console.error(error)` and loggers that print causes
 // write all of it. Node's ERR_INVALID_URL keeps the whole URL, password included, in `input`.
-import { inspect } from 'node:util';
 import { StoreConfigError } from '@kafka-lambda/idempotency';
 import { redisStore } from '@kafka-lambda/idempotency/redis';
 import { describe, expect, it } from 'vitest';
+import { everythingIn, rejection } from '../../../test/support/error-text.js';
 
 const PASSWORD = 's3cret-Pa55';
-
-/** Every string reachable from `error`: own properties (enumerable or not) and causes, any depth. */
-function everything(error: unknown): string {
-  const out: string[] = [inspect(error, { depth: Number.POSITIVE_INFINITY, showHidden: true })];
-  try {
-    out.push(JSON.stringify(error));
-  } catch {}
-  const seen = new Set<unknown>();
-  const walk = (value: unknown, depth: number) => {
-    if (depth > 20) return;
-    if (typeof value === 'string') return void out.push(value);
-    if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return;
-    if (seen.has(value)) return;
-    seen.add(value);
-    for (const key of Reflect.ownKeys(value)) {
-      const descriptor = Object.getOwnPropertyDescriptor(value, key);
-      if (descriptor && 'value' in descriptor) walk(descriptor.value, depth + 1);
-    }
-  };
-  walk(error, 0);
-  return out.join('\n');
-}
-
-async function rejection(run: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 const claim = (store: ReturnType<typeof redisStore>) =>
   store.claim(['k'], {
@@ -55,7 +24,7 @@ describe('redisStore: the URL password never reaches an error', () => {
   ])('%s', async (_, url) => {
     const error = await rejection(async () => claim(redisStore({ url })));
     expect(error).toBeInstanceOf(Error);
-    expect(everything(error)).not.toContain(PASSWORD);
+    expect(everythingIn(error)).not.toContain(PASSWORD);
   });
 
   it('a URL that does not parse is a StoreConfigError when the store is created', () => {
@@ -67,7 +36,7 @@ describe('redisStore: the URL password never reaches an error', () => {
     const store = redisStore({ url: `redis://default:${PASSWORD}@127.0.0.1:1/0`, connectTimeoutMs: 1_000 });
     const error = await rejection(() => claim(store));
     expect((error as Error).name).toBe('StoreRequestError');
-    expect(everything(error)).not.toContain(PASSWORD);
+    expect(everythingIn(error)).not.toContain(PASSWORD);
     await store.close();
   });
 });

@@ -1,42 +1,11 @@
 // Issue 23, finding 9: a registry URL with basic-auth user info (`https://key:secret@host`), or the
 // `auth` option, never reaches an error: not its message, stack, cause or any own property.
-import { inspect } from 'node:util';
 import { SchemaRegistryError, schemaRegistry } from '@kafka-lambda/serdes';
 import { describe, expect, it } from 'vitest';
+import { everythingIn, rejection } from '../../../../test/support/error-text.js';
 
 const SECRET = 's3cret-Pa55';
 const BASIC = Buffer.from(`key:${SECRET}`).toString('base64');
-
-/** Every string reachable from `error`: own properties (enumerable or not) and causes, any depth. */
-function everything(error: unknown): string {
-  const out: string[] = [inspect(error, { depth: Number.POSITIVE_INFINITY, showHidden: true })];
-  try {
-    out.push(JSON.stringify(error));
-  } catch {}
-  const seen = new Set<unknown>();
-  const walk = (value: unknown, depth: number) => {
-    if (depth > 20) return;
-    if (typeof value === 'string') return void out.push(value);
-    if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return;
-    if (seen.has(value)) return;
-    seen.add(value);
-    for (const key of Reflect.ownKeys(value)) {
-      const descriptor = Object.getOwnPropertyDescriptor(value, key);
-      if (descriptor && 'value' in descriptor) walk(descriptor.value, depth + 1);
-    }
-  };
-  walk(error, 0);
-  return out.join('\n');
-}
-
-async function rejection(run: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('schemaRegistry: credentials never reach an error', () => {
   it.each([
@@ -45,7 +14,7 @@ describe('schemaRegistry: credentials never reach an error', () => {
   ])('%s is a SchemaRegistryError without them', async (_, url) => {
     const error = await rejection(() => schemaRegistry({ url, retries: 0 }).getSchemaById(1));
     expect(error).toBeInstanceOf(SchemaRegistryError);
-    expect(everything(error)).not.toContain(SECRET);
+    expect(everythingIn(error)).not.toContain(SECRET);
   });
 
   it.each([
@@ -56,7 +25,7 @@ describe('schemaRegistry: credentials never reach an error', () => {
       schemaRegistry({ ...options, retries: 0, timeoutMs: 2_000 }).getSchemaById(1),
     );
     expect((error as Error).name).toBe('RegistryUnavailableError');
-    const text = everything(error);
+    const text = everythingIn(error);
     expect(text).not.toContain(SECRET);
     expect(text).not.toContain(BASIC);
   });
@@ -72,6 +41,6 @@ describe('schemaRegistry: credentials never reach an error', () => {
       ),
     );
     expect((error as Error).name).toBe('RegistryUnavailableError');
-    expect(everything(error)).not.toContain(BASIC);
+    expect(everythingIn(error)).not.toContain(BASIC);
   });
 });
