@@ -11,7 +11,6 @@ import {
   isRetryable,
   json,
   type KafkaEventRecord,
-  type Logger,
   RecordInProgressError,
   RecordProcessingError,
   type StoreRequestError,

@@ -5,7 +5,6 @@ import {
   createKafkaHandler,
   EveryRecordFailedError,
   json,
-  type Logger,
   RecordDecodeError,
 } from '@kafka-lambda/core';
 import { memoryIdempotencyStore } from '@kafka-lambda/testing';
