@@ -20,10 +20,10 @@ import type { ConfigSpec, FaultSpec, RecordPlan, RecordSpec, Scenario } from './
  * an entry when its fix lands: the model then checks that dimension in every run.
  */
 const OPEN_DEFECTS = new Set<OpenDefect>([
-  // Empty: every dimension is on. An entry names the dimension, the finding and its shrunk
-  // counterexample, e.g.
-  // // N1: `msk, log; orders-0@0 sync produce[out oversized] ends ok` → recordEnd 'succeeded' then 'failed'.
-  // 'refused-after-success',
+  // N2 (new, found by this model): `msk, dead-letter, deadLetterTopic: a function that throws for
+  //    records keyed k2; orders-0@0 key k2 sync throws error` → the invocation rejects with the
+  //    function's own Error, not a KafkaLambdaError (own-error). batch.ts `#fail(asError(policyError))`.
+  'dead-letter-topic-throws',
 ]);
 // Found by the model on b5065ca and fixed since (their entries removed): 1 thenable-return, 2
 // config-error-cause, 3 oversized-resend, 4 two-refused-outputs, 7 abandoned-records (late produce),
@@ -86,6 +86,8 @@ const healthy: FaultSpec = {
   queueFullMs: 0,
   commit: 'ok',
   environment: 'ok',
+  begin: 'ok',
+  abort: 'ok',
 };
 
 function scenario(
@@ -112,6 +114,7 @@ function scenario(
       deadlineReserveMs: undefined,
       partitionConcurrency: 16,
       hookFault: 'none',
+      deadLetterTopic: 'fixed',
       ...config,
     },
     faults: healthy,

@@ -28,6 +28,7 @@ export interface FaultLimits {
   /** Store faults at claim and complete. */
   readonly store: boolean;
   readonly environment: boolean;
+  readonly transactions: boolean;
 }
 
 export function faultsArb(limits: FaultLimits): fc.Arbitrary<FaultSpec> {
@@ -50,6 +51,8 @@ export function faultsArb(limits: FaultLimits): fc.Arbitrary<FaultSpec> {
     environment: limits.environment
       ? rare<FaultSpec['environment']>('ok', 'broken')
       : fc.constant('ok' as const),
+    begin: limits.transactions ? rare<FaultSpec['begin']>('ok', 'fails') : fc.constant('ok' as const),
+    abort: limits.transactions ? rare<FaultSpec['abort']>('ok', 'fails') : fc.constant('ok' as const),
   });
 }
 
@@ -160,6 +163,8 @@ export class LibrdkafkaLikeProducer implements KafkaProducer, ModelProducer {
   #currentTransaction: number | undefined;
   #refusedInTransaction = false;
   #failNextCommit: 'retriable' | 'fatal' | undefined;
+  #failBegin: boolean;
+  #failAbort: boolean;
   #alternate = false;
 
   constructor(faults: FaultSpec, transactional: boolean) {
@@ -167,6 +172,8 @@ export class LibrdkafkaLikeProducer implements KafkaProducer, ModelProducer {
     this.#queueFullUntil = faults.queueFullMs > 0 ? Date.now() + faults.queueFullMs : 0;
     if (faults.queueFullMs > 0) setTimeout(() => this.#drain(), faults.queueFullMs);
     this.#failNextCommit = faults.commit === 'ok' ? undefined : faults.commit;
+    this.#failBegin = faults.begin === 'fails';
+    this.#failAbort = faults.abort === 'fails';
     if (transactional) this.transactions = this.#transactions();
   }
 
@@ -181,6 +188,8 @@ export class LibrdkafkaLikeProducer implements KafkaProducer, ModelProducer {
   heal(): void {
     this.#faults = { ...this.#faults, deadLetters: 'ok', queueFullMs: 0, commit: 'ok' };
     this.#failNextCommit = undefined;
+    this.#failBegin = false;
+    this.#failAbort = false;
     this.#queueFullUntil = 0;
     this.#drain();
   }
@@ -322,6 +331,10 @@ export class LibrdkafkaLikeProducer implements KafkaProducer, ModelProducer {
     return {
       transactionalId: 'model-txn',
       begin: async () => {
+        if (this.#failBegin) {
+          this.#failBegin = false;
+          throw transactionError('begin', firstRecordedError('txn-fenced', 'beginTransaction'));
+        }
         const id = next++;
         this.#currentTransaction = id;
         this.#refusedInTransaction = false;
@@ -345,6 +358,12 @@ export class LibrdkafkaLikeProducer implements KafkaProducer, ModelProducer {
       },
       abort: async () => {
         end('aborted');
+        if (this.#failAbort) {
+          // Recorded: an abort during a commit that timed out is refused (-173); the transaction is
+          // ended by the next client's init or the coordinator: never committed.
+          this.#failAbort = false;
+          throw transactionError('abort', firstRecordedError('txn-commit-timeout', 'abortTransaction'));
+        }
       },
     };
   }
@@ -380,8 +399,28 @@ export class MemoryModelProducer implements ModelProducer {
     if (faults.commit !== 'ok') memory.transactions?.failNextCommit(faults.commit);
     const log = this.log;
     const model = this;
+    const transactions = memory.transactions;
+    let failBegin = faults.begin === 'fails';
+    let failAbort = faults.abort === 'fails';
     this.producer = {
-      transactions: memory.transactions,
+      transactions: transactions && {
+        transactionalId: transactions.transactionalId,
+        begin: async (timeoutMs) => {
+          if (failBegin && !model.#healed) {
+            failBegin = false;
+            throw transactionError('begin', firstRecordedError('txn-fenced', 'beginTransaction'));
+          }
+          return transactions.begin(timeoutMs);
+        },
+        commit: (timeoutMs) => transactions.commit(timeoutMs),
+        abort: async (timeoutMs) => {
+          await transactions.abort(timeoutMs);
+          if (failAbort && !model.#healed) {
+            failAbort = false;
+            throw transactionError('abort', firstRecordedError('txn-commit-timeout', 'abortTransaction'));
+          }
+        },
+      },
       send(message) {
         const entry: LoggedMessage = {
           message,

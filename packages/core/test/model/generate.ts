@@ -39,7 +39,13 @@ export type OpenDefect =
   /** 11: every record fails alike (the environment) and the batch succeeds. */
   | 'environment-fault'
   /** Store faults at claim and complete (a finding about them goes here). */
-  | 'store-faults';
+  | 'store-faults'
+  /** Serializers that throw (also a ConfigError), produce() refused at the call. */
+  | 'produce-stage'
+  /** N2: a deadLetterTopic function that throws fails the invocation with the user's error. */
+  | 'dead-letter-topic-throws'
+  /** A transaction whose begin or abort fails. */
+  | 'transaction-faults';
 
 export interface GenerationOptions {
   readonly open: ReadonlySet<OpenDefect>;
@@ -61,6 +67,7 @@ export function scenarioArb({
     refusals: !open.has('refused-after-success'),
     lateProduce: !open.has('late-produce'),
     abandoned: !open.has('abandoned-records'),
+    serializers: !open.has('produce-stage'),
   };
   const hookFaults: HookFault[] = [
     'onRecordError-throws',
@@ -87,6 +94,9 @@ export function scenarioArb({
       { weight: 2, arbitrary: fc.constantFrom(...tinyReserves, 500, 1_000, 3_000) },
     ),
     partitionConcurrency: fc.constantFrom(1, 2, 16),
+    deadLetterTopic: open.has('dead-letter-topic-throws')
+      ? fc.constantFrom('fixed' as const, 'function' as const)
+      : fc.constantFrom('fixed' as const, 'function' as const, 'function-throws' as const),
     hookFault: fc.oneof(
       { withCrossShrink: true },
       { weight: 6, arbitrary: fc.constant('none' as const) },
@@ -113,7 +123,11 @@ export function scenarioArb({
       source,
       partitions: partitionsArb(planArb(limits), { maxPartitions, maxRecords }),
       config,
-      faults: faultsArb({ store: !open.has('store-faults'), environment: !open.has('environment-fault') }),
+      faults: faultsArb({
+        store: !open.has('store-faults'),
+        environment: !open.has('environment-fault'),
+        transactions: !open.has('transaction-faults'),
+      }),
       timeoutMs,
     })
     .map((s) => normalise(s, open))

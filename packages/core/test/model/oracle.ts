@@ -150,9 +150,13 @@ export function check(observation: Observation, options: OracleOptions = DEFAULT
     for (const r of records) {
       const configInProcess = endingThrown(r.location, ['config', 'config-cause']);
       const configInDecode = decodeThrew(r.location).some((d) => d.threw === 'ConfigError');
+      // A serializer's ConfigError (the produce stage): its record's work ended fine, in flight.
+      const configInSerializer = trace.serializerConfigErrors.some(
+        (e) => e.location === r.location && e.invocation === k && e.inFlight,
+      );
       // (A record cut off by the deadline is handed back whatever it throws: decided by state.)
       const cutOff = (ends.get(r.location) ?? []).includes('unprocessed');
-      if ((configInProcess || configInDecode) && succeeded && !cutOff)
+      if ((configInProcess || configInDecode || configInSerializer) && succeeded && !cutOff)
         fail(
           'config-error-fails-invocation',
           `${r.location} threw a ConfigError${configInDecode ? ' from its deserializer (inside a RecordDecodeError)' : observation.plans.get(r.location)!.ending === 'config-cause' ? ' as the cause of its error' : ''}, and the invocation succeeded`,
@@ -410,9 +414,12 @@ export function isHealthy({ scenario }: Observation): boolean {
     f.deadLetters !== 'ok' ||
     f.queueFullMs > 0 ||
     f.commit !== 'ok' ||
-    f.environment !== 'ok'
+    f.environment !== 'ok' ||
+    f.begin !== 'ok' ||
+    f.abort !== 'ok'
   )
     return false;
+  if (scenario.config.deadLetterTopic === 'function-throws') return false;
   if (scenario.config.deadlineReserveMs !== undefined || scenario.timeoutMs < 2_000) return false;
   let sleeps = 0;
   for (const p of scenario.partitions)
@@ -420,7 +427,8 @@ export function isHealthy({ scenario }: Observation): boolean {
       const plan = r.plan;
       if (plan.decode === 'throw' || plan.decode === 'throw-config' || plan.ending !== 'ok' || plan.hang)
         return false;
-      if (plan.lateMs !== undefined || plan.outputs.some((o) => o !== 'ok')) return false;
+      if (plan.lateMs !== undefined || plan.outputs.some((o) => o !== 'ok' && o !== 'serializer-async'))
+        return false;
       sleeps += plan.sleepMs;
     }
   return sleeps < scenario.timeoutMs * 0.4;

@@ -158,7 +158,9 @@ async function run(
     value: userDeserializer(trace, faults.environment),
     process: userProcess(plans, trace),
     onError: config.policy,
-    ...(config.policy === 'dead-letter' ? { deadLetterTopic: DEAD_LETTER_TOPIC } : {}),
+    ...(config.policy === 'dead-letter'
+      ? { deadLetterTopic: deadLetterTopicOf(config.deadLetterTopic) }
+      : {}),
     producer: producer.producer,
     ...(config.transactional ? { transactional: true } : {}),
     ...(store ? { idempotency: { store } } : {}),
@@ -252,6 +254,15 @@ async function run(
     invocations,
     uncaught: [...uncaught],
     functionName: FUNCTION_NAME,
+  };
+}
+
+function deadLetterTopicOf(choice: Scenario['config']['deadLetterTopic']) {
+  if (choice === 'fixed') return DEAD_LETTER_TOPIC;
+  return (record: { key: unknown }) => {
+    if (choice === 'function-throws' && record.key === 'k2')
+      throw new Error('model: no dead-letter topic for k2');
+    return DEAD_LETTER_TOPIC;
   };
 }
 

@@ -31,7 +31,18 @@ export type Ending =
  * message timed out), a value over the output topic's `max.message.bytes` (the broker refuses the whole
  * record batch it travels in: recorded `too-large-broker`), or a message the broker never answers.
  */
-export type Output = 'ok' | 'refused' | 'transient' | 'oversized' | 'held';
+export type Output =
+  | 'ok'
+  | 'refused'
+  | 'transient'
+  | 'oversized'
+  | 'held'
+  /** With a serializer that throws, answers later, or throws a ConfigError (the `produce` stage). */
+  | 'serializer-throws'
+  | 'serializer-async'
+  | 'serializer-config'
+  /** `produce({ value: 42 })`: refused at the call (InvalidProduceRequestError). */
+  | 'invalid';
 
 export interface RecordPlan {
   readonly decode: Decode;
@@ -85,6 +96,8 @@ export interface ConfigSpec {
   readonly deadlineReserveMs: number | undefined;
   readonly partitionConcurrency: number;
   readonly hookFault: HookFault;
+  /** `deadLetterTopic`: a topic, a function, or a function that throws for records keyed `k2`. */
+  readonly deadLetterTopic: 'fixed' | 'function' | 'function-throws';
 }
 
 export interface FaultSpec {
@@ -100,6 +113,9 @@ export interface FaultSpec {
   readonly commit: 'ok' | 'retriable' | 'fatal';
   /** The environment is broken: every value's deserializer throws the same error (a missing file). */
   readonly environment: 'ok' | 'broken';
+  /** The transaction's begin fails (recorded txn-fenced), or its abort does (txn-commit-timeout). */
+  readonly begin: 'ok' | 'fails';
+  readonly abort: 'ok' | 'fails';
 }
 
 export interface Scenario {
@@ -129,7 +145,8 @@ export function describeScenario(s: Scenario): string {
   lines.push(
     `source=${s.source} timeoutMs=${s.timeoutMs} policy=${c.policy} idempotency=${c.idempotency} ` +
       `transactional=${c.transactional} producer=${c.producer} tombstones=${c.tombstones} ` +
-      `reserve=${c.deadlineReserveMs ?? 'default'} concurrency=${c.partitionConcurrency} hooks=${c.hookFault}`,
+      `reserve=${c.deadlineReserveMs ?? 'default'} concurrency=${c.partitionConcurrency} hooks=${c.hookFault}` +
+      (c.policy === 'dead-letter' ? ` deadLetterTopic=${c.deadLetterTopic}` : ''),
   );
   const faults = Object.entries(f)
     .filter(([, v]) => v !== 'ok' && v !== 0)

@@ -6,6 +6,7 @@ import {
   type KafkaRecord,
   type ProcessContext,
   RetryableError,
+  type Serializer,
 } from '@kafka-lambda/core';
 import fc from 'fast-check';
 import type { Ending, Output, RecordPlan, Shape } from './scenario.js';
@@ -23,6 +24,8 @@ export interface UserCodeLimits {
   readonly abandoned: boolean;
   /** Outputs refused for good at all (a record failing after it succeeded). */
   readonly refusals: boolean;
+  /** Serializers that throw (also a ConfigError) and produce() calls refused at the call. */
+  readonly serializers: boolean;
 }
 
 export const ALL_ON: UserCodeLimits = {
@@ -33,6 +36,7 @@ export const ALL_ON: UserCodeLimits = {
   lateProduce: true,
   abandoned: true,
   refusals: true,
+  serializers: true,
 };
 
 export function planArb(limits: UserCodeLimits): fc.Arbitrary<RecordPlan> {
@@ -59,8 +63,11 @@ export function planArb(limits: UserCodeLimits): fc.Arbitrary<RecordPlan> {
     'ok',
     'ok',
     'ok',
+    'ok',
     'transient',
     'held',
+    'serializer-async',
+    ...(limits.serializers ? (['serializer-throws', 'serializer-config', 'invalid'] as const) : []),
     ...(limits.refusals ? (['refused'] as const) : []),
     ...(limits.refusals && limits.oversized ? (['oversized'] as const) : []),
   ];
@@ -119,6 +126,10 @@ export function planArb(limits: UserCodeLimits): fc.Arbitrary<RecordPlan> {
 export const OUTPUT_TOPIC: Readonly<Record<Output, string>> = {
   ok: 'out',
   oversized: 'out',
+  'serializer-throws': 'out',
+  'serializer-async': 'out',
+  'serializer-config': 'out',
+  invalid: 'out',
   refused: 'out.refused',
   transient: 'out.transient',
   held: 'out.held',
@@ -128,6 +139,31 @@ export const OUTPUT_TOPIC_MAX_BYTES = 1_000;
 export const DEAD_LETTER_TOPIC = 'model.dlq';
 /** Header carrying an output's identity: `<record>#<call>#<n>` (`late` for a floating produce). */
 export const OUTPUT_ID_HEADER = 'model-output';
+
+/** The serializers of the `serializer-*` outputs; a ConfigError one notes that it threw. */
+function serializerOf(kind: Output, trace: UserTrace, location: string): Serializer<{ id: string }> {
+  switch (kind) {
+    case 'serializer-async':
+      return { serialize: async (value) => Buffer.from(JSON.stringify(value)) };
+    case 'serializer-config':
+      return {
+        serialize: () => {
+          trace.serializerConfigErrors.push({
+            location,
+            invocation: trace.invocation,
+            inFlight: !trace.settled,
+          });
+          throw new ConfigError('model serializer: schema.registry.url is missing');
+        },
+      };
+    default:
+      return {
+        serialize: () => {
+          throw new RangeError('model serializer: this value cannot be encoded');
+        },
+      };
+  }
+}
 
 /** One call of `process` for one record. */
 export interface ProcessCall {
@@ -159,6 +195,8 @@ export interface DecodeCall {
 export class UserTrace {
   readonly calls: ProcessCall[] = [];
   readonly decodes: DecodeCall[] = [];
+  /** Serializers that threw a ConfigError (the produce stage). */
+  readonly serializerConfigErrors: Array<{ location: string; invocation: number; inFlight: boolean }> = [];
   invocation = 0;
   /** Set by the runner while an invocation is in flight. */
   settled = true;
@@ -243,12 +281,25 @@ export function userProcess(
       plan.outputs.forEach((kind, n) => {
         const id = `${location}#${index}#${n}`;
         try {
-          context.produce({
-            topic: OUTPUT_TOPIC[kind],
-            key: record.key as string | null,
-            value: kind === 'oversized' ? 'o'.repeat(OUTPUT_TOPIC_MAX_BYTES + 500) : `out ${id}`,
-            headers: [[OUTPUT_ID_HEADER, id]],
-          });
+          const headers: Array<[string, string]> = [[OUTPUT_ID_HEADER, id]];
+          const topic = OUTPUT_TOPIC[kind];
+          const key = record.key as string | null;
+          if (kind.startsWith('serializer-'))
+            context.produce({
+              topic,
+              key,
+              headers,
+              value: { id },
+              serializer: serializerOf(kind, trace, location),
+            });
+          else if (kind === 'invalid') context.produce({ topic, key, headers, value: 42 as never });
+          else
+            context.produce({
+              topic,
+              key,
+              value: kind === 'oversized' ? 'o'.repeat(OUTPUT_TOPIC_MAX_BYTES + 500) : `out ${id}`,
+              headers,
+            });
           call.outputs.push(id);
           if (trace.settled) call.outputsAfterSettle.push(id);
         } catch (error) {
