@@ -108,6 +108,7 @@ function scenario(
     config: {
       policy,
       idempotency: false,
+      idempotencyKey: 'offset',
       transactional: false,
       producer: 'scripted',
       tombstones: 'skip',

@@ -45,7 +45,9 @@ export type OpenDefect =
   /** N2: a deadLetterTopic function that throws fails the invocation with the user's error. */
   | 'dead-letter-topic-throws'
   /** A transaction whose begin or abort fails. */
-  | 'transaction-faults';
+  | 'transaction-faults'
+  /** idempotency.key = the record's key: business ids that repeat in a batch, fallbacks to the offset key. */
+  | 'business-keys';
 
 export interface GenerationOptions {
   readonly open: ReadonlySet<OpenDefect>;
@@ -81,6 +83,9 @@ export function scenarioArb({
   const config: fc.Arbitrary<ConfigSpec> = fc.record({
     policy: fc.constantFrom(...POLICIES),
     idempotency: fc.boolean(),
+    idempotencyKey: open.has('business-keys')
+      ? fc.constant('offset' as const)
+      : fc.constantFrom('offset' as const, 'record-key' as const),
     transactional: fc.boolean(),
     producer: fc.oneof(
       { withCrossShrink: true },

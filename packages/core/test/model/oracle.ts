@@ -66,6 +66,30 @@ export function check(observation: Observation, options: OracleOptions = DEFAULT
       detail: `uncaught exception in a timer: ${describe(error)}`,
     });
 
+  // Each record's idempotency key: its business id (the record's key) when the scenario uses one and
+  // the record has one and decodes; otherwise its offset key.
+  const keys = new Map<string, string>();
+  const broken = scenario.faults.environment === 'broken';
+  for (const r of records) {
+    const business = scenario.config.idempotencyKey === 'record-key' ? r.spec.key : null;
+    const decodes =
+      r.spec.value === 'tombstone' ||
+      (!broken && r.spec.plan.decode !== 'throw' && r.spec.plan.decode !== 'throw-config');
+    keys.set(
+      r.location,
+      typeof business === 'string' && business !== '' && business !== 'absent' && decodes
+        ? `${observation.functionName}#${business}`
+        : `${observation.functionName}#${r.location}`,
+    );
+  }
+  /** Records keyed (claimed): all but tombstones skipped unclaimed. */
+  const claimed = (r: RecordView) => !(r.spec.value === 'tombstone' && scenario.config.tombstones === 'skip');
+  /** The first record of the batch with the same key, when `r` is a later occurrence. */
+  const firstWithKey = (r: RecordView): RecordView | undefined => {
+    const first = records.find((x) => claimed(x) && keys.get(x.location) === keys.get(r.location));
+    return first && first !== r ? first : undefined;
+  };
+
   for (const inv of observation.invocations) {
     const k = inv.index;
     const fail = (invariant: Invariant, detail: string) =>
@@ -85,7 +109,8 @@ export function check(observation: Observation, options: OracleOptions = DEFAULT
     const messagesOf = (id: string) => observation.producer.log.filter((m) => m.outputId === id);
     const deadLettersOf = (loc: string) =>
       observation.producer.log.filter((m) => m.deadLetterOf === loc && m.invocation === k);
-    const keyOf = (loc: string) => `${observation.functionName}#${loc}`;
+    const prefix = observation.functionName;
+    const keyOf = (loc: string) => keys.get(loc) ?? `${prefix}#${loc}`;
 
     // ── the end of the invocation ──────────────────────────────────────────────────────────────
     if (settled.kind === 'hung')
@@ -149,7 +174,11 @@ export function check(observation: Observation, options: OracleOptions = DEFAULT
       endings.includes(observation.plans.get(loc)!.ending);
     for (const r of records) {
       const configInProcess = endingThrown(r.location, ['config', 'config-cause']);
-      const configInDecode = decodeThrew(r.location).some((d) => d.threw === 'ConfigError');
+      // (A key function decodes records ahead of the claim; a record that then never starts — the
+      // deadline — is handed back, its ConfigError seen only when it runs.)
+      const configInDecode =
+        decodeThrew(r.location).some((d) => d.threw === 'ConfigError') &&
+        inv.recordStarts.includes(r.location);
       // A serializer's ConfigError (the produce stage): its record's work ended fine, in flight.
       const configInSerializer = trace.serializerConfigErrors.some(
         (e) => e.location === r.location && e.invocation === k && e.inFlight,
@@ -225,6 +254,8 @@ export function check(observation: Observation, options: OracleOptions = DEFAULT
       const completedBefore =
         config.idempotency && inv.storeBefore.get(keyOf(r.location)) === 'completed' && !ran;
       const already = completedBefore && endedAs.includes('already-processed');
+      // A later record with the key of an earlier one of this batch: not run, it counts as that one.
+      const repeatOf = !ran && endedAs.includes('already-processed') ? firstWithKey(r) : undefined;
       const decodeFailed = decodeThrew(r.location).length > 0;
       return {
         ran,
@@ -236,37 +267,44 @@ export function check(observation: Observation, options: OracleOptions = DEFAULT
         skipped,
         already,
         completedBefore,
+        repeatOf,
         decodeFailed,
       };
     };
     if (config.idempotency && inv.storeAfter.size + inv.storeBefore.size > 0) {
-      for (const r of records) {
-        const key = keyOf(r.location);
+      const byKey = new Map<string, RecordView[]>();
+      for (const r of records)
+        if (claimed(r)) byKey.set(keyOf(r.location), [...(byKey.get(keyOf(r.location)) ?? []), r]);
+      for (const [key, group] of byKey) {
         const before = inv.storeBefore.get(key);
         const after = inv.storeAfter.get(key);
-        const o = outcome(r);
-        const finalAndDelivered = o.processed || o.deadLettered || (o.logged && (o.ran || o.decodeFailed));
-        if (after === 'completed' && before !== 'completed' && !finalAndDelivered)
+        const outcomes = group.map((r) => ({ r, o: outcome(r) }));
+        const done = outcomes.filter(
+          ({ o }) => o.processed || o.deadLettered || (o.logged && (o.ran || o.decodeFailed)),
+        );
+        const where = group.map((r) => r.location).join(', ');
+        if (after === 'completed' && before !== 'completed' && done.length === 0)
           fail(
             'completed-keys-are-done',
-            `${r.location}'s key was completed, but the record is not done and delivered (${describeOutcome(o)}; invocation ${settled.kind})`,
+            `key ${key} (${where}) was completed, but no record of it is done and delivered (${outcomes.map(({ r, o }) => `${r.location}: ${describeOutcome(o)}`).join('; ')}; invocation ${settled.kind})`,
           );
-        if (before === 'completed' && (o.ran || o.deadLetters.length > 0))
-          fail(
-            'completed-never-runs-again',
-            `${r.location} was completed by an earlier invocation, yet it ${o.ran ? 'ran again' : 'was dead-lettered again'}`,
-          );
+        if (before === 'completed')
+          for (const { r, o } of outcomes)
+            if (o.ran || o.deadLetters.length > 0)
+              fail(
+                'completed-never-runs-again',
+                `${r.location} (key ${key}) was completed by an earlier invocation, yet it ${o.ran ? 'ran again' : 'was dead-lettered again'}`,
+              );
         if (
-          finalAndDelivered &&
+          done.length > 0 &&
           before !== 'completed' &&
           after !== 'completed' &&
           !inv.storeFaultedAtEnd &&
-          settled.kind !== 'hung' &&
-          !o.decodeFailed
+          settled.kind !== 'hung'
         )
           fail(
             'done-records-complete',
-            `${r.location} is done and delivered (${describeOutcome(o)}), but its key was not completed (store: ${after ?? 'absent'}): a redelivery runs it again`,
+            `${done.map(({ r }) => r.location).join(', ')} ${done.length > 1 ? 'are' : 'is'} done and delivered (${describeOutcome(done[0]!.o)}), but key ${key} was not completed (store: ${after ?? 'absent'}): a redelivery runs it again`,
           );
       }
     }
@@ -306,10 +344,13 @@ export function check(observation: Observation, options: OracleOptions = DEFAULT
     let deadLettered = 0;
     const failedAlike: string[] = [];
     let ranCount = 0;
+    const accountedSoFar = new Map<string, boolean>();
     for (const r of records) {
       const o = outcome(r);
       const at = reported.get(`${r.topic}-${r.partition}`);
       const isReported = at !== undefined && r.spec.offset >= at;
+      // A repeat of an earlier record's key counts as that record (accounted when it is).
+      const asItsFirst = o.repeatOf !== undefined && accountedSoFar.get(o.repeatOf.location) === true;
       const ended = ends.get(r.location) ?? [];
       if (ended.includes('skipped')) {
         skipped++;
@@ -318,15 +359,22 @@ export function check(observation: Observation, options: OracleOptions = DEFAULT
       }
       if (ended.includes('already-processed')) {
         already++;
-        if (!o.completedBefore)
+        if (!o.completedBefore && o.repeatOf === undefined)
           fail(
             'summary-matches-outcomes',
-            `${r.location} ended 'already-processed' but was not completed before, or ran`,
+            `${r.location} ended 'already-processed' but was not completed before nor a repeat of an earlier key, or ran`,
           );
       }
       if (o.deadLettered) deadLettered++;
       const accounted =
-        o.processed || o.skipped || o.completedBefore || o.deadLettered || o.logged || isReported;
+        o.processed ||
+        o.skipped ||
+        o.completedBefore ||
+        asItsFirst ||
+        o.deadLettered ||
+        o.logged ||
+        isReported;
+      accountedSoFar.set(r.location, accounted);
       if (!accounted)
         fail(
           'every-record-accounted',
@@ -342,7 +390,11 @@ export function check(observation: Observation, options: OracleOptions = DEFAULT
           'dead-lettered-once',
           `${r.location} has ${o.deadLetters.length} dead letters (${o.deadLetters.map((m) => m.fate).join(', ')})`,
         );
-      if (at !== undefined && r.spec.offset < at && !(o.processed || o.skipped || o.completedBefore))
+      if (
+        at !== undefined &&
+        r.spec.offset < at &&
+        !(o.processed || o.skipped || o.completedBefore || asItsFirst)
+      )
         fail(
           'reported-offset-is-lowest-unaccounted',
           `reported ${r.topic}-${r.partition}@${at}, but ${r.location} below it is not done (${describeOutcome(o)}): the ESM skips it`,

@@ -163,7 +163,17 @@ async function run(
       : {}),
     producer: producer.producer,
     ...(config.transactional ? { transactional: true } : {}),
-    ...(store ? { idempotency: { store } } : {}),
+    ...(store
+      ? {
+          idempotency: {
+            store,
+            // A business id: repeats across records; null, absent or '' has none (the offset key then).
+            ...(config.idempotencyKey === 'record-key'
+              ? { key: (record: { key: unknown }) => record.key }
+              : {}),
+          },
+        }
+      : {}),
     tombstones: config.tombstones,
     ...(config.deadlineReserveMs === undefined ? {} : { deadlineReserveMs: config.deadlineReserveMs }),
     partitionConcurrency: config.partitionConcurrency,

@@ -96,6 +96,8 @@ export interface ConfigSpec {
   readonly deadlineReserveMs: number | undefined;
   readonly partitionConcurrency: number;
   readonly hookFault: HookFault;
+  /** The idempotency key: the default (topic-partition@offset), or the record's key (a business id: repeats). */
+  readonly idempotencyKey: 'offset' | 'record-key';
   /** `deadLetterTopic`: a topic, a function, or a function that throws for records keyed `k2`. */
   readonly deadLetterTopic: 'fixed' | 'function' | 'function-throws';
 }
@@ -144,7 +146,7 @@ export function describeScenario(s: Scenario): string {
   const lines: string[] = [];
   lines.push(
     `source=${s.source} timeoutMs=${s.timeoutMs} policy=${c.policy} idempotency=${c.idempotency} ` +
-      `transactional=${c.transactional} producer=${c.producer} tombstones=${c.tombstones} ` +
+      `${c.idempotency && c.idempotencyKey === 'record-key' ? ' key=record.key' : ''} transactional=${c.transactional} producer=${c.producer} tombstones=${c.tombstones} ` +
       `reserve=${c.deadlineReserveMs ?? 'default'} concurrency=${c.partitionConcurrency} hooks=${c.hookFault}` +
       (c.policy === 'dead-letter' ? ` deadLetterTopic=${c.deadLetterTopic}` : ''),
   );
