@@ -240,14 +240,33 @@ function requireResolve(request, from = WORKSPACE) {
   }
 }
 
+/** Runs the build with its output in `log`, and a progress line (time, last step) every 30 s. */
 function run(command, argv, { cwd, env, log }) {
   return new Promise((resolve, reject) => {
     const out = createWriteStream(log);
     const child = spawn(command, argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let last = '';
+    const track = (chunk) => {
+      const lines = chunk
+        .toString('utf8')
+        .split('\n')
+        .filter((line) => line.trim());
+      if (lines.length > 0) last = lines.at(-1).trim().slice(0, 100);
+    };
+    child.stdout.on('data', track);
     child.stdout.pipe(out, { end: false });
     child.stderr.pipe(out, { end: false });
-    child.once('error', reject);
+    const started = Date.now();
+    const progress = setInterval(
+      () => console.log(`[addon] building: ${Math.round((Date.now() - started) / 1000)} s — ${last}`),
+      30_000,
+    );
+    child.once('error', (error) => {
+      clearInterval(progress);
+      reject(error);
+    });
     child.once('close', (code) => {
+      clearInterval(progress);
       out.end(() => {
         if (code === 0) return resolve();
         const tail = readFileSync(log, 'utf8').split('\n').slice(-40).join('\n');
