@@ -286,6 +286,20 @@ export function configErrorIn(error: unknown): ConfigError | undefined {
 }
 
 /**
+ * A failed record's dead letter could not be made: the `deadLetterTopic` function threw, or did not
+ * return a topic name. The invocation fails (the ESM retries it); `cause` holds what the function threw.
+ */
+export class DeadLetterError extends KafkaLambdaError {
+  override name = 'DeadLetterError';
+  /** The record whose dead letter it was. */
+  readonly record: RecordLocation;
+  constructor(location: RecordLocation, reason: string, options?: { cause: unknown }) {
+    super(`no dead letter for ${describeLocation(location)}: ${reason}`, options);
+    this.record = locationOf(location);
+  }
+}
+
+/**
  * A record's fate was about to move illegally (say, to succeeded after it failed), or the batch was
  * about to succeed with a record that has no final outcome: a defect of the SDK, never of your
  * function. The invocation fails instead, so that no record is lost; please report it.

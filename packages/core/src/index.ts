@@ -13,6 +13,7 @@ export type {
 } from './config-source.js';
 export {
   ConfigError,
+  DeadLetterError,
   DeadlineExceededError,
   DeliveryError,
   EveryRecordFailedError,

@@ -19,15 +19,11 @@ import type { ConfigSpec, FaultSpec, RecordPlan, RecordSpec, Scenario } from './
  * Generator dimensions switched off because they still find a KNOWN open defect of issue 23. Remove
  * an entry when its fix lands: the model then checks that dimension in every run.
  */
-const OPEN_DEFECTS = new Set<OpenDefect>([
-  // N2 (new, found by this model): `msk, dead-letter, deadLetterTopic: a function that throws for
-  //    records keyed k2; orders-0@0 key k2 sync throws error` → the invocation rejects with the
-  //    function's own Error, not a KafkaLambdaError (own-error). batch.ts `#fail(asError(policyError))`.
-  'dead-letter-topic-throws',
-]);
+const OPEN_DEFECTS = new Set<OpenDefect>([]);
 // Found by the model on b5065ca and fixed since (their entries removed): 1 thenable-return, 2
 // config-error-cause, 3 oversized-resend, 4 two-refused-outputs, 7 abandoned-records (late produce),
-// 8 async-hook-rejects, 11 environment-fault (305b22c), N1 refused-after-success (3568dbb).
+// 8 async-hook-rejects, 11 environment-fault (305b22c), N1 refused-after-success (3568dbb), N2
+// dead-letter-topic-throws (DeadLetterError).
 // Seeds and counterexamples: docs/reliability.md, "The model test".
 
 const RUNS = Number(process.env.MODEL_RUNS ?? 10_000);

@@ -3,6 +3,7 @@
 import {
   ConfigError,
   createKafkaHandler,
+  DeadLetterError,
   EveryRecordFailedError,
   json,
   RecordDecodeError,
@@ -228,6 +229,45 @@ describe('an output refused for good after its record succeeded (found by the mo
       [10, 'failed'],
       [11, 'succeeded'],
     ]);
+  });
+});
+
+describe('a deadLetterTopic function that throws (found by the model)', () => {
+  it("fails the invocation with the SDK's DeadLetterError naming the record, the function's error as cause", async () => {
+    const producer = new ScriptedProducer();
+    const handler = createKafkaHandler({
+      value: json<{ id: number }>(),
+      producer,
+      onError: 'dead-letter',
+      deadLetterTopic: () => {
+        throw new Error('no route for this tenant');
+      },
+      logger: silentLogger,
+      process(record) {
+        if (record.value.id === 2) throw new Error('poison');
+      },
+    });
+    const error = await handler(values({ id: 1 }, { id: 2 }), context()).catch((e) => e);
+    expect(error).toBeInstanceOf(DeadLetterError);
+    expect(error).toMatchObject({ record: { topic: 'trades', partition: 0, offset: 11 } });
+    expect(error.message).toMatch(/deadLetterTopic threw: no route for this tenant/);
+    expect(error.cause.message).toBe('no route for this tenant');
+    expect(producer.enqueued.filter((m) => m.topic !== 'out')).toEqual([]);
+  });
+
+  it('that returns no topic name fails it the same way', async () => {
+    const handler = createKafkaHandler({
+      producer: new ScriptedProducer(),
+      onError: 'dead-letter',
+      deadLetterTopic: (() => undefined) as unknown as () => string,
+      logger: silentLogger,
+      process() {
+        throw new Error('poison');
+      },
+    });
+    await expect(handler(values({ id: 1 }), context())).rejects.toThrow(
+      /deadLetterTopic returned undefined, not a topic name/,
+    );
   });
 });
 

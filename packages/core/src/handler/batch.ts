@@ -2,11 +2,13 @@ import {
   asError,
   configErrorIn,
   DeadlineExceededError,
+  describeLocation,
   EveryRecordFailedError,
   isRetryable,
   KafkaLambdaError,
   type LateProduceError,
   locationOf,
+  messageOf,
   OutcomeInvariantError,
   type RecordLocation,
   RecordProcessingError,
@@ -210,10 +212,17 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
     try {
       goesOn = this.settings.policy.recordFailed({ record, error, stage }, this);
     } catch (policyError) {
-      // The policy itself failed (e.g. deadLetterTopic threw): stop every partition and fail.
+      // The policy itself failed (deadLetterTopic threw, a logger threw): stop every partition and fail.
       this.#deadLetters = this.#deadLetters.filter((letter) => letter.slot !== slot);
       outcomes.handBack(slot);
-      this.#fail(asError(policyError));
+      this.#fail(
+        policyError instanceof KafkaLambdaError
+          ? policyError
+          : new KafkaLambdaError(
+              `onError '${this.settings.policyName}' failed on ${describeLocation(record)}: ${messageOf(policyError)}`,
+              { cause: policyError },
+            ),
+      );
       return false;
     } finally {
       this.#deciding = undefined;

@@ -1,3 +1,4 @@
+import { DeadLetterError, messageOf } from '../errors.js';
 import type { KafkaEventRecord } from '../event.js';
 import type { OutgoingMessage } from '../producer/types.js';
 import type { KafkaRecord } from '../record.js';
@@ -65,9 +66,32 @@ export function deadLetterOf(
   context: LambdaContext | undefined,
 ): { topic: string; message: OutgoingMessage } {
   const choice = settings.deadLetterTopic!;
-  const topic = typeof choice === 'function' ? choice(record, error) : choice;
+  const topic = typeof choice === 'function' ? chosenTopic(choice, record, error) : choice;
   const maxBytes = settings.producer?.maxMessageBytes;
   return { topic, message: deadLetterMessage(topic, record, error, stage, context?.functionName, maxBytes) };
+}
+
+/** The topic a `deadLetterTopic` function names; what it throws or returns instead fails with the SDK's error. */
+function chosenTopic(
+  choose: (record: KafkaRecord<unknown, unknown>, error: Error) => string,
+  record: KafkaRecord<unknown, unknown>,
+  error: Error,
+): string {
+  let topic: unknown;
+  try {
+    topic = choose(record, error);
+  } catch (thrown) {
+    throw new DeadLetterError(record, `deadLetterTopic threw: ${messageOf(thrown)}`, { cause: thrown });
+  }
+  if (typeof topic !== 'string' || topic === '')
+    throw new DeadLetterError(record, `deadLetterTopic returned ${describeValue(topic)}, not a topic name`);
+  return topic;
+}
+
+function describeValue(value: unknown): string {
+  if (value === '') return 'an empty string';
+  if (value === null) return 'null';
+  return typeof value === 'object' ? 'an object' : typeof value;
 }
 
 /**
