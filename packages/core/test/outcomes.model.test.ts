@@ -225,6 +225,43 @@ describe('the oracle catches a broken handler', () => {
     expect(found).toContain('completed-keys-are-done');
   });
 
+  it('a dead letter that lost a header, and an output sent twice', async () => {
+    const withHeaders = (s: Scenario): Scenario => ({
+      ...s,
+      partitions: s.partitions.map((p) => ({
+        ...p,
+        records: p.records.map((r) => ({
+          ...r,
+          headers: [['h', [-1, 0, 127]] as const, ['h', [-128]] as const],
+        })),
+      })),
+    });
+    const failing = withHeaders(scenario('dead-letter', [{ ...fine, ending: 'error' }]));
+    expect(await violationsOf(failing)).toEqual([]);
+    const dropsAHeader: HandlerWrapper = (handler, { producer }) => {
+      const real = producer.producer;
+      const enqueue = real.enqueue!.bind(real);
+      real.enqueue = (message, done, signal) =>
+        enqueue(
+          message.topic === 'model.dlq' ? { ...message, headers: message.headers?.slice(1) } : message,
+          done,
+          signal,
+        );
+      return handler;
+    };
+    expect(await violationsOf(failing, dropsAHeader)).toContain('dead-letter-keeps-the-record');
+    const sendsTwice: HandlerWrapper = (handler, { producer }) => {
+      const real = producer.producer;
+      const enqueue = real.enqueue!.bind(real);
+      real.enqueue = (message, done, signal) => {
+        if (message.topic === 'out') enqueue(message, () => undefined, signal);
+        enqueue(message, done, signal);
+      };
+      return handler;
+    };
+    expect(await violationsOf(scenario('log', [fine]), sendsTwice)).toContain('output-once-per-invocation');
+  });
+
   it('a hook rejection let through', async () => {
     const s = scenario('log', [fine], { hookFault: 'onBatchEnd-throws' });
     expect(await violationsOf(s)).toEqual([]);

@@ -95,8 +95,9 @@ export function scenarioArb({
     tombstones: fc.constantFrom('skip' as const, 'process' as const),
     deadlineReserveMs: fc.oneof(
       { withCrossShrink: true },
-      { weight: 8, arbitrary: fc.constant(undefined) },
-      { weight: 2, arbitrary: fc.constantFrom(...tinyReserves, 500, 1_000, 3_000) },
+      { weight: 16, arbitrary: fc.constant(undefined) },
+      { weight: tinyReserves.length > 0 ? 1 : 0, arbitrary: fc.constantFrom(...tinyReserves, 500) },
+      { weight: 3, arbitrary: fc.constantFrom(500, 1_000, 3_000) },
     ),
     partitionConcurrency: fc.constantFrom(1, 2, 16),
     deadLetterTopic: open.has('dead-letter-topic-throws')

@@ -1,6 +1,7 @@
 // The oracle: the promise, checked after every scenario from what was observed (run.ts). Each
 // violation names its invariant; the test prints them with the shrunk scenario.
 import { KafkaLambdaError } from '@kafka-lambda/core';
+import { valueText } from './events.js';
 import type { LoggedMessage } from './faults.js';
 import type { LogLine, Observation } from './run.js';
 import { locationOf, type RecordSpec } from './scenario.js';
@@ -25,7 +26,11 @@ export type Invariant =
   | 'done-records-complete'
   | 'completed-never-runs-again'
   | 'late-produce-not-silent'
-  | 'healthy-batch-succeeds';
+  | 'healthy-batch-succeeds'
+  | 'partition-order'
+  | 'dead-letter-keeps-the-record'
+  | 'output-once-per-invocation'
+  | 'hooks-see-each-failure';
 
 export interface Violation {
   readonly invariant: Invariant;
@@ -159,6 +164,50 @@ export function check(observation: Observation, options: OracleOptions = DEFAULT
     for (const e of inv.onRecordError) hookErrors.set(e.location, (hookErrors.get(e.location) ?? 0) + 1);
     for (const [loc, n] of hookErrors)
       if (n > 1) fail('one-outcome-per-record', `onRecordError called ${n} times for ${loc}`);
+    // Records of one partition run in offset order, one at a time.
+    for (const p of scenario.partitions) {
+      const partitionCalls = p.records
+        .flatMap((r) =>
+          calls(locationOf(p.topic, p.partition, r.offset)).map((c) => ({ c, offset: r.offset })),
+        )
+        .sort((a, b) => a.c.startSeq - b.c.startSeq);
+      for (let i = 1; i < partitionCalls.length; i++) {
+        const before = partitionCalls[i - 1]!;
+        const next = partitionCalls[i]!;
+        if (next.offset <= before.offset)
+          fail('partition-order', `${next.c.location} ran after ${before.c.location}: not in offset order`);
+        else if (before.c.endSeq === undefined || before.c.endSeq > next.c.startSeq)
+          fail(
+            'partition-order',
+            `${next.c.location} started while ${before.c.location}'s work was still running`,
+          );
+      }
+    }
+
+    // A dead letter carries its record: the original key, value and headers (byte for byte), then ours.
+    for (const m of observation.producer.log) {
+      if (m.invocation !== k || m.deadLetterOf === undefined) continue;
+      const r = records.find((x) => x.location === m.deadLetterOf);
+      if (!r) {
+        fail(
+          'dead-letter-keeps-the-record',
+          `a dead letter names ${m.deadLetterOf}, not a record of the batch`,
+        );
+        continue;
+      }
+      const problem = deadLetterProblem(m, r.spec, scenario.source);
+      if (problem) fail('dead-letter-keeps-the-record', `the dead letter of ${r.location}: ${problem}`);
+    }
+
+    // An output is acknowledged at most once per invocation (a re-send never duplicates a delivered one).
+    const deliveredIds = new Map<string, number>();
+    for (const m of observation.producer.log)
+      if (m.invocation === k && m.outputId && m.fate === 'delivered')
+        deliveredIds.set(m.outputId, (deliveredIds.get(m.outputId) ?? 0) + 1);
+    for (const [id, n] of deliveredIds)
+      if (n > 1)
+        fail('output-once-per-invocation', `output ${id} was delivered ${n} times in one invocation`);
+
     for (const e of inv.recordEnds) {
       if (e.outcome !== 'succeeded') continue;
       const work = calls(e.location);
@@ -380,6 +429,17 @@ export function check(observation: Observation, options: OracleOptions = DEFAULT
           'every-record-accounted',
           `${r.location} is neither processed with its outputs delivered, skipped, already processed, dead-lettered, logged nor reported (${describeOutcome(o)})`,
         );
+      const hookCalls = inv.onRecordError.filter((e) => e.location === r.location).length;
+      if (o.processed && hookCalls > 0)
+        fail(
+          'hooks-see-each-failure',
+          `${r.location} was processed and delivered, yet onRecordError was called for it`,
+        );
+      if ((o.deadLettered || o.logged) && !o.processed && hookCalls !== 1)
+        fail(
+          'hooks-see-each-failure',
+          `${r.location} was ${o.deadLettered ? 'dead-lettered' : 'logged as failed'}, and onRecordError was called ${hookCalls} times`,
+        );
       if (o.processed && (o.deadLettered || o.logged))
         fail(
           'one-outcome-per-record',
@@ -437,6 +497,19 @@ export function check(observation: Observation, options: OracleOptions = DEFAULT
           'summary-matches-outcomes',
           `summary alreadyProcessed ${s.alreadyProcessed}, ${already} records ended 'already-processed'`,
         );
+      if (reportable && s.reported !== reported.size)
+        fail(
+          'summary-matches-outcomes',
+          `summary reported ${s.reported}, ${reported.size} partitions reported`,
+        );
+      const acked = observation.producer.log.filter(
+        (m) => m.invocation === k && m.fate === 'delivered' && m.reportedInFlight,
+      ).length;
+      if (s.produced !== acked)
+        fail(
+          'summary-matches-outcomes',
+          `summary produced ${s.produced}, ${acked} messages of this invocation acknowledged`,
+        );
       if (policy === 'dead-letter' && s.deadLettered !== deadLettered)
         fail(
           'summary-matches-outcomes',
@@ -484,6 +557,35 @@ export function isHealthy({ scenario }: Observation): boolean {
       sleeps += plan.sleepMs;
     }
   return sleeps < scenario.timeoutMs * 0.4;
+}
+
+/** What is wrong with a dead letter as a copy of its record, if anything. */
+function deadLetterProblem(m: LoggedMessage, spec: RecordSpec, source: string): string | undefined {
+  const headers = m.message.headers ?? [];
+  const text = (name: string) => headers.find(([n]) => n === name)?.[1].toString('utf8');
+  const key = spec.key === 'absent' || spec.key === null ? null : Buffer.from(spec.key, 'utf8');
+  if ((m.message.key === null) !== (key === null) || (key && !key.equals(m.message.key!)))
+    return `key ${JSON.stringify(m.message.key?.toString('utf8') ?? null)}, the record's ${JSON.stringify(key?.toString('utf8') ?? null)}`;
+  const value = valueText(spec);
+  const truncated = text('kafka-lambda.dlq.value.truncated') !== undefined;
+  if (!truncated) {
+    if ((m.message.value === null) !== (value === null))
+      return `value ${m.message.value === null ? 'null' : 'present'}, the record's ${value === null ? 'null' : 'present'}`;
+    if (value !== null && !Buffer.from(value, 'utf8').equals(m.message.value!))
+      return "its value differs from the record's";
+  }
+  if (source !== 'sink' && text('kafka-lambda.dlq.headers.omitted') === undefined) {
+    const original = spec.headers.map(
+      ([name, bytes]) => [name, Buffer.from(bytes.map((b) => b & 0xff))] as const,
+    );
+    for (let i = 0; i < original.length; i++) {
+      const [name, bytes] = original[i]!;
+      const got = headers[i];
+      if (!got || got[0] !== name || !got[1].equals(bytes))
+        return `header ${i} is ${got ? `${got[0]}=[${[...got[1]].join(',')}]` : 'missing'}, the record's ${name}=[${[...bytes].join(',')}]`;
+    }
+  }
+  return undefined;
 }
 
 /** A failed record's line, as documented: its topic, partition, offset and stage (and the error). */

@@ -47,10 +47,10 @@ export function planArb(limits: UserCodeLimits): fc.Arbitrary<RecordPlan> {
   ];
   const endings = fc.oneof(
     { withCrossShrink: true },
-    { weight: 12, arbitrary: fc.constant<Ending>('ok') },
-    { weight: 2, arbitrary: fc.constant<Ending>('error') },
-    { weight: 1, arbitrary: fc.constantFrom<Ending>('string', 'undefined', 'object') },
-    { weight: 1, arbitrary: fc.constant<Ending>('retryable') },
+    { weight: 40, arbitrary: fc.constant<Ending>('ok') },
+    { weight: 6, arbitrary: fc.constant<Ending>('error') },
+    { weight: 3, arbitrary: fc.constantFrom<Ending>('string', 'undefined', 'object') },
+    { weight: 2, arbitrary: fc.constant<Ending>('retryable') },
     {
       weight: 1,
       arbitrary: fc.constantFrom<Ending>(
@@ -59,20 +59,24 @@ export function planArb(limits: UserCodeLimits): fc.Arbitrary<RecordPlan> {
       ),
     },
   );
-  const outputKinds: Output[] = [
-    'ok',
-    'ok',
-    'ok',
-    'ok',
-    'transient',
-    'held',
-    'serializer-async',
-    ...(limits.serializers ? (['serializer-throws', 'serializer-config', 'invalid'] as const) : []),
-    ...(limits.refusals ? (['refused'] as const) : []),
-    ...(limits.refusals && limits.oversized ? (['oversized'] as const) : []),
+  // Weighted: mostly healthy outputs, each fault now and then (a ConfigError serializer rarely, since
+  // it fails the whole invocation).
+  const weighted: Array<[Output, number, boolean]> = [
+    ['ok', 24, true],
+    ['transient', 2, true],
+    ['held', 2, true],
+    ['serializer-async', 2, true],
+    ['serializer-throws', 2, limits.serializers],
+    ['invalid', 1, limits.serializers],
+    ['serializer-config', 1, limits.serializers],
+    ['refused', 3, limits.refusals],
+    ['oversized', 3, limits.refusals && limits.oversized],
   ];
+  const outputKind = fc.oneof(
+    ...weighted.filter(([, , on]) => on).map(([kind, weight]) => ({ weight, arbitrary: fc.constant(kind) })),
+  );
   const outputs = fc
-    .array(fc.constantFrom(...outputKinds), { maxLength: 3 })
+    .array(outputKind, { maxLength: 3 })
     .filter(
       (list) => list.filter((o) => o === 'refused' || o === 'oversized').length <= limits.maxRefusedPerRecord,
     );
@@ -80,9 +84,9 @@ export function planArb(limits: UserCodeLimits): fc.Arbitrary<RecordPlan> {
     .record({
       decode: fc.oneof(
         { withCrossShrink: true },
-        { weight: 10, arbitrary: fc.constant('ok' as const) },
-        { weight: 2, arbitrary: fc.constant('async' as const) },
-        { weight: 1, arbitrary: fc.constant('throw' as const) },
+        { weight: 60, arbitrary: fc.constant('ok' as const) },
+        { weight: 12, arbitrary: fc.constant('async' as const) },
+        { weight: 6, arbitrary: fc.constant('throw' as const) },
         { weight: limits.configCause ? 1 : 0, arbitrary: fc.constant('throw-config' as const) },
       ),
       shape: fc.constantFrom(...shapes),
@@ -173,6 +177,9 @@ export interface ProcessCall {
   ended: 'running' | 'ok' | 'threw';
   /** The work ended while its invocation was still in flight. */
   endedInFlight: boolean;
+  /** When the call started and its work ended, on the trace's one counter (order, not time). */
+  readonly startSeq: number;
+  endSeq: number | undefined;
   /** It threw its plan's ending (not a produce() refusal or the signal's abort). */
   threwEnding: boolean;
   /** Ids of the outputs whose `produce()` returned normally. */
@@ -198,6 +205,7 @@ export class UserTrace {
   /** Serializers that threw a ConfigError (the produce stage). */
   readonly serializerConfigErrors: Array<{ location: string; invocation: number; inFlight: boolean }> = [];
   invocation = 0;
+  seq = 0;
   /** Set by the runner while an invocation is in flight. */
   settled = true;
 
@@ -270,6 +278,8 @@ export function userProcess(
       invocation: trace.invocation,
       ended: 'running',
       endedInFlight: false,
+      startSeq: trace.seq++,
+      endSeq: undefined,
       threwEnding: false,
       outputs: [],
       produceErrors: [],
@@ -311,6 +321,7 @@ export function userProcess(
     const finish = () => {
       const thrown = thrownBy(plan.ending);
       call.endedInFlight = !trace.settled;
+      call.endSeq = trace.seq++;
       if (plan.ending !== 'ok') {
         call.ended = 'threw';
         call.threwEnding = true;
@@ -355,6 +366,7 @@ export function userProcess(
       if (call.ended === 'running') {
         call.ended = 'threw';
         call.endedInFlight = !trace.settled;
+        call.endSeq = trace.seq++;
       }
       throw error;
     };
