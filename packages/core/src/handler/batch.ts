@@ -21,6 +21,7 @@ import type { KafkaRecord } from '../record.js';
 import { reportBatchEnd } from './batch-end.js';
 import { BatchVerdict, type Conclusion } from './batch-verdict.js';
 import { deadLetterOf, type FailureStage } from './dead-letter.js';
+import { DeadLetterQueue } from './dead-letter-queue.js';
 import { Deadline } from './deadline.js';
 import { DeliveryLedger, type MessageKind } from './delivery-ledger.js';
 import { type DeliveryPhaseHost, settleDeliveries } from './delivery-phase.js';
@@ -41,14 +42,6 @@ type AnyRecord = KafkaRecord<unknown, unknown>;
 
 /** What the policy did with the failure it was asked to decide. */
 type PolicyAction = 'none' | 'dead-letter' | 'hand-back';
-
-/** A failed record's dead letter, built when its policy chose it, sent once the failures are known to be the records'. */
-interface QueuedDeadLetter {
-  readonly slot: number;
-  readonly failure: RecordFailure;
-  readonly topic: string;
-  readonly message: OutgoingMessage;
-}
 
 /**
  * One invocation: runs the partitions, waits once for the batch's own deliveries, and turns what
@@ -71,10 +64,7 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
   readonly #started = Date.now();
   #deadlineLogged = false;
   #claims: BatchClaims | undefined;
-  /** Dead letters chosen by the policy and not sent yet. */
-  #deadLetters: QueuedDeadLetter[] = [];
-  /** The topic of each dead letter sent, for its log line once the broker has it. */
-  readonly #deadLetterTopics = new Map<number, string>();
+  readonly #deadLetters = new DeadLetterQueue();
   /** While the policy decides a failure: whose, and what it did. */
   #deciding: { slot: number; action: PolicyAction } | undefined;
   /** The invocation's outcome is decided: what happens now cannot change it. */
@@ -213,7 +203,7 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
       goesOn = this.settings.policy.recordFailed({ record, error, stage }, this);
     } catch (policyError) {
       // The policy itself failed (deadLetterTopic threw, a logger threw): stop every partition and fail.
-      this.#deadLetters = this.#deadLetters.filter((letter) => letter.slot !== slot);
+      this.#deadLetters.drop(slot);
       outcomes.handBack(slot);
       this.#fail(
         policyError instanceof KafkaLambdaError
@@ -281,7 +271,7 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
     if (!deciding) throw new OutcomeInvariantError('deadLetter() outside the decision on a failed record');
     // Built now, so that a deadLetterTopic function that throws fails the invocation here.
     const { topic, message } = deadLetterOf(this.settings, failure, this.lambdaContext);
-    this.#deadLetters.push({ slot: deciding.slot, failure, topic, message });
+    this.#deadLetters.add(deciding.slot, failure, topic, message);
     deciding.action = 'dead-letter';
   }
 
@@ -296,18 +286,12 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
    * fails instead, and nothing is dead-lettered or dropped for it), sends their dead letters.
    */
   sendDeadLetters(): void {
-    const letters = this.#deadLetters;
     if (this.verdict.stopped) return; // the invocation fails: the records come again
     if (this.settings.allFailedAlike === 'fail-invocation' && this.outcomes.failedAlike()) {
       this.#failAlike();
       return;
     }
-    if (letters.length === 0) return;
-    this.#deadLetters = [];
-    for (const { slot, failure, topic, message } of letters) {
-      this.#deadLetterTopics.set(slot, topic);
-      this.#ledger!.send([message], failure.record, slot, 'dead-letter');
-    }
+    if (this.#ledger) this.#deadLetters.sendAll(this.#ledger);
   }
 
   waited(ms: number): void {
@@ -325,7 +309,7 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
       { cause: note.error },
     );
     this.outcomes.retractFailures();
-    this.#deadLetters = [];
+    this.#deadLetters.clear();
     this.logger.error('every record failed alike: the environment, not the records; failing the invocation', {
       error,
     });
@@ -357,7 +341,7 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
     this.logger.warn('record failed; sent to the dead-letter topic', {
       ...this.outcomes.locationOf(slot),
       stage: note.stage,
-      deadLetterTopic: this.#deadLetterTopics.get(slot),
+      deadLetterTopic: this.#deadLetters.topicOf(slot),
       error: loggedError(note.error),
     });
   };
