@@ -112,6 +112,8 @@ function scenario(
       partitionConcurrency: 16,
       hookFault: 'none',
       deadLetterTopic: 'fixed',
+      tracing: 'none',
+      keyDeserializer: 'default',
       ...config,
     },
     faults: healthy,

@@ -100,6 +100,13 @@ export function scenarioArb({
       { weight: 3, arbitrary: fc.constantFrom(500, 1_000, 3_000) },
     ),
     partitionConcurrency: fc.constantFrom(1, 2, 16),
+    tracing: fc.constantFrom(
+      'none' as const,
+      'none' as const,
+      'run-record' as const,
+      'run-record-and-produce' as const,
+    ),
+    keyDeserializer: fc.constantFrom('default' as const, 'default' as const, 'custom' as const),
     deadLetterTopic: open.has('dead-letter-topic-throws')
       ? fc.constantFrom('fixed' as const, 'function' as const)
       : fc.constantFrom('fixed' as const, 'function' as const, 'function-throws' as const),

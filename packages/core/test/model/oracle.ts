@@ -30,7 +30,8 @@ export type Invariant =
   | 'partition-order'
   | 'dead-letter-keeps-the-record'
   | 'output-once-per-invocation'
-  | 'hooks-see-each-failure';
+  | 'hooks-see-each-failure'
+  | 'run-record-once';
 
 export interface Violation {
   readonly invariant: Invariant;
@@ -77,9 +78,11 @@ export function check(observation: Observation, options: OracleOptions = DEFAULT
   const broken = scenario.faults.environment === 'broken';
   for (const r of records) {
     const business = scenario.config.idempotencyKey === 'record-key' ? r.spec.key : null;
+    const keyRefused = scenario.config.keyDeserializer === 'custom' && r.spec.key === 'AAPL';
     const decodes =
-      r.spec.value === 'tombstone' ||
-      (!broken && r.spec.plan.decode !== 'throw' && r.spec.plan.decode !== 'throw-config');
+      !keyRefused &&
+      (r.spec.value === 'tombstone' ||
+        (!broken && r.spec.plan.decode !== 'throw' && r.spec.plan.decode !== 'throw-config'));
     keys.set(
       r.location,
       typeof business === 'string' && business !== '' && business !== 'absent' && decodes
@@ -164,6 +167,16 @@ export function check(observation: Observation, options: OracleOptions = DEFAULT
     for (const e of inv.onRecordError) hookErrors.set(e.location, (hookErrors.get(e.location) ?? 0) + 1);
     for (const [loc, n] of hookErrors)
       if (n > 1) fail('one-outcome-per-record', `onRecordError called ${n} times for ${loc}`);
+    // An observer's runRecord wraps each record that runs, once.
+    if (config.tracing !== 'none') {
+      const wrapped = new Map<string, number>();
+      for (const loc of inv.runRecord) wrapped.set(loc, (wrapped.get(loc) ?? 0) + 1);
+      for (const [loc, n] of wrapped) if (n > 1) fail('run-record-once', `runRecord ran ${loc} ${n} times`);
+      for (const r of records)
+        if (calls(r.location).length > 0 && !wrapped.has(r.location))
+          fail('run-record-once', `${r.location}'s process ran outside the observer's runRecord`);
+    }
+
     // Records of one partition run in offset order, one at a time.
     for (const p of scenario.partitions) {
       const partitionCalls = p.records
@@ -473,8 +486,10 @@ export function check(observation: Observation, options: OracleOptions = DEFAULT
       if (!o.skipped) {
         ranCount++;
         const threw = o.last?.ended === 'threw' && o.last.threwEnding;
-        if (o.decodeFailed) failedAlike.push(`decode:${decodeThrew(r.location)[0]!.threw}`);
-        else if (threw) failedAlike.push(`process:${observation.plans.get(r.location)!.ending}`);
+        if (o.decodeFailed) {
+          const first = decodeThrew(r.location)[0]!;
+          failedAlike.push(`decode:${first.threw}:${first.message ?? 'value'}`);
+        } else if (threw) failedAlike.push(`process:${observation.plans.get(r.location)!.ending}`);
       }
     }
     if (
@@ -545,6 +560,11 @@ export function isHealthy({ scenario }: Observation): boolean {
   )
     return false;
   if (scenario.config.deadLetterTopic === 'function-throws') return false;
+  if (
+    scenario.config.keyDeserializer === 'custom' &&
+    scenario.partitions.some((p) => p.records.some((r) => r.key === 'AAPL'))
+  )
+    return false;
   if (scenario.config.deadlineReserveMs !== undefined || scenario.timeoutMs < 2_000) return false;
   let sleeps = 0;
   for (const p of scenario.partitions)

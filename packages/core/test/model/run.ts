@@ -10,6 +10,7 @@ import {
   type KafkaHandler,
   type LambdaContext,
   type Logger,
+  type OutgoingMessage,
 } from '@kafka-lambda/core';
 import { lambdaContext, type MemoryIdempotencyStore } from '@kafka-lambda/testing';
 import {
@@ -23,7 +24,13 @@ import {
 import { buildEvent } from './events.js';
 import { LibrdkafkaLikeProducer, MemoryModelProducer, type ModelProducer, modelStore } from './faults.js';
 import { locationOf, type RecordPlan, type Scenario } from './scenario.js';
-import { DEAD_LETTER_TOPIC, UserTrace, userDeserializer, userProcess } from './user-code.js';
+import {
+  DEAD_LETTER_TOPIC,
+  UserTrace,
+  userDeserializer,
+  userKeyDeserializer,
+  userProcess,
+} from './user-code.js';
 
 export interface LogLine {
   readonly level: 'debug' | 'info' | 'warn' | 'error';
@@ -48,6 +55,8 @@ export interface InvocationObservation {
   readonly onRecordError: Array<{ location: string; error: Error }>;
   readonly batchEnds: Array<{ summary: BatchSummary; error: Error | undefined; result: unknown }>;
   readonly onBatchEnd: BatchSummary[];
+  /** Records the tracing observer's runRecord ran. */
+  readonly runRecord: string[];
   /** The idempotency store's live entries (key → state) before and after. */
   readonly storeBefore: ReadonlyMap<string, string>;
   storeAfter: ReadonlyMap<string, string>;
@@ -117,7 +126,7 @@ async function run(
   // What the callbacks see goes to the invocation in flight.
   let sink: Pick<
     InvocationObservation,
-    'logs' | 'recordStarts' | 'recordEnds' | 'onRecordError' | 'batchEnds' | 'onBatchEnd'
+    'logs' | 'recordStarts' | 'recordEnds' | 'onRecordError' | 'batchEnds' | 'onBatchEnd' | 'runRecord'
   > = emptySink();
   const logger: Logger = {
     debug: (message, ...extra) => sink.logs.push(line('debug', message, extra)),
@@ -154,7 +163,25 @@ async function run(
       end: observerFault,
     }),
   };
+  // Like tracing: runRecord runs each record inside a scope (here a counter), produce() adds a header.
+  const tracing: Instrumentation = {
+    startBatch: () => ({
+      runRecord: <T>(record: { topic: string; partition: number; offset: number }, run: () => T): T => {
+        sink.runRecord.push(where(record));
+        return run();
+      },
+      ...(config.tracing === 'run-record-and-produce'
+        ? {
+            produce: (message: OutgoingMessage) => ({
+              ...message,
+              headers: [...(message.headers ?? []), ['traceparent', Buffer.from('00-model-01')] as const],
+            }),
+          }
+        : {}),
+    }),
+  };
   const options = {
+    ...(config.keyDeserializer === 'custom' ? { key: userKeyDeserializer(trace) } : {}),
     value: userDeserializer(trace, faults.environment),
     process: userProcess(plans, trace),
     onError: config.policy,
@@ -188,7 +215,11 @@ async function run(
         return misbehave('onBatchEnd');
       },
     },
-    instrumentation: config.hookFault.startsWith('observer') ? [observer, faulty] : [observer],
+    instrumentation: [
+      observer,
+      ...(config.hookFault.startsWith('observer') ? [faulty] : []),
+      ...(config.tracing === 'none' ? [] : [tracing]),
+    ],
   };
   let handler: KafkaHandler;
   try {
@@ -284,6 +315,7 @@ function emptySink() {
     onRecordError: [] as Array<{ location: string; error: Error }>,
     batchEnds: [] as Array<{ summary: BatchSummary; error: Error | undefined; result: unknown }>,
     onBatchEnd: [] as BatchSummary[],
+    runRecord: [] as string[],
   };
 }
 

@@ -98,6 +98,10 @@ export interface ConfigSpec {
   readonly hookFault: HookFault;
   /** The idempotency key: the default (topic-partition@offset), or the record's key (a business id: repeats). */
   readonly idempotencyKey: 'offset' | 'record-key';
+  /** An observer on the record's path, as tracing is: runRecord wraps each record, produce adds a header. */
+  readonly tracing: 'none' | 'run-record' | 'run-record-and-produce';
+  /** The key deserializer: the built-in string() (decoded on first read), or a custom one refusing `AAPL`. */
+  readonly keyDeserializer: 'default' | 'custom';
   /** `deadLetterTopic`: a topic, a function, or a function that throws for records keyed `k2`. */
   readonly deadLetterTopic: 'fixed' | 'function' | 'function-throws';
 }
@@ -148,7 +152,9 @@ export function describeScenario(s: Scenario): string {
     `source=${s.source} timeoutMs=${s.timeoutMs} policy=${c.policy} idempotency=${c.idempotency} ` +
       `${c.idempotency && c.idempotencyKey === 'record-key' ? ' key=record.key' : ''} transactional=${c.transactional} producer=${c.producer} tombstones=${c.tombstones} ` +
       `reserve=${c.deadlineReserveMs ?? 'default'} concurrency=${c.partitionConcurrency} hooks=${c.hookFault}` +
-      (c.policy === 'dead-letter' ? ` deadLetterTopic=${c.deadLetterTopic}` : ''),
+      (c.policy === 'dead-letter' ? ` deadLetterTopic=${c.deadLetterTopic}` : '') +
+      (c.tracing === 'none' ? '' : ` tracing=${c.tracing}`) +
+      (c.keyDeserializer === 'custom' ? ' keyDeserializer=custom (refuses AAPL)' : ''),
   );
   const faults = Object.entries(f)
     .filter(([, v]) => v !== 'ok' && v !== 0)

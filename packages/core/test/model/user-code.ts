@@ -196,6 +196,8 @@ export interface DecodeCall {
   readonly location: string;
   readonly invocation: number;
   readonly threw: string | undefined;
+  /** The thrown error's message (the same for the same cause: "alike" failures share it). */
+  readonly message?: string;
 }
 
 /** Everything user code did, across the invocations of a scenario. */
@@ -400,6 +402,25 @@ export function userProcess(
           },
         };
     }
+  };
+}
+
+/** A key deserializer of the user's (decoded with the record, not on first read) that refuses `AAPL`. */
+export function userKeyDeserializer(trace: UserTrace): Deserializer<string> {
+  return {
+    deserialize(bytes, context) {
+      const location = locationOf(context.topic, context.partition, context.offset);
+      const text = bytes.toString('utf8');
+      const refused = text === 'AAPL';
+      trace.decodes.push({
+        location,
+        invocation: trace.invocation,
+        threw: refused ? 'SyntaxError' : undefined,
+        message: refused ? 'key' : undefined,
+      });
+      if (refused) throw new SyntaxError('model key deserializer: AAPL is not a key');
+      return text;
+    },
   };
 }
 
