@@ -26,13 +26,14 @@ async function buildRie(dir, log) {
   await run('go', ['install', '-trimpath', pkg], { cwd: dir, env: goEnv({ GOBIN: dir }), logFile: log });
 }
 
-/** Make <home>/rie/bin/aws-lambda-rie exist (built once per pin, about 30 s). Returns { bin, kind }. */
+/** Make <home>/rie/bin/aws-lambda-rie exist (built once per pin). Returns { bin, kind }. */
 export async function installRie({ quiet = false } = {}) {
   const bin = path.join(binDir, 'aws-lambda-rie');
   const real = path.join(installDir('rie', key), 'aws-lambda-rie');
   if (!fs.existsSync(real)) {
     requireGo('the Lambda Runtime Interface Emulator');
-    if (!quiet) console.error('[stack] rie: building aws-lambda-rie with Go (first time only, about 30 s)');
+    if (!quiet)
+      console.error('[stack] rie: building aws-lambda-rie with Go (first time only: 30 s to 2 minutes)');
     await cachedInstall('rie', key, buildRie, { quiet });
   }
   fs.mkdirSync(binDir, { recursive: true });
