@@ -8,7 +8,6 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { RIE_BOOTSTRAP_SOURCE } from '../../packages/testing/src/runner/rie-bootstrap.ts';
 import { host, rieBinPath, runDir, stackHome } from './env.mjs';
 import { goEnv, requireGo } from './go.mjs';
 import { cachedInstall, cacheKey, installDir, run } from './install.mjs';
@@ -49,7 +48,23 @@ export function rieInfo() {
   return { installed: fs.existsSync(bin), bin, kind: 'aws-lambda-rie' };
 }
 
-function writeBootstrap() {
+/**
+ * The runtime client, from the testing package's source: a .ts file that Node 22.18+ and 24 load as
+ * is. Imported only here, so the rest of the stack (up, down, status) also runs on an older `node`.
+ */
+async function runtimeClientSource() {
+  try {
+    return (await import('../../packages/testing/src/runner/rie-bootstrap.ts')).RIE_BOOTSTRAP_SOURCE;
+  } catch (error) {
+    if (error.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;
+    throw new Error(
+      `startRie needs Node 22.18+ or 24 to load the runtime client's source (this is ${process.version})`,
+    );
+  }
+}
+
+async function writeBootstrap() {
+  const RIE_BOOTSTRAP_SOURCE = await runtimeClientSource();
   fs.mkdirSync(path.dirname(bootstrapPath), { recursive: true });
   const current = fs.existsSync(bootstrapPath) ? fs.readFileSync(bootstrapPath, 'utf8') : undefined;
   if (current === RIE_BOOTSTRAP_SOURCE) return;
@@ -130,7 +145,7 @@ export async function startRie({
   const rapiPort = await freePort();
   if (await tcpOpen(port)) throw new Error(`startRie: port ${port} is taken`);
   const { bin, kind } = rieInfo().installed ? rieInfo() : await installRie({ quiet: true });
-  writeBootstrap();
+  await writeBootstrap();
   logFile ??= path.join(runDir, 'rie', `rie-${port}.log`);
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const fd = fs.openSync(logFile, 'a');
