@@ -11,7 +11,7 @@ import type { KafkaHandler } from '@kafka-lambda/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type OpenDefect, scenarioArb } from './model/generate.js';
-import { check, type Invariant, type Violation } from './model/oracle.js';
+import { check, checkTwoAtOnce, type Invariant, type Violation } from './model/oracle.js';
 import { describeObservation, type HandlerWrapper, runScenario } from './model/run.js';
 import type { ConfigSpec, FaultSpec, RecordPlan, RecordSpec, Scenario } from './model/scenario.js';
 
@@ -46,6 +46,14 @@ async function property(scenario: Scenario): Promise<void> {
     );
 }
 
+const OVERLAP_RUNS = Math.max(1, Math.round(RUNS / 5));
+
+async function twoAtOnce(scenario: Scenario, overlapMs: number): Promise<void> {
+  const observation = await runScenario(scenario, undefined, overlapMs);
+  const violations = checkTwoAtOnce(observation);
+  if (violations.length > 0) throw new Error(`the promise is broken:\n${report(violations)}`);
+}
+
 describe('the promise, model-based', () => {
   it(
     `every record has exactly one outcome (${RUNS} scenarios)`,
@@ -57,6 +65,17 @@ describe('the promise, model-based', () => {
       });
       const seconds = (Date.now() - started) / 1000;
       console.log(`model: ${RUNS} scenarios in ${seconds.toFixed(1)} s (${(RUNS / seconds).toFixed(0)}/s)`);
+    },
+    30 * 60_000,
+  );
+
+  it(
+    `two attempts of one batch at once (${OVERLAP_RUNS} scenarios)`,
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(scenarioArb({ open: OPEN }), fc.integer({ min: 0, max: 3_000 }), twoAtOnce),
+        { numRuns: OVERLAP_RUNS, ...(SEED === undefined ? {} : { seed: SEED }) },
+      );
     },
     30 * 60_000,
   );

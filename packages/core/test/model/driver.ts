@@ -109,3 +109,34 @@ export async function drainUntil(untilAt: number): Promise<void> {
   }
   await realTurn();
 }
+
+/** A promise's settlement, read as it happens. */
+export interface Tracked<T> {
+  settled: Settled<T> | undefined;
+}
+
+export function track<T>(promise: Promise<T>): Tracked<T> {
+  const tracked: Tracked<T> = { settled: undefined };
+  promise.then(
+    (value) => {
+      tracked.settled = { kind: 'resolved', value, at: Date.now() };
+    },
+    (error: unknown) => {
+      tracked.settled = { kind: 'rejected', error, at: Date.now() };
+    },
+  );
+  return tracked;
+}
+
+/** Drives virtual time while `go()` holds, until nothing is left to wait for or `limitAt` passed. */
+export async function driveWhile(go: () => boolean, limitAt: number): Promise<void> {
+  for (let step = 0; step < 200_000; step++) {
+    await realTurn();
+    if (!go()) return;
+    if (timerCount() === 0 || Date.now() > limitAt) {
+      await realTurn();
+      return;
+    }
+    fireNextTimer();
+  }
+}

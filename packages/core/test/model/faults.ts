@@ -8,6 +8,7 @@ import {
   type OutgoingMessage,
   ProducerQueueFullError,
   type ProducerTransactions,
+  TransactionError,
 } from '@kafka-lambda/core';
 import {
   dynamoDbThrottlingError,
@@ -330,7 +331,20 @@ export class LibrdkafkaLikeProducer implements KafkaProducer, ModelProducer {
     };
     return {
       transactionalId: 'model-txn',
-      begin: async () => {
+      begin: async (timeoutMs: number) => {
+        // One transaction at a time per producer (as the SDK's producer takes turns): a begin while
+        // another invocation's transaction is open waits for it, up to its timeout.
+        const until = Date.now() + timeoutMs;
+        while (this.#currentTransaction !== undefined) {
+          if (Date.now() >= until)
+            throw new TransactionError(
+              'begin',
+              'retriable',
+              undefined,
+              'the transaction of another invocation on the same producer did not end in time (model)',
+            );
+          await new Promise((resolve) => setTimeout(resolve, Math.min(5, Math.max(1, until - Date.now()))));
+        }
         if (this.#failBegin) {
           this.#failBegin = false;
           throw transactionError('begin', firstRecordedError('txn-fenced', 'beginTransaction'));
@@ -342,7 +356,7 @@ export class LibrdkafkaLikeProducer implements KafkaProducer, ModelProducer {
       },
       commit: async () => {
         if (this.#currentTransaction === undefined)
-          throw transactionError('commit', firstRecordedError('txn-healthy', 'commitTransaction'));
+          throw new TransactionError('commit', 'fatal', -172, 'Operation not valid in state Ready (model)');
         if (this.#refusedInTransaction) {
           end('aborted');
           throw transactionError('commit', firstRecordedError('txn-abortable', 'commitTransaction'));

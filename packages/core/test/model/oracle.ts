@@ -3,7 +3,7 @@
 import { KafkaLambdaError } from '@kafka-lambda/core';
 import { valueText } from './events.js';
 import type { LoggedMessage } from './faults.js';
-import type { LogLine, Observation } from './run.js';
+import type { LogLine, Observation, OverlapObservation } from './run.js';
 import { locationOf, type RecordSpec } from './scenario.js';
 import type { ProcessCall } from './user-code.js';
 
@@ -286,6 +286,9 @@ export function check(observation: Observation, options: OracleOptions = DEFAULT
           );
     }
 
+    const everyRecordFailedAlike =
+      settled.kind === 'rejected' && (settled.error as Error | undefined)?.name === 'EveryRecordFailedError';
+
     // ── idempotency: completed keys are done ones ──────────────────────────────────────────────
     const outcome = (r: RecordView) => {
       const work = calls(r.location);
@@ -309,7 +312,9 @@ export function check(observation: Observation, options: OracleOptions = DEFAULT
         policy === 'log' &&
         inv.logs.some((l) => l.level === 'error' && isFailureLine(l, r.location)) &&
         !(work.some((c) => c.threwEnding) && ['retryable', 'config', 'config-cause'].includes(ending)) &&
-        !decodeThrew(r.location).some((d) => d.threw === 'ConfigError');
+        !decodeThrew(r.location).some((d) => d.threw === 'ConfigError') &&
+        // Every record failing alike fails the invocation instead: nothing was logged-and-dropped.
+        !everyRecordFailedAlike;
       const skipped =
         r.spec.value === 'tombstone' && config.tombstones === 'skip' && !ran && endedAs.includes('skipped');
       // Completed by an earlier invocation: done whether or not this one reached it.
@@ -663,4 +668,70 @@ export function describe(value: unknown): string {
   } catch {
     return String(value);
   }
+}
+
+/**
+ * Two attempts of one batch at once: each ends before its own timeout (with our error if it fails),
+ * nothing escapes, each summary adds up and ends each record once; with `idempotency`, no record's
+ * work runs in both attempts at the same time (the second finds the keys in progress).
+ */
+export function checkTwoAtOnce(observation: Observation & { overlap?: OverlapObservation }): Violation[] {
+  const violations: Violation[] = [];
+  const overlap = observation.overlap;
+  if (!overlap) return violations;
+  const records = observation.scenario.partitions.flatMap((p) =>
+    p.records.map((r) => locationOf(p.topic, p.partition, r.offset)),
+  );
+  for (const reason of overlap.unhandled)
+    violations.push({ invariant: 'no-unhandled-rejection', invocation: 0, detail: describe(reason) });
+  for (const error of observation.uncaught)
+    violations.push({
+      invariant: 'no-unhandled-rejection',
+      invocation: 0,
+      detail: `uncaught: ${describe(error)}`,
+    });
+  for (const a of overlap.attempts) {
+    const fail = (invariant: Invariant, detail: string) =>
+      violations.push({ invariant, invocation: a.index, detail });
+    const s = a.settled;
+    if (!s) fail('settles-before-timeout', 'never settled');
+    else if (s.at >= a.context.deadlineMs)
+      fail(
+        'settles-before-timeout',
+        `settled ${s.at - a.startedAt} ms after its start; its timeout was ${a.context.deadlineMs - a.startedAt} ms`,
+      );
+    if (s?.kind === 'rejected' && !(s.error instanceof KafkaLambdaError))
+      fail('own-error', `rejected with ${describe(s.error)}, not a KafkaLambdaError`);
+    for (const { summary } of a.batchEnds) {
+      const parts =
+        summary.succeeded + summary.failed + summary.skipped + summary.unprocessed + summary.alreadyProcessed;
+      if (summary.records !== parts || summary.records !== records.length)
+        fail(
+          'summary-adds-up',
+          `records ${summary.records} (the event has ${records.length}), parts add up to ${parts}`,
+        );
+    }
+    const ends = new Map<string, number>();
+    for (const e of a.recordEnds) ends.set(e.location, (ends.get(e.location) ?? 0) + 1);
+    for (const [loc, n] of ends) if (n > 1) fail('one-outcome-per-record', `${loc} ended ${n} times`);
+  }
+  if (observation.scenario.config.idempotency) {
+    for (const loc of records) {
+      const [a, b] = [1, 2].map((i) =>
+        observation.trace.calls.filter((c) => c.location === loc && c.invocation === i),
+      );
+      for (const x of a ?? [])
+        for (const y of b ?? []) {
+          const xEnd = x.endSeq ?? Number.POSITIVE_INFINITY;
+          const yEnd = y.endSeq ?? Number.POSITIVE_INFINITY;
+          if (x.startSeq < yEnd && y.startSeq < xEnd)
+            violations.push({
+              invariant: 'completed-never-runs-again',
+              invocation: 2,
+              detail: `${loc}'s work ran in both attempts at the same time (idempotency: the second must find it in progress)`,
+            });
+        }
+    }
+  }
+  return violations;
 }

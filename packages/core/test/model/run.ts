@@ -16,8 +16,10 @@ import { lambdaContext, type MemoryIdempotencyStore } from '@kafka-lambda/testin
 import {
   drainUntil,
   driveUntilSettled,
+  driveWhile,
   installVirtualTime,
   type Settled,
+  track,
   uncaught,
   uninstallVirtualTime,
 } from './driver.js';
@@ -88,7 +90,24 @@ export type HandlerWrapper = (
   parts: { producer: ModelProducer; store: MemoryIdempotencyStore | undefined },
 ) => KafkaHandler;
 
-export async function runScenario(scenario: Scenario, wrap?: HandlerWrapper): Promise<Observation> {
+/** Two attempts of one batch at once (a rebalance hands the partition to another poller meanwhile). */
+export interface OverlapObservation {
+  readonly attempts: ReadonlyArray<{
+    readonly index: number;
+    readonly context: LambdaContext & { readonly deadlineMs: number };
+    readonly startedAt: number;
+    readonly settled: Settled<unknown> | undefined;
+    readonly recordEnds: RecordEnd[];
+    readonly batchEnds: Array<{ summary: BatchSummary; error: Error | undefined; result: unknown }>;
+  }>;
+  readonly unhandled: unknown[];
+}
+
+export async function runScenario(
+  scenario: Scenario,
+  wrap?: HandlerWrapper,
+  overlapMs?: number,
+): Promise<Observation & { overlap?: OverlapObservation }> {
   installVirtualTime();
   const previousListeners = process.listeners('unhandledRejection');
   process.removeAllListeners('unhandledRejection');
@@ -97,9 +116,14 @@ export async function runScenario(scenario: Scenario, wrap?: HandlerWrapper): Pr
   process.on('unhandledRejection', onUnhandled);
   uncaught.length = 0;
   try {
-    return await run(scenario, wrap, (list) => {
-      current = list;
-    });
+    return await run(
+      scenario,
+      wrap,
+      (list) => {
+        current = list;
+      },
+      overlapMs,
+    );
   } finally {
     process.removeListener('unhandledRejection', onUnhandled);
     for (const listener of previousListeners) process.on('unhandledRejection', listener);
@@ -111,7 +135,8 @@ async function run(
   scenario: Scenario,
   wrap: HandlerWrapper | undefined,
   collectUnhandledInto: (list: unknown[]) => void,
-): Promise<Observation> {
+  overlapMs: number | undefined,
+): Promise<Observation & { overlap?: OverlapObservation }> {
   const { config, faults } = scenario;
   const plans = new Map<string, RecordPlan>();
   for (const p of scenario.partitions)
@@ -243,6 +268,71 @@ async function run(
   }
   if (wrap) handler = wrap(handler, { producer, store });
   const event = buildEvent(scenario);
+  if (overlapMs !== undefined) {
+    // The second attempt starts overlapMs into the first; both are driven to their end.
+    const unhandled: unknown[] = [];
+    collectUnhandledInto(unhandled);
+    producer.settled = false;
+    trace.settled = false;
+    const attempts = [1, 2].map((index) => ({
+      index,
+      context: lambdaContext({
+        timeoutMs: scenario.timeoutMs,
+        functionName: FUNCTION_NAME,
+        awsRequestId: `req-${index}`,
+      }),
+      startedAt: 0,
+      sink: emptySink(),
+      tracked: undefined as ReturnType<typeof track<unknown>> | undefined,
+    }));
+    const start = (attempt: (typeof attempts)[number]) => {
+      sink = attempt.sink;
+      attempt.startedAt = Date.now();
+      attempt.tracked = track(handler(structuredClone(event), attempt.context));
+    };
+    const [first, second] = attempts as [(typeof attempts)[0], (typeof attempts)[0]];
+    start(first);
+    const startSecondAt = Date.now() + overlapMs;
+    await driveWhile(
+      () => first.tracked!.settled === undefined && Date.now() < startSecondAt,
+      startSecondAt + 1,
+    );
+    // A context made now counts its timeout from now.
+    second.context = lambdaContext({
+      timeoutMs: scenario.timeoutMs,
+      functionName: FUNCTION_NAME,
+      awsRequestId: 'req-2',
+    });
+    start(second);
+    await driveWhile(
+      () => first.tracked!.settled === undefined || second.tracked!.settled === undefined,
+      second.context.deadlineMs + 15 * 60_000,
+    );
+    trace.settled = true;
+    producer.settled = true;
+    await drainUntil(Math.max(Date.now(), second.context.deadlineMs) + 6_000);
+    return {
+      scenario,
+      plans,
+      trace,
+      producer,
+      store,
+      invocations: [],
+      uncaught: [...uncaught],
+      functionName: FUNCTION_NAME,
+      overlap: {
+        attempts: attempts.map((a) => ({
+          index: a.index,
+          context: a.context,
+          startedAt: a.startedAt,
+          settled: a.tracked?.settled,
+          recordEnds: a.sink.recordEnds,
+          batchEnds: a.sink.batchEnds,
+        })),
+        unhandled,
+      },
+    };
+  }
   const invocations: InvocationObservation[] = [];
   const invoke = async (index: number) => {
     trace.invocation = index;

@@ -275,9 +275,11 @@ export function userProcess(
     const plan = plans.get(location);
     if (!plan) throw new Error(`model: no plan for ${location}`);
     void record.key; // decoded on first read: a key that cannot be decoded fails here
+    // The invocation, from its request id when two run at once (req-<n>).
+    const request = /^req-(\d+)$/.exec(context.lambdaContext.awsRequestId ?? '');
     const call: ProcessCall = {
       location,
-      invocation: trace.invocation,
+      invocation: request ? Number(request[1]) : trace.invocation,
       ended: 'running',
       endedInFlight: false,
       startSeq: trace.seq++,
