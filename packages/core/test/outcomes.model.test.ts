@@ -47,6 +47,7 @@ async function property(scenario: Scenario): Promise<void> {
 }
 
 const OVERLAP_RUNS = Math.max(1, Math.round(RUNS / 5));
+const LARGE_RUNS = Math.max(1, Math.round(RUNS / 10));
 
 async function twoAtOnce(scenario: Scenario, overlapMs: number): Promise<void> {
   const observation = await runScenario(scenario, undefined, overlapMs);
@@ -65,6 +66,20 @@ describe('the promise, model-based', () => {
       });
       const seconds = (Date.now() - started) / 1000;
       console.log(`model: ${RUNS} scenarios in ${seconds.toFixed(1)} s (${(RUNS / seconds).toFixed(0)}/s)`);
+    },
+    30 * 60_000,
+  );
+
+  it(
+    `larger batches: up to 6 partitions of up to 8 records (${LARGE_RUNS} scenarios)`,
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(scenarioArb({ open: OPEN, maxPartitions: 6, maxRecords: 8 }), property),
+        {
+          numRuns: LARGE_RUNS,
+          ...(SEED === undefined ? {} : { seed: SEED }),
+        },
+      );
     },
     30 * 60_000,
   );
@@ -103,6 +118,7 @@ const healthy: FaultSpec = {
   environment: 'ok',
   begin: 'ok',
   abort: 'ok',
+  storeLatencyMs: 0,
 };
 
 function scenario(

@@ -13,6 +13,8 @@ export const INPUT_TOPICS = ['orders', 'user-trades.v1', 'a.b-c-2', 'x-y.z-10'] 
 export const DECODE_CODES: Readonly<Record<Decode, string>> = {
   ok: 'k',
   async: 'a',
+  slow: 's',
+  hang: 'h',
   throw: 'x',
   'throw-config': 'c',
 };

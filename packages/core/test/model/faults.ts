@@ -52,6 +52,12 @@ export function faultsArb(limits: FaultLimits): fc.Arbitrary<FaultSpec> {
     environment: limits.environment
       ? rare<FaultSpec['environment']>('ok', 'broken')
       : fc.constant('ok' as const),
+    storeLatencyMs: fc.oneof(
+      { withCrossShrink: true },
+      { weight: 8, arbitrary: fc.constant(0) },
+      { weight: 2, arbitrary: fc.integer({ min: 1, max: 300 }) },
+      { weight: 1, arbitrary: fc.integer({ min: 300, max: 3_000 }) },
+    ),
     begin: limits.transactions ? rare<FaultSpec['begin']>('ok', 'fails') : fc.constant('ok' as const),
     abort: limits.transactions ? rare<FaultSpec['abort']>('ok', 'fails') : fc.constant('ok' as const),
   });
@@ -478,7 +484,7 @@ export class MemoryModelProducer implements ModelProducer {
 
 /** The store the scenario's idempotency uses, with its faults armed. */
 export function modelStore(faults: FaultSpec): MemoryIdempotencyStore {
-  const store = memoryIdempotencyStore();
+  const store = memoryIdempotencyStore({ latencyMs: faults.storeLatencyMs });
   if (faults.claim === 'fail') store.fail('claim', dynamoDbThrottlingError, 1);
   if (faults.claim === 'stall') store.stall('claim');
   if (faults.complete === 'fail') {

@@ -62,6 +62,8 @@ export interface InvocationObservation {
   /** The idempotency store's live entries (key → state) before and after. */
   readonly storeBefore: ReadonlyMap<string, string>;
   storeAfter: ReadonlyMap<string, string>;
+  /** The store calls made during this invocation and its drain (operation and keys). */
+  storeCalls: ReadonlyArray<{ readonly operation: string; readonly keys: readonly string[] }>;
   /** The store was told to fail at complete/release during this invocation. */
   readonly storeFaultedAtEnd: boolean;
   /** Unhandled rejections seen while this invocation ran or drained. */
@@ -97,6 +99,8 @@ export interface OverlapObservation {
     readonly context: LambdaContext & { readonly deadlineMs: number };
     readonly startedAt: number;
     readonly settled: Settled<unknown> | undefined;
+    /** The user trace's counter when it settled. */
+    readonly settleSeq: number;
     readonly recordEnds: RecordEnd[];
     readonly batchEnds: Array<{ summary: BatchSummary; error: Error | undefined; result: unknown }>;
   }>;
@@ -284,11 +288,18 @@ async function run(
       startedAt: 0,
       sink: emptySink(),
       tracked: undefined as ReturnType<typeof track<unknown>> | undefined,
+      settleSeq: Number.POSITIVE_INFINITY,
     }));
     const start = (attempt: (typeof attempts)[number]) => {
       sink = attempt.sink;
       attempt.startedAt = Date.now();
-      attempt.tracked = track(handler(structuredClone(event), attempt.context));
+      const running = handler(structuredClone(event), attempt.context);
+      attempt.tracked = track(running);
+      // Where it settled on the user trace's counter: work after it belongs to nobody.
+      const mark = () => {
+        attempt.settleSeq = trace.seq++;
+      };
+      running.then(mark, mark);
     };
     const [first, second] = attempts as [(typeof attempts)[0], (typeof attempts)[0]];
     start(first);
@@ -326,6 +337,7 @@ async function run(
           context: a.context,
           startedAt: a.startedAt,
           settled: a.tracked?.settled,
+          settleSeq: a.settleSeq,
           recordEnds: a.sink.recordEnds,
           batchEnds: a.sink.batchEnds,
         })),
@@ -346,6 +358,7 @@ async function run(
       awsRequestId: `req-${index}`,
     });
     const storeBefore = snapshot(store);
+    const storeLogStart = store?.log.length ?? 0;
     const startedAt = Date.now();
     trace.settled = false;
     producer.settled = false;
@@ -363,6 +376,7 @@ async function run(
       ...sink,
       storeBefore,
       storeAfter: new Map(),
+      storeCalls: [],
       storeFaultedAtEnd: index === 1 && faults.complete === 'fail',
       unhandled,
     };
@@ -370,6 +384,7 @@ async function run(
     // Let floating work and late reports run (a late produce, a record abandoned at the deadline).
     await drainUntil(Math.max(Date.now(), context.deadlineMs) + 6_000);
     observation.storeAfter = snapshot(store);
+    observation.storeCalls = store?.log.slice(storeLogStart) ?? [];
   };
   await invoke(1);
   // The ESM delivers the same batch again (a retry, or a redelivery after success); faults are gone.

@@ -9,7 +9,8 @@ export const POLICIES: readonly Policy[] = ['log', 'dead-letter', 'report', 'ret
 export type Source = 'msk' | 'self-managed' | 'sink' | 'on-failure';
 
 /** What the value deserializer does with this record (decided by the first bytes of its value). */
-export type Decode = 'ok' | 'async' | 'throw' | 'throw-config';
+/** `slow`: answers after 300 virtual ms (a registry round trip); `hang`: never answers. */
+export type Decode = 'ok' | 'async' | 'slow' | 'hang' | 'throw' | 'throw-config';
 
 /** What `process` returns: a plain value, a native promise, or a non-native thenable. */
 export type Shape = 'sync' | 'async' | 'thenable' | 'lazy-thenable';
@@ -119,6 +120,8 @@ export interface FaultSpec {
   readonly commit: 'ok' | 'retriable' | 'fatal';
   /** The environment is broken: every value's deserializer throws the same error (a missing file). */
   readonly environment: 'ok' | 'broken';
+  /** Every call of the idempotency store takes this long (a network round trip), virtual ms. */
+  readonly storeLatencyMs: number;
   /** The transaction's begin fails (recorded txn-fenced), or its abort does (txn-commit-timeout). */
   readonly begin: 'ok' | 'fails';
   readonly abort: 'ok' | 'fails';

@@ -86,6 +86,8 @@ export function planArb(limits: UserCodeLimits): fc.Arbitrary<RecordPlan> {
         { withCrossShrink: true },
         { weight: 60, arbitrary: fc.constant('ok' as const) },
         { weight: 12, arbitrary: fc.constant('async' as const) },
+        { weight: 3, arbitrary: fc.constant('slow' as const) },
+        { weight: limits.abandoned ? 1 : 0, arbitrary: fc.constant('hang' as const) },
         { weight: 6, arbitrary: fc.constant('throw' as const) },
         { weight: limits.configCause ? 1 : 0, arbitrary: fc.constant('throw-config' as const) },
       ),
@@ -442,6 +444,12 @@ export function userDeserializer(trace: UserTrace, environment: 'ok' | 'broken')
         });
       }
       switch (text[0]) {
+        case 's':
+          record(undefined);
+          return new Promise((resolve) => setTimeout(() => resolve(text), 300));
+        case 'h':
+          record(undefined);
+          return new Promise<never>(() => {});
         case 'a':
           record(undefined);
           return Promise.resolve(text);
