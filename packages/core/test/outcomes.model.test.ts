@@ -46,8 +46,8 @@ async function property(scenario: Scenario): Promise<void> {
     );
 }
 
-const OVERLAP_RUNS = Math.max(1, Math.round(RUNS / 5));
-const LARGE_RUNS = Math.max(1, Math.round(RUNS / 10));
+const OVERLAP_RUNS = Math.max(1, Math.round(RUNS / 10));
+const LARGE_RUNS = Math.max(1, Math.round(RUNS / 20));
 
 async function twoAtOnce(scenario: Scenario, overlapMs: number): Promise<void> {
   const observation = await runScenario(scenario, undefined, overlapMs);

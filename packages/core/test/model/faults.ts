@@ -89,6 +89,8 @@ const RECORDED = {
     recordedError('topic-authorization', 'delivery-report', firstIndex('topic-authorization')),
   timedOut: () => recordedError('unknown-topic', 'delivery-report', firstIndex('unknown-topic')),
   tooLarge: () => recordedError('too-large-broker', 'delivery-report', firstIndex('too-large-broker')),
+  /** librdkafka's produce() throws for a message over message.max.bytes. */
+  tooLargeLocal: () => firstRecordedError('too-large-local', 'produce.throw'),
   outsideTransaction: () => firstRecordedError('txn-produce-outside', 'produce.throw'),
 };
 
@@ -99,6 +101,15 @@ function firstIndex(scenario: string): number {
     recorded(scenario, 'delivery-report').findIndex((e) => e.error),
   );
 }
+
+/** What librdkafka counts against message.max.bytes: key, value and headers. */
+function sizeOf(message: OutgoingMessage): number {
+  let size = (message.key?.length ?? 0) + (message.value?.length ?? 0);
+  for (const [name, value] of message.headers ?? []) size += Buffer.byteLength(name) + value.length;
+  return size;
+}
+
+const MAX_MESSAGE_BYTES = 1_000_000;
 
 function headerText(message: OutgoingMessage, name: string): string | undefined {
   const found = message.headers?.find(([n]) => n === name);
@@ -161,7 +172,7 @@ export class LibrdkafkaLikeProducer implements KafkaProducer, ModelProducer {
   readonly transactionStates = new Map<number, 'open' | 'committed' | 'aborted'>();
   invocation = 0;
   settled = true;
-  readonly maxMessageBytes = 1_000_000;
+  readonly maxMessageBytes = MAX_MESSAGE_BYTES;
   transactions: ProducerTransactions | undefined;
   #faults: FaultSpec;
   #bursts = new Map<string, Array<{ entry: LoggedMessage; done: DeliveryCallback }>>();
@@ -243,6 +254,11 @@ export class LibrdkafkaLikeProducer implements KafkaProducer, ModelProducer {
     if (this.transactions && this.#currentTransaction === undefined) {
       // Recorded (txn-produce-outside): the client refuses a message outside a transaction.
       this.#settle(entry, done, deliveryError(message.topic, RECORDED.outsideTransaction()));
+      return;
+    }
+    if (sizeOf(message) > MAX_MESSAGE_BYTES) {
+      // The client throws at produce(); the producer settles the message with it at once.
+      this.#settle(entry, done, deliveryError(message.topic, RECORDED.tooLargeLocal()));
       return;
     }
     if (Date.now() < this.#queueFullUntil || this.#backlog.length > 0) {
@@ -406,6 +422,9 @@ export class MemoryModelProducer implements ModelProducer {
     });
     memory.failWhen((m) => m.topic === OUTPUT_TOPIC.transient, {
       error: deliveryError(OUTPUT_TOPIC.transient, RECORDED.timedOut()),
+    });
+    memory.failWhen((m) => sizeOf(m) > MAX_MESSAGE_BYTES, {
+      error: deliveryError('out', RECORDED.tooLargeLocal()),
     });
     memory.failWhen((m) => m.topic === 'out' && (m.value?.length ?? 0) > OUTPUT_TOPIC_MAX_BYTES, {
       error: deliveryError('out', RECORDED.tooLarge()),

@@ -43,7 +43,9 @@ export type Output =
   | 'serializer-async'
   | 'serializer-config'
   /** `produce({ value: 42 })`: refused at the call (InvalidProduceRequestError). */
-  | 'invalid';
+  | 'invalid'
+  /** A value over the producer's message.max.bytes: the client refuses it at once (recorded too-large-local). */
+  | 'huge';
 
 export interface RecordPlan {
   readonly decode: Decode;

@@ -62,15 +62,16 @@ export function planArb(limits: UserCodeLimits): fc.Arbitrary<RecordPlan> {
   // Weighted: mostly healthy outputs, each fault now and then (a ConfigError serializer rarely, since
   // it fails the whole invocation).
   const weighted: Array<[Output, number, boolean]> = [
-    ['ok', 24, true],
-    ['transient', 2, true],
-    ['held', 2, true],
-    ['serializer-async', 2, true],
-    ['serializer-throws', 2, limits.serializers],
-    ['invalid', 1, limits.serializers],
-    ['serializer-config', 1, limits.serializers],
-    ['refused', 3, limits.refusals],
-    ['oversized', 3, limits.refusals && limits.oversized],
+    ['ok', 48, true],
+    ['transient', 4, true],
+    ['held', 4, true],
+    ['serializer-async', 4, true],
+    ['serializer-throws', 4, limits.serializers],
+    ['invalid', 2, limits.serializers],
+    ['serializer-config', 2, limits.serializers],
+    ['refused', 6, limits.refusals],
+    ['oversized', 6, limits.refusals && limits.oversized],
+    ['huge', 1, limits.refusals],
   ];
   const outputKind = fc.oneof(
     ...weighted.filter(([, , on]) => on).map(([kind, weight]) => ({ weight, arbitrary: fc.constant(kind) })),
@@ -136,10 +137,13 @@ export const OUTPUT_TOPIC: Readonly<Record<Output, string>> = {
   'serializer-async': 'out',
   'serializer-config': 'out',
   invalid: 'out',
+  huge: 'out',
   refused: 'out.refused',
   transient: 'out.transient',
   held: 'out.held',
 };
+/** Over the producer's message.max.bytes (1,000,000). */
+const HUGE_VALUE = 'h'.repeat(1_100_000);
 /** The output topics' `max.message.bytes`; an oversized output's value is above it. */
 export const OUTPUT_TOPIC_MAX_BYTES = 1_000;
 export const DEAD_LETTER_TOPIC = 'model.dlq';
@@ -313,7 +317,12 @@ export function userProcess(
             context.produce({
               topic,
               key,
-              value: kind === 'oversized' ? 'o'.repeat(OUTPUT_TOPIC_MAX_BYTES + 500) : `out ${id}`,
+              value:
+                kind === 'oversized'
+                  ? 'o'.repeat(OUTPUT_TOPIC_MAX_BYTES + 500)
+                  : kind === 'huge'
+                    ? HUGE_VALUE
+                    : `out ${id}`,
               headers,
             });
           call.outputs.push(id);
