@@ -2,7 +2,6 @@
 // each invocation is judged by its own messages, every wait ends inside the function's timeout with
 // the SDK's own error, and an output the broker refuses for good fails only its record. Each case
 // failed on the core before the per-batch delivery ledger (see docs/reliability.md for the numbers).
-import { createServer, type Server, type Socket } from 'node:net';
 import {
   type BatchSummary,
   createKafkaHandler,
@@ -16,10 +15,12 @@ import {
   type LibrdkafkaConfig,
   type RdKafkaProducer,
 } from '@kafka-lambda/core';
+import { memoryIdempotencyStore } from '@kafka-lambda/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { brokers, createTopics, readTopic, uniqueTopic } from '../support/kafka.js';
 import {
   backlogWatch,
+  blackHole,
   captureLogger,
   kafkaEvent,
   lambdaContext,
@@ -136,24 +137,6 @@ describe('each invocation is judged by its own messages (real broker)', () => {
 });
 
 describe('every wait ends inside the function timeout, with our error (real client)', () => {
-  /** A TCP listener that accepts and never answers: a broker frozen mid-handshake, a black-holed route. */
-  async function blackHole(): Promise<{ address: string; close(): Promise<void> }> {
-    const sockets = new Set<Socket>();
-    const server: Server = createServer((socket) => {
-      sockets.add(socket);
-      socket.on('error', () => undefined);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as { port: number };
-    return {
-      address: `127.0.0.1:${port}`,
-      close: async () => {
-        for (const socket of sockets) socket.destroy();
-        await new Promise((resolve) => server.close(resolve));
-      },
-    };
-  }
-
   for (const timeoutMs of [3_000, 6_000]) {
     it(`a cold producer whose broker never answers: a ${timeoutMs / 1_000} s function fails with the SDK's error before its timeout`, async () => {
       const hole = await blackHole();
@@ -203,6 +186,38 @@ describe('an output the broker refuses for good fails only its record (real brok
         .sort(),
     );
     expect(summaries[0]).toMatchObject({ succeeded: 7, failed: 1, deadLettered: 1 });
+  });
+
+  it('with idempotency: the batch-mates delivered on the re-send alone complete, so the redelivered batch runs none of them again', async () => {
+    const out = uniqueTopic('acct.small-max-idem');
+    const dlq = uniqueTopic('acct.small-max-idem.dlq');
+    await createTopics([{ topic: out, config: { 'max.message.bytes': '2048' } }, { topic: dlq }]);
+    const store = memoryIdempotencyStore();
+    const runs: number[] = [];
+    const handler = createKafkaHandler({
+      value: json<{ id: number; big?: boolean }>(),
+      producer: producer(),
+      onError: 'dead-letter',
+      deadLetterTopic: dlq,
+      logger: captureLogger(),
+      idempotency: { store },
+      process(record, { produce }) {
+        runs.push(record.value.id);
+        const value = `out-${record.value.id}${record.value.big ? 'x'.repeat(10_000) : ''}`;
+        produce({ topic: out, key: record.key, value });
+      },
+    });
+    const records = tradeRecords('trades', 7, 8);
+    records[5]!.value = Buffer.from(JSON.stringify({ id: 5, big: true })).toString('base64');
+    const event = kafkaEvent(records);
+    expect((await timed(() => handler(event, lambdaContext(20_000)))).error).toBeUndefined();
+    expect(runs).toEqual(range(0, 8));
+    // The ESM delivers the same batch again (at-least-once): every record completed, none runs.
+    runs.length = 0;
+    expect((await timed(() => handler(event, lambdaContext(20_000)))).error).toBeUndefined();
+    expect(runs).toEqual([]);
+    expect(tally(await topicValues(out, 7, { settleMs: 1_000 })).maxCopies).toBe(1);
+    expect(await readTopic(dlq, 1, { settleMs: 500 })).toHaveLength(1);
   });
 
   it('report: only the oversized record is reported', async () => {

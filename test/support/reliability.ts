@@ -1,7 +1,12 @@
 // Helpers of the reliability suite (test/reliability): events, a capturing logger, secret scanning,
 // and an HTTP fault proxy to put in front of the registry or the Secrets Manager emulator.
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import {
+  type AddressInfo,
+  createServer as createTcpServer,
+  type Socket,
+  type Server as TcpServer,
+} from 'node:net';
 import type {
   Instrumentation,
   KafkaEvent,
@@ -355,6 +360,24 @@ export function backlogWatch(producer: { readonly backlog?: number }): {
     instrumentation: { startBatch: () => observer },
     get max() {
       return max;
+    },
+  };
+}
+
+/** A TCP listener that accepts and never answers: a broker frozen mid-handshake, a black-holed route. */
+export async function blackHole(): Promise<{ address: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: TcpServer = createTcpServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    address: `127.0.0.1:${port}`,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
     },
   };
 }

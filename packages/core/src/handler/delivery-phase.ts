@@ -96,6 +96,10 @@ function decide(
     host.failWith(failure);
     return;
   }
+  // The producer has nothing to connect to as configured: the invocation fails with that reason (it
+  // names the servers and says why), not with one delivery failure per message.
+  if (error.name === 'ProducerConnectionError' && (error as { definitive?: unknown }).definitive === true)
+    host.verdict.incomplete(error);
   if (host.outcomes.fateOf(slot) === Fate.sending) {
     host.outcomes.handBack(slot);
     host.observer.recordEnd?.(source, 'unprocessed');

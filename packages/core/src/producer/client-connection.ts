@@ -1,8 +1,10 @@
 import type { KafkaConfigSource } from '../config-source.js';
 import { asError, ConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { AddonLoadError } from './addon-load-error.js';
 import type { ClientHealth } from './client-errors.js';
 import {
+  BootstrapUnreachable,
   type ClientListeners,
   connectClient,
   createClient,
@@ -12,6 +14,9 @@ import {
 import type { loadKafkaClient, NativeError, NativeProducer } from './native-client.js';
 import { ProducerConnectionError } from './producer-errors.js';
 import { RereadBackoff } from './reread-backoff.js';
+
+/** After a definitive failure, attempts wait 1 s, 2 s, 4 s, … at most this long (a success resets it). */
+const MAX_DEFINITIVE_BACKOFF_MS = 30_000;
 
 /** What the connection tells its producer. */
 export interface ConnectionEvents {
@@ -76,6 +81,10 @@ export class ClientConnection {
   connects = 0;
   /** Failed attempts in a row: spaces the automatic retries (250 ms, 500 ms, … 5 s). */
   #failuresInARow = 0;
+  /** The last definitive failure, repeated without a new attempt until `#definitiveUntil`. */
+  #definitive: Error | undefined;
+  #definitiveUntil = 0;
+  #definitiveInARow = 0;
   readonly #listeners: ClientListeners = {
     delivery: (error, report) => this.#events.delivery(error, report),
     health: (client, health) => this.#health(client, health),
@@ -123,9 +132,17 @@ export class ClientConnection {
     );
   }
 
-  /** Starts connecting unless connected or already connecting. */
+  /**
+   * Starts connecting unless connected or already connecting. Shortly after a failure that no retry
+   * can fix as configured (no bootstrap server to connect to, an addon that cannot load) it fails again
+   * at once with the same error (backing off: 1 s, 2 s, … 30 s), instead of paying a connect that cannot succeed.
+   */
   ensure(): void {
     if (this.client || this.#connecting) return;
+    if (this.#definitive && Date.now() < this.#definitiveUntil) {
+      this.#events.failed(this.#definitive, true);
+      return;
+    }
     clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
     this.#connecting = true;
@@ -164,9 +181,14 @@ export class ClientConnection {
       client = setup.client;
       const budgetMs = this.#options.connectTimeoutMs ?? 10_000;
       const started = Date.now();
-      await connectClient(client, budgetMs, (reason) => {
-        this.#attemptReason = reason;
-      });
+      await connectClient(
+        client,
+        budgetMs,
+        (reason) => {
+          this.#attemptReason = reason;
+        },
+        setup.bootstrap,
+      );
       if (this.#options.prepare) {
         // As recorded: polling runs before initTransactions, so its log and errors are heard.
         client.setPollInBackground(true);
@@ -182,6 +204,8 @@ export class ClientConnection {
     client.setPollInBackground(true);
     this.#backoff.succeeded();
     this.#failuresInARow = 0;
+    this.#definitive = undefined;
+    this.#definitiveInARow = 0;
     this.#unreachableSince = undefined;
     this.#lastReason = undefined;
     this.#client = client;
@@ -195,7 +219,9 @@ export class ClientConnection {
         client.disconnect(1_000, () => undefined);
       } catch {}
     }
-    const definitive = error instanceof DefinitiveConnectFailure || isConfigFailure(error);
+    // An addon that cannot load in this container never will: no retry of it within this invocation.
+    const definitive =
+      error instanceof DefinitiveConnectFailure || error instanceof AddonLoadError || isConfigFailure(error);
     const reason =
       error instanceof DefinitiveConnectFailure
         ? error.message
@@ -204,14 +230,24 @@ export class ClientConnection {
     this.#attemptReason = undefined;
     // The config may be what is wrong (a secret that parses but does not work): read it again, throttled.
     if (!(error instanceof ConfigError) && this.#backoff.failed()) this.#source.invalidate?.();
-    // A ConfigError (missing key, unreadable secret) or a refused config already says it all.
+    // A ConfigError (missing key, unreadable secret), a refused config or an addon that cannot load
+    // already says it all.
     const failure =
-      error instanceof ConfigError || error instanceof ProducerConnectionError
+      error instanceof ConfigError ||
+      error instanceof ProducerConnectionError ||
+      error instanceof AddonLoadError
         ? error
         : new ProducerConnectionError(`producer could not connect to ${this.#endpoint}: ${reason}`, {
             cause: error,
+            definitive,
           });
     this.#options.logger?.warn('producer connect failed', { reason: failure.message, definitive });
+    // Nothing to connect to, or no addon: the next attempts wait (a refused password is re-read instead).
+    if (error instanceof BootstrapUnreachable || error instanceof AddonLoadError) {
+      this.#definitive = failure;
+      this.#definitiveUntil =
+        Date.now() + Math.min(MAX_DEFINITIVE_BACKOFF_MS, 1_000 * 2 ** this.#definitiveInARow++);
+    }
     this.#events.failed(failure, definitive);
     if (!definitive && this.#events.waiting()) {
       // Spaced even when the config source fails fast (e.g. AccessDenied): no read every few ms.

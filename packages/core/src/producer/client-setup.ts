@@ -1,5 +1,6 @@
 import type { LibrdkafkaConfig } from '../config-source.js';
 import { asError, ConfigError } from '../errors.js';
+import { BootstrapFailures, bootstrapServersOf, DEFINITIVE_GRACE_MS } from './bootstrap-failures.js';
 import { type ClientHealth, classifyClientError, classifyClientLog } from './client-errors.js';
 import type { NativeError, NativeProducer, NativeProducerClass } from './native-client.js';
 import { maxMessageBytesOf, PRODUCER_DEFAULTS } from './producer-defaults.js';
@@ -27,10 +28,15 @@ export interface ClientSetup {
   /** `bootstrap.servers=… (security.protocol=…)`: what error messages name, never credentials. */
   readonly endpoint: string;
   readonly maxMessageBytes: number;
+  /** The bootstrap servers, as `host:port` in lower case. */
+  readonly bootstrap: readonly string[];
 }
 
 /** Connecting cannot succeed with this config (credentials refused, a fatal error): do not retry as is. */
 export class DefinitiveConnectFailure extends Error {}
+
+/** Every bootstrap server refused the connection or has no such name: nothing to connect to as configured. */
+export class BootstrapUnreachable extends DefinitiveConnectFailure {}
 
 /** `bootstrap.servers=… (security.protocol=…)` of a config. */
 export function endpointOf(config: LibrdkafkaConfig): string {
@@ -79,30 +85,40 @@ export function createClient(
     if (health) listeners.health(client, health);
   });
   client.on('error', (error) => listeners.tokenRefreshFailed(error));
-  return { client, endpoint, maxMessageBytes: maxMessageBytesOf(config) };
+  return {
+    client,
+    endpoint,
+    maxMessageBytes: maxMessageBytesOf(config),
+    bootstrap: bootstrapServersOf(config['bootstrap.servers'] ?? config['metadata.broker.list']),
+  };
 }
 
 /**
  * Connects (metadata fetch) within `timeoutMs`. While connecting nothing polls, so `event.error`
  * waits: a refused password or a fatal error shows up only in the log (recorded), and ends the wait
- * at once with a {@link DefinitiveConnectFailure}. `progress` hears the log's other error lines
- * ("Connect to … failed: Connection refused"): why it is not connected yet.
+ * at once with a {@link DefinitiveConnectFailure}; so does every `bootstrap` server refusing the
+ * connection or having no such name for a second (see bootstrap-failures.ts). `progress` hears the
+ * log's other error lines ("Connect to … failed: Connection refused"): why it is not connected yet.
  *
  * @example
  * ```ts
- * await connectClient(client, 10_000, (reason) => (lastReason = reason));
+ * await connectClient(client, 10_000, (reason) => (lastReason = reason), ['b-1:9092']);
  * ```
  */
 export function connectClient(
   client: NativeProducer,
   timeoutMs: number,
   progress: (reason: string) => void,
+  bootstrap: readonly string[] = [],
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let done = false;
+    let grace: NodeJS.Timeout | undefined;
+    const failures = new BootstrapFailures(bootstrap);
     const finish = (error?: Error) => {
       if (done) return;
       done = true;
+      clearTimeout(grace);
       error ? reject(error) : resolve();
     };
     client.on('event.log', (log) => {
@@ -111,6 +127,13 @@ export function connectClient(
       if (health?.kind === 'refused' || health?.kind === 'fatal')
         finish(new DefinitiveConnectFailure(health.reason));
       else if (health) progress(health.reason);
+      if (failures.heard(log.message) && failures.allFailed && !grace) {
+        grace = setTimeout(
+          () => finish(new BootstrapUnreachable(failures.definitiveReason())),
+          DEFINITIVE_GRACE_MS,
+        );
+        grace.unref?.();
+      }
     });
     client.connect({ timeout: timeoutMs }, (error) => finish(error ? asError(error) : undefined));
   });

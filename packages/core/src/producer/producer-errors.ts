@@ -15,6 +15,16 @@ import { KafkaLambdaError } from '../errors.js';
  */
 export class ProducerConnectionError extends KafkaLambdaError {
   override name = 'ProducerConnectionError';
+  /**
+   * True when retrying before the configuration changes cannot help (credentials refused, every
+   * bootstrap server refusing connections or unknown to DNS, a fatal client error): such a failure
+   * ends the wait at once instead of using the batch's whole budget.
+   */
+  readonly definitive: boolean;
+  constructor(message: string, options?: { cause?: unknown; definitive?: boolean }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.definitive = options?.definitive ?? false;
+  }
 }
 
 /**
