@@ -149,6 +149,29 @@ describe('secretsConfig', () => {
   });
 });
 
+describe('a key of the secret that is a near miss (issue 28)', () => {
+  it('is named with the key it resembles, never with its value', async () => {
+    const client = fakeClient({ bootstrapServers: 'b:9096', username: 'svc', pasword: PASSWORD });
+    const error = await secretsConfig({ secretId: 'kafka/prod', client })
+      .kafkaConfig()
+      .catch((e: Error) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(
+      /has no "sasl.password" or "password" \(it has "pasword": did you mean "password"\?\)/,
+    );
+    expect((error as Error).message).not.toContain(PASSWORD);
+  });
+
+  it('for a registry setting too', async () => {
+    const client = fakeClient({ bootstrapServers: 'b:9096', schemaRegistryUrI: 'https://sr.example' });
+    const error = await secretsConfig({ secretId: 'kafka/prod', client })
+      .schemaRegistrySettings()
+      .catch((e: Error) => e);
+    expect((error as Error).message).toMatch(/did you mean "schemaRegistryUrl"\?/);
+    expect((error as Error).message).not.toContain('sr.example');
+  });
+});
+
 describe('envConfig', () => {
   it('reads brokers, SASL and registry settings from the environment', async () => {
     const config = envConfig({

@@ -1,3 +1,4 @@
+import { closestName } from '../closest-name.js';
 import type { LibrdkafkaConfig, SchemaRegistrySettings } from '../config-source.js';
 import { ConfigError } from '../errors.js';
 
@@ -107,6 +108,16 @@ export class Credentials {
     const own = this.#nameOf(setting);
     if (own !== undefined) return new ConfigError(`${this.#origin} has no ${own}`);
     const names = ALIASES[setting].map((name) => `"${name}"`).join(' or ');
-    return new ConfigError(`${this.#origin} has no ${names}`);
+    return new ConfigError(`${this.#origin} has no ${names}${this.#typoOf(setting)}`);
+  }
+
+  /** A key of the source that is a near miss of one of the setting's names (`pasword`): named, its value never. */
+  #typoOf(setting: Setting): string {
+    for (const key of Object.keys(this.#values)) {
+      if (KNOWN_NAMES.has(key)) continue;
+      const near = closestName(key, ALIASES[setting]);
+      if (near !== undefined) return ` (it has "${key}": did you mean "${near}"?)`;
+    }
+    return '';
   }
 }

@@ -1,4 +1,5 @@
 import { bytes, isSynchronous, string } from '../builtin-serdes.js';
+import { closestName } from '../closest-name.js';
 import { ConfigError } from '../errors.js';
 import { type IdempotencySettings, resolveIdempotency } from '../idempotency/options.js';
 import { jsonLogger, type Logger } from '../logger.js';
@@ -9,7 +10,7 @@ import type { Deserializer } from '../serde.js';
 import { checkDeadlineReserve } from './deadline.js';
 import { hooksInstrumentation } from './hooks-instrumentation.js';
 import type { Instrumentation } from './instrumentation.js';
-import { checkOptionShapes, closestName } from './option-checks.js';
+import { checkOptionShapes } from './option-checks.js';
 import { POLICIES } from './policies/index.js';
 import type { FailurePolicy } from './policies/policy.js';
 import { transactionalSettings } from './transaction-phase.js';
