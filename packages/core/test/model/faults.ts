@@ -129,14 +129,17 @@ function answerFor(
   message: OutgoingMessage,
   faults: FaultSpec,
   alternate: boolean,
+  healed = false,
 ): Error | 'hold' | undefined {
   switch (message.topic) {
     case OUTPUT_TOPIC.refused:
       return deliveryError(message.topic, alternate ? RECORDED.unauthorized() : RECORDED.refused());
     case OUTPUT_TOPIC.transient:
-      return deliveryError(message.topic, RECORDED.timedOut());
+      // Refused for now (the topic did not exist yet): healed, it is there.
+      return healed ? undefined : deliveryError(message.topic, RECORDED.timedOut());
     case OUTPUT_TOPIC.held:
-      return 'hold';
+      // A broker that never answered: healed, it answers again.
+      return healed ? undefined : 'hold';
     case DEAD_LETTER_TOPIC:
       return faults.deadLetters === 'transient'
         ? deliveryError(message.topic, RECORDED.timedOut())
@@ -184,6 +187,8 @@ export class LibrdkafkaLikeProducer implements KafkaProducer, ModelProducer {
   #failBegin: boolean;
   #failAbort: boolean;
   #alternate = false;
+  #healed = false;
+  readonly #heldCallbacks = new Map<LoggedMessage, DeliveryCallback>();
 
   constructor(faults: FaultSpec, transactional: boolean) {
     this.#faults = faults;
@@ -205,11 +210,21 @@ export class LibrdkafkaLikeProducer implements KafkaProducer, ModelProducer {
 
   heal(): void {
     this.#faults = { ...this.#faults, deadLetters: 'ok', queueFullMs: 0, commit: 'ok' };
+    this.#healed = true;
     this.#failNextCommit = undefined;
     this.#failBegin = false;
     this.#failAbort = false;
     this.#queueFullUntil = 0;
     this.#drain();
+    // What the broker never answered is answered now, late, with a timeout: during the next
+    // invocation, which must neither fail nor wait for it (a batch is judged by its own messages).
+    const leftovers = this.log.filter((e) => e.fate === 'held');
+    setTimeout(() => {
+      for (const entry of leftovers) {
+        const done = this.#heldCallbacks.get(entry);
+        if (done) this.#settle(entry, done, deliveryError(entry.message.topic, RECORDED.timedOut()));
+      }
+    }, 1);
   }
 
   get backlog(): number {
@@ -289,9 +304,10 @@ export class LibrdkafkaLikeProducer implements KafkaProducer, ModelProducer {
   }
 
   #handOver(entry: LoggedMessage, done: DeliveryCallback): void {
-    const answer = answerFor(entry.message, this.#faults, (this.#alternate = !this.#alternate));
+    const answer = answerFor(entry.message, this.#faults, (this.#alternate = !this.#alternate), this.#healed);
     if (answer === 'hold') {
       entry.fate = 'held';
+      this.#heldCallbacks.set(entry, done);
       return;
     }
     const topic = entry.message.topic;
@@ -315,7 +331,7 @@ export class LibrdkafkaLikeProducer implements KafkaProducer, ModelProducer {
         this.#settle(entry, done, deliveryError(topic, RECORDED.tooLarge()));
         continue;
       }
-      const answer = answerFor(entry.message, this.#faults, this.#alternate);
+      const answer = answerFor(entry.message, this.#faults, this.#alternate, this.#healed);
       this.#settle(entry, done, answer === 'hold' ? undefined : answer);
     }
   }
@@ -420,7 +436,7 @@ export class MemoryModelProducer implements ModelProducer {
     memory.failWhen((m) => m.topic === OUTPUT_TOPIC.refused, {
       error: deliveryError(OUTPUT_TOPIC.refused, RECORDED.refused()),
     });
-    memory.failWhen((m) => m.topic === OUTPUT_TOPIC.transient, {
+    memory.failWhen((m) => m.topic === OUTPUT_TOPIC.transient && !this.#healed, {
       error: deliveryError(OUTPUT_TOPIC.transient, RECORDED.timedOut()),
     });
     memory.failWhen((m) => sizeOf(m) > MAX_MESSAGE_BYTES, {
@@ -435,11 +451,13 @@ export class MemoryModelProducer implements ModelProducer {
         error: deliveryError(DEAD_LETTER_TOPIC, RECORDED.timedOut()),
       },
     );
-    if (faults.commit !== 'ok') memory.transactions?.failNextCommit(faults.commit);
+    // The next commit fails (not failNextCommit: that would outlive a first attempt that never commits).
+    let failCommit: 'retriable' | 'fatal' | undefined = faults.commit === 'ok' ? undefined : faults.commit;
     const log = this.log;
     const model = this;
     const transactions = memory.transactions;
     let failBegin = faults.begin === 'fails';
+    let heldArmedFor = -1;
     let failAbort = faults.abort === 'fails';
     this.producer = {
       transactions: transactions && {
@@ -451,7 +469,26 @@ export class MemoryModelProducer implements ModelProducer {
           }
           return transactions.begin(timeoutMs);
         },
-        commit: (timeoutMs) => transactions.commit(timeoutMs),
+        commit: async (timeoutMs) => {
+          const kind = model.#healed ? undefined : failCommit;
+          failCommit = undefined;
+          if (!kind) return transactions.commit(timeoutMs);
+          // As the memory producer fails a commit: its messages are not committed.
+          await transactions.abort(timeoutMs);
+          throw kind === 'retriable'
+            ? new TransactionError(
+                'commit',
+                'retriable',
+                -185,
+                'Timed out waiting for operation to finish, retry call to resume',
+              )
+            : new TransactionError(
+                'commit',
+                'fatal',
+                -144,
+                'Failed to end transaction: Local: This instance has been fenced by a newer instance',
+              );
+        },
         abort: async (timeoutMs) => {
           await transactions.abort(timeoutMs);
           if (failAbort && !model.#healed) {
@@ -473,7 +510,11 @@ export class MemoryModelProducer implements ModelProducer {
         };
         log.push(entry);
         // A broker that never answers this message: the batch's flush times out.
-        if (message.topic === OUTPUT_TOPIC.held) memory.timeoutNextFlush(1);
+        // (One flush per batch waits for its reports: arm one timeout per invocation.)
+        if (message.topic === OUTPUT_TOPIC.held && !model.#healed && heldArmedFor !== model.invocation) {
+          heldArmedFor = model.invocation;
+          memory.timeoutNextFlush(1);
+        }
         return memory.send(message).then(
           (report) => {
             entry.fate = 'delivered';
