@@ -5,6 +5,7 @@ import { FailureReplayInvoker } from './failure-replay-invoker.js';
 import { InProcessInvoker } from './in-process-invoker.js';
 import { KafkaSource } from './kafka-source.js';
 import { EventSourceLoop, type LoopSettings } from './loop.js';
+import { RepeatedLines } from './repeated-lines.js';
 import { RieInvoker } from './rie-invoker.js';
 import { SinkConnectorInvoker } from './sink-connector-invoker.js';
 import type { EventSourceOptions, EventSourceRunner, Invoker, RecordSource } from './types.js';
@@ -49,13 +50,14 @@ export async function runEventSource(options: EventSourceOptions): Promise<Event
   const settings = resolveSettings(options);
   const brokers = settings.bootstrapServers;
   let loop: EventSourceLoop | undefined;
+  const consumerErrors = new RepeatedLines((message, fields) => settings.logger.warn(message, fields));
   const source = new KafkaSource({
     brokers,
     topics: options.topics,
     groupId: options.groupId ?? `kafka-lambda-local-${randomUUID()}`,
     startingPosition: options.startingPosition ?? 'TRIM_HORIZON',
     consumerConfig: options.consumerConfig ?? {},
-    onError: (error) => settings.logger.warn('kafka consumer reported an error', { error }),
+    onError: (error) => consumerErrors.write('kafka consumer reported an error', error.message, { error }),
   });
   const function_: Invoker = options.rie
     ? await RieInvoker.start(options.rie, {
@@ -69,8 +71,13 @@ export async function runEventSource(options: EventSourceOptions): Promise<Event
   } catch (error) {
     await invoker.close();
     await source.close().catch(() => undefined);
+    consumerErrors.flush();
     throw error;
   }
+  loop.done.then(
+    () => consumerErrors.flush(),
+    () => consumerErrors.flush(),
+  );
   return loop;
 }
 
