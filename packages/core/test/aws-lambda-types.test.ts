@@ -62,6 +62,15 @@ describe('@types/aws-lambda annotations', () => {
     // A policy only known at run time keeps the full result type.
     const policy = 'report' as ErrorPolicy;
     expectTypeOf(createKafkaHandler({ onError: policy, process() {} })).toEqualTypeOf<KafkaHandler>();
+    // As the docs say: MSKHandler does not fit it, Handler<MSKEvent, BatchItemFailures | undefined> does.
+    // @ts-expect-error it may resolve with { batchItemFailures }
+    const notMsk: MSKHandler = createKafkaHandler({ onError: policy, process() {} });
+    const fits: Handler<MSKEvent, BatchItemFailures | undefined> = createKafkaHandler({
+      onError: policy,
+      process() {},
+    });
+    void notMsk;
+    void fits;
   });
 
   it('events with keyless records or tombstones are our MskEvent, not @types/aws-lambda MSKEvent (whose key and value are always strings)', () => {

@@ -146,8 +146,8 @@ export interface KafkaHandlerOptionsWithTombstones<K, V> extends KafkaHandlerOpt
  *
  * `R` is what an invocation resolves with: `undefined` for the `log`, `dead-letter` and `retry-batch`
  * policies (so `@types/aws-lambda`'s `MSKHandler` and `SelfManagedKafkaHandler` fit), and
- * `BatchItemFailures | undefined` with `onError: 'report'` (annotate with
- * `Handler<MSKEvent, BatchItemFailures | undefined>`).
+ * `BatchItemFailures | undefined` with `onError: 'report'`, or an `onError` typed as the union
+ * `ErrorPolicy` (annotate those with `Handler<MSKEvent, BatchItemFailures | undefined>`).
  *
  * @example
  * ```ts
