@@ -5,6 +5,8 @@
 import {
   type DeliveryCallback,
   type KafkaProducer,
+  kafkaProducer,
+  type Logger,
   type OutgoingMessage,
   ProducerQueueFullError,
   type ProducerTransactions,
@@ -21,7 +23,13 @@ import {
 import fc from 'fast-check';
 import { deliveryError } from '../../src/producer/client-errors.js';
 import { transactionError } from '../../src/producer/transaction-errors.js';
-import { firstRecordedError, recorded, recordedError } from '../recorded-client.js';
+import {
+  behaviour,
+  firstRecordedError,
+  RecordedProducer,
+  recorded,
+  recordedError,
+} from '../recorded-client.js';
 import type { FaultSpec } from './scenario.js';
 import { DEAD_LETTER_TOPIC, OUTPUT_ID_HEADER, OUTPUT_TOPIC, OUTPUT_TOPIC_MAX_BYTES } from './user-code.js';
 
@@ -52,6 +60,11 @@ export function faultsArb(limits: FaultLimits): fc.Arbitrary<FaultSpec> {
     environment: limits.environment
       ? rare<FaultSpec['environment']>('ok', 'broken')
       : fc.constant('ok' as const),
+    connect: fc.oneof(
+      { withCrossShrink: true },
+      { weight: 20, arbitrary: fc.constant('ok' as const) },
+      { weight: 1, arbitrary: fc.constantFrom('all-brokers-down' as const, 'auth-refused' as const) },
+    ),
     storeLatencyMs: fc.oneof(
       { withCrossShrink: true },
       { weight: 8, arbitrary: fc.constant(0) },
@@ -556,4 +569,212 @@ export function modelStore(faults: FaultSpec): MemoryIdempotencyStore {
 
 function asError(reason: unknown): Error {
   return reason instanceof Error ? reason : new Error(String(reason));
+}
+
+/**
+ * The SDK's own producer (kafkaProducer: dispatcher, backlog, delivery tracker, error classifier,
+ * transactions) over a native client that answers only with shapes recorded from the real client
+ * (recorded-client.ts' RecordedProducer): reports come by themselves on a later turn, a topic's
+ * record batch is refused whole when one value is over its limit, a full queue throws the recorded
+ * queue-full, a client over message.max.bytes throws at produce(), transactional calls answer with
+ * the recorded txn- outcomes.
+ */
+export class RealModelProducer implements ModelProducer {
+  readonly log: LoggedMessage[] = [];
+  invocation = 0;
+  settled = true;
+  readonly producer: KafkaProducer;
+  readonly #states = new Map<number, 'open' | 'committed' | 'aborted'>();
+  #current: number | undefined;
+
+  constructor(faults: FaultSpec, transactional: boolean, logger: Logger) {
+    behaviour.reset();
+    behaviour.queueLimit = faults.queueFullMs > 0 ? 2 : Number.POSITIVE_INFINITY;
+    if (faults.connect !== 'ok')
+      behaviour.connect =
+        faults.connect === 'all-brokers-down' ? 'all-brokers-down-at-connect' : 'auth-refused-at-connect';
+    if (faults.commit !== 'ok')
+      behaviour.transactions.commitTransaction =
+        faults.commit === 'retriable' ? 'txn-commit-timeout' : 'txn-coordinator-timeout';
+    if (faults.begin === 'fails') behaviour.transactions.beginTransaction = 'txn-fenced';
+    if (faults.abort === 'fails') behaviour.transactions.abortTransaction = 'txn-commit-timeout';
+    const state = { faults, healed: false };
+    ModelNativeClient.state = state;
+    const real = kafkaProducer(
+      { 'bootstrap.servers': 'model-broker:9092' },
+      {
+        loadClient: async () => ({ Producer: ModelNativeClient as never }),
+        logger,
+        ...(transactional ? { transactional: { idPrefix: 'model' } } : {}),
+      },
+    );
+    const log = (message: OutgoingMessage): LoggedMessage => {
+      const entry: LoggedMessage = {
+        message,
+        invocation: this.invocation,
+        outputId: headerText(message, OUTPUT_ID_HEADER),
+        deadLetterOf: deadLetterSource(message),
+        fate: 'in-flight',
+        reportedInFlight: false,
+        error: undefined,
+        transaction: this.#current,
+      };
+      this.log.push(entry);
+      return entry;
+    };
+    const settle = (entry: LoggedMessage, error: Error | undefined) => {
+      entry.fate = error ? 'failed' : 'delivered';
+      entry.error = error;
+      entry.reportedInFlight = !this.settled && entry.invocation === this.invocation;
+    };
+    const transactions = real.transactions;
+    const end = (id: number | undefined, to: 'committed' | 'aborted') => {
+      if (id !== undefined) this.#states.set(id, to);
+      if (this.#current === id) this.#current = undefined;
+    };
+    let next = 1;
+    this.producer = {
+      get backlog() {
+        return real.backlog;
+      },
+      get maxMessageBytes() {
+        return real.maxMessageBytes;
+      },
+      whenWritable: (signal) => real.whenWritable(signal),
+      enqueue(message, done, signal) {
+        const entry = log(message);
+        real.enqueue(
+          message,
+          (error, report, sent) => {
+            settle(entry, error);
+            done(error, report, sent);
+          },
+          signal,
+        );
+      },
+      send(message) {
+        const entry = log(message);
+        return real.send(message).then(
+          (report) => {
+            settle(entry, undefined);
+            return report;
+          },
+          (error: Error) => {
+            settle(entry, error);
+            throw error;
+          },
+        );
+      },
+      flush: (timeoutMs) => real.flush(timeoutMs),
+      close: (timeoutMs) => real.close(timeoutMs),
+      transactions: transactions && {
+        transactionalId: transactions.transactionalId,
+        begin: async (timeoutMs) => {
+          await transactions.begin(timeoutMs);
+          this.#current = next++;
+          this.#states.set(this.#current, 'open');
+        },
+        commit: async (timeoutMs) => {
+          const id = this.#current;
+          try {
+            await transactions.commit(timeoutMs);
+            end(id, 'committed');
+          } catch (error) {
+            // A commit that failed is not visible (a retriable one might complete later: duplicates).
+            end(id, 'aborted');
+            throw error;
+          }
+        },
+        abort: async (timeoutMs) => {
+          const id = this.#current;
+          end(id, 'aborted');
+          await transactions.abort(timeoutMs);
+        },
+      },
+    };
+    this.#heal = () => {
+      state.healed = true;
+      behaviour.transactions = {};
+      behaviour.queueLimit = Number.POSITIVE_INFINITY;
+      behaviour.connect = 'healthy';
+      for (const client of RecordedProducer.instances) (client as ModelNativeClient).heal();
+    };
+  }
+
+  readonly #heal: () => void;
+
+  heal(): void {
+    this.#heal();
+  }
+
+  transactionStateOf(entry: LoggedMessage): 'open' | 'committed' | 'aborted' | undefined {
+    return entry.transaction === undefined ? undefined : this.#states.get(entry.transaction);
+  }
+}
+
+/** A RecordedProducer whose reports come by themselves, each topic answered as the scenario says. */
+class ModelNativeClient extends RecordedProducer {
+  static state: { faults: FaultSpec; healed: boolean } = { faults: undefined as never, healed: false };
+  readonly #state = ModelNativeClient.state;
+  #burst = new Map<string, Array<{ topic: string; value: Buffer | null; opaque: unknown }>>();
+  readonly #held: Array<{ topic: string; opaque: unknown }> = [];
+
+  override produce(
+    topic: string,
+    partition: number,
+    value: Buffer | null,
+    key: unknown,
+    timestamp: unknown,
+    opaque: unknown,
+    headers: unknown,
+  ): void {
+    // Throws as the real client does (not connected, over message.max.bytes, queue full, outside a
+    // transaction); queued (counted against the queue) until its report.
+    super.produce(topic, partition, value, key, timestamp, opaque, headers);
+    const { faults, healed } = this.#state;
+    if (answerFor({ topic, key: null, value }, faults, false, healed) === 'hold') {
+      this.#held.push({ topic, opaque });
+      return;
+    }
+    let burst = this.#burst.get(topic);
+    if (!burst) {
+      burst = [];
+      this.#burst.set(topic, burst);
+      setImmediate(() => this.#report(topic));
+    }
+    burst.push({ topic, value, opaque });
+  }
+
+  #report(topic: string): void {
+    const burst = this.#burst.get(topic) ?? [];
+    this.#burst.delete(topic);
+    const tooLarge =
+      topic !== DEAD_LETTER_TOPIC && burst.some(({ value }) => (value?.length ?? 0) > OUTPUT_TOPIC_MAX_BYTES);
+    const { faults, healed } = this.#state;
+    for (const { value, opaque } of burst) {
+      const at = this.queued.findIndex((q) => q.opaque === opaque);
+      if (at >= 0) this.queued.splice(at, 1);
+      let error: unknown = null;
+      if (tooLarge)
+        error = recordedError('too-large-broker', 'delivery-report', firstIndex('too-large-broker'));
+      else {
+        const answer = answerFor({ topic, key: null, value }, faults, false, healed);
+        // The native shape (the SDK classifies it): the recorded error this topic's answer stands for.
+        if (answer instanceof Error) error = (answer as Error & { cause?: unknown }).cause ?? answer;
+      }
+      this.emit('delivery-report', error, { topic, partition: 0, offset: 0, opaque });
+    }
+  }
+
+  /** The broker answers again: what it never answered is refused late (message timed out). */
+  heal(): void {
+    const held = this.#held.splice(0);
+    setTimeout(() => {
+      for (const { topic, opaque } of held) {
+        const at = this.queued.findIndex((q) => q.opaque === opaque);
+        if (at >= 0) this.queued.splice(at, 1);
+        this.emit('delivery-report', RECORDED.timedOut(), { topic, partition: 0, offset: 0, opaque });
+      }
+    }, 1);
+  }
 }

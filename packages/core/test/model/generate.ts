@@ -91,6 +91,7 @@ export function scenarioArb({
       { withCrossShrink: true },
       { weight: 3, arbitrary: fc.constant('scripted' as const) },
       { weight: 1, arbitrary: fc.constant('memory' as const) },
+      { weight: 2, arbitrary: fc.constant('real' as const) },
     ),
     tombstones: fc.constantFrom('skip' as const, 'process' as const),
     deadlineReserveMs: fc.oneof(

@@ -583,7 +583,8 @@ export function isHealthy({ scenario }: Observation, replay = false): boolean {
         f.queueFullMs > 0 ||
         f.commit !== 'ok' ||
         f.begin !== 'ok' ||
-        f.abort !== 'ok'))
+        f.abort !== 'ok' ||
+        f.connect !== 'ok'))
   )
     return false;
   if (scenario.config.deadLetterTopic === 'function-throws') return false;

@@ -24,7 +24,13 @@ import {
   uninstallVirtualTime,
 } from './driver.js';
 import { buildEvent } from './events.js';
-import { LibrdkafkaLikeProducer, MemoryModelProducer, type ModelProducer, modelStore } from './faults.js';
+import {
+  LibrdkafkaLikeProducer,
+  MemoryModelProducer,
+  type ModelProducer,
+  modelStore,
+  RealModelProducer,
+} from './faults.js';
 import { locationOf, type RecordPlan, type Scenario } from './scenario.js';
 import {
   DEAD_LETTER_TOPIC,
@@ -146,12 +152,6 @@ async function run(
   for (const p of scenario.partitions)
     for (const r of p.records) plans.set(locationOf(p.topic, p.partition, r.offset), r.plan);
   const trace = new UserTrace();
-  const producer: ModelProducer =
-    config.producer === 'memory'
-      ? new MemoryModelProducer(faults, config.transactional)
-      : new LibrdkafkaLikeProducer(faults, config.transactional);
-  const store = config.idempotency ? modelStore(faults) : undefined;
-
   // What the callbacks see goes to the invocation in flight.
   let sink: Pick<
     InvocationObservation,
@@ -163,6 +163,14 @@ async function run(
     warn: (message, ...extra) => sink.logs.push(line('warn', message, extra)),
     error: (message, ...extra) => sink.logs.push(line('error', message, extra)),
   };
+  const producer: ModelProducer =
+    config.producer === 'memory'
+      ? new MemoryModelProducer(faults, config.transactional)
+      : config.producer === 'real'
+        ? new RealModelProducer(faults, config.transactional, logger)
+        : new LibrdkafkaLikeProducer(faults, config.transactional);
+  const store = config.idempotency ? modelStore(faults) : undefined;
+
   const where = (record: { topic: string; partition: number; offset: number }) =>
     locationOf(record.topic, record.partition, record.offset);
   const observer: Instrumentation = {

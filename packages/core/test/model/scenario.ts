@@ -93,8 +93,11 @@ export interface ConfigSpec {
   readonly policy: Policy;
   readonly idempotency: boolean;
   readonly transactional: boolean;
-  /** `scripted`: reports arrive by themselves (librdkafka's way); `memory`: @kafka-lambda/testing's, at flush. */
-  readonly producer: 'scripted' | 'memory';
+  /**
+   * `scripted`: reports arrive by themselves (librdkafka's way); `memory`: @kafka-lambda/testing's, at
+   * flush; `real`: the SDK's kafkaProducer over a native client answering with recorded shapes.
+   */
+  readonly producer: 'scripted' | 'memory' | 'real';
   readonly tombstones: 'skip' | 'process';
   readonly deadlineReserveMs: number | undefined;
   readonly partitionConcurrency: number;
@@ -122,6 +125,8 @@ export interface FaultSpec {
   readonly commit: 'ok' | 'retriable' | 'fatal';
   /** The environment is broken: every value's deserializer throws the same error (a missing file). */
   readonly environment: 'ok' | 'broken';
+  /** The broker at the producer's connect (the SDK's own producer only): recorded connect outcomes. */
+  readonly connect: 'ok' | 'all-brokers-down' | 'auth-refused';
   /** Every call of the idempotency store takes this long (a network round trip), virtual ms. */
   readonly storeLatencyMs: number;
   /** The transaction's begin fails (recorded txn-fenced), or its abort does (txn-commit-timeout). */
