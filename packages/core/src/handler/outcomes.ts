@@ -148,13 +148,6 @@ export class RecordOutcomes {
     if (!this.#refused.has(slot)) this.#refused.set(slot, error);
   }
 
-  /** A refused output is sent again (alone): its report is awaited again. */
-  resent(slot: number): void {
-    if (this.#states[slot] !== Fate.sending) return;
-    this.#outstanding![slot]!++;
-    this.#refused.delete(slot);
-  }
-
   /** The records whose outputs were refused since the last call, once each, with the first refusal. */
   takeRefused(): Array<[slot: number, error: Error]> {
     const refused = [...this.#refused];
