@@ -31,7 +31,8 @@ export type Invariant =
   | 'dead-letter-keeps-the-record'
   | 'output-once-per-invocation'
   | 'hooks-see-each-failure'
-  | 'run-record-once';
+  | 'run-record-once'
+  | 'failed-record-produces-nothing';
 
 export interface Violation {
   readonly invariant: Invariant;
@@ -212,6 +213,21 @@ export function check(observation: Observation, options: OracleOptions = DEFAULT
       if (problem) fail('dead-letter-keeps-the-record', `the dead letter of ${r.location}: ${problem}`);
     }
 
+    // A record whose work threw, or one of whose messages could not be serialized, sends nothing.
+    for (const call of trace.calls) {
+      if (call.invocation !== k || call.outputs.length === 0) continue;
+      const serializerFailed = observation.plans
+        .get(call.location)!
+        .outputs.some((o) => o === 'serializer-throws' || o === 'serializer-config');
+      if (call.ended !== 'threw' && !(call.ended === 'ok' && serializerFailed)) continue;
+      const sent = call.outputs.filter((id) => messagesOf(id).length > 0);
+      if (sent.length > 0)
+        fail(
+          'failed-record-produces-nothing',
+          `${call.location} ${call.ended === 'threw' ? 'threw' : 'had a message its serializer refused'}, yet ${sent.length} of its outputs were sent`,
+        );
+    }
+
     // An output is acknowledged at most once per invocation (a re-send never duplicates a delivered one).
     const deliveredIds = new Map<string, number>();
     for (const m of observation.producer.log)
@@ -228,6 +244,16 @@ export function check(observation: Observation, options: OracleOptions = DEFAULT
         fail(
           'succeeded-means-work-done',
           `${e.location} counted succeeded, but its work ${work.length === 0 ? 'never ran' : `ended ${work.map((c) => c.ended).join(', ')}`}`,
+        );
+      // …and every output it produced was acknowledged first (observed as succeeded once they are).
+      const last = work.at(-1);
+      const unacknowledged = (last?.outputs ?? []).filter(
+        (id) => !messagesOf(id).some((m) => m.fate === 'delivered' && m.reportedInFlight),
+      );
+      if (last?.ended === 'ok' && unacknowledged.length > 0)
+        fail(
+          'succeeded-means-work-done',
+          `${e.location} counted succeeded, but ${unacknowledged.length} of its outputs were not acknowledged (${unacknowledged.join(', ')})`,
         );
     }
 
@@ -519,6 +545,12 @@ export function check(observation: Observation, options: OracleOptions = DEFAULT
         fail(
           'summary-matches-outcomes',
           `summary alreadyProcessed ${s.alreadyProcessed}, ${already} records ended 'already-processed'`,
+        );
+      const endedAs = (outcome: string) => inv.recordEnds.filter((e) => e.outcome === outcome).length;
+      if (s.succeeded !== endedAs('succeeded') || s.failed !== endedAs('failed'))
+        fail(
+          'summary-matches-outcomes',
+          `summary succeeded ${s.succeeded} / failed ${s.failed}, observed ${endedAs('succeeded')} / ${endedAs('failed')} record ends`,
         );
       if (reportable && s.reported !== reported.size)
         fail(
