@@ -347,14 +347,19 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
   };
 
   #finish(conclusion: Conclusion): void {
-    const summary: BatchSummary = {
+    const summary: BatchSummary = this.outcomes.countInto({
       records: this.outcomes.size,
-      ...this.outcomes.counts(),
+      succeeded: 0,
+      failed: 0,
+      deadLettered: 0,
+      skipped: 0,
+      unprocessed: 0,
       produced: this.#ledger?.delivered ?? 0,
       reported: conclusion.result?.batchItemFailures.length ?? 0,
+      alreadyProcessed: 0,
       flushMs: this.#flushMs,
       durationMs: Date.now() - this.#started,
-    };
+    });
     reportBatchEnd(
       { logger: this.logger, logSummary: this.settings.logSummary, observer: this.observer },
       summary,

@@ -25,7 +25,7 @@ interface QueuedDeadLetter {
  */
 export class DeadLetterQueue {
   #queued: QueuedDeadLetter[] = [];
-  readonly #sentTo = new Map<number, string>();
+  #sentTo: Map<number, string> | undefined;
 
   add(slot: number, failure: RecordFailure, topic: string, message: OutgoingMessage): void {
     this.#queued.push({ slot, failure, topic, message });
@@ -45,6 +45,8 @@ export class DeadLetterQueue {
   sendAll(ledger: DeliveryLedger): void {
     const letters = this.#queued;
     this.#queued = [];
+    if (letters.length === 0) return;
+    this.#sentTo ??= new Map();
     for (const { slot, failure, topic, message } of letters) {
       this.#sentTo.set(slot, topic);
       ledger.send([message], failure.record, slot, 'dead-letter');
@@ -53,6 +55,6 @@ export class DeadLetterQueue {
 
   /** The topic the dead letter of `slot` was sent to. */
   topicOf(slot: number): string | undefined {
-    return this.#sentTo.get(slot);
+    return this.#sentTo?.get(slot);
   }
 }

@@ -77,8 +77,9 @@ export class RecordOutcomes {
   /** Outputs awaiting their report, per slot; made at the first record that produces. */
   #outstanding: Int32Array | undefined;
   /** The first refusal of a record's output, until the delivery phase fails the record once. */
-  readonly #refused = new Map<number, Error>();
-  readonly #failures = new Map<number, FailureNote>();
+  #refused: Map<number, Error> | undefined;
+  /** The records that failed; made at the first failure (most batches have none: no allocation). */
+  #failures: Map<number, FailureNote> | undefined;
 
   constructor(partitions: readonly PartitionBatch[]) {
     this.#partitions = partitions;
@@ -102,7 +103,7 @@ export class RecordOutcomes {
   }
 
   failureOf(slot: number): FailureNote | undefined {
-    return this.#failures.get(slot);
+    return this.#failures?.get(slot);
   }
 
   start(slot: number): void {
@@ -136,7 +137,7 @@ export class RecordOutcomes {
     const state = this.#states[slot];
     if (state !== Fate.sending) return false; // failed already (another output refused for good)
     const left = --this.#outstanding![slot]!;
-    if (left !== 0 || this.#refused.has(slot)) return false;
+    if (left !== 0 || this.#refused?.has(slot)) return false;
     this.#states[slot] = Fate.delivered;
     return true;
   }
@@ -145,13 +146,14 @@ export class RecordOutcomes {
   refused(slot: number, error: Error): void {
     if (this.#states[slot] !== Fate.sending) return;
     this.#outstanding![slot]!--;
+    this.#refused ??= new Map();
     if (!this.#refused.has(slot)) this.#refused.set(slot, error);
   }
 
   /** The records whose outputs were refused since the last call, once each, with the first refusal. */
   takeRefused(): Array<[slot: number, error: Error]> {
-    const refused = [...this.#refused];
-    this.#refused.clear();
+    const refused = this.#refused ? [...this.#refused] : [];
+    this.#refused = undefined;
     return refused;
   }
 
@@ -159,6 +161,7 @@ export class RecordOutcomes {
   fail(slot: number, note: FailureNote): void {
     const state = this.#states[slot]!;
     if (state !== Fate.running && state !== Fate.sending) this.#illegal(slot, 'fail');
+    this.#failures ??= new Map();
     this.#failures.set(slot, note);
   }
 
@@ -203,7 +206,7 @@ export class RecordOutcomes {
    * the failures that were only logged or whose dead letters are not sent yet come again instead.
    */
   retractFailures(): void {
-    for (const slot of this.#failures.keys()) {
+    for (const slot of this.#failures?.keys() ?? []) {
       const state = this.#states[slot];
       if (state === Fate.logged || state === Fate.deadLettering) this.#states[slot] = Fate.handedBack;
     }
@@ -211,7 +214,7 @@ export class RecordOutcomes {
 
   /** The batch's first failure, in the order they happened. */
   firstFailure(): [slot: number, note: FailureNote] | undefined {
-    for (const entry of this.#failures) return entry;
+    for (const entry of this.#failures ?? []) return entry;
     return undefined;
   }
 
@@ -223,9 +226,10 @@ export class RecordOutcomes {
    * records handed back come again anyway.
    */
   failedAlike(): boolean {
-    if (this.#failures.size < 2) return false;
+    const failures = this.#failures;
+    if (!failures || failures.size < 2) return false;
     let finalizing = false;
-    for (const slot of this.#failures.keys()) {
+    for (const slot of failures.keys()) {
       const state = this.#states[slot];
       if (state === Fate.logged || state === Fate.deadLettering) finalizing = true;
     }
@@ -233,10 +237,10 @@ export class RecordOutcomes {
     for (let slot = 0; slot < this.#states.length; slot++) {
       const state = this.#states[slot]!;
       if (state === Fate.skipped || state === Fate.alreadyProcessed) continue;
-      if (!this.#failures.has(slot) && state !== Fate.pending && state !== Fate.handedBack) return false;
+      if (!failures.has(slot) && state !== Fate.pending && state !== Fate.handedBack) return false;
     }
     let first: string | undefined;
-    for (const note of this.#failures.values()) {
+    for (const note of failures.values()) {
       const signature = signatureOf(note);
       if (signature === undefined) return false;
       first ??= signature;
@@ -298,16 +302,26 @@ export class RecordOutcomes {
   }
 
   counts(): OutcomeCounts {
-    const counts: OutcomeCounts = {
+    return this.countInto({
       succeeded: 0,
-      failed: this.#failures.size,
+      failed: 0,
       skipped: 0,
       unprocessed: 0,
       alreadyProcessed: 0,
       deadLettered: 0,
-    };
+    });
+  }
+
+  /** Counts the records by outcome into `counts` (e.g. the batch summary: no object of its own). */
+  countInto<T extends OutcomeCounts>(counts: T): T {
+    counts.succeeded = 0;
+    counts.failed = this.#failures?.size ?? 0;
+    counts.skipped = 0;
+    counts.unprocessed = 0;
+    counts.alreadyProcessed = 0;
+    counts.deadLettered = 0;
     const states = this.#states;
-    const failures = this.#failures.size > 0 ? this.#failures : undefined;
+    const failures = this.#failures;
     for (let slot = 0; slot < states.length; slot++) {
       const state = states[slot]!;
       if (state === Fate.deadLettered) counts.deadLettered++;
