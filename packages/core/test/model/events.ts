@@ -20,7 +20,8 @@ export const DECODE_CODES: Readonly<Record<Decode, string>> = {
 };
 
 const headerArb = fc.tuple(
-  fc.constantFrom('trace', 'h', 'h', 'kafka-lambda.x'),
+  // Names that are Object.prototype's, empty, repeated: a dead letter must keep them all, in order.
+  fc.constantFrom('trace', 'h', 'h', 'kafka-lambda.x', '__proto__', 'constructor', ''),
   fc.array(fc.integer({ min: -128, max: 127 }), { maxLength: 4 }),
 );
 
@@ -92,6 +93,18 @@ export function valueText(spec: RecordSpec): string | null {
   return head + 'v'.repeat(Math.max(0, spec.value - head.length));
 }
 
+/**
+ * The value's bytes as the ESM carries them: binary after the code (NUL, 0xff, invalid UTF-8), which a
+ * dead letter must keep byte for byte. (The Sink Connector carries converted text: valueText.)
+ */
+export function valueBytes(spec: RecordSpec, source: Source): Buffer | null {
+  const text = valueText(spec);
+  if (text === null || source === 'sink') return text === null ? null : Buffer.from(text, 'utf8');
+  const bytes = Buffer.from(text, 'utf8');
+  for (let i = 2; i < bytes.length && i < 64; i++) bytes[i] = (i * 37 + spec.offset) & 0xff;
+  return bytes;
+}
+
 const MSK = { clusterName: 'model', timestamp: 1_700_000_000_000 } as const;
 
 /** The event the scenario's source delivers. */
@@ -123,12 +136,11 @@ export function buildEvent(scenario: Scenario): unknown {
 function inputs(scenario: Scenario): RecordInput[] {
   return scenario.partitions.flatMap((p) =>
     p.records.map((r) => {
-      const text = valueText(r);
       const input: RecordInput = {
         topic: p.topic,
         partition: p.partition,
         offset: r.offset,
-        value: text === null ? null : Buffer.from(text, 'utf8'),
+        value: valueBytes(r, scenario.source),
         headers: r.headers.map(([name, bytes]) => [name, Uint8Array.from(bytes, (b) => b & 0xff)] as const),
       };
       if (r.key !== 'absent') input.key = r.key;

@@ -1,10 +1,10 @@
 // The oracle: the promise, checked after every scenario from what was observed (run.ts). Each
 // violation names its invariant; the test prints them with the shrunk scenario.
 import { KafkaLambdaError } from '@kafka-lambda/core';
-import { valueText } from './events.js';
+import { valueBytes } from './events.js';
 import type { LoggedMessage } from './faults.js';
 import type { LogLine, Observation, OverlapObservation } from './run.js';
-import { locationOf, type RecordSpec } from './scenario.js';
+import { locationOf, type RecordSpec, type Source } from './scenario.js';
 import type { ProcessCall } from './user-code.js';
 
 export type Invariant =
@@ -653,13 +653,15 @@ function deadLetterProblem(m: LoggedMessage, spec: RecordSpec, source: string): 
   const key = spec.key === 'absent' || spec.key === null ? null : Buffer.from(spec.key, 'utf8');
   if ((m.message.key === null) !== (key === null) || (key && !key.equals(m.message.key!)))
     return `key ${JSON.stringify(m.message.key?.toString('utf8') ?? null)}, the record's ${JSON.stringify(key?.toString('utf8') ?? null)}`;
-  const value = valueText(spec);
+  const value = valueBytes(spec, source as Source);
   const truncated = text('kafka-lambda.dlq.value.truncated') !== undefined;
-  if (!truncated) {
-    if ((m.message.value === null) !== (value === null))
-      return `value ${m.message.value === null ? 'null' : 'present'}, the record's ${value === null ? 'null' : 'present'}`;
-    if (value !== null && !Buffer.from(value, 'utf8').equals(m.message.value!))
-      return "its value differs from the record's";
+  if ((m.message.value === null) !== (value === null))
+    return `value ${m.message.value === null ? 'null' : 'present'}, the record's ${value === null ? 'null' : 'present'}`;
+  if (value !== null && m.message.value !== null) {
+    // Truncated to fit: the first bytes kept.
+    const expected = truncated ? value.subarray(0, m.message.value.length) : value;
+    if (!expected.equals(m.message.value))
+      return `its value differs from the record's${truncated ? ' (its kept prefix)' : ''}`;
   }
   if (source !== 'sink' && text('kafka-lambda.dlq.headers.omitted') === undefined) {
     const original = spec.headers.map(
