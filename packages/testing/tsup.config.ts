@@ -2,7 +2,12 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig({
   // The in-memory registry is a subpath entry: only it imports @kafka-lambda/serdes (an optional peer).
-  entry: { index: 'src/index.ts', cli: 'src/cli.ts', registry: 'src/entry/registry.ts' },
+  entry: {
+    index: 'src/index.ts',
+    cli: 'src/cli.ts',
+    'kafka-lambda-cli': 'src/kafka-lambda-cli.ts',
+    registry: 'src/entry/registry.ts',
+  },
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

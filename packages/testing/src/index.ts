@@ -46,6 +46,14 @@ export {
   type TransactionState,
 } from './memory-transactions.js';
 export {
+  REDRIVE_COUNT_HEADER,
+  type RedriveFilter,
+  type RedrivePlan,
+  redrivePlan,
+  type SkipReason,
+} from './redrive/dead-letter-redrive.js';
+export { type RedriveOptions, type RedriveSummary, redriveDeadLetters } from './redrive/redrive.js';
+export {
   FunctionError,
   InvalidBatchResponseError,
   InvocationTimeoutError,

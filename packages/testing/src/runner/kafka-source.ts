@@ -3,22 +3,22 @@ import type { RecordRef, RecordSource, SourceMessage, StartingPosition } from '.
 
 // The slice of @confluentinc/kafka-javascript's node-rdkafka-style consumer the runner uses, declared
 // here so the public types never name the optional peer dependency.
-interface NativeError {
+export interface NativeError {
   code?: number;
   message: string;
 }
-interface NativeTopicPartition {
+export interface NativeTopicPartition {
   topic: string;
   partition: number;
 }
-interface NativeMessage extends NativeTopicPartition {
+export interface NativeMessage extends NativeTopicPartition {
   offset: number;
   timestamp?: number;
   key?: Buffer | string | null;
   value: Buffer | null;
   headers?: Array<Record<string, Buffer | string>>;
 }
-interface NativeConsumer {
+export interface NativeConsumer {
   connect(options: { timeout: number }, callback: (error: NativeError | null) => void): void;
   subscribe(topics: string[]): void;
   consume(count: number, callback: (error: NativeError | null, messages: NativeMessage[]) => void): void;
@@ -32,7 +32,7 @@ interface NativeConsumer {
   disconnect(callback: () => void): void;
   on(event: 'event.error', listener: (error: NativeError) => void): void;
 }
-type NativeConsumerClass = new (
+export type NativeConsumerClass = new (
   config: Record<string, unknown>,
   topicConfig: Record<string, unknown>,
 ) => NativeConsumer;
@@ -133,7 +133,8 @@ export class KafkaSource implements RecordSource {
   }
 }
 
-function toSourceMessage(message: NativeMessage): SourceMessage {
+/** A consumed message as the runner (and the redrive) reads it: headers as a list, key and value as bytes. */
+export function toSourceMessage(message: NativeMessage): SourceMessage {
   const headers: Array<[string, Buffer]> = [];
   for (const header of message.headers ?? []) {
     for (const name in header) {
@@ -153,13 +154,14 @@ function toSourceMessage(message: NativeMessage): SourceMessage {
   };
 }
 
-async function loadConsumerClass(): Promise<NativeConsumerClass> {
+/** The native client's consumer class, loaded on first use; `neededBy` names who needs it in the error. */
+export async function loadConsumerClass(neededBy = 'runEventSource'): Promise<NativeConsumerClass> {
   let module: unknown;
   try {
     module = await import('@confluentinc/kafka-javascript');
   } catch (error) {
     throw new AddonLoadError(error, {
-      neededBy: 'runEventSource',
+      neededBy,
       install: 'add it to your devDependencies (`npm install --save-dev @confluentinc/kafka-javascript`)',
     });
   }
