@@ -119,6 +119,7 @@ const healthy: FaultSpec = {
   begin: 'ok',
   abort: 'ok',
   storeLatencyMs: 0,
+  brokerLatencyMs: 0,
   connect: 'ok',
 };
 

@@ -22,6 +22,7 @@ import {
 } from '@kafka-lambda/testing';
 import fc from 'fast-check';
 import { deliveryError } from '../../src/producer/client-errors.js';
+import type { NativeError } from '../../src/producer/native-client.js';
 import { transactionError } from '../../src/producer/transaction-errors.js';
 import {
   behaviour,
@@ -65,6 +66,12 @@ export function faultsArb(limits: FaultLimits): fc.Arbitrary<FaultSpec> {
       { weight: 20, arbitrary: fc.constant('ok' as const) },
       { weight: 1, arbitrary: fc.constantFrom('all-brokers-down' as const, 'auth-refused' as const) },
     ),
+    brokerLatencyMs: fc.oneof(
+      { withCrossShrink: true },
+      { weight: 8, arbitrary: fc.constant(0) },
+      { weight: 3, arbitrary: fc.integer({ min: 1, max: 200 }) },
+      { weight: 1, arbitrary: fc.integer({ min: 200, max: 5_000 }) },
+    ),
     storeLatencyMs: fc.oneof(
       { withCrossShrink: true },
       { weight: 8, arbitrary: fc.constant(0) },
@@ -88,8 +95,13 @@ export interface LoggedMessage {
   /** For a dead letter: the source record's location from its `kafka-lambda.dlq.source.*` headers. */
   readonly deadLetterOf: string | undefined;
   fate: Fate;
-  /** Its report came while the invocation that sent it was still in flight. */
+  /**
+   * Its report came while the invocation that sent it was still waiting for it: in flight, and before
+   * the batch closed its delivery wait (the signal it enqueued the message with aborts then).
+   */
   reportedInFlight: boolean;
+  /** The batch's signal the message was enqueued with. */
+  signal?: AbortSignal | undefined;
   error: Error | undefined;
   /** With transactions: the transaction it went in. */
   readonly transaction: number | undefined;
@@ -271,6 +283,7 @@ export class LibrdkafkaLikeProducer implements KafkaProducer, ModelProducer {
       deadLetterOf: deadLetterSource(message),
       fate: 'in-flight',
       reportedInFlight: false,
+      signal,
       error: undefined,
       transaction: this.#currentTransaction,
     };
@@ -328,7 +341,9 @@ export class LibrdkafkaLikeProducer implements KafkaProducer, ModelProducer {
     if (!burst) {
       burst = [];
       this.#bursts.set(topic, burst);
-      setImmediate(() => this.#sendBurst(topic));
+      const latency = this.#faults.brokerLatencyMs;
+      if (latency > 0) setTimeout(() => this.#sendBurst(topic), latency);
+      else setImmediate(() => this.#sendBurst(topic));
     }
     burst.push({ entry, done });
   }
@@ -351,7 +366,7 @@ export class LibrdkafkaLikeProducer implements KafkaProducer, ModelProducer {
 
   #settle(entry: LoggedMessage, done: DeliveryCallback, error: Error | undefined): void {
     entry.fate = error ? 'failed' : 'delivered';
-    entry.reportedInFlight = !this.settled && entry.invocation === this.invocation;
+    entry.reportedInFlight = !this.settled && entry.invocation === this.invocation && !entry.signal?.aborted;
     entry.error = error;
     if (error && entry.transaction !== undefined && entry.transaction === this.#currentTransaction)
       this.#refusedInTransaction = true;
@@ -405,7 +420,17 @@ export class LibrdkafkaLikeProducer implements KafkaProducer, ModelProducer {
         this.#refusedInTransaction = false;
         this.transactionStates.set(id, 'open');
       },
-      commit: async () => {
+      commit: async (timeoutMs: number) => {
+        // The commit's round trip, bounded by its timeout as librdkafka's is: past it, the recorded
+        // "timed out, retry call to resume" (retriable; the commit may still happen: not modelled).
+        const latency = this.#faults.brokerLatencyMs;
+        if (latency > 0) {
+          await new Promise((resolve) => setTimeout(resolve, Math.min(latency, Math.max(1, timeoutMs))));
+          if (latency > timeoutMs) {
+            end('aborted');
+            throw transactionError('commit', firstRecordedError('txn-commit-timeout', 'commitTransaction'));
+          }
+        }
         if (this.#currentTransaction === undefined)
           throw new TransactionError('commit', 'fatal', -172, 'Operation not valid in state Ready (model)');
         if (this.#refusedInTransaction) {
@@ -625,7 +650,8 @@ export class RealModelProducer implements ModelProducer {
     const settle = (entry: LoggedMessage, error: Error | undefined) => {
       entry.fate = error ? 'failed' : 'delivered';
       entry.error = error;
-      entry.reportedInFlight = !this.settled && entry.invocation === this.invocation;
+      entry.reportedInFlight =
+        !this.settled && entry.invocation === this.invocation && !entry.signal?.aborted;
     };
     const transactions = real.transactions;
     const end = (id: number | undefined, to: 'committed' | 'aborted') => {
@@ -643,6 +669,7 @@ export class RealModelProducer implements ModelProducer {
       whenWritable: (signal) => real.whenWritable(signal),
       enqueue(message, done, signal) {
         const entry = log(message);
+        entry.signal = signal;
         real.enqueue(
           message,
           (error, report, sent) => {
@@ -740,7 +767,9 @@ class ModelNativeClient extends RecordedProducer {
     if (!burst) {
       burst = [];
       this.#burst.set(topic, burst);
-      setImmediate(() => this.#report(topic));
+      const latency = this.#state.faults.brokerLatencyMs;
+      if (latency > 0) setTimeout(() => this.#report(topic), latency);
+      else setImmediate(() => this.#report(topic));
     }
     burst.push({ topic, value, opaque });
   }
@@ -764,6 +793,19 @@ class ModelNativeClient extends RecordedProducer {
       }
       this.emit('delivery-report', error, { topic, partition: 0, offset: 0, opaque });
     }
+  }
+
+  /** The commit's round trip, bounded by its timeout as librdkafka's is (recorded txn-commit-timeout). */
+  override commitTransaction(timeout: number, callback: (error: NativeError | null) => void): void {
+    const latency = this.#state.faults.brokerLatencyMs;
+    if (latency <= 0) return super.commitTransaction(timeout, callback);
+    setTimeout(
+      () => {
+        if (latency > timeout) callback(firstRecordedError('txn-commit-timeout', 'commitTransaction'));
+        else super.commitTransaction(timeout, callback);
+      },
+      Math.min(latency, Math.max(1, timeout)),
+    );
   }
 
   /** The broker answers again: what it never answered is refused late (message timed out). */

@@ -627,7 +627,7 @@ export function isHealthy({ scenario }: Observation, replay = false): boolean {
     return false;
   if (scenario.config.deadlineReserveMs !== undefined || scenario.timeoutMs < 2_000) return false;
   // A store round trip (claim, then complete and release) counts as work too.
-  let sleeps = scenario.config.idempotency ? 2 * f.storeLatencyMs : 0;
+  let sleeps = (scenario.config.idempotency ? 2 * f.storeLatencyMs : 0) + 3 * f.brokerLatencyMs;
   for (const p of scenario.partitions)
     for (const r of p.records) {
       const plan = r.plan;

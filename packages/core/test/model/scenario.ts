@@ -127,6 +127,8 @@ export interface FaultSpec {
   readonly environment: 'ok' | 'broken';
   /** The broker at the producer's connect (the SDK's own producer only): recorded connect outcomes. */
   readonly connect: 'ok' | 'all-brokers-down' | 'auth-refused';
+  /** How long the broker takes to acknowledge a record batch, and a transaction's commit (virtual ms). */
+  readonly brokerLatencyMs: number;
   /** Every call of the idempotency store takes this long (a network round trip), virtual ms. */
   readonly storeLatencyMs: number;
   /** The transaction's begin fails (recorded txn-fenced), or its abort does (txn-commit-timeout). */
