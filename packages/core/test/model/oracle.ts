@@ -32,7 +32,8 @@ export type Invariant =
   | 'output-once-per-invocation'
   | 'hooks-see-each-failure'
   | 'run-record-once'
-  | 'failed-record-produces-nothing';
+  | 'failed-record-produces-nothing'
+  | 'process-sees-its-record';
 
 export interface Violation {
   readonly invariant: Invariant;
@@ -212,6 +213,13 @@ export function check(observation: Observation, options: OracleOptions = DEFAULT
       const problem = deadLetterProblem(m, r.spec, scenario.source);
       if (problem) fail('dead-letter-keeps-the-record', `the dead letter of ${r.location}: ${problem}`);
     }
+
+    for (const bad of trace.integrity)
+      if (bad.invocation === k)
+        fail(
+          'process-sees-its-record',
+          `${bad.location} reached process altered: ${bad.problems.join('; ')}`,
+        );
 
     // A record whose work threw, or one of whose messages could not be serialized, sends nothing.
     for (const call of trace.calls) {

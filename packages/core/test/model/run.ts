@@ -23,7 +23,7 @@ import {
   uncaught,
   uninstallVirtualTime,
 } from './driver.js';
-import { buildEvent } from './events.js';
+import { buildEvent, valueBytes } from './events.js';
 import {
   LibrdkafkaLikeProducer,
   MemoryModelProducer,
@@ -34,6 +34,7 @@ import {
 import { locationOf, type RecordPlan, type Scenario } from './scenario.js';
 import {
   DEAD_LETTER_TOPIC,
+  type ExpectedRecord,
   UserTrace,
   userDeserializer,
   userKeyDeserializer,
@@ -220,7 +221,7 @@ async function run(
   const options = {
     ...(config.keyDeserializer === 'custom' ? { key: userKeyDeserializer(trace) } : {}),
     value: userDeserializer(trace, faults.environment),
-    process: userProcess(plans, trace),
+    process: userProcess(plans, trace, expectedRecords(scenario)),
     onError: config.policy,
     ...(config.policy === 'dead-letter'
       ? { deadLetterTopic: deadLetterTopicOf(config.deadLetterTopic) }
@@ -479,4 +480,22 @@ export function describeObservation(o: Observation): string {
     if (s0) lines.push(`  summary: ${JSON.stringify({ ...s0, flushMs: undefined, durationMs: undefined })}`);
   }
   return lines.join('\n');
+}
+
+/** What process must see of each record: the key as text, the value as the model's deserializer decodes it, the headers. */
+function expectedRecords(scenario: Scenario): Map<string, ExpectedRecord> {
+  const expected = new Map<string, ExpectedRecord>();
+  for (const p of scenario.partitions)
+    for (const r of p.records) {
+      const bytes = valueBytes(r, scenario.source);
+      expected.set(locationOf(p.topic, p.partition, r.offset), {
+        key: r.key === 'absent' || r.key === null ? null : r.key,
+        value: bytes === null ? null : bytes.toString('utf8'),
+        headers:
+          scenario.source === 'sink'
+            ? []
+            : r.headers.map(([name, b]) => [name, Buffer.from(b.map((x) => x & 0xff))] as const),
+      });
+    }
+  return expected;
 }

@@ -210,6 +210,8 @@ export interface DecodeCall {
 export class UserTrace {
   readonly calls: ProcessCall[] = [];
   readonly decodes: DecodeCall[] = [];
+  /** Records handed to process that were not the record the event carried. */
+  readonly integrity: Array<{ location: string; invocation: number; problems: string[] }> = [];
   /** Serializers that threw a ConfigError (the produce stage). */
   readonly serializerConfigErrors: Array<{ location: string; invocation: number; inFlight: boolean }> = [];
   invocation = 0;
@@ -272,15 +274,41 @@ export function thrownBy(ending: Ending): unknown {
 export type AnyRecord = KafkaRecord<unknown, unknown>;
 
 /** The `process` of the handler: looks the record's plan up by its location and plays it. */
+/** What `process` must receive for a record: its key, its decoded value, its headers (in order). */
+export interface ExpectedRecord {
+  readonly key: string | null;
+  readonly value: string | null;
+  readonly headers: ReadonlyArray<readonly [string, Buffer]>;
+}
+
 export function userProcess(
   plans: ReadonlyMap<string, RecordPlan>,
   trace: UserTrace,
+  expected?: ReadonlyMap<string, ExpectedRecord>,
 ): (record: AnyRecord, context: ProcessContext) => unknown {
   return (record, context) => {
     const location = locationOf(record.topic, record.partition, record.offset);
     const plan = plans.get(location);
     if (!plan) throw new Error(`model: no plan for ${location}`);
     void record.key; // decoded on first read: a key that cannot be decoded fails here
+    const want = expected?.get(location);
+    if (want) {
+      // The record handed to process is this record, byte for byte (a finding if not).
+      const problems: string[] = [];
+      if (record.key !== want.key)
+        problems.push(`key ${JSON.stringify(record.key)}, expected ${JSON.stringify(want.key)}`);
+      if (record.value !== want.value)
+        problems.push(`value differs (${JSON.stringify(String(record.value).slice(0, 20))}…)`);
+      const got = record.headers.toArray();
+      const headersMatch =
+        got.length >= want.headers.length &&
+        want.headers.every(([name, bytes], i) => got[i]![0] === name && got[i]![1].equals(bytes));
+      if (!headersMatch)
+        problems.push(
+          `headers ${JSON.stringify(got.map(([n, b]) => [n, [...b]]))}, expected ${JSON.stringify(want.headers.map(([n, b]) => [n, [...b]]))}`,
+        );
+      if (problems.length > 0) trace.integrity.push({ location, invocation: trace.invocation, problems });
+    }
     // The invocation, from its request id when two run at once (req-<n>).
     const request = /^req-(\d+)$/.exec(context.lambdaContext.awsRequestId ?? '');
     const call: ProcessCall = {
