@@ -623,7 +623,7 @@ export class RealModelProducer implements ModelProducer {
         faults.commit === 'retriable' ? 'txn-commit-timeout' : 'txn-coordinator-timeout';
     if (faults.begin === 'fails') behaviour.transactions.beginTransaction = 'txn-fenced';
     if (faults.abort === 'fails') behaviour.transactions.abortTransaction = 'txn-commit-timeout';
-    const state = { faults, healed: false };
+    const state: { faults: FaultSpec; healed: boolean } = { faults, healed: false };
     ModelNativeClient.state = state;
     const real = kafkaProducer(
       { 'bootstrap.servers': 'model-broker:9092' },
@@ -721,6 +721,7 @@ export class RealModelProducer implements ModelProducer {
     };
     this.#heal = () => {
       state.healed = true;
+      state.faults = { ...state.faults, deadLetters: 'ok', queueFullMs: 0, commit: 'ok' };
       behaviour.transactions = {};
       behaviour.queueLimit = Number.POSITIVE_INFINITY;
       behaviour.connect = 'healthy';

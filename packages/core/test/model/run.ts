@@ -69,6 +69,8 @@ export interface InvocationObservation {
   /** The idempotency store's live entries (key → state) before and after. */
   readonly storeBefore: ReadonlyMap<string, string>;
   storeAfter: ReadonlyMap<string, string>;
+  /** The store's live entries the moment the handler settled (before Lambda's end). */
+  readonly storeAtSettle: ReadonlyMap<string, string>;
   /** The store calls made during this invocation and its drain (operation and keys). */
   storeCalls: ReadonlyArray<{ readonly operation: string; readonly keys: readonly string[] }>;
   /** The store was told to fail at complete/release during this invocation. */
@@ -377,6 +379,7 @@ async function run(
     );
     trace.settled = true;
     producer.settled = true;
+    const storeAtSettle = snapshot(store);
     const observation: InvocationObservation = {
       index,
       context,
@@ -385,6 +388,7 @@ async function run(
       ...sink,
       storeBefore,
       storeAfter: new Map(),
+      storeAtSettle,
       storeCalls: [],
       storeFaultedAtEnd: index === 1 && faults.complete === 'fail',
       unhandled,
