@@ -208,8 +208,9 @@ describe('the packed packages', () => {
         expect(manifests.get(name)!.version).toBe(core); // one fixed release group
       }
       const bin = manifests.get('testing')!.bin as Record<string, string>;
-      expect(Object.keys(bin)).toEqual(['kafka-lambda-local']);
+      expect(Object.keys(bin)).toEqual(['kafka-lambda-local', 'kafka-lambda']);
       expect(bin['kafka-lambda-local']!.replace(/^\.\//, '')).toBe('dist/cli.js');
+      expect(bin['kafka-lambda']!.replace(/^\.\//, '')).toBe('dist/kafka-lambda-cli.js');
     },
     SETUP_TIMEOUT,
   );
@@ -334,6 +335,18 @@ describe('a consumer project', () => {
         '--help',
       ]);
       expect(stdout).toMatch(/^Usage: kafka-lambda-local <handler-file>/);
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    'gets the kafka-lambda command (redrive) from @kafka-lambda/testing',
+    async () => {
+      const { stdout } = await node16.exec(join(node16.dir, 'node_modules', '.bin', 'kafka-lambda'), [
+        'redrive',
+        '--help',
+      ]);
+      expect(stdout).toMatch(/^Usage: kafka-lambda redrive --from <dead-letter topic>/);
     },
     TEST_TIMEOUT,
   );
