@@ -15,6 +15,7 @@ export const DECODE_CODES: Readonly<Record<Decode, string>> = {
   async: 'a',
   slow: 's',
   hang: 'h',
+  thenable: 't',
   throw: 'x',
   'throw-config': 'c',
 };

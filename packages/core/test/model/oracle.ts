@@ -639,7 +639,10 @@ export function isHealthy({ scenario }: Observation, replay = false): boolean {
     policy === 'log' || policy === 'dead-letter' || (policy === 'report' && scenario.source !== 'sink');
   // The replay runs with the faults healed, but for the environment (a deployment's) and latency.
   const healed = (o: string) =>
-    o === 'ok' || o === 'serializer-async' || (replay && (o === 'held' || o === 'transient'));
+    o === 'ok' ||
+    o === 'serializer-async' ||
+    o === 'serializer-thenable' ||
+    (replay && (o === 'held' || o === 'transient'));
   // Refused for good (a refusal inside a transaction dooms it: not handled by the policy then).
   const poisonOutput = (o: string) =>
     !transactional &&

@@ -9,8 +9,11 @@ export const POLICIES: readonly Policy[] = ['log', 'dead-letter', 'report', 'ret
 export type Source = 'msk' | 'self-managed' | 'sink' | 'on-failure';
 
 /** What the value deserializer does with this record (decided by the first bytes of its value). */
-/** `slow`: answers after 300 virtual ms (a registry round trip); `hang`: never answers. */
-export type Decode = 'ok' | 'async' | 'slow' | 'hang' | 'throw' | 'throw-config';
+/**
+ * `slow`: answers after 300 virtual ms (a registry round trip); `hang`: never answers; `thenable`:
+ * answers with a non-native thenable (a Bluebird promise).
+ */
+export type Decode = 'ok' | 'async' | 'slow' | 'hang' | 'thenable' | 'throw' | 'throw-config';
 
 /** What `process` returns: a plain value, a native promise, or a non-native thenable. */
 export type Shape = 'sync' | 'async' | 'thenable' | 'lazy-thenable';
@@ -41,6 +44,7 @@ export type Output =
   /** With a serializer that throws, answers later, or throws a ConfigError (the `produce` stage). */
   | 'serializer-throws'
   | 'serializer-async'
+  | 'serializer-thenable'
   | 'serializer-config'
   /** `produce({ value: 42 })`: refused at the call (InvalidProduceRequestError). */
   | 'invalid'

@@ -66,6 +66,7 @@ export function planArb(limits: UserCodeLimits): fc.Arbitrary<RecordPlan> {
     ['transient', 4, true],
     ['held', 4, true],
     ['serializer-async', 4, true],
+    ['serializer-thenable', 2, limits.thenables],
     ['serializer-throws', 4, limits.serializers],
     ['invalid', 2, limits.serializers],
     ['serializer-config', 2, limits.serializers],
@@ -88,6 +89,7 @@ export function planArb(limits: UserCodeLimits): fc.Arbitrary<RecordPlan> {
         { weight: 60, arbitrary: fc.constant('ok' as const) },
         { weight: 12, arbitrary: fc.constant('async' as const) },
         { weight: 3, arbitrary: fc.constant('slow' as const) },
+        { weight: limits.thenables ? 3 : 0, arbitrary: fc.constant('thenable' as const) },
         { weight: limits.abandoned ? 1 : 0, arbitrary: fc.constant('hang' as const) },
         { weight: 6, arbitrary: fc.constant('throw' as const) },
         { weight: limits.configCause ? 1 : 0, arbitrary: fc.constant('throw-config' as const) },
@@ -136,6 +138,7 @@ export const OUTPUT_TOPIC: Readonly<Record<Output, string>> = {
   'serializer-throws': 'out',
   'serializer-async': 'out',
   'serializer-config': 'out',
+  'serializer-thenable': 'out',
   invalid: 'out',
   huge: 'out',
   refused: 'out.refused',
@@ -155,6 +158,16 @@ function serializerOf(kind: Output, trace: UserTrace, location: string): Seriali
   switch (kind) {
     case 'serializer-async':
       return { serialize: async (value) => Buffer.from(JSON.stringify(value)) };
+    case 'serializer-thenable':
+      // A non-native thenable (a Bluebird promise from a registry client), not a Promise.
+      return {
+        serialize: (value) =>
+          ({
+            // biome-ignore lint/suspicious/noThenProperty: a non-native thenable is the point
+            then: (resolve: (b: Buffer) => void) =>
+              setImmediate(() => resolve(Buffer.from(JSON.stringify(value)))),
+          }) as never,
+      };
     case 'serializer-config':
       return {
         serialize: () => {
@@ -481,6 +494,10 @@ export function userDeserializer(trace: UserTrace, environment: 'ok' | 'broken')
         });
       }
       switch (text[0]) {
+        case 't':
+          record(undefined);
+          // biome-ignore lint/suspicious/noThenProperty: a non-native thenable is the point
+          return { then: (resolve: (v: string) => void) => setImmediate(() => resolve(text)) } as never;
         case 's':
           record(undefined);
           return new Promise((resolve) => setTimeout(() => resolve(text), 300));
