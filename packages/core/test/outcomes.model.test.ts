@@ -4,8 +4,10 @@
 // runs again. fast-check generates events, user code, faults and configurations (test/model/), runs
 // each in virtual time, and the oracle (test/model/oracle.ts) checks the invariants after each run.
 //
-// Long runs: MODEL_RUNS=200000 MODEL_SEED=42 pnpm exec vitest run --project unit packages/core/test/outcomes.model.test.ts
-// MODEL_OPEN=all keeps every dimension on (hunting); MODEL_OPEN=thenable-return,late-produce names the open ones.
+// Long runs: `pnpm test:model` (200,000 scenarios); MODEL_RUNS=<n> MODEL_SEED=<seed> to size and replay
+// (a failure prints its seed and the shrunk scenario). MODEL_RUNS scales the three properties (the
+// larger batches run 1/20 of it, the two attempts at once 1/10). MODEL_OPEN=all keeps every dimension
+// on; MODEL_OPEN=thenable-return,late-produce names the ones to switch off instead of OPEN_DEFECTS.
 
 import type { KafkaHandler } from '@kafka-lambda/core';
 import fc from 'fast-check';
