@@ -25,6 +25,8 @@ export default {
     'packages/core/src/handler/oversized-retry.ts',
     'packages/core/src/handler/record-pipeline.ts',
     'packages/core/src/handler/pending-message.ts',
+    // Split off batch.ts (the dead letters queued until the failures are known to be the records').
+    'packages/core/src/handler/dead-letter-queue.ts',
     'packages/core/src/handler/policies/*.ts',
   ],
   // Two cores, shared: one or two test processes at most.

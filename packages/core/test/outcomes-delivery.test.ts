@@ -258,6 +258,40 @@ class UnreachableProducer implements KafkaProducer {
   async close(): Promise<void> {}
 }
 
+/** Refuses every message at once with `error`, as the producer does when it cannot connect. */
+class RefusingProducer implements KafkaProducer {
+  constructor(readonly error: () => Error) {}
+  enqueue(message: OutgoingMessage, done: DeliveryCallback): void {
+    setImmediate(() => done(this.error(), undefined, message));
+  }
+  send(): Promise<never> {
+    return Promise.reject(new Error('enqueue only'));
+  }
+  async flush(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
+const connectionError = (definitive: boolean, name = 'ProducerConnectionError') =>
+  Object.assign(new Error('no broker reachable at b-1.demo:9092 (connection refused)'), { name, definitive });
+
+describe('a producer that has nothing to connect to', () => {
+  it('fails the invocation with its definitive connection error, even under report', async () => {
+    const refusal = connectionError(true);
+    const { handler } = producing(new RefusingProducer(() => refusal), { onError: 'report' });
+    const { error } = await settle(handler(event('out:a', 'out:b'), context()));
+    expect(error).toBe(refusal);
+  });
+
+  it('a connection error that may pass, or another definitive error, hands the records back (report)', async () => {
+    for (const refusal of [connectionError(false), connectionError(true, 'KafkaJSConnectionError')]) {
+      const { handler } = producing(new RefusingProducer(() => refusal), { onError: 'report' });
+      const { result, error } = await settle(handler(event('out:a', 'out:b'), context()));
+      expect(error).toBeUndefined();
+      expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: { partition: 'in-0', offset: 0 } }] });
+    }
+  });
+});
+
 describe('deliveries that do not finish in time', () => {
   it("fail the invocation with the producer's own reason when it could not connect, and say so in an ERROR line", async () => {
     const connection = Object.assign(new Error('could not connect to b-1.demo:9092'), {
@@ -295,6 +329,8 @@ describe('deliveries that do not finish in time', () => {
     expect(ends).toEqual(endsBefore);
     expect(summaries).toHaveLength(1);
     expect(summaries[0]).toMatchObject({ produced: 0 });
+    // The wait that timed out is counted once.
+    expect(summaries[0]!.flushMs).toBeLessThanOrEqual(summaries[0]!.durationMs);
   });
 
   it('leave no timer behind once the reports are in', async () => {

@@ -348,6 +348,18 @@ describe('what is derived from the states', () => {
     ]);
   });
 
+  it('a batch without failures has none to tell, none to retract, and is never alike', () => {
+    const outcomes = new RecordOutcomes(batchOf(2));
+    outcomes.start(0);
+    outcomes.succeed(0, 0);
+    outcomes.handBack(1);
+    outcomes.retractFailures();
+    expect(outcomes.failureOf(0)).toBeUndefined();
+    expect(outcomes.firstFailure()).toBeUndefined();
+    expect(outcomes.failedAlike()).toBe(false);
+    expect([outcomes.fateOf(0), outcomes.fateOf(1)]).toEqual([Fate.done, Fate.handedBack]);
+  });
+
   it('firstFailure is the first failure noted, in the order they happened', () => {
     const outcomes = new RecordOutcomes(batchOf(3));
     expect(outcomes.firstFailure()).toBeUndefined();
@@ -438,6 +450,14 @@ describe('failedAlike: every record that ran failed the same way', () => {
     failLogged(typed, 0, thrown(42)());
     failLogged(typed, 1, thrown('42')());
     expect(typed.failedAlike()).toBe(false);
+  });
+
+  it('a cause of null ends the chain: the errors themselves are compared', () => {
+    const outcomes = allFailing(2, (slot) => ({
+      error: new Error(`bad ${slot}`, { cause: null }),
+      stage: 'process',
+    }));
+    expect(outcomes.failedAlike()).toBe(false);
   });
 
   it('a cause chain deeper than eight is compared at the eighth link', () => {

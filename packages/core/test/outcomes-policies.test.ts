@@ -227,7 +227,10 @@ describe('which failures stop what', () => {
       });
       const { error } = await settle(handler(partitions(['a'], ['b']), context()));
       expect(error).toBeDefined();
-      expect(reason).toBeInstanceOf(Error);
+      // A configuration mistake is the reason itself; otherwise the batch says why it stopped.
+      if (onError === 'log' && name === 'a ConfigError') expect(reason).toBeInstanceOf(ConfigError);
+      else
+        expect(reason).toMatchObject({ message: 'the batch stopped: another record failed the invocation' });
     });
   }
 
@@ -251,6 +254,7 @@ describe('which failures stop what', () => {
     });
     const { error } = await settle(handler(partitions(['a', 'b']), context()));
     expect(error?.message).toMatch(/onError 'log' failed on in-0@1: log sink down/);
+    expect((error as Error).cause).toMatchObject({ message: 'log sink down' });
     const completed = [...store.entries()].filter(([, e]) => e.state === 'completed').map(([key]) => key);
     expect(completed).toEqual(['test-fn#in-0@0']);
   });
