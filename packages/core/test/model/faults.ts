@@ -799,7 +799,10 @@ class ModelNativeClient extends RecordedProducer {
   /** The commit's round trip, bounded by its timeout as librdkafka's is (recorded txn-commit-timeout). */
   override commitTransaction(timeout: number, callback: (error: NativeError | null) => void): void {
     const latency = this.#state.faults.brokerLatencyMs;
-    if (latency <= 0) return super.commitTransaction(timeout, callback);
+    if (latency <= 0) {
+      super.commitTransaction(timeout, callback);
+      return;
+    }
     setTimeout(
       () => {
         if (latency > timeout) callback(firstRecordedError('txn-commit-timeout', 'commitTransaction'));

@@ -47,7 +47,9 @@ export type OpenDefect =
   /** A transaction whose begin or abort fails. */
   | 'transaction-faults'
   /** idempotency.key = the record's key: business ids that repeat in a batch, fallbacks to the offset key. */
-  | 'business-keys';
+  | 'business-keys'
+  /** N3: beside another batch, an output over the topic's limit (it shares the other's record batch). */
+  | 'oversized-beside-another-batch';
 
 export interface GenerationOptions {
   readonly open: ReadonlySet<OpenDefect>;
@@ -197,4 +199,66 @@ function allFailAlike(s: Scenario): boolean {
       failing++;
     }
   return failing >= 2 && kinds.size === 1;
+}
+
+/**
+ * A batch of fine records beside a scenario's own: other offsets (from 10,000), every record
+ * decoding and ending fine, producing 0-2 outputs to a healthy topic, with the scenario's configuration.
+ */
+export function besideArb(): fc.Arbitrary<(scenario: Scenario) => Scenario> {
+  return fc
+    .array(
+      fc.record({
+        partition: fc.constantFrom(0, 1, 2, 12),
+        outputs: fc.integer({ min: 0, max: 2 }),
+        async: fc.boolean(),
+      }),
+      {
+        minLength: 1,
+        maxLength: 4,
+      },
+    )
+    .map((records) =>
+      Object.assign(besideOf(records), {
+        [fc.toStringMethod]: () =>
+          `beside: ${records.map((r) => `orders-${r.partition} ${r.async ? 'async' : 'sync'} produce[${'ok,'.repeat(r.outputs).slice(0, -1)}]`).join('; ')}`,
+      }),
+    );
+}
+
+function besideOf(records: RecordPlanInput[]): (scenario: Scenario) => Scenario {
+  return (scenario: Scenario): Scenario => {
+    const byPartition = new Map<number, RecordPlanInput[]>();
+    for (const r of records) byPartition.set(r.partition, [...(byPartition.get(r.partition) ?? []), r]);
+    return {
+      ...scenario,
+      timeoutMs: 60_000,
+      partitions: [...byPartition].map(([partition, list]) => ({
+        topic: 'orders',
+        partition,
+        records: list.map((r, i) => ({
+          offset: 10_000 + i,
+          key: `b${partition}-${i}`,
+          value: 8,
+          headers: [],
+          plan: {
+            decode: 'ok',
+            shape: r.async ? 'async' : 'sync',
+            ending: 'ok',
+            outputs: Array.from({ length: r.outputs }, () => 'ok' as const),
+            sleepMs: 0,
+            ignoresSignal: false,
+            hang: false,
+            lateMs: undefined,
+          },
+        })),
+      })),
+    };
+  };
+}
+
+interface RecordPlanInput {
+  partition: number;
+  outputs: number;
+  async: boolean;
 }

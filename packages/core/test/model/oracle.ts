@@ -4,7 +4,7 @@ import { KafkaLambdaError } from '@kafka-lambda/core';
 import { valueBytes } from './events.js';
 import type { LoggedMessage } from './faults.js';
 import type { LogLine, Observation, OverlapObservation } from './run.js';
-import { locationOf, type RecordSpec, type Source } from './scenario.js';
+import { locationOf, type RecordSpec, type Scenario, type Source } from './scenario.js';
 import type { ProcessCall } from './user-code.js';
 
 export type Invariant =
@@ -800,7 +800,10 @@ export function describe(value: unknown): string {
  * nothing escapes, each summary adds up and ends each record once; with `idempotency`, no record's
  * work runs in both attempts at the same time (the second finds the keys in progress).
  */
-export function checkTwoAtOnce(observation: Observation & { overlap?: OverlapObservation }): Violation[] {
+export function checkTwoAtOnce(
+  observation: Observation & { overlap?: OverlapObservation },
+  second?: Scenario,
+): Violation[] {
   const violations: Violation[] = [];
   const overlap = observation.overlap;
   if (!overlap) return violations;
@@ -830,10 +833,14 @@ export function checkTwoAtOnce(observation: Observation & { overlap?: OverlapObs
     for (const { summary } of a.batchEnds) {
       const parts =
         summary.succeeded + summary.failed + summary.skipped + summary.unprocessed + summary.alreadyProcessed;
-      if (summary.records !== parts || summary.records !== records.length)
+      const expected =
+        a.index === 2 && second
+          ? second.partitions.reduce((n, p) => n + p.records.length, 0)
+          : records.length;
+      if (summary.records !== parts || summary.records !== expected)
         fail(
           'summary-adds-up',
-          `records ${summary.records} (the event has ${records.length}), parts add up to ${parts}`,
+          `records ${summary.records} (the event has ${expected}), parts add up to ${parts}`,
         );
     }
     const ends = new Map<string, number>();
@@ -867,5 +874,45 @@ export function checkTwoAtOnce(observation: Observation & { overlap?: OverlapObs
         }
     }
   }
+  return violations;
+}
+
+/**
+ * Another batch at once on the same handler (the second a batch of fine records, each producing to a
+ * healthy topic): it is judged by its own messages only — it succeeds, every record of it processed
+ * with its outputs delivered, whatever the first batch's faults, deadline or leftovers.
+ */
+export function checkJudgedByItsOwn(
+  observation: Observation & { overlap?: OverlapObservation },
+  second: Scenario,
+): Violation[] {
+  const violations = checkTwoAtOnce(observation, second);
+  const attempt = observation.overlap?.attempts[1];
+  if (!attempt) return violations;
+  const fail = (detail: string) =>
+    violations.push({ invariant: 'healthy-batch-succeeds', invocation: 2, detail });
+  const s = attempt.settled;
+  if (s?.kind !== 'resolved') {
+    fail(
+      `a batch of fine records ran beside another and ${s ? `failed with ${describe((s as { error?: unknown }).error)}` : 'never settled'}`,
+    );
+    return violations;
+  }
+  for (const p of second.partitions)
+    for (const r of p.records) {
+      const location = locationOf(p.topic, p.partition, r.offset);
+      const work = observation.trace.calls.filter((c) => c.location === location && c.invocation === 2);
+      const last = work.at(-1);
+      if (r.value === 'tombstone' && second.config.tombstones === 'skip') continue;
+      if (last?.ended !== 'ok') {
+        fail(
+          `${location} of the batch beside another was not processed (${last ? last.ended : 'never ran'})`,
+        );
+        continue;
+      }
+      for (const id of last.outputs)
+        if (!observation.producer.log.some((m) => m.outputId === id && m.fate === 'delivered'))
+          fail(`${location}'s output ${id} was not delivered although its batch succeeded`);
+    }
   return violations;
 }

@@ -120,6 +120,8 @@ export async function runScenario(
   scenario: Scenario,
   wrap?: HandlerWrapper,
   overlapMs?: number,
+  /** With overlapMs: a different batch for the second invocation (else the same one again). */
+  secondBatch?: Scenario,
 ): Promise<Observation & { overlap?: OverlapObservation }> {
   installVirtualTime();
   const previousListeners = process.listeners('unhandledRejection');
@@ -136,6 +138,7 @@ export async function runScenario(
         current = list;
       },
       overlapMs,
+      secondBatch,
     );
   } finally {
     process.removeListener('unhandledRejection', onUnhandled);
@@ -149,11 +152,13 @@ async function run(
   wrap: HandlerWrapper | undefined,
   collectUnhandledInto: (list: unknown[]) => void,
   overlapMs: number | undefined,
+  secondBatch?: Scenario,
 ): Promise<Observation & { overlap?: OverlapObservation }> {
   const { config, faults } = scenario;
   const plans = new Map<string, RecordPlan>();
-  for (const p of scenario.partitions)
-    for (const r of p.records) plans.set(locationOf(p.topic, p.partition, r.offset), r.plan);
+  for (const s of secondBatch ? [scenario, secondBatch] : [scenario])
+    for (const p of s.partitions)
+      for (const r of p.records) plans.set(locationOf(p.topic, p.partition, r.offset), r.plan);
   const trace = new UserTrace();
   // What the callbacks see goes to the invocation in flight.
   let sink: Pick<
@@ -223,7 +228,11 @@ async function run(
   const options = {
     ...(config.keyDeserializer === 'custom' ? { key: userKeyDeserializer(trace) } : {}),
     value: userDeserializer(trace, faults.environment),
-    process: userProcess(plans, trace, expectedRecords(scenario)),
+    process: userProcess(
+      plans,
+      trace,
+      new Map([...expectedRecords(scenario), ...(secondBatch ? expectedRecords(secondBatch) : [])]),
+    ),
     onError: config.policy,
     ...(config.policy === 'dead-letter'
       ? { deadLetterTopic: deadLetterTopicOf(config.deadLetterTopic) }
@@ -301,10 +310,11 @@ async function run(
       tracked: undefined as ReturnType<typeof track<unknown>> | undefined,
       settleSeq: Number.POSITIVE_INFINITY,
     }));
+    const secondEvent = secondBatch ? buildEvent(secondBatch) : event;
     const start = (attempt: (typeof attempts)[number]) => {
       sink = attempt.sink;
       attempt.startedAt = Date.now();
-      const running = handler(structuredClone(event), attempt.context);
+      const running = handler(structuredClone(attempt.index === 2 ? secondEvent : event), attempt.context);
       attempt.tracked = track(running);
       // Where it settled on the user trace's counter: work after it belongs to nobody.
       const mark = () => {
@@ -321,7 +331,7 @@ async function run(
     );
     // A context made now counts its timeout from now.
     second.context = lambdaContext({
-      timeoutMs: scenario.timeoutMs,
+      timeoutMs: (secondBatch ?? scenario).timeoutMs,
       functionName: FUNCTION_NAME,
       awsRequestId: 'req-2',
     });
