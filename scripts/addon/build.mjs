@@ -31,7 +31,7 @@ import {
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, stripVTControlCharacters } from 'node:util';
 import {
   ADDON_FILE,
   bindingName,
@@ -251,7 +251,8 @@ function run(command, argv, { cwd, env, log }) {
         .toString('utf8')
         .split('\n')
         .filter((line) => line.trim());
-      if (lines.length > 0) last = lines.at(-1).trim().slice(0, 100);
+      // Without the terminal colour codes librdkafka's configure prints.
+      if (lines.length > 0) last = stripVTControlCharacters(lines.at(-1)).trim().slice(0, 100);
     };
     child.stdout.on('data', track);
     child.stdout.pipe(out, { end: false });
