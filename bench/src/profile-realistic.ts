@@ -35,7 +35,9 @@ const cores = process.env.CORES?.split(',') ?? ['@kafka-lambda/core'];
 type Handler = (event: KafkaEvent, context: unknown) => Promise<unknown>;
 const handlers: Handler[] = [];
 for (const core of cores) {
-  const { createKafkaHandler, json, jsonLogger } = (await import(core)) as typeof import('@kafka-lambda/core');
+  const { createKafkaHandler, json, jsonLogger } = (await import(
+    core
+  )) as typeof import('@kafka-lambda/core');
   const handler = createKafkaHandler({
     value: value ?? json<RealTrade>(),
     logger: jsonLogger({ write: noop }),
