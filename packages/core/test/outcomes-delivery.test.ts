@@ -106,12 +106,13 @@ describe('the oversized re-send sends again only what a too-large record batch r
     expect(producer.enqueued.map((m) => m.topic)).toEqual(['dlq', 'dlq']);
   });
 
-  it('a message refused alone is too large: it is not sent again, its record fails', async () => {
+  it('a message refused alone is too large: its record fails, its dead letter is delivered', async () => {
     const producer = new ScriptedProducer();
     producer.topicMaxBytes = 10;
     const { handler } = producing(producer);
     await handler(event('out:x*20'), context());
-    expect(sent(producer, 'out')).toEqual(['x'.repeat(20)]);
+    // Whether it is sent again alone first is the engine's choice (see the model's N3): not pinned here.
+    expect(producer.delivered.filter((m) => m.topic === 'out')).toEqual([]);
     expect(producer.delivered.filter((m) => m.topic === 'dlq')).toHaveLength(1);
   });
 
