@@ -150,10 +150,13 @@ describe('the summary and the observers', () => {
     const producer = new ScriptedProducer();
     producer.topicMaxBytes = 10;
     let okSends = 0;
-    // The healthy message's re-send is answered only after 60 ms.
-    producer.holdWhen = (m) => m.value?.toString() === 'ok' && ++okSends === 2;
+    // The healthy message's re-send is answered only 60 ms after it was sent.
+    producer.holdWhen = (m) => {
+      const held = m.value?.toString() === 'ok' && ++okSends === 2;
+      if (held) setTimeout(() => producer.release(), 60);
+      return held;
+    };
     const { handler, summaries } = producing(producer);
-    setTimeout(() => producer.release(), 60);
     await handler(event('out:ok', 'out:x*20'), context());
     const [summary] = summaries;
     expect(summary!.flushMs).toBeGreaterThanOrEqual(55);
@@ -162,9 +165,12 @@ describe('the summary and the observers', () => {
 
   it('flushMs of a plain batch is the wait for its reports, counted once', async () => {
     const producer = new ScriptedProducer();
-    producer.holdWhen = () => true;
+    // Answered 60 ms after it was sent.
+    producer.holdWhen = () => {
+      setTimeout(() => producer.release(), 60);
+      return true;
+    };
     const { handler, summaries } = producing(producer);
-    setTimeout(() => producer.release(), 60);
     await handler(event('out:a'), context());
     const [summary] = summaries;
     expect(summary!.flushMs).toBeGreaterThanOrEqual(55);
@@ -343,6 +349,7 @@ describe('deliveries that do not finish in time', () => {
     setTimeout(() => producer.release(), 5);
     await handler(event('out:a'), context(60_000));
     await sleep(1);
-    expect(timers()).toBe(before);
+    // At most as many as before (a timer of an earlier test may have fired meanwhile), never one more.
+    expect(timers()).toBeLessThanOrEqual(before);
   });
 });

