@@ -36,12 +36,13 @@ try {
 }
 
 // pnpm prints { error: { code, message } } when the endpoint fails (ERR_PNPM_AUDIT_BAD_RESPONSE for
-// an HTTP error such as 405/5xx, network codes such as ENOTFOUND/ECONNREFUSED/ETIMEDOUT otherwise).
+// an HTTP error such as 405/5xx, network codes such as ENOTFOUND/ECONNREFUSED/ETIMEDOUT otherwise),
+// or a bare FetchError stack when TLS fails (a proxy's certificate the process does not trust).
 const error = report?.error;
 const unreachable =
   error !== undefined ||
   (report === undefined &&
-    /ERR_PNPM_AUDIT|ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|socket hang up|responded with \d{3}/i.test(
+    /ERR_PNPM_AUDIT|ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|socket hang up|responded with \d{3}|FetchError|certificate/i.test(
       `${run.stdout}\n${run.stderr}`,
     ));
 
