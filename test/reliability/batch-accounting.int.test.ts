@@ -220,6 +220,32 @@ describe('an output the broker refuses for good fails only its record (real brok
     expect(await readTopic(dlq, 1, { settleMs: 500 })).toHaveLength(1);
   });
 
+  // Issue 23, N3 (found by the model test): two batches of one handler at once (the local runner
+  // invokes a handler for several batches at once) share the producer, so an oversized output of one
+  // and a healthy output of the other travel in one record batch, which the broker refuses whole.
+  // The healthy one, its batch's only refused message, is sent again alone and delivered.
+  it("two batches at once: a healthy output refused beside another batch's oversized one is delivered on its own re-send", async () => {
+    const out = uniqueTopic('acct.small-max-beside');
+    const dlq = uniqueTopic('acct.small-max-beside.dlq');
+    await createTopics([{ topic: out, config: { 'max.message.bytes': '2048' } }, { topic: dlq }]);
+    // A long linger: both invocations' messages to out's one partition go in one record batch.
+    const kafka = producer({ 'linger.ms': 300 });
+    const { handler, summaries } = routingHandler(kafka, out, 'dead-letter', dlq);
+    const big = tradeRecords('trades', 8, 1);
+    big[0]!.value = Buffer.from(JSON.stringify({ id: 100, big: true })).toString('base64');
+    const healthy = tradeRecords('trades', 9, 1);
+    const [withBig, withHealthy] = await Promise.all([
+      timed(() => handler(kafkaEvent(big), lambdaContext(20_000))),
+      timed(() => handler(kafkaEvent(healthy), lambdaContext(20_000))),
+    ]);
+    expect(withBig.error).toBeUndefined();
+    expect(withHealthy.error).toBeUndefined();
+    expect(await topicValues(out, 1, { settleMs: 1_000 })).toEqual(['out-0']);
+    const letters = await readTopic(dlq, 1, { settleMs: 500 });
+    expect(letters.map((m) => m.headers[DEAD_LETTER_HEADERS.sourcePartition])).toEqual(['8']);
+    expect(summaries.map((s) => s.deadLettered).sort()).toEqual([0, 1]);
+  });
+
   it('report: only the oversized record is reported', async () => {
     const out = uniqueTopic('acct.small-max-report');
     await createTopics([{ topic: out, config: { 'max.message.bytes': '2048' } }]);

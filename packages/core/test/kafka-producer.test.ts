@@ -301,6 +301,65 @@ describe('RdKafkaProducer on the recorded client shapes', () => {
     expect(kafka.backlog).toBe(0);
   });
 
+  // Issue 23, N3: the broker refuses a whole record batch for one oversized message; a message sent
+  // again alone must not share its record batch with anything, of this batch or of another.
+  it('sends a message alone: after the reports of its topic, and nothing joins it until its own', async () => {
+    const { kafka } = producer();
+    const a = new AbortController();
+    const b = new AbortController();
+    const before = enqueue(kafka, a.signal, 'out', 'before');
+    const otherTopic = enqueue(kafka, a.signal, 'other', 'stalled');
+    await tick();
+    const alone = { done: false, error: undefined as Error | undefined };
+    kafka.enqueueAlone(
+      { topic: 'out', key: null, value: Buffer.from('alone') },
+      (error) => Object.assign(alone, { error, done: true }),
+      a.signal,
+    );
+    const after = enqueue(kafka, b.signal, 'out', 'after');
+    const afterOther = enqueue(kafka, b.signal, 'other', 'after');
+    await tick();
+    // Waits for 'before' (same topic), not for the message to 'other' that has no report yet.
+    expect(client().queued.map((q) => q.value!.toString())).toEqual(['before', 'stalled']);
+    expect(kafka.backlog).toBe(3);
+    // The broker answers 'before' only: the alone message goes, alone, 'stalled' still in flight.
+    const [first, stalled] = client().queued.splice(0, 2);
+    client().queued.push(first!);
+    client().deliver();
+    await tick();
+    expect(before.done).toBe(true);
+    expect(client().queued.map((q) => q.value!.toString())).toEqual(['alone']);
+    expect(after.done || afterOther.done).toBe(false);
+    client().deliver({ scenario: 'too-large-broker' });
+    await tick();
+    expect(alone.error).toMatchObject({ code: 10, permanent: true });
+    // Then what waited behind it, in order.
+    expect(client().queued.map((q) => q.value!.toString())).toEqual(['after', 'after']);
+    client().queued.push(stalled!);
+    client().deliver();
+    expect([otherTopic, after, afterOther].every((o) => o.done && !o.error)).toBe(true);
+    expect(kafka.backlog).toBe(0);
+  });
+
+  it('a batch that gives up on its message sent alone no longer holds the other batches', async () => {
+    const { kafka } = producer();
+    const a = new AbortController();
+    const b = new AbortController();
+    enqueue(kafka, b.signal, 'out', 'warm');
+    await tick();
+    client().deliver();
+    kafka.enqueueAlone({ topic: 'out', key: null, value: Buffer.from('alone') }, () => {}, a.signal);
+    const behind = enqueue(kafka, b.signal, 'out', 'behind');
+    await tick();
+    expect(client().queued.map((q) => q.value!.toString())).toEqual(['alone']);
+    // The broker never answers it; its batch ends (deadline): the other batch's message goes.
+    a.abort(new Error('deadline'));
+    await tick();
+    expect(client().queued.map((q) => q.value!.toString())).toEqual(['alone', 'behind']);
+    client().deliver();
+    expect(behind).toMatchObject({ done: true, error: undefined });
+  });
+
   it('refuses to hold more than maxBacklogBytes', async () => {
     behaviour.queueLimit = 0;
     const { kafka } = producer(undefined, { maxBacklogBytes: 10 });

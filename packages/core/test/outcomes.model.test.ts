@@ -27,18 +27,12 @@ import type { ConfigSpec, FaultSpec, RecordPlan, RecordSpec, Scenario } from './
  * Generator dimensions switched off because they still find a KNOWN open defect of issue 23. Remove
  * an entry when its fix lands: the model then checks that dimension in every run.
  */
-const OPEN_DEFECTS = new Set<OpenDefect>([
-  // N3 (new, found by this model; property "another batch at once"): `A: log; orders-0@0 lazy
-  //    thenable, 1 ms, produce[out, over out's max.message.bytes]` and, 1 ms later on the same
-  //    handler, `B: orders-0@10000 sync produce[out]`: one record batch, refused whole (code 10); B
-  //    has ONE suspect, so oversized-retry.ts does not re-send it alone: B's healthy record is
-  //    logged and dropped and B succeeds (a leftover of an earlier invocation does the same).
-  'oversized-beside-another-batch',
-]);
+const OPEN_DEFECTS = new Set<OpenDefect>([]);
 // Found by the model on b5065ca and fixed since (their entries removed): 1 thenable-return, 2
 // config-error-cause, 3 oversized-resend, 4 two-refused-outputs, 7 abandoned-records (late produce),
 // 8 async-hook-rejects, 11 environment-fault (305b22c), N1 refused-after-success (3568dbb), N2
-// dead-letter-topic-throws (c7a8a85, DeadLetterError).
+// dead-letter-topic-throws (c7a8a85, DeadLetterError), N3 oversized-beside-another-batch (a lone
+// suspect is sent again in a record batch of its own: the producer's `enqueueAlone`).
 // Seeds and counterexamples: docs/reliability.md, "The model test".
 
 const RUNS = Number(process.env.MODEL_RUNS ?? 10_000);

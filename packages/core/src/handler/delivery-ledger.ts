@@ -76,6 +76,11 @@ export class DeliveryLedger {
     return this.#signal;
   }
 
+  /** Whether the producer can send a message in a record batch of its own (`enqueueAlone`). */
+  get sendsAlone(): boolean {
+    return typeof this.#producer.enqueueAlone === 'function';
+  }
+
   get sent(): number {
     return this.#sent;
   }
@@ -91,9 +96,16 @@ export class DeliveryLedger {
 
   /**
    * Hands a record's messages to the producer; each report goes to the acknowledged callback or to
-   * the failures, with the record's `slot`. After the ledger closed nothing is sent: false.
+   * the failures, with the record's `slot`. After the ledger closed nothing is sent: false. `alone`
+   * asks the producer for a record batch of each message's own, where it can (`enqueueAlone`).
    */
-  send(messages: readonly OutgoingMessage[], source: AnyRecord, slot: number, kind: MessageKind): boolean {
+  send(
+    messages: readonly OutgoingMessage[],
+    source: AnyRecord,
+    slot: number,
+    kind: MessageKind,
+    alone = false,
+  ): boolean {
     if (this.#closed) return false;
     const producer = this.#producer;
     const onReport = this.#onReport;
@@ -111,7 +123,8 @@ export class DeliveryLedger {
         continue;
       }
       try {
-        producer.enqueue(message, onReport, this.#signal);
+        if (alone && producer.enqueueAlone) producer.enqueueAlone(message, onReport, this.#signal);
+        else producer.enqueue(message, onReport, this.#signal);
       } catch (error) {
         // The contract says enqueue never throws; a producer that does still fails only this message.
         this.#confirm(asError(error), message);

@@ -82,6 +82,13 @@ export class DeliveryTracker {
     return this.#owned().filter((entry) => entry.client === client);
   }
 
+  /** Whether a message to `topic` was handed to a client and has no report yet (a walk: use rarely). */
+  inClient(topic: string): boolean {
+    for (let entry = this.#head; entry; entry = entry.next)
+      if (entry.client !== undefined && entry.message.topic === topic) return true;
+    return false;
+  }
+
   /** Where the unsettled messages go, for a flush timeout that says which topics are stuck. */
   topics(): string[] {
     return [...new Set(this.#owned().map((entry) => entry.message.topic))].sort();

@@ -29,18 +29,33 @@ export class Dispatcher {
   /** Whether any batch was ever refused: until then no message pays the WeakMap lookup. */
   #anyRefused = false;
   #drainScheduled = false;
+  /**
+   * The message handed over alone whose report has not come yet: nothing is handed over meanwhile,
+   * so it travels in a record batch of its own.
+   */
+  #alone: Entry | undefined;
+  /** Held messages that go alone when their turn comes (rare: no field on every entry for them). */
+  readonly #goAlone = new Set<Entry>();
 
   constructor(connection: ClientConnection, tracker: DeliveryTracker, maxBacklogBytes?: number) {
     this.#connection = connection;
     this.#tracker = tracker;
     this.backlog = new Backlog((dropped) => {
       const error = this.heldError(dropped.length);
-      for (const entry of dropped) tracker.settle(entry, error);
+      for (const entry of dropped) {
+        this.#goAlone.delete(entry);
+        tracker.settle(entry, error);
+      }
+      // What waited behind a dropped message sent alone may go now.
+      this.#drainSoon();
     }, maxBacklogBytes);
   }
 
-  /** Produces the entry now if the client is there, nothing waits before it and librdkafka has room. */
-  submit(entry: Entry): void {
+  /**
+   * Produces the entry now if the client is there, nothing waits before it and librdkafka has room.
+   * `alone`: in a record batch of its own (see `KafkaProducer.enqueueAlone`).
+   */
+  submit(entry: Entry, alone = false): void {
     this.#tracker.add(entry);
     const refused = this.#anyRefused && entry.signal && this.#refusedBatches.get(entry.signal);
     if (refused) {
@@ -50,7 +65,9 @@ export class Dispatcher {
       return;
     }
     const client = this.#connection.client;
-    if (client && this.backlog.size === 0 && this.#handOver(client, entry)) return;
+    // (The common case reads one field: no message is going alone.)
+    const gated = alone || (this.#alone !== undefined && this.#aloneInFlight());
+    if (client && this.backlog.size === 0 && !gated && this.#handOver(client, entry)) return;
     if (!this.backlog.push(entry)) {
       this.#tracker.settle(
         entry,
@@ -61,9 +78,12 @@ export class Dispatcher {
       );
       return;
     }
-    // Asked again: the hand-over may have found the client dead.
-    if (this.#connection.client) this.#retrySoon();
-    else this.#connection.ensure();
+    if (alone) this.#goAlone.add(entry);
+    // Asked again: the hand-over may have found the client dead. A message behind one sent alone
+    // waits for that one's report, which drains.
+    if (!this.#connection.client) this.#connection.ensure();
+    else if (alone) this.drain();
+    else if (!this.#aloneInFlight()) this.#retrySoon();
   }
 
   /** Hands over what is held, in order, until librdkafka is full again or there is no client. */
@@ -71,6 +91,7 @@ export class Dispatcher {
     clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
     for (let entry = this.backlog.peek(); entry; entry = this.backlog.peek()) {
+      if (this.#aloneInFlight()) return;
       const client = this.#connection.client;
       if (!client) {
         this.#connection.ensure();
@@ -78,14 +99,22 @@ export class Dispatcher {
       }
       if (entry.signal?.aborted) {
         this.backlog.shift();
+        this.#goAlone.delete(entry);
         this.#tracker.settle(entry, entry.signal.reason);
         continue;
       }
+      const alone = this.#goAlone.size > 0 && this.#goAlone.has(entry);
+      // Alone: once every message handed over before it to its topic has its report (each report
+      // drains again; the messages of a topic that stalls keep it until its batch gives up).
+      if (alone && this.#tracker.inClient(entry.message.topic)) return;
       if (!this.#handOver(client, entry)) {
         this.#retrySoon();
         return;
       }
       this.backlog.shift();
+      if (!alone) continue;
+      this.#goAlone.delete(entry);
+      if (!entry.settled) this.#holdFor(entry);
     }
   }
 
@@ -102,18 +131,13 @@ export class Dispatcher {
         offset: report.offset,
       });
     }
-    if (this.backlog.size > 0 && !this.#drainScheduled) {
-      this.#drainScheduled = true;
-      setImmediate(() => {
-        this.#drainScheduled = false;
-        this.drain();
-      });
-    }
+    this.#drainSoon();
   }
 
   /** Fails what is held: all of it, or only the messages no batch signal bounds. */
   fail(error: Error, all: boolean): void {
     for (const entry of this.backlog.take((e) => all || !e.signal)) {
+      this.#goAlone.delete(entry);
       if (all && entry.signal) {
         this.#refusedBatches.set(entry.signal, error);
         this.#anyRefused = true;
@@ -160,6 +184,31 @@ export class Dispatcher {
     entry.client = client;
     this.#tracker.stats.sent++;
     return true;
+  }
+
+  /**
+   * True while a message handed over alone awaits its report, however it is settled; or until its
+   * batch gives up on it (a stalled broker must not hold every other batch's messages).
+   */
+  #aloneInFlight(): boolean {
+    if (this.#alone?.settled || this.#alone?.signal?.aborted) this.#alone = undefined;
+    return this.#alone !== undefined;
+  }
+
+  /** Holds every later message until `entry`'s report, or until its batch gives up. */
+  #holdFor(entry: Entry): void {
+    this.#alone = entry;
+    entry.signal?.addEventListener('abort', () => this.#drainSoon(), { once: true });
+  }
+
+  /** Drains on the next turn, once however many reports ask in this one. */
+  #drainSoon(): void {
+    if (this.backlog.size === 0 || this.#drainScheduled) return;
+    this.#drainScheduled = true;
+    setImmediate(() => {
+      this.#drainScheduled = false;
+      this.drain();
+    });
   }
 
   #retrySoon(): void {

@@ -173,6 +173,23 @@ export class RdKafkaProducer implements KafkaProducer {
   }
 
   enqueue(message: OutgoingMessage, onDelivery: DeliveryCallback, signal?: AbortSignal): void {
+    this.#enqueue(message, onDelivery, signal, false);
+  }
+
+  /**
+   * See {@link KafkaProducer.enqueueAlone}: waits (in the producer's backlog) until every message
+   * handed over before it has its report; later messages wait until it has its own.
+   */
+  enqueueAlone(message: OutgoingMessage, onDelivery: DeliveryCallback, signal?: AbortSignal): void {
+    this.#enqueue(message, onDelivery, signal, true);
+  }
+
+  #enqueue(
+    message: OutgoingMessage,
+    onDelivery: DeliveryCallback,
+    signal: AbortSignal | undefined,
+    alone: boolean,
+  ): void {
     const entry: Entry = {
       message,
       done: onDelivery,
@@ -188,7 +205,7 @@ export class RdKafkaProducer implements KafkaProducer {
         this.#tracker.add(entry);
         // Its batch is over: never handed to the client, settled with the batch's own reason.
         this.#tracker.settle(entry, signal.reason ?? new Error('the batch was aborted'));
-      } else this.#dispatcher.submit(entry);
+      } else this.#dispatcher.submit(entry, alone);
     } catch (error) {
       // Never throws (the contract): whatever went wrong fails this message only.
       this.#tracker.add(entry);

@@ -65,6 +65,15 @@ export interface KafkaProducer {
    */
   enqueue?(message: OutgoingMessage, onDelivery: DeliveryCallback, signal?: AbortSignal): void;
   /**
+   * Like `enqueue`, but the message travels in a record batch of its own: it is handed to the client
+   * once every message handed over before it has its report, and nothing else is handed over until
+   * it has its own. The handler uses it to send again a message the broker refused as too large
+   * (`MSG_SIZE_TOO_LARGE` refuses the whole record batch), so that a healthy message refused beside
+   * an oversized one, of this batch or of another batch on the same producer, is delivered on its
+   * second send. Optional: without it such a message is sent again with `enqueue`.
+   */
+  enqueueAlone?(message: OutgoingMessage, onDelivery: DeliveryCallback, signal?: AbortSignal): void;
+  /**
    * How many enqueued messages the producer holds in memory because the client's own queue is full.
    * The batch hands over no more while it is above zero (see `whenWritable`). Optional.
    */

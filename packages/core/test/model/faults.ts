@@ -204,7 +204,14 @@ export class LibrdkafkaLikeProducer implements KafkaProducer, ModelProducer {
   transactions: ProducerTransactions | undefined;
   #faults: FaultSpec;
   #bursts = new Map<string, Array<{ entry: LoggedMessage; done: DeliveryCallback }>>();
-  #backlog: Array<{ entry: LoggedMessage; done: DeliveryCallback; signal: AbortSignal | undefined }> = [];
+  #backlog: Array<{
+    entry: LoggedMessage;
+    done: DeliveryCallback;
+    signal: AbortSignal | undefined;
+    alone: boolean;
+  }> = [];
+  /** A message sent alone (enqueueAlone) whose record batch is not answered yet: nothing joins it. */
+  #aloneInFlight: LoggedMessage | undefined;
   #queueFullUntil: number;
   #currentTransaction: number | undefined;
   #refusedInTransaction = false;
@@ -276,6 +283,20 @@ export class LibrdkafkaLikeProducer implements KafkaProducer, ModelProducer {
   }
 
   enqueue(message: OutgoingMessage, done: DeliveryCallback, signal?: AbortSignal): void {
+    this.#enqueue(message, done, signal, false);
+  }
+
+  /** As the SDK's producer does: after every burst in flight is answered, in a burst of its own. */
+  enqueueAlone(message: OutgoingMessage, done: DeliveryCallback, signal?: AbortSignal): void {
+    this.#enqueue(message, done, signal, true);
+  }
+
+  #enqueue(
+    message: OutgoingMessage,
+    done: DeliveryCallback,
+    signal: AbortSignal | undefined,
+    alone: boolean,
+  ): void {
     const entry: LoggedMessage = {
       message,
       invocation: this.invocation,
@@ -302,9 +323,9 @@ export class LibrdkafkaLikeProducer implements KafkaProducer, ModelProducer {
       this.#settle(entry, done, deliveryError(message.topic, RECORDED.tooLargeLocal()));
       return;
     }
-    if (Date.now() < this.#queueFullUntil || this.#backlog.length > 0) {
-      // librdkafka's queue is full (recorded queue-full, -184): the producer holds it.
-      this.#backlog.push({ entry, done, signal });
+    if (Date.now() < this.#queueFullUntil || this.#backlog.length > 0 || alone || this.#holding()) {
+      // librdkafka's queue is full (recorded queue-full, -184), or a message goes alone: the producer holds it.
+      this.#backlog.push({ entry, done, signal, alone });
       signal?.addEventListener(
         'abort',
         () => {
@@ -316,25 +337,43 @@ export class LibrdkafkaLikeProducer implements KafkaProducer, ModelProducer {
             done,
             new ProducerQueueFullError("librdkafka's queue stayed full until the batch ended (model)"),
           );
+          this.#drain();
         },
         { once: true },
       );
+      if (alone) this.#drain();
       return;
     }
-    this.#handOver(entry, done);
+    this.#handOver(entry, done, false);
   }
 
   #drain(): void {
     if (Date.now() < this.#queueFullUntil) return;
-    for (const held of this.#backlog.splice(0)) this.#handOver(held.entry, held.done);
+    while (this.#backlog.length > 0 && !this.#holding()) {
+      // Alone: once every burst in flight to its topic is answered (#sendBurst drains again).
+      const next = this.#backlog[0]!;
+      if (next.alone && this.#bursts.has(next.entry.message.topic)) return;
+      const held = this.#backlog.shift()!;
+      this.#handOver(held.entry, held.done, held.alone);
+    }
   }
 
-  #handOver(entry: LoggedMessage, done: DeliveryCallback): void {
+  /** A message sent alone is in flight (until its batch gives up on it): nothing joins its burst. */
+  #holding(): boolean {
+    if (this.#aloneInFlight?.signal?.aborted) this.#aloneInFlight = undefined;
+    return this.#aloneInFlight !== undefined;
+  }
+
+  #handOver(entry: LoggedMessage, done: DeliveryCallback, alone: boolean): void {
     const answer = answerFor(entry.message, this.#faults, (this.#alternate = !this.#alternate), this.#healed);
     if (answer === 'hold') {
       entry.fate = 'held';
       this.#heldCallbacks.set(entry, done);
       return;
+    }
+    if (alone) {
+      this.#aloneInFlight = entry;
+      entry.signal?.addEventListener('abort', () => this.#drain(), { once: true });
     }
     const topic = entry.message.topic;
     let burst = this.#bursts.get(topic);
@@ -362,6 +401,8 @@ export class LibrdkafkaLikeProducer implements KafkaProducer, ModelProducer {
       const answer = answerFor(entry.message, this.#faults, this.#alternate, this.#healed);
       this.#settle(entry, done, answer === 'hold' ? undefined : answer);
     }
+    if (burst.some(({ entry }) => entry === this.#aloneInFlight)) this.#aloneInFlight = undefined;
+    if (this.#backlog.length > 0) this.#drain();
   }
 
   #settle(entry: LoggedMessage, done: DeliveryCallback, error: Error | undefined): void {
@@ -671,6 +712,18 @@ export class RealModelProducer implements ModelProducer {
         const entry = log(message);
         entry.signal = signal;
         real.enqueue(
+          message,
+          (error, report, sent) => {
+            settle(entry, error);
+            done(error, report, sent);
+          },
+          signal,
+        );
+      },
+      enqueueAlone(message, done, signal) {
+        const entry = log(message);
+        entry.signal = signal;
+        real.enqueueAlone(
           message,
           (error, report, sent) => {
             settle(entry, error);
