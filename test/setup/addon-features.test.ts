@@ -1,9 +1,8 @@
 // A native addon whose librdkafka lacks a documented codec or SASL mechanism is an error naming the
-// package to install (scripts/addon/features.mjs), checked against the installed build's real features.
+// package to install (packages/testing/src/addon/features.ts), checked against the installed build's real features.
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM script without types
-import { featuresError, missingFeatures } from '../../scripts/addon/features.mjs';
+import { featuresError, missingFeatures } from '../../packages/testing/src/addon/features.js';
 
 describe('librdkafka features', () => {
   it('the installed build has every feature the SDK documents', () => {
@@ -19,7 +18,7 @@ describe('librdkafka features', () => {
     expect(missing).toEqual(['zstd', 'sasl_gssapi']);
     expect(featuresError(missing, 'Node 24.22.3')).toBe(
       'librdkafka for Node 24.22.3 was built without zstd, sasl_gssapi, which the SDK documents. ' +
-        'Install libzstd-dev libsasl2-dev (apt-get install -y libzstd-dev libsasl2-dev), then rebuild: pnpm addon --force',
+        'Install libzstd-dev libsasl2-dev (apt-get install -y libzstd-dev libsasl2-dev), then build again: npx kafka-lambda addon --force',
     );
   });
 });

@@ -4,25 +4,30 @@
 import { cpSync, mkdirSync, realpathSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import * as cache from '../../scripts/addon/cache.mjs';
+import { fileURLToPath } from 'node:url';
+import * as cache from '../../packages/testing/src/addon/addon-cache.js';
+import { nativePackageDir, packageVersion } from '../../packages/testing/src/addon/native-package.js';
+
+const WORKSPACE = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const packageDir = () => nativePackageDir(WORKSPACE);
 
 export const NATIVE = cache.NATIVE;
 export const ADDON_FILE = cache.ADDON_FILE;
 
 /** A cached build for an ABI other than the running Node's (CI builds Node 22's and 24's), if any. */
 export function foreignBuild(): { abi: string; dir: string } | undefined {
-  return cache.cachedBuilds().find(({ abi }) => abi !== process.versions.modules);
+  return cache.cachedBuilds(packageVersion(packageDir())).find(({ abi }) => abi !== process.versions.modules);
 }
 
 /** The addon the running Node loads from the workspace (a cached build, or the install's own). */
 export function ownAddon(): string {
-  const require = createRequire(join(cache.packageDir(), 'package.json'));
+  const require = createRequire(join(packageDir(), 'package.json'));
   const bindings = require('bindings') as (options: {
     bindings: string;
     path: true;
     module_root: string;
   }) => string;
-  return realpathSync(bindings({ bindings: ADDON_FILE, path: true, module_root: cache.packageDir() }));
+  return realpathSync(bindings({ bindings: ADDON_FILE, path: true, module_root: packageDir() }));
 }
 
 /**
@@ -31,7 +36,7 @@ export function ownAddon(): string {
  * list of files to copy into build/Release, or nothing). Returns the package directory.
  */
 export function nativeClientCopy(root: string, build?: { link: string } | { release: string[] }): string {
-  const source = cache.packageDir();
+  const source = packageDir();
   const target = join(root, 'node_modules', NATIVE);
   mkdirSync(target, { recursive: true });
   for (const part of ['package.json', 'librdkafka.js'])

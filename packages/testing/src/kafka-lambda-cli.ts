@@ -1,12 +1,16 @@
 #!/usr/bin/env node
+// kafka-lambda: a function's native client, its Lambda bundle, and operations on a deployment.
+import { runAddonCommand } from './addon/addon-command.js';
+import { runBundleCommand } from './bundle/bundle-command.js';
 import { redriveDeadLetters } from './redrive/redrive.js';
 import { parseRedriveArgs, REDRIVE_USAGE } from './redrive/redrive-cli-options.js';
-// kafka-lambda: operations on a kafka-lambda deployment. `redrive` sends dead letters back.
 import { EXIT_CODES } from './runner/exit-codes.js';
 
 const USAGE = `Usage: kafka-lambda <command> [options]
 
 Commands:
+  addon       a working native Kafka client addon for a Node (kafka-lambda addon --help)
+  bundle      bundle a handler for Lambda, with the addon, and check it (kafka-lambda bundle --help)
   redrive     send the dead letters of a topic back to their source (kafka-lambda redrive --help)
 
 The local event source is kafka-lambda-local.`;
@@ -17,6 +21,8 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? EXIT_CODES.usage : EXIT_CODES.ok;
   }
+  if (command === 'addon') return runAddonCommand(rest, { projectDir: process.cwd() });
+  if (command === 'bundle') return runBundleCommand(rest, { projectDir: process.cwd() });
   if (command !== 'redrive') {
     process.stderr.write(`kafka-lambda: no command "${command}"\n\n${USAGE}\n`);
     return EXIT_CODES.usage;
