@@ -1,6 +1,7 @@
-// The trade-settlement function as it is deployed: bundled by the example's script with esbuild for the
-// Lambda runtime of the Node running this test (nodejs22.x or nodejs24.x: CI runs the suite on both),
-// the native Kafka client kept external and shipped beside the bundle, built for that runtime's ABI.
+// The trade-settlement function as it is deployed: bundled by the example's `pnpm bundle` (kafka-lambda
+// bundle) for the Lambda runtime of the Node running this test (nodejs22.x or nodejs24.x: CI runs the
+// suite on both), the native Kafka client kept external and shipped beside the bundle, built for that
+// runtime's ABI, with the .proto the serializer reads.
 // The bundle is copied to a task root outside the workspace (as Lambda's /var/task: nothing else to
 // resolve from) and run inside the Runtime Interface Emulator on the local stack. A trace records which
 // CommonJS modules and shared objects the runtime process actually loaded.
@@ -56,13 +57,14 @@ const LAMBDA_RUNTIMES = ['node22', 'node24'];
 
 describe.skipIf(!LAMBDA_RUNTIMES.includes(target))(`the trade-settlement Lambda bundle for ${target}`, () => {
   it('keeps the native client out of index.mjs, ships it beside it, and settles trades inside the RIE loading nothing else', async () => {
-    const printed = execFileSync(process.execPath, ['scripts/bundle.mjs'], {
-      cwd: EXAMPLE,
-      env: { ...process.env, LAMBDA_NODE_TARGET: target },
-      encoding: 'utf8',
-    });
-    expect(printed).toContain(`, ${target});`);
-    expect(printed).toContain(`(NODE_MODULE_VERSION ${process.versions.modules})`);
+    const printed = execFileSync('pnpm', ['run', '--silent', 'bundle'], { cwd: EXAMPLE, encoding: 'utf8' });
+    expect(printed).toContain(
+      `(${target.replace('node', 'nodejs')}.x, ${process.arch === 'arm64' ? 'arm64' : 'x86_64'})`,
+    );
+    expect(printed).toMatch(
+      /native client: confluent-kafka-javascript\.node.* stripped [\d.]+ MiB -> [\d.]+ MiB/,
+    );
+    expect(printed).toContain("loads in a clean directory with Lambda's environment");
     const task = mkdtempSync(join(tmpdir(), `kafka-lambda-task-${target}-`));
     taskRoots.push(task);
     cpSync(join(EXAMPLE, 'dist', 'lambda'), task, { recursive: true });
@@ -73,8 +75,9 @@ describe.skipIf(!LAMBDA_RUNTIMES.includes(target))(`the trade-settlement Lambda 
       'index.mjs.map',
       'node_modules',
       'package.json',
-      'trade_settlement.proto',
+      'proto',
     ]);
+    expect(readdirSync(join(task, 'proto'))).toEqual(['trade_settlement.proto']);
     expect(readdirSync(join(task, 'node_modules')).sort()).toEqual([
       '@confluentinc',
       'bindings',
@@ -115,7 +118,7 @@ describe.skipIf(!LAMBDA_RUNTIMES.includes(target))(`the trade-settlement Lambda 
       { topic: topics.deadLetter, partitions: 1 },
     ]);
     const secretId = `kafka-lambda/bundle/${run}`;
-    const functionEnv = await localDeployment(env, { secretId, topics, taskRoot: task });
+    const functionEnv = await localDeployment(env, { secretId, topics });
     const trades = generateTrades(80, 13);
     const corrupt = trades.filter((trade) => trade.corrupt).length;
     expect(corrupt).toBeGreaterThan(0);

@@ -4,10 +4,11 @@ import type { TradeSettlement } from './settlement-rules.js';
 
 export const SETTLEMENT_TYPE = 'io.kafkalambda.examples.settlement.TradeSettlement';
 
-/** In the Lambda bundle the .proto sits next to the code (see scripts/bundle.mjs). */
-export const protoFile =
-  process.env.SETTLEMENT_PROTO_FILE ??
-  fileURLToPath(new URL('../proto/trade_settlement.proto', import.meta.url));
+/**
+ * The .proto, found from this module: `kafka-lambda bundle --asset proto/trade_settlement.proto` copies
+ * it into the bundle and rewrites this URL to resolve from the bundle, whatever the working directory.
+ */
+export const protoFile = fileURLToPath(new URL('../proto/trade_settlement.proto', import.meta.url));
 
 /**
  * `TradeSettlement` in Protobuf through the Schema Registry; the schema registers itself on first use.

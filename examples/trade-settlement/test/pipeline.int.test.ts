@@ -16,7 +16,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 describe('the trade-settlement pipeline: Kafka Streams join → function → Kafka Streams windows', () => {
   it('counts every settlement per minute, symbol and disposition as the generated data says', async () => {
-    execFileSync(process.execPath, ['scripts/bundle.mjs'], { cwd: root, stdio: 'pipe' });
+    execFileSync('pnpm', ['run', '--silent', 'bundle'], { cwd: root, stdio: 'pipe' }); // kafka-lambda bundle
     const run = randomUUID().slice(0, 8);
     const result = await runPipeline({
       env,

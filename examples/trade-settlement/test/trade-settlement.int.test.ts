@@ -19,7 +19,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 describe('trade-settlement end to end', () => {
   it('settles every trade into trade-settlements or the dead-letter topic, exactly as the rules say', async () => {
-    execFileSync(process.execPath, ['scripts/bundle.mjs'], { cwd: root, stdio: 'pipe' });
+    execFileSync('pnpm', ['run', '--silent', 'bundle'], { cwd: root, stdio: 'pipe' }); // kafka-lambda bundle
     const run = randomUUID().slice(0, 8);
     const topics = {
       input: `user_trades.${run}`,
@@ -32,7 +32,7 @@ describe('trade-settlement end to end', () => {
       { topic: topics.deadLetter, partitions: 1 },
     ]);
     const secretId = `kafka-lambda/e2e/${run}`;
-    const functionEnv = await localDeployment(env, { secretId, topics, taskRoot: `${root}dist/lambda` });
+    const functionEnv = await localDeployment(env, { secretId, topics });
     const trades = generateTrades(300, 7);
     await produceAll(
       env.KAFKA_BROKERS!,

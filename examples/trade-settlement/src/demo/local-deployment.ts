@@ -12,21 +12,20 @@ export interface SettlementTopics {
 /**
  * Stands up what the deployed function would find in AWS, on the local stack: a secret with the SASL
  * listener's credentials and the registry URL, the idempotency table (moto's DynamoDB), and the
- * environment variables of template.yaml (plus the emulator endpoints). `taskRoot` is where the bundle and its .proto are.
+ * environment variables of template.yaml (plus the emulator endpoints). The bundle finds its
+ * .proto itself (kafka-lambda bundle --asset).
  */
 export async function localDeployment(
   env: Record<string, string | undefined>,
   {
     secretId,
     topics,
-    taskRoot,
     logLevel = 'error',
     // A table per deployment: the demo recreates its topics, so offsets (the keys) start again at 0.
     idempotencyTable = `trade-settlement-idempotency-${randomUUID().slice(0, 8)}`,
   }: {
     secretId: string;
     topics: SettlementTopics;
-    taskRoot: string;
     logLevel?: string;
     idempotencyTable?: string;
   },
@@ -43,7 +42,6 @@ export async function localDeployment(
     KAFKA_SECRET_ID: secretId,
     OUTPUT_TOPIC: topics.output,
     DEAD_LETTER_TOPIC: topics.deadLetter,
-    SETTLEMENT_PROTO_FILE: `${taskRoot.replace(/\/$/, '')}/trade_settlement.proto`,
     IDEMPOTENCY_TABLE: idempotencyTable,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: env.AWS_ENDPOINT_URL_SECRETS_MANAGER!,
     AWS_ENDPOINT_URL_DYNAMODB: env.AWS_ENDPOINT_URL_DYNAMODB!,

@@ -58,7 +58,7 @@ export async function runPipeline(options: PipelineOptions) {
   ]);
 
   step(`secret ${secretId}: SASL credentials for the broker and the registry URL`);
-  const functionEnv = await localDeployment(env, { secretId, topics, taskRoot: lambdaDir, logLevel: 'warn' });
+  const functionEnv = await localDeployment(env, { secretId, topics, logLevel: 'warn' });
   step(
     `effectively once: idempotent records in DynamoDB table ${functionEnv.IDEMPOTENCY_TABLE} (moto), one Kafka transaction per invocation, read_committed downstream`,
   );
