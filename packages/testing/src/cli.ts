@@ -31,6 +31,11 @@ async function main(stopRequested: { runner?: EventSourceRunner; signalled?: str
     process.stdout.write(`${CLI_USAGE}\n`);
     return EXIT_CODES.ok;
   }
+  if (command.template) {
+    log(`event source mapping from ${command.template.mapping}`);
+    // Never silently ignored: what the deployed mapping does that this run will not.
+    for (const line of command.template.notEmulated) log(`not emulated: ${line}`);
+  }
   // The handler's own envConfig() reads the cluster the runner consumes from (as a deployed function's
   // environment names its cluster): set before the handler module loads, and passed to the emulator.
   process.env.KAFKA_BROKERS = String(command.options.brokers);

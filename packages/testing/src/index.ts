@@ -54,12 +54,21 @@ export {
 } from './redrive/dead-letter-redrive.js';
 export { type RedriveOptions, type RedriveSummary, redriveDeadLetters } from './redrive/redrive.js';
 export {
+  DestinationWriteError,
   FunctionError,
   InvalidBatchResponseError,
   InvocationTimeoutError,
   RetriesExhaustedError,
 } from './runner/errors.js';
 export { MAX_PAYLOAD_BYTES, runEventSource } from './runner/run-event-source.js';
+export { TemplateError } from './runner/template/template-error.js';
+export {
+  loadTemplateEsm,
+  type TemplateEsm,
+  type TemplateEsmOptions,
+  type TemplateEsmSelection,
+  templateEsm,
+} from './runner/template/template-esm.js';
 export type {
   BatchReport,
   BatchTrigger,

@@ -331,7 +331,7 @@ describe('event source loop (in-memory source)', () => {
       { batchWindowMs: 300_001 },
       { topics: [] },
       { brokers: '' },
-      { maxRetries: -1 },
+      { maxRetries: -2 },
       { handler: undefined },
       { onRetriesExhausted: 'drop' as 'skip' },
     ]) {

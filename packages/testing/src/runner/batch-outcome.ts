@@ -16,9 +16,11 @@ export interface PartitionOutcome {
    * - `done`: nothing failed;
    * - `retry`: the failed records go back to the head of the queue, after a backoff;
    * - `skip`: retries are exhausted and `onRetriesExhausted: 'skip'`: committed past them;
-   * - `exhausted`: retries are exhausted and `onRetriesExhausted: 'stop'`: the runner stops.
+   * - `exhausted`: retries are exhausted and `onRetriesExhausted: 'stop'`: the runner stops;
+   * - `destination`: retries are exhausted and there is an on-failure destination: the failed records
+   *   are written there, then committed past.
    */
-  readonly action: 'done' | 'retry' | 'skip' | 'exhausted';
+  readonly action: 'done' | 'retry' | 'skip' | 'exhausted' | 'destination';
   /** Next offset to commit, or undefined when nothing moved. */
   readonly commitAt: number | undefined;
 }
@@ -31,7 +33,10 @@ export interface PartitionOutcome {
 export function batchOutcome(
   taken: ReadonlyMap<PartitionState, readonly Buffered[]>,
   resumeAt: ReadonlyMap<PartitionState, number>,
-  limits: { readonly maxRetries: number; readonly onRetriesExhausted: RetriesExhaustedAction },
+  limits: {
+    readonly maxRetries: number;
+    readonly onRetriesExhausted: RetriesExhaustedAction | 'destination';
+  },
 ): PartitionOutcome[] {
   const outcomes: PartitionOutcome[] = [];
   for (const [state, items] of taken) {
@@ -43,8 +48,8 @@ export function batchOutcome(
     let action: PartitionOutcome['action'] = 'done';
     let commitAt = succeeded.length > 0 ? last(succeeded) : undefined;
     if (failed.length > 0 && attempts > limits.maxRetries) {
-      action = limits.onRetriesExhausted === 'skip' ? 'skip' : 'exhausted';
-      if (action === 'skip') commitAt = last(failed);
+      action = limits.onRetriesExhausted === 'stop' ? 'exhausted' : limits.onRetriesExhausted;
+      if (action !== 'exhausted') commitAt = last(failed);
     } else if (failed.length > 0) {
       action = 'retry';
     }
@@ -52,7 +57,7 @@ export function batchOutcome(
       state,
       succeeded,
       failed,
-      attempts: action === 'skip' ? 0 : attempts,
+      attempts: action === 'skip' || action === 'destination' ? 0 : attempts,
       attemptsMade: attempts,
       action,
       commitAt,

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { InvalidTestInputError } from '../errors.js';
+import { loadTemplateEsm } from './template/template-esm.js';
 import type { EventSourceOptions, RetriesExhaustedAction, StartingPosition } from './types.js';
 
 /** What `kafka-lambda-local` was asked to do. */
@@ -9,14 +10,23 @@ export interface CliCommand {
   readonly exportName: string;
   /** Runner options, minus the handler (loaded from `handlerFile`, or run by the emulator). */
   readonly options: Omit<EventSourceOptions, 'handler'>;
+  /** With `--template`: where the mapping was read, and the settings the runner does not emulate. */
+  readonly template?: { readonly mapping: string; readonly notEmulated: readonly string[] };
 }
 
 export const CLI_USAGE = `Usage: kafka-lambda-local <handler-file> --topic <name> [options]
+       kafka-lambda-local <handler-file> --template template.yaml [--function <LogicalId>] [options]
 
 Consumes Kafka topics and invokes a built Lambda handler file with ESM-shaped batches.
 
 Options:
-  --topic, -t <name>               topic to consume (repeat or comma-separate)       (required)
+  --template <file>                read the function's Kafka event source mapping (SAM MSK /
+                                   SelfManagedKafka event or AWS::Lambda::EventSourceMapping): topics,
+                                   batch size and window, starting position, every error control, the
+                                   consumer group and the function timeout; the flags below win
+  --function <LogicalId>           the function, when the template maps Kafka to several
+  --parameter-overrides <K=V ...>  template parameter values (repeatable)
+  --topic, -t <name>               topic to consume (repeat or comma-separate)   (required without --template)
   --brokers, -b <host:port,...>    default $KAFKA_BROKERS, else 127.0.0.1:9092; the handler sees
                                    it as KAFKA_BROKERS (what envConfig() reads)
   --export <name>                  exported handler function                         (default handler)
@@ -24,9 +34,17 @@ Options:
   --batch-size <n>                 1-10000                                           (default 100)
   --batch-window-ms <ms>           0-300000                                          (default 500)
   --starting-position <pos>        TRIM_HORIZON | LATEST                             (default TRIM_HORIZON)
-  --report-batch-item-failures     honour { batchItemFailures } responses
-  --max-retries <n>                retries of a failing batch, or "infinite"         (default 3)
-  --on-retries-exhausted <action>  stop | skip                                       (default stop)
+  --report-batch-item-failures     honour { batchItemFailures } responses (--no-… to turn off)
+  --max-retries, --maximum-retry-attempts <n>
+                                   retries of a failing batch; -1 or "infinite" forever, 10 with an
+                                   on-failure destination, as AWS (write -1 as =-1)  (default 3)
+  --bisect-batch-on-function-error split a batch the function threw on in two, retry each half
+                                   (--no-… to turn off)
+  --maximum-record-age-seconds <s> records older than this go to the destination unprocessed (-1: never)
+  --on-failure-destination <uri>   kafka://<topic> (same cluster), or an S3 bucket / SQS queue / SNS
+                                   topic ARN written as JSON files under --failure-dir
+  --failure-dir <dir>              default .kafka-lambda-local/failures
+  --on-retries-exhausted <action>  without a destination: stop | skip                (default stop)
   --timeout-ms <ms>                function timeout                                  (default 60000)
   --concurrency <n>                invocations in flight, on distinct partitions     (default 1)
   --msk                            send "aws:kafka" events with an eventSourceArn (default SelfManagedKafka)
@@ -61,7 +79,15 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
     .flatMap((t) => t.split(','))
     .map((t) => t.trim())
     .filter(Boolean);
-  if (topics.length === 0) throw new InvalidTestInputError('--topic', 'at least one topic');
+  if (values.function !== undefined && values.template === undefined)
+    throw new InvalidTestInputError('--function', 'a --template to find it in');
+  const template = values.template
+    ? loadTemplateEsm(values.template, {
+        functionName: values.function,
+        parameters: keyValues(values['parameter-overrides'] ?? [], '--parameter-overrides'),
+      })
+    : undefined;
+  if (topics.length === 0 && !template) throw new InvalidTestInputError('--topic', 'at least one topic');
   const consumerConfig: Record<string, string> = {};
   for (const pair of values['consumer-config'] ?? []) {
     const eq = pair.indexOf('=');
@@ -70,29 +96,70 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
   }
   const exportName = values.export ?? 'handler';
   const useRie = Boolean(values.rie || values['rie-bin']);
-  const maxRetries = values['max-retries'];
-  const options: Omit<EventSourceOptions, 'handler'> = {
-    brokers: values.brokers ?? env.KAFKA_BROKERS ?? '127.0.0.1:9092',
-    topics,
+  const maxRetries = values['max-retries'] ?? values['maximum-retry-attempts'];
+  // Flags win over the template: only the flags given are laid over it.
+  const flags: Partial<Omit<EventSourceOptions, 'handler'>> = {
+    topics: topics.length > 0 ? topics : undefined,
     groupId: values['group-id'],
     batchSize: int(values['batch-size'], '--batch-size'),
     batchWindowMs: int(values['batch-window-ms'], '--batch-window-ms'),
     startingPosition: values['starting-position'] as StartingPosition | undefined,
-    reportBatchItemFailures: values['report-batch-item-failures'] ?? false,
+    reportBatchItemFailures: toggle(values, 'report-batch-item-failures'),
     maxRetries: maxRetries === 'infinite' ? Number.POSITIVE_INFINITY : int(maxRetries, '--max-retries'),
+    bisectBatchOnFunctionError: toggle(values, 'bisect-batch-on-function-error'),
+    maxRecordAgeSeconds: int(values['maximum-record-age-seconds'], '--maximum-record-age-seconds'),
+    onFailureDestination: values['on-failure-destination'],
+    failureDir: values['failure-dir'],
     onRetriesExhausted: values['on-retries-exhausted'] as RetriesExhaustedAction | undefined,
     timeoutMs: int(values['timeout-ms'], '--timeout-ms'),
     concurrency: int(values.concurrency, '--concurrency'),
-    eventSource: values.msk ? 'aws:kafka' : 'SelfManagedKafka',
+    eventSource: values.msk ? 'aws:kafka' : undefined,
+  };
+  const options: Omit<EventSourceOptions, 'handler'> = {
+    ...template?.options,
+    ...(Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined)) as typeof flags),
+    brokers: values.brokers ?? env.KAFKA_BROKERS ?? '127.0.0.1:9092',
+    topics: topics.length > 0 ? topics : (template?.options.topics ?? []),
     mode: values['sink-connector'] ? 'sink-connector' : 'esm',
     fromFailures: values['from-failures'] ?? false,
     consumerConfig,
     ...(useRie ? { rie: { handlerFile, exportName, rieBin: values['rie-bin'], inheritOutput: true } } : {}),
   };
+  if (options.fromFailures && template) {
+    // Replaying the on-failure topic: its own records, with no second destination of their own.
+    delete options.onFailureDestination;
+  }
   if (options.startingPosition && !['TRIM_HORIZON', 'LATEST'].includes(options.startingPosition)) {
     throw new InvalidTestInputError('--starting-position', 'TRIM_HORIZON or LATEST');
   }
-  return { help: false, handlerFile, exportName, options };
+  return {
+    help: false,
+    handlerFile,
+    exportName,
+    options,
+    ...(template
+      ? { template: { mapping: `${template.file}: ${template.mapping}`, notEmulated: template.notEmulated } }
+      : {}),
+  };
+}
+
+/** `--x` true, `--no-x` false, neither undefined; both is a mistake. */
+function toggle(values: Record<string, unknown>, name: string): boolean | undefined {
+  const on = values[name] === true;
+  const off = values[`no-${name}`] === true;
+  if (on && off) throw new InvalidTestInputError(`--${name}`, `either --${name} or --no-${name}`);
+  return on ? true : off ? false : undefined;
+}
+
+/** `K=V` pairs, given one a flag or several space-separated in one (`--parameter-overrides "A=1 B=2"`). */
+function keyValues(pairs: readonly string[], flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of pairs.flatMap((p) => p.split(/\s+/)).filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new InvalidTestInputError(flag, 'Key=Value');
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
 }
 
 function parse(argv: readonly string[]) {
@@ -108,8 +175,18 @@ function parse(argv: readonly string[]) {
       'batch-size': { type: 'string' },
       'batch-window-ms': { type: 'string' },
       'starting-position': { type: 'string' },
+      template: { type: 'string' },
+      function: { type: 'string' },
+      'parameter-overrides': { type: 'string', multiple: true },
       'report-batch-item-failures': { type: 'boolean' },
+      'no-report-batch-item-failures': { type: 'boolean' },
       'max-retries': { type: 'string' },
+      'maximum-retry-attempts': { type: 'string' },
+      'bisect-batch-on-function-error': { type: 'boolean' },
+      'no-bisect-batch-on-function-error': { type: 'boolean' },
+      'maximum-record-age-seconds': { type: 'string' },
+      'on-failure-destination': { type: 'string' },
+      'failure-dir': { type: 'string' },
       'on-retries-exhausted': { type: 'string' },
       'timeout-ms': { type: 'string' },
       concurrency: { type: 'string' },

@@ -77,3 +77,30 @@ export class FunctionError extends KafkaLambdaError {
     super(`${errorType}: ${errorMessage}`);
   }
 }
+
+/**
+ * The on-failure destination (`onFailureDestination`) could not be written: the runner stopped with
+ * the records uncommitted, so that nothing is dropped. `destination` names it, `records` the records.
+ *
+ * @example
+ * ```ts
+ * runner.done.catch((error) => {
+ *   if (error instanceof DestinationWriteError) console.error(error.destination, error.records.length);
+ * });
+ * ```
+ */
+export class DestinationWriteError extends KafkaLambdaError {
+  override name = 'DestinationWriteError';
+  constructor(
+    readonly destination: string,
+    readonly records: readonly RecordRef[],
+    cause: Error,
+  ) {
+    super(
+      `could not write ${records.length} record(s) to the on-failure destination ${destination}: ${cause.message}`,
+      {
+        cause,
+      },
+    );
+  }
+}

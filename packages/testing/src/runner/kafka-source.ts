@@ -154,8 +154,11 @@ export function toSourceMessage(message: NativeMessage): SourceMessage {
   };
 }
 
-/** The native client's consumer class, loaded on first use; `neededBy` names who needs it in the error. */
-export async function loadConsumerClass(neededBy = 'runEventSource'): Promise<NativeConsumerClass> {
+/**
+ * The native client's module (its named exports, whichever module system loaded it), imported on
+ * first use; `neededBy` names who needs it in the error.
+ */
+export async function loadNativeClient(neededBy = 'runEventSource'): Promise<Record<string, unknown>> {
   let module: unknown;
   try {
     module = await import('@confluentinc/kafka-javascript');
@@ -165,11 +168,14 @@ export async function loadConsumerClass(neededBy = 'runEventSource'): Promise<Na
       install: 'add it to your devDependencies (`npm install --save-dev @confluentinc/kafka-javascript`)',
     });
   }
-  const named = module as {
-    KafkaConsumer?: NativeConsumerClass;
-    default?: { KafkaConsumer?: NativeConsumerClass };
-  };
-  const KafkaConsumer = named.KafkaConsumer ?? named.default?.KafkaConsumer;
+  const named = module as Record<string, unknown> & { default?: Record<string, unknown> };
+  return named.KafkaConsumer ? named : (named.default ?? named);
+}
+
+/** The native client's consumer class, loaded on first use; `neededBy` names who needs it in the error. */
+export async function loadConsumerClass(neededBy = 'runEventSource'): Promise<NativeConsumerClass> {
+  const named = (await loadNativeClient(neededBy)) as { KafkaConsumer?: NativeConsumerClass };
+  const KafkaConsumer = named.KafkaConsumer;
   if (!KafkaConsumer) throw new Error('@confluentinc/kafka-javascript exports no KafkaConsumer');
   return KafkaConsumer;
 }

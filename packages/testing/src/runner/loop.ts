@@ -1,8 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import type { KafkaEvent, KafkaEventRecord, Logger } from '@kafka-lambda/core';
 import { kafkaRecord } from '../events.js';
-import { cutBatch, triggerFor } from './batch-cutter.js';
+import { cutBatch, EVENT_OVERHEAD_BYTES, triggerFor } from './batch-cutter.js';
 import { batchOutcome } from './batch-outcome.js';
-import { RetriesExhaustedError } from './errors.js';
+import { bisect } from './bisect.js';
+import type { OnFailureDestination } from './destinations/destination.js';
+import type { FailureCondition } from './destinations/failure-record.js';
+import { DestinationWriteError, RetriesExhaustedError } from './errors.js';
 import { type Buffered, type PartitionState, partitionState } from './partition-state.js';
 import { reportedOffsets } from './reported-offsets.js';
 import type {
@@ -26,6 +30,12 @@ export interface LoopSettings {
   readonly reportBatchItemFailures: boolean;
   readonly maxRetries: number;
   readonly onRetriesExhausted: RetriesExhaustedAction;
+  readonly bisectBatchOnFunctionError: boolean;
+  /** `MaximumRecordAgeInSeconds` in ms; `Infinity` when -1. */
+  readonly maxRecordAgeMs: number;
+  readonly destination: OnFailureDestination | undefined;
+  /** The function's ARN as on-failure records name it. */
+  readonly functionArn: string;
   readonly retryBackoffMs: number;
   readonly maxBackoffMs: number;
   readonly timeoutMs: number;
@@ -57,6 +67,9 @@ export class EventSourceLoop implements EventSourceRunner {
     partialFailures: 0,
     retries: 0,
     skipped: 0,
+    sentToDestination: 0,
+    expired: 0,
+    bisections: 0,
     committed: {},
   };
   readonly batches: BatchReport[] = [];
@@ -70,6 +83,13 @@ export class EventSourceLoop implements EventSourceRunner {
   readonly #inFlight = new Set<Promise<void>>();
   readonly #waiters: Waiters;
   readonly #queueLimit: number;
+  /**
+   * Halves of bisected batches still to run, first to last, as records to take from the head of each
+   * partition's queue: while any is pending, its partitions run only through it.
+   */
+  #pinned: Array<Map<PartitionState, number>> = [];
+  /** Records already handed to the destination (or skipped) for their age: never invoked or sent again. */
+  readonly #settled = new WeakSet<Buffered>();
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
   #stopping = false;
@@ -187,10 +207,16 @@ export class EventSourceLoop implements EventSourceRunner {
   /** Starts as many batches as allowed and ready; otherwise arms a timer for when one will be. */
   #dispatch(): void {
     if (this.#stopping || this.#failure) return;
+    this.#dispatchPinned();
     while (this.#inFlight.size < this.#settings.concurrency) {
       const now = Date.now();
       const eligible = [...this.#partitions.values()].filter(
-        (state) => !state.inFlight && !state.revoked && state.queue.length > 0 && state.retryAt <= now,
+        (state) =>
+          !state.inFlight &&
+          !state.revoked &&
+          state.queue.length > 0 &&
+          state.retryAt <= now &&
+          !this.#pinned.some((half) => half.has(state)),
       );
       if (eligible.length === 0) break;
       const judged = triggerFor(eligible, this.#settings, now);
@@ -223,6 +249,27 @@ export class EventSourceLoop implements EventSourceRunner {
     );
   }
 
+  /** The next half of a bisected batch, exactly as split, once its partitions are free. */
+  #dispatchPinned(): void {
+    const half = this.#pinned[0];
+    if (!half || this.#inFlight.size >= this.#settings.concurrency) return;
+    const now = Date.now();
+    for (const state of half.keys()) if (state.inFlight || state.revoked || state.retryAt > now) return;
+    const taken = new Map<PartitionState, Buffered[]>();
+    let bytes = EVENT_OVERHEAD_BYTES;
+    for (const [state, count] of half) {
+      const items = state.queue.slice(0, count);
+      if (items.length === 0) continue;
+      taken.set(state, items);
+      for (const item of items) bytes += item.bytes;
+    }
+    if (taken.size === 0) {
+      this.#pinned.shift();
+      return;
+    }
+    this.#launch(taken, 'retry', bytes, true);
+  }
+
   #startBatch(eligible: PartitionState[], trigger: BatchTrigger): void {
     const { taken, bytes, capped, oversized } = cutBatch(eligible, this.#settings);
     if (oversized) {
@@ -230,13 +277,22 @@ export class EventSourceLoop implements EventSourceRunner {
         ...oversized.ref,
       });
     }
+    const finalTrigger = capped && trigger !== 'retry' ? 'payload' : trigger;
+    this.#launch(taken, finalTrigger, bytes, false);
+  }
+
+  #launch(
+    taken: Map<PartitionState, Buffered[]>,
+    trigger: BatchTrigger,
+    bytes: number,
+    pinned: boolean,
+  ): void {
     for (const [state, items] of taken) {
       state.queue = state.queue.slice(items.length);
       state.inFlight = true;
       state.inFlightUpTo = items[items.length - 1]!.ref.offset;
     }
-    const finalTrigger = capped && trigger !== 'retry' ? 'payload' : trigger;
-    const run = this.#invoke(taken, finalTrigger, bytes).catch((error: unknown) =>
+    const run = this.#invoke(taken, trigger, bytes, pinned).catch((error: unknown) =>
       this.#fail(asError(error)),
     );
     this.#inFlight.add(run);
@@ -251,12 +307,40 @@ export class EventSourceLoop implements EventSourceRunner {
     taken: Map<PartitionState, Buffered[]>,
     trigger: BatchTrigger,
     payloadBytes: number,
+    pinned: boolean,
   ): Promise<void> {
     const { logger } = this.#settings;
+    // MaximumRecordAgeInSeconds: a record too old is never sent to the function, first time or retry.
+    const expired = this.#expired(taken);
+    if (expired.size > 0) {
+      this.stats.expired += count(expired);
+      const attempts = Math.max(...[...expired.keys()].map((state) => state.attempts));
+      const written = await this.#giveUp(expired, 'RecordAgeExceeded', undefined, attempts);
+      if (!written) return this.#release(taken);
+    }
+    const invoked = new Map<PartitionState, Buffered[]>();
+    for (const [state, items] of taken) {
+      const live = items.filter((item) => !this.#settled.has(item));
+      if (live.length > 0) invoked.set(state, live);
+    }
+    if (invoked.size === 0) {
+      // Nothing left to invoke: what was taken is settled, committed without an invocation.
+      const commits = [...taken].map(([state, items]) => ({
+        topic: state.topic,
+        partition: state.partition,
+        offset: items[items.length - 1]!.ref.offset + 1,
+      }));
+      await this.#commit(commits, taken);
+      if (pinned) this.#pinned.shift();
+      this.#release(taken);
+      this.#waiters.notify();
+      return;
+    }
+
     const invocation = ++this.stats.invocations;
     const records: Record<string, KafkaEventRecord[]> = {};
     const refs: RecordRef[] = [];
-    for (const [state, items] of taken) {
+    for (const [state, items] of invoked) {
       records[state.key] = items.map((item) => item.record);
       for (const item of items) refs.push(item.ref);
     }
@@ -280,7 +364,7 @@ export class EventSourceLoop implements EventSourceRunner {
     const resumeAt = new Map<PartitionState, number>();
     if (!error && this.#settings.reportBatchItemFailures) {
       try {
-        for (const [state, offset] of reportedOffsets(result, taken)) resumeAt.set(state, offset);
+        for (const [state, offset] of reportedOffsets(result, invoked)) resumeAt.set(state, offset);
       } catch (invalid) {
         error = asError(invalid);
       }
@@ -301,14 +385,33 @@ export class EventSourceLoop implements EventSourceRunner {
       });
     }
 
-    const { commits, retried, skipped, exhausted } = this.#apply(taken, resumeAt, error);
-    const committed = await this.#commit(commits, taken);
-    this.stats.skipped += skipped.length;
-    for (const state of taken.keys()) {
-      state.inFlight = false;
-      // Revoked while in flight and not assigned back: whoever owns it now reads from the committed offset.
-      if (state.revoked && this.#partitions.get(state.key) === state) this.#partitions.delete(state.key);
+    let commits: RecordRef[] = [];
+    let retried: RecordRef[] = [];
+    let exhausted: RetriesExhaustedError | undefined;
+    if (error && this.#settings.bisectBatchOnFunctionError && refs.length > 1) {
+      retried = this.#bisect(taken, pinned, invocation);
+    } else {
+      const applied = this.#apply(taken, resumeAt, error);
+      ({ commits, retried, exhausted } = applied);
+      this.stats.skipped += applied.skipped.length;
+      if (applied.toDestination.size > 0) {
+        const written = await this.#giveUp(
+          applied.toDestination,
+          'RetriesExhausted',
+          error,
+          applied.destinationAttempts,
+        );
+        if (!written) return this.#release(taken);
+        for (const state of applied.toDestination.keys()) state.attempts = 0;
+      }
+      if (pinned) {
+        // A half that succeeded or was given up on is done; one that reported failures ends bisection.
+        if (!error && resumeAt.size > 0) this.#pinned = [];
+        else if (retried.length === 0) this.#pinned.shift();
+      }
     }
+    const committed = await this.#commit(commits, taken);
+    this.#release(taken);
 
     const outcome = error ? 'error' : resumeAt.size > 0 ? 'partial' : 'success';
     const report: BatchReport = {
@@ -338,7 +441,125 @@ export class EventSourceLoop implements EventSourceRunner {
     this.#waiters.notify();
   }
 
-  /** Applies each partition's outcome to its state: what to commit, retry, skip; whether retries ran out. */
+  /** The batch's partitions are free again (their outcome applied). */
+  #release(taken: Map<PartitionState, Buffered[]>): void {
+    for (const state of taken.keys()) {
+      state.inFlight = false;
+      // Revoked while in flight and not assigned back: whoever owns it now reads from the committed offset.
+      if (state.revoked && this.#partitions.get(state.key) === state) this.#partitions.delete(state.key);
+    }
+  }
+
+  /** Records of the batch past `maxRecordAgeMs`, not settled yet. */
+  #expired(taken: Map<PartitionState, Buffered[]>): Map<PartitionState, Buffered[]> {
+    const expired = new Map<PartitionState, Buffered[]>();
+    if (!Number.isFinite(this.#settings.maxRecordAgeMs)) return expired;
+    const oldest = Date.now() - this.#settings.maxRecordAgeMs;
+    for (const [state, items] of taken) {
+      if (state.revoked) continue;
+      const old = items.filter((item) => !this.#settled.has(item) && item.record.timestamp < oldest);
+      if (old.length > 0) expired.set(state, old);
+    }
+    return expired;
+  }
+
+  /**
+   * Splits a batch the function threw on in two; both halves go back to the head of their queues and
+   * run first to last before anything else of their partitions. No retry is counted (AWS: "splitting
+   * batches doesn't consume the retry quota"); a record alone that fails is retried as usual.
+   */
+  #bisect(taken: Map<PartitionState, Buffered[]>, pinned: boolean, invocation: number): RecordRef[] {
+    const [first, second] = bisect(taken);
+    if (pinned) this.#pinned.shift();
+    this.#pinned.unshift(first, second);
+    const retried: RecordRef[] = [];
+    const retryAt = Date.now() + this.#settings.retryBackoffMs;
+    for (const [state, items] of taken) {
+      if (state.revoked) continue;
+      state.queue = [...items, ...state.queue];
+      state.retryAt = retryAt;
+      for (const item of items) retried.push(item.ref);
+    }
+    this.stats.bisections++;
+    this.stats.retries++;
+    this.#settings.logger.warn('invocation failed; bisecting its batch (BisectBatchOnFunctionError)', {
+      invocation,
+      halves: [first, second].map((half) =>
+        Object.fromEntries([...half].map(([state, records]) => [state.key, records])),
+      ),
+    });
+    return retried;
+  }
+
+  /**
+   * Hands records to the on-failure destination and marks them settled; without a destination (records
+   * too old) skips them, logged at error level. False when the destination could not be written: the
+   * runner then stops with the records uncommitted.
+   */
+  async #giveUp(
+    failed: Map<PartitionState, Buffered[]>,
+    condition: FailureCondition,
+    error: Error | undefined,
+    attempts: number,
+  ): Promise<boolean> {
+    const { destination, logger } = this.#settings;
+    const live = new Map<PartitionState, Buffered[]>();
+    for (const [state, items] of failed) {
+      const left = items.filter((item) => !this.#settled.has(item));
+      if (left.length > 0) live.set(state, left);
+    }
+    const refs = [...live.values()].flat().map((item) => item.ref);
+    if (refs.length === 0) return true;
+    if (!destination) {
+      const cause = new Error(
+        `records older than MaximumRecordAgeInSeconds (${this.#settings.maxRecordAgeMs / 1000} s)`,
+      );
+      logger.error('RECORD AGE EXCEEDED: skipping records (no on-failure destination)', {
+        records: refs.length,
+        first: refs[0],
+      });
+      this.stats.skipped += refs.length;
+      this.#settings.onSkip?.(refs, cause);
+      for (const items of live.values()) for (const item of items) this.#settled.add(item);
+      return true;
+    }
+    const records: Record<string, KafkaEventRecord[]> = {};
+    for (const [state, items] of live) records[state.key] = items.map((item) => item.record);
+    try {
+      await destination.write({
+        records,
+        context: {
+          condition,
+          requestId: randomUUID(),
+          functionArn: this.#settings.functionArn,
+          approximateInvokeCount: attempts,
+          functionError: error ? 'Unhandled' : undefined,
+          invoked: attempts > 0,
+          failedAt: new Date(),
+          eventSource: this.#settings.eventSource,
+          eventSourceArn: this.#settings.eventSourceArn,
+          bootstrapServers: this.#settings.bootstrapServers,
+        },
+      });
+    } catch (writeError) {
+      const failure = new DestinationWriteError(destination.uri, refs, asError(writeError));
+      logger.error('ON-FAILURE DESTINATION NOT WRITTEN: stopping the runner; the records stay uncommitted', {
+        error: failure,
+      });
+      this.#fail(failure);
+      return false;
+    }
+    for (const items of live.values()) for (const item of items) this.#settled.add(item);
+    this.stats.sentToDestination += refs.length;
+    logger.warn(`records sent to the on-failure destination ${destination.uri}`, {
+      condition,
+      records: refs.length,
+      first: refs[0],
+    });
+    return true;
+  }
+
+  /** Applies each partition's outcome to its state: what to commit, retry, skip or send on; whether retries ran out. */
   #apply(
     taken: Map<PartitionState, Buffered[]>,
     resumeAt: ReadonlyMap<PartitionState, number>,
@@ -347,14 +568,24 @@ export class EventSourceLoop implements EventSourceRunner {
     const commits: RecordRef[] = [];
     const retried: RecordRef[] = [];
     const skipped: RecordRef[] = [];
+    const toDestination = new Map<PartitionState, Buffered[]>();
+    let destinationAttempts = 0;
     let exhausted: RetriesExhaustedError | undefined;
-    for (const outcome of batchOutcome(taken, resumeAt, this.#settings)) {
+    const limits = {
+      maxRetries: this.#settings.maxRetries,
+      onRetriesExhausted: this.#settings.destination
+        ? ('destination' as const)
+        : this.#settings.onRetriesExhausted,
+    };
+    for (const outcome of batchOutcome(taken, resumeAt, limits)) {
       const { state, failed, action } = outcome;
       // Taken away while in flight: the next owner starts from the committed offset, we keep nothing.
       if (state.revoked) continue;
-      state.attempts = outcome.attempts;
       const failedRefs = failed.map((item) => item.ref);
-      if (action === 'skip') {
+      if (action === 'destination') {
+        toDestination.set(state, [...failed]);
+        destinationAttempts = Math.max(destinationAttempts, outcome.attemptsMade);
+      } else if (action === 'skip') {
         const cause =
           error ?? new Error(`the handler reported ${state.key}@${resumeAt.get(state)} as failed`);
         this.#settings.logger.error('RETRIES EXHAUSTED: skipping records (onRetriesExhausted: skip)', {
@@ -369,19 +600,21 @@ export class EventSourceLoop implements EventSourceRunner {
       } else if (action === 'exhausted') {
         const cause =
           error ?? new Error(`the handler reported ${state.key}@${resumeAt.get(state)} as failed`);
-        exhausted ??= new RetriesExhaustedError(failedRefs, state.attempts, cause);
+        exhausted ??= new RetriesExhaustedError(failedRefs, outcome.attempts, cause);
         state.queue = [...failed, ...state.queue];
       } else if (action === 'retry') {
         state.queue = [...failed, ...state.queue];
-        state.retryAt = Date.now() + this.#backoff(state.attempts);
+        state.retryAt = Date.now() + this.#backoff(outcome.attempts);
         this.stats.retries++;
         retried.push(...failedRefs);
       }
+      // A partition sent to the destination keeps its count until written (a failed write stops the runner).
+      if (action !== 'destination') state.attempts = outcome.attempts;
       if (outcome.commitAt !== undefined) {
         commits.push({ topic: state.topic, partition: state.partition, offset: outcome.commitAt });
       }
     }
-    return { commits, retried, skipped, exhausted };
+    return { commits, retried, skipped, exhausted, toDestination, destinationAttempts };
   }
 
   /** Commits next-to-read offsets; counts the records they cover. Returns what was committed, per partition. */
@@ -433,6 +666,8 @@ export class EventSourceLoop implements EventSourceRunner {
       state.queue = [];
       state.highest = state.inFlightUpTo;
     }
+    // Halves of a bisected batch count offsets from the queues' heads: a rebalance voids them.
+    if (partitions.length > 0) this.#pinned = [];
   }
 
   #fail(error: Error): void {
@@ -457,12 +692,23 @@ export class EventSourceLoop implements EventSourceRunner {
       await this.#invoker
         .close()
         .catch((error: unknown) => logger.warn('invoker close failed', { error: asError(error) }));
+      await this.#settings.destination
+        ?.close()
+        .catch((error: unknown) =>
+          logger.warn('on-failure destination close failed', { error: asError(error) }),
+        );
       this.#waiters.rejectAll(
         this.#failure ?? new Error('waitFor: the runner stopped before the condition held'),
       );
     })();
     return this.#shutdown;
   }
+}
+
+function count(taken: ReadonlyMap<PartitionState, readonly Buffered[]>): number {
+  let n = 0;
+  for (const items of taken.values()) n += items.length;
+  return n;
 }
 
 function asError(error: unknown): Error {

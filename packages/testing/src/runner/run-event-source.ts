@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { jsonLogger } from '@kafka-lambda/core';
 import { InvalidTestInputError } from '../errors.js';
+import { createDestination } from './destinations/create-destination.js';
 import { FailureReplayInvoker } from './failure-replay-invoker.js';
 import { InProcessInvoker } from './in-process-invoker.js';
 import { KafkaSource } from './kafka-source.js';
+import { LOCAL_ACCOUNT } from './local-account.js';
 import { EventSourceLoop, type LoopSettings } from './loop.js';
 import { RepeatedLines } from './repeated-lines.js';
 import { RieInvoker } from './rie-invoker.js';
@@ -126,10 +128,32 @@ export function resolveSettings(options: EventSourceOptions): LoopSettings {
   const sink = mode === 'sink-connector';
   const batchSize = integerIn(options.batchSize ?? (sink ? 20 : 100), 1, 10_000, 'batchSize');
   const batchWindowMs = integerIn(options.batchWindowMs ?? 500, 0, 300_000, 'batchWindowMs');
-  const maxRetries = options.maxRetries ?? 3;
-  if (!(maxRetries >= 0) || (Number.isFinite(maxRetries) && !Number.isInteger(maxRetries))) {
-    throw new InvalidTestInputError('maxRetries', 'a non-negative integer or Infinity');
+  const retries = options.maxRetries ?? 3;
+  if (retries !== -1 && (!(retries >= 0) || (Number.isFinite(retries) && !Number.isInteger(retries)))) {
+    throw new InvalidTestInputError('maxRetries', 'a non-negative integer, -1 or Infinity');
   }
+  const destinationUri = options.onFailureDestination;
+  if (destinationUri !== undefined && typeof destinationUri !== 'string')
+    throw new InvalidTestInputError('onFailureDestination', 'kafka://<topic> or an S3, SQS or SNS ARN');
+  const destinationTopic = destinationUri?.startsWith('kafka://') ? destinationUri.slice(8) : undefined;
+  if (destinationTopic && options.topics.includes(destinationTopic))
+    // AWS refuses a destination topic that is also a source topic (it would loop).
+    throw new InvalidTestInputError('onFailureDestination', 'a topic other than the source topics');
+  // -1 is infinite; with an on-failure destination AWS applies at most 10 retries
+  // (https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure-destination.html).
+  const infinite = retries === -1 || retries === Number.POSITIVE_INFINITY;
+  const maxRetries = infinite ? (destinationUri ? 10 : Number.POSITIVE_INFINITY) : retries;
+  const maxRecordAgeSeconds = options.maxRecordAgeSeconds ?? -1;
+  if (maxRecordAgeSeconds !== -1 && !(maxRecordAgeSeconds > 0 && maxRecordAgeSeconds <= 604_800))
+    throw new InvalidTestInputError(
+      'maxRecordAgeSeconds',
+      '-1 (infinite) or a number of seconds up to 604800',
+    );
+  if (
+    options.bisectBatchOnFunctionError !== undefined &&
+    typeof options.bisectBatchOnFunctionError !== 'boolean'
+  )
+    throw new InvalidTestInputError('bisectBatchOnFunctionError', 'a boolean');
   const onRetriesExhausted = options.onRetriesExhausted ?? 'stop';
   if (onRetriesExhausted !== 'stop' && onRetriesExhausted !== 'skip') {
     throw new InvalidTestInputError('onRetriesExhausted', "'stop' or 'skip'");
@@ -146,6 +170,8 @@ export function resolveSettings(options: EventSourceOptions): LoopSettings {
       write: (line) => process.stderr.write(`[kafka-lambda-local] ${line}\n`),
       context: { component: 'event-source' },
     });
+  const functionName = functionNameOf(options);
+  const { region, accountId } = LOCAL_ACCOUNT;
   return {
     batchSize,
     batchWindowMs,
@@ -159,6 +185,16 @@ export function resolveSettings(options: EventSourceOptions): LoopSettings {
     reportBatchItemFailures: sink || (options.reportBatchItemFailures ?? false),
     maxRetries,
     onRetriesExhausted,
+    bisectBatchOnFunctionError: options.bisectBatchOnFunctionError ?? false,
+    maxRecordAgeMs: maxRecordAgeSeconds === -1 ? Number.POSITIVE_INFINITY : maxRecordAgeSeconds * 1000,
+    destination: destinationUri
+      ? createDestination(destinationUri, {
+          brokers,
+          clientConfig: options.consumerConfig ?? {},
+          failureDir: options.failureDir ?? '.kafka-lambda-local/failures',
+        })
+      : undefined,
+    functionArn: `arn:aws:lambda:${region}:${accountId}:function:${functionName}`,
     retryBackoffMs: integerIn(options.retryBackoffMs ?? 200, 0, 600_000, 'retryBackoffMs'),
     maxBackoffMs: integerIn(options.maxBackoffMs ?? 5_000, 0, 600_000, 'maxBackoffMs'),
     timeoutMs,

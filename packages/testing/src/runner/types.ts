@@ -50,10 +50,36 @@ export interface EventSourceOptions {
   startingPosition?: StartingPosition;
   /** Honour `{ batchItemFailures }` responses (`FunctionResponseTypes: [ReportBatchItemFailures]`). Default false. */
   reportBatchItemFailures?: boolean;
-  /** Retries of a failing batch before `onRetriesExhausted`; `Infinity` mirrors the ESM's default. Default 3. */
+  /**
+   * `MaximumRetryAttempts`: retries of a failing batch (or of a reported record) before its records go
+   * to `onFailureDestination`, or, without one, to `onRetriesExhausted`. `-1` or `Infinity` retries
+   * forever (the ESM's default), except that with a destination AWS caps it at 10, and so does the
+   * runner. Default 3.
+   */
   maxRetries?: number;
-  /** Default `stop`. */
+  /** Without `onFailureDestination`: what happens once retries are exhausted. Default `stop`. */
   onRetriesExhausted?: RetriesExhaustedAction;
+  /**
+   * `BisectBatchOnFunctionError`: when the function throws (not when it reports batch item failures),
+   * split the batch in two and retry each half, the first before the second, until the failing
+   * record is alone; splitting does not consume retries. Default false.
+   */
+  bisectBatchOnFunctionError?: boolean;
+  /**
+   * `MaximumRecordAgeInSeconds`: records older than this (by their Kafka timestamp) are not sent to
+   * the function, nor retried, but go to `onFailureDestination` (or are skipped, logged at error
+   * level). `-1` (default) is infinite. AWS accepts 60–604,800; the runner any positive number.
+   */
+  maxRecordAgeSeconds?: number;
+  /**
+   * `DestinationConfig.OnFailure.Destination`: where records go once retries are exhausted or they
+   * are too old, their offsets committed once written. `kafka://<topic>` writes the topic in the same
+   * cluster; an S3 bucket, SQS queue or SNS topic ARN writes JSON files under `failureDir`, in AWS's
+   * shape. Default none.
+   */
+  onFailureDestination?: string;
+  /** Where S3, SQS and SNS destinations are written. Default `.kafka-lambda-local/failures`. */
+  failureDir?: string;
   /** First retry delay; doubles per retry up to `maxBackoffMs`. Default 200 ms. */
   retryBackoffMs?: number;
   /** Default 5,000 ms. */
@@ -142,8 +168,14 @@ export interface RunnerStats {
   partialFailures: number;
   /** Retries scheduled (one per partition per failed attempt). */
   retries: number;
-  /** Records skipped after exhausted retries. */
+  /** Records skipped after exhausted retries, or too old without an on-failure destination. */
   skipped: number;
+  /** Records written to the on-failure destination. */
+  sentToDestination: number;
+  /** Records not invoked because they were older than `maxRecordAgeSeconds`. */
+  expired: number;
+  /** Failed batches split in two (`bisectBatchOnFunctionError`). */
+  bisections: number;
   /** Next offset to read, per `<topic>-<partition>`, as committed. */
   committed: Record<string, number>;
 }

@@ -8,9 +8,9 @@ const Kafka = require('@confluentinc/kafka-javascript') as typeof import('@confl
 
 export const brokers = (): string => process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 
-export async function createTopic(partitions: number, prefix = 'testing'): Promise<string> {
+export async function createTopic(partitions: number, prefix = 'testing', at = brokers()): Promise<string> {
   const topic = `${prefix}-${randomUUID().slice(0, 8)}`;
-  const admin = Kafka.AdminClient.create({ 'bootstrap.servers': brokers() });
+  const admin = Kafka.AdminClient.create({ 'bootstrap.servers': at });
   try {
     await new Promise<void>((resolve, reject) =>
       admin.createTopic({ topic, num_partitions: partitions, replication_factor: 1 }, 15_000, (error) =>
@@ -55,8 +55,9 @@ export async function committedOffsets(
   groupId: string,
   topic: string,
   partitions: number,
+  at = brokers(),
 ): Promise<number[]> {
-  const consumer = new Kafka.KafkaConsumer({ 'bootstrap.servers': brokers(), 'group.id': groupId }, {});
+  const consumer = new Kafka.KafkaConsumer({ 'bootstrap.servers': at, 'group.id': groupId }, {});
   await new Promise<void>((resolve, reject) =>
     consumer.connect({ timeout: 15_000 }, (error) => (error ? reject(error) : resolve())),
   );

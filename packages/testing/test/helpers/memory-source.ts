@@ -11,15 +11,17 @@ export class MemorySource implements RecordSource {
   readonly #revoked = new Set<string>();
   #events: Parameters<RecordSource['start']>[0] | undefined;
 
-  append(topic: string, partition: number, values: Array<string | Buffer>): void {
+  /** `timestamp` of the first record (default a fixed time in 2023), the next ones 1 ms apart. */
+  append(topic: string, partition: number, values: Array<string | Buffer>, timestamp?: number): void {
     const key = `${topic}-${partition}`;
     const log = this.logs.get(key) ?? [];
+    const first = log.length;
     for (const value of values) {
       log.push({
         topic,
         partition,
         offset: log.length,
-        timestamp: 1_700_000_000_000 + log.length,
+        timestamp: timestamp === undefined ? 1_700_000_000_000 + log.length : timestamp + log.length - first,
         key: Buffer.from(`k${log.length}`),
         value: typeof value === 'string' ? Buffer.from(value) : value,
         headers: [['h', Buffer.from([0xff])]],
