@@ -55,14 +55,17 @@ export function fetchPrebuilt(pkg: string, runtime: NodeRuntime, scratch: string
         const url = /GET (https?:\S+)/.exec(output)?.[1];
         if (!error && existsSync(join(dir, 'build', 'Release', ADDON_FILE)))
           return resolve({ ok: true, dir, url });
+        // node-pre-gyp's first [error] line says what failed (the request and why); the rest repeat it.
         const lines = output
           .split('\n')
           .filter(
             (line) =>
-              /^\[error\] (install|stack)? ?\S/.test(line) &&
-              !/^\[error\] (System|command|cwd|node -v|node-pre-gyp -v)\b/.test(line),
+              line.startsWith('[error] ') &&
+              !/^\[error\] (install error|stack|System|command|cwd|node -v|node-pre-gyp -v|not ok)\b/.test(
+                line,
+              ),
           )
-          .slice(0, 3);
+          .slice(0, 1);
         resolve({ ok: false, lines: lines.length > 0 ? lines : [error?.message ?? 'no addon downloaded'] });
       },
     );
