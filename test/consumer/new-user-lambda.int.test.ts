@@ -105,7 +105,10 @@ describe('a new user, from npm install to the Lambda runtime emulator (docs/gett
     "the handler's unit test passes with the kit (`npx vitest run`)",
     async () => {
       expect(COMMANDS).toContain('npx vitest run');
-      const { stdout } = await project.exec('npx', ['vitest', 'run', '--reporter=verbose'], { CI: '1', NO_COLOR: '1' });
+      const { stdout } = await project.exec('npx', ['vitest', 'run', '--reporter=verbose'], {
+        CI: '1',
+        NO_COLOR: '1',
+      });
       expect(stdout).toContain('routes large orders and dead-letters invalid ones');
       expect(stdout).toMatch(/Tests\s+2 passed \(2\)/);
     },

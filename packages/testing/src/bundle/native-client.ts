@@ -125,4 +125,3 @@ export function shipNativeClient(
     ...(stripSkipped ? { stripSkipped } : {}),
   };
 }
-
