@@ -1,5 +1,12 @@
-import { createKafkaHandler, json, jsonLogger, type KafkaEvent } from '@kafka-lambda/core';
-import { kafkaProducer, PRODUCER_DEFAULTS, type RdKafkaProducer } from '@kafka-lambda/core/producer';
+import {
+  createKafkaHandler,
+  json,
+  jsonLogger,
+  type KafkaEvent,
+  kafkaProducer,
+  PRODUCER_DEFAULTS,
+  type RdKafkaProducer,
+} from '@kafka-lambda/core';
 import { brokerAnswers, createTopics, uniqueName } from './broker.js';
 import { BROKERS, QUICK } from './config.js';
 import { lambdaContext, noop } from './fixtures.js';

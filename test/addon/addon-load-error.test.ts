@@ -5,8 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { KafkaLambdaError } from '@kafka-lambda/core';
-import { AddonLoadError } from '@kafka-lambda/core/producer';
+import { AddonLoadError, KafkaLambdaError } from '@kafka-lambda/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { foreignBuild, NATIVE, nativeClientCopy, ownAddon } from '../support/native-client-copy.js';
 

@@ -14,18 +14,16 @@ import {
 import { KafkaJS } from '@confluentinc/kafka-javascript';
 import {
   type DeliveryReport,
-  type OutgoingMessage,
-  SecretReadError,
-  type SecretsManagerLike,
-  secretsConfig,
-} from '@kafka-lambda/core';
-import {
   kafkaProducer,
+  type OutgoingMessage,
   ProducerConnectionError,
   ProducerDeliveryError,
   ProducerQueueFullError,
   type RdKafkaProducer,
-} from '@kafka-lambda/core/producer';
+  SecretReadError,
+  type SecretsManagerLike,
+  secretsConfig,
+} from '@kafka-lambda/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blackHole } from '../support/reliability.js';
 import { ADMIN, type ScramBroker, startScramBroker } from '../support/scram-broker.mjs';

@@ -2,8 +2,8 @@ import {
   createKafkaHandler,
   type IdempotencyStore,
   json,
-  type KafkaProducer,
   type Logger,
+  type ProducerOption,
   string,
 } from '@kafka-lambda/core';
 import type { SchemaRegistry } from '@kafka-lambda/serdes';
@@ -12,8 +12,7 @@ import { settlementSerde } from './settlement-serde.js';
 import { assertUserTrade, type UserTrade } from './user-trade.js';
 
 export interface SettlementHandlerOptions {
-  /** A transactional producer makes each invocation's settlements and dead letters one Kafka transaction. */
-  producer: KafkaProducer;
+  producer: ProducerOption;
   registry: SchemaRegistry;
   topics: { output: string; deadLetter: string };
   logger?: Logger;
@@ -25,10 +24,13 @@ export interface SettlementHandlerOptions {
    */
   onError?: 'dead-letter' | 'report';
   /**
-   * Effectively once (docs/effectively-once.md): a trade whose offset an earlier invocation completed
-   * is not settled again when the ESM redelivers its batch.
+   * Effectively once (docs/effectively-once.md). `idempotency`: a trade whose offset an earlier
+   * invocation completed is not settled again when the ESM redelivers its batch. `transactional`
+   * (default true): each invocation's settlements and dead letters are one Kafka transaction, so the
+   * read_committed stream processor never counts a failed attempt's settlements.
    */
   idempotency?: IdempotencyStore;
+  transactional?: boolean;
 }
 
 /**
@@ -43,6 +45,7 @@ export function createSettlementHandler({
   logger,
   onError = 'dead-letter',
   idempotency,
+  transactional = true,
 }: SettlementHandlerOptions) {
   const settlements = settlementSerde(registry);
   return createKafkaHandler({
@@ -51,6 +54,7 @@ export function createSettlementHandler({
     producer,
     onError,
     deadLetterTopic: topics.deadLetter,
+    transactional,
     // The trades carry no id of their own: the default key, <function>#<topic>-<partition>@<offset>.
     ...(idempotency ? { idempotency: { store: idempotency } } : {}),
     ...(logger ? { logger } : {}),

@@ -34,6 +34,7 @@ function setup(onError: ErrorPolicy = 'retry-batch') {
   const handler = createKafkaHandler({
     value: json<Trade>(),
     producer,
+    transactional: true,
     onError,
     logger: silentLogger,
     idempotency: { store },
@@ -81,6 +82,7 @@ describe('idempotent records in a transaction', () => {
     const handler = createKafkaHandler({
       value: json<Trade & { quiet?: boolean }>(),
       producer,
+      transactional: true,
       onError: 'retry-batch',
       logger: silentLogger,
       idempotency: { store },
@@ -110,6 +112,7 @@ describe('idempotent records in a transaction', () => {
     const handler = createKafkaHandler({
       value: json<Trade & { down?: boolean }>(),
       producer,
+      transactional: true,
       onError: 'dead-letter',
       deadLetterTopic: 'trades.dlq',
       logger: silentLogger,

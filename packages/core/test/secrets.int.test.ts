@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { createKafkaHandler, secretsConfig } from '@kafka-lambda/core';
-import { kafkaProducer, ProducerConnectionError, type RdKafkaProducer } from '@kafka-lambda/core/producer';
+import {
+  createKafkaHandler,
+  ProducerConnectionError,
+  type RdKafkaProducer,
+  secretsConfig,
+} from '@kafka-lambda/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { countSecretsCalls } from '../../../scripts/stack/index.mjs';
 import { createTopics, readTopic, uniqueTopic } from '../../../test/support/kafka.js';
@@ -33,7 +37,7 @@ describe('secretsConfig against the Secrets Manager emulator and the SASL listen
     });
     const readsBefore = await countSecretsCalls('GetSecretValue');
     const handler = createKafkaHandler({
-      producer: kafkaProducer(secretsConfig({ secretId }), { logger: silentLogger }),
+      producer: secretsConfig({ secretId }),
       logger: silentLogger,
       process(record, { produce }) {
         produce({ topic: out, value: `copy-${record.offset}` });
@@ -62,7 +66,7 @@ describe('secretsConfig against the Secrets Manager emulator and the SASL listen
       warn: (m: string, ...e: object[]) => logs.push(m + JSON.stringify(e)),
     };
     const handler = createKafkaHandler({
-      producer: kafkaProducer(secretsConfig({ secretId }), { logger }),
+      producer: secretsConfig({ secretId }),
       logger,
       process(_record, { produce }) {
         produce({ topic: 'never-written', value: 'x' });

@@ -4,6 +4,9 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CLI_USAGE, parseCliArgs } from './runner/cli-options.js';
 import { EXIT_CODES, signalExitCode } from './runner/exit-codes.js';
+import { replayFiles } from './runner/failure-files.js';
+import { InProcessInvoker } from './runner/in-process-invoker.js';
+import { RieInvoker } from './runner/rie-invoker.js';
 import { runEventSource } from './runner/run-event-source.js';
 import type { EventSourceRunner, LocalHandler } from './runner/types.js';
 
@@ -56,6 +59,7 @@ async function main(stopRequested: { runner?: EventSourceRunner; signalled?: str
     }
     handler = exported as LocalHandler;
   }
+  if (command.fromFailuresDir) return replayFolder(command, handler);
   const runner = await runEventSource({ ...command.options, ...(handler ? { handler } : {}) });
   stopRequested.runner = runner;
   if (stopRequested.signalled) void runner.stop();
@@ -70,6 +74,27 @@ async function main(stopRequested: { runner?: EventSourceRunner; signalled?: str
   } catch (error) {
     log(`stopped on error: ${(error as Error).message}`);
     return EXIT_CODES.failed;
+  }
+}
+
+/** `--from-failures-dir`: one invocation per on-failure file, then the exit code says whether all passed. */
+async function replayFolder(
+  command: ReturnType<typeof parseCliArgs>,
+  handler: LocalHandler | undefined,
+): Promise<number> {
+  const { options } = command;
+  const functionName = options.functionName ?? 'kafka-lambda-local';
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const invoker = options.rie
+    ? await RieInvoker.start(options.rie, { timeoutMs, functionName })
+    : new InProcessInvoker(handler!, functionName, true);
+  try {
+    const { replayed, failed } = await replayFiles(command.fromFailuresDir!, invoker, timeoutMs, undefined);
+    for (const { file, error } of failed) log(`not replayed: ${file}: ${error.message}`);
+    log(`replayed ${replayed.length} on-failure file(s), ${failed.length} failed`);
+    return failed.length === 0 ? EXIT_CODES.ok : EXIT_CODES.failed;
+  } finally {
+    await invoker.close();
   }
 }
 

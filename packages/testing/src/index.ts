@@ -60,6 +60,11 @@ export {
   InvocationTimeoutError,
   RetriesExhaustedError,
 } from './runner/errors.js';
+export {
+  type FailureFilesOptions,
+  type FailureFilesSummary,
+  replayFailureFiles,
+} from './runner/failure-files.js';
 export { MAX_PAYLOAD_BYTES, runEventSource } from './runner/run-event-source.js';
 export { TemplateError } from './runner/template/template-error.js';
 export {

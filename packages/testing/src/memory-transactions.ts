@@ -1,5 +1,4 @@
-import type { ProducerTransactions } from '@kafka-lambda/core';
-import { TransactionError, type TransactionFailureKind } from '@kafka-lambda/core/producer';
+import { type ProducerTransactions, TransactionError, type TransactionFailureKind } from '@kafka-lambda/core';
 
 /** Where a transaction stands; a message produced in it is visible to read_committed readers once `committed`. */
 export type TransactionState = 'open' | 'committed' | 'aborted';

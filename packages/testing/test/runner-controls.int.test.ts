@@ -8,6 +8,7 @@ import { type IsolatedKafka, startIsolatedKafka } from '../../../scripts/stack/i
 import { readTopic } from '../../../test/support/kafka.js';
 import { type EventSourceOptions, type EventSourceRunner, runEventSource } from '../src/index.js';
 import { NativeProducer } from '../src/runner/destinations/native-producer.js';
+import { replayFailureFiles } from '../src/runner/failure-files.js';
 import { loadTemplateEsm } from '../src/runner/template/template-esm.js';
 import { committedOffsets, createTopic, groupId } from './helpers/kafka.js';
 
@@ -189,6 +190,14 @@ describe('kafka-lambda-local on a real broker: the ESM error handling controls',
     // The S3 object is the invocation record with the event as an escaped string: fromFailureRecords replays it.
     expect(typeof JSON.parse(objects[0]!).payload).toBe('string');
     expect(valuesOf(fromFailureRecords(objects))).toEqual(['poison']);
+    // --from-failures-dir: the folder replays through the handler, once per file.
+    const replayed: string[] = [];
+    const summary = await replayFailureFiles({
+      dir,
+      handler: (event) => void replayed.push(...valuesOf(event)),
+    });
+    expect(replayed).toEqual(['poison']);
+    expect(summary.failed).toEqual([]);
   }, 60_000);
 
   it('MaximumRecordAgeInSeconds: records older than the maximum age go to the destination uninvoked; the fresh ones are invoked', async () => {
@@ -220,6 +229,48 @@ describe('kafka-lambda-local on a real broker: the ESM error handling controls',
     expect(values.map((v) => v.requestContext.condition)).toEqual(['RecordAgeExceeded', 'RecordAgeExceeded']);
     expect(values.map((v) => v.responseContext)).toEqual([null, null]);
     expect(valuesOf(fromFailureRecords(written.map((m) => m.value!)))).toEqual(['old-0', 'old-1']);
+  }, 60_000);
+
+  it('FilterCriteria: only matching values are invoked; the filtered records are committed without an invocation', async () => {
+    const topic = await createTopic(2, 'filtered', broker.brokers);
+    await produce(
+      topic,
+      [
+        { partition: 0, key: 'a', value: '{"device_ID":"AB1","qty":5}' },
+        { partition: 0, key: 'b', value: '{"device_ID":"CD2","qty":5}' },
+        { partition: 0, key: 'c', value: '{"device_ID":"AB3","qty":50}' },
+        { partition: 1, key: 'd', value: 'error' },
+        { partition: 1, key: 'e', value: '{"device_ID":"XX","qty":1}' },
+      ],
+      broker.brokers,
+    );
+    const group = groupId();
+    const seen: string[] = [];
+    const runner = await run({
+      topics: [topic],
+      groupId: group,
+      batchWindowMs: 300,
+      filterCriteria: {
+        Filters: [
+          {
+            Pattern: JSON.stringify({
+              value: { device_ID: [{ prefix: 'AB' }], qty: [{ numeric: ['<', 10] }] },
+            }),
+          },
+          {
+            Pattern: JSON.stringify({
+              value: { $or: [{ device_ID: ['XX'] }, { qty: [{ numeric: ['>', 100] }] }] },
+            }),
+          },
+        ],
+      },
+      handler: (event) => void seen.push(...valuesOf(event)),
+    });
+    await runner.waitFor((stats) => stats.recordsCommitted === 5, 30_000);
+    expect(seen.sort()).toEqual(['{"device_ID":"AB1","qty":5}', '{"device_ID":"XX","qty":1}']);
+    expect(runner.stats.filtered).toBe(3);
+    await runner.stop();
+    expect(await committedOffsets(group, topic, 2, broker.brokers)).toEqual([3, 2]);
   }, 60_000);
 
   it('MaximumRetryAttempts -1 with a destination: AWS’s cap of 10 retries, then the destination', async () => {

@@ -6,6 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { bisect } from '../src/runner/bisect.js';
 import { parseDestination } from '../src/runner/destinations/destination.js';
 import { DestinationWriteError } from '../src/runner/errors.js';
+import { replayFailureFiles } from '../src/runner/failure-files.js';
+import { ReplayReportedError } from '../src/runner/failure-replay-invoker.js';
 import { InProcessInvoker } from '../src/runner/in-process-invoker.js';
 import type { EventSourceLoop } from '../src/runner/loop.js';
 import { partitionState } from '../src/runner/partition-state.js';
@@ -243,5 +245,59 @@ describe('MaximumRetryAttempts and the on-failure destination', () => {
     expect(error).toBeInstanceOf(DestinationWriteError);
     expect((error as DestinationWriteError).destination).toBe('arn:aws:s3:::b');
     expect(source.committed.get('t-0')).toBeUndefined();
+  });
+});
+
+describe('replayFailureFiles (--from-failures-dir)', () => {
+  it('replays each S3 file a run wrote once, and names the files it cannot replay and why', async () => {
+    const source = new MemorySource();
+    source.append('t', 0, values(3));
+    const failures = mkdtempSync(path.join(tmpdir(), 'h27-'));
+    const loop = await start(
+      source,
+      (event) => {
+        if (offsetsOf(event).includes(1)) throw new Error('poison at 1');
+      },
+      {
+        batchSize: 1,
+        maxRetries: 0,
+        onFailureDestination: 'arn:aws:s3:::b',
+        failureDir: failures,
+      },
+    );
+    await loop.waitFor((stats) => stats.recordsCommitted === 3);
+    // A metadata-only SQS record beside it cannot be replayed.
+    const sqs = path.join(failures, 's3', 'b', 'z-sqs.json');
+    const object = JSON.parse(filesIn(path.join(failures, 's3', 'b'))[0]!);
+    writeFileSync(sqs, JSON.stringify({ ...object, payload: undefined }));
+
+    const seen: Array<{ offsets: number[]; condition: string | undefined }> = [];
+    const summary = await replayFailureFiles({
+      dir: failures,
+      handler: (event) => {
+        const first = Object.values(event.records)[0]![0]!;
+        const header = first.headers?.find((h) => 'kafka-lambda.esm-failure.condition' in h);
+        const bytes = header?.['kafka-lambda.esm-failure.condition'];
+        seen.push({
+          offsets: offsetsOf(event),
+          condition: bytes ? Buffer.from(bytes).toString() : undefined,
+        });
+      },
+    });
+    expect(seen).toEqual([{ offsets: [1], condition: 'RetryAttemptsExhausted' }]);
+    expect(summary.replayed).toHaveLength(1);
+    expect(summary.failed.map((f) => [path.basename(f.file), (f.error as { path?: string }).path])).toEqual([
+      ['z-sqs.json', 'failures[0].payload'],
+    ]);
+
+    // A handler that reports the replayed record fails that file.
+    const reported = await replayFailureFiles({
+      dir: path.join(failures, 's3', 'b'),
+      handler: () => ({ batchItemFailures: [{ itemIdentifier: { partition: 't-0', offset: 1 } }] }),
+    });
+    expect(reported.failed[0]!.error).toBeInstanceOf(ReplayReportedError);
+    await expect(
+      replayFailureFiles({ dir: path.join(failures, 'none'), handler: () => undefined }),
+    ).rejects.toThrow(expect.objectContaining({ path: 'dir' }));
   });
 });

@@ -114,7 +114,7 @@ Resources:
 `;
 
 describe('templateEsm: SAM events and selection', () => {
-  it('a SAM MSK event: !Sub topics, Globals timeout, a queue destination; FilterCriteria named, not dropped', () => {
+  it('a SAM MSK event: !Sub topics, Globals timeout, a queue destination, FilterCriteria', () => {
     const esm = templateEsm(SAM, 'sam.yaml', { functionName: 'Orders' });
     expect(esm.mapping).toBe('Resources.Orders.Properties.Events.FromMsk');
     expect(esm.options).toMatchObject({
@@ -126,7 +126,8 @@ describe('templateEsm: SAM events and selection', () => {
       maxRetries: -1,
       onFailureDestination: 'arn:aws:sqs:us-east-1:123456789012:dev-failed',
     });
-    expect(esm.notEmulated.some((line) => line.startsWith('FilterCriteria:'))).toBe(true);
+    expect(esm.options.filterCriteria).toEqual({ Filters: [{ Pattern: '{"value": {"kind": ["a"]}}' }] });
+    expect(esm.notEmulated.some((line) => line.startsWith('FilterCriteria'))).toBe(false);
     expect(esm.notEmulated.some((line) => line.startsWith('ProvisionedPollerConfig: absent'))).toBe(true);
   });
 
@@ -217,6 +218,11 @@ describe('kafka-lambda-local --template', () => {
         {},
       ),
     ).toThrow(expect.objectContaining({ path: '--bisect-batch-on-function-error' }));
+  });
+
+  it('--from-failures-dir needs no topic', () => {
+    const command = parseCliArgs(['h.js', '--from-failures-dir', 'failures/s3/b'], {});
+    expect(command.fromFailuresDir).toBe('failures/s3/b');
   });
 
   it('--from-failures with a template replays the on-failure topic without a destination of its own', () => {

@@ -1,5 +1,4 @@
-import type { KafkaProducer } from '@kafka-lambda/core';
-import { kafkaProducer } from '@kafka-lambda/core/producer';
+import { type KafkaProducer, kafkaProducer } from '@kafka-lambda/core';
 import type { SourceMessage } from '../runner/types.js';
 import { type RedriveFilter, type RedrivePlan, redrivePlan, type SkipReason } from './dead-letter-redrive.js';
 import { TopicReader } from './topic-reader.js';

@@ -10,6 +10,8 @@ export interface CliCommand {
   readonly exportName: string;
   /** Runner options, minus the handler (loaded from `handlerFile`, or run by the emulator). */
   readonly options: Omit<EventSourceOptions, 'handler'>;
+  /** `--from-failures-dir`: replay the on-failure files of this folder instead of consuming Kafka. */
+  readonly fromFailuresDir?: string;
   /** With `--template`: where the mapping was read, and the settings the runner does not emulate. */
   readonly template?: { readonly mapping: string; readonly notEmulated: readonly string[] };
 }
@@ -45,11 +47,14 @@ Options:
                                    topic ARN written as JSON files under --failure-dir
   --failure-dir <dir>              default .kafka-lambda-local/failures
   --on-retries-exhausted <action>  without a destination: stop | skip                (default stop)
+  --filter-criteria <json>         FilterCriteria, as the AWS CLI takes it: '{"Filters":[{"Pattern":"..."}]}'
   --timeout-ms <ms>                function timeout                                  (default 60000)
   --concurrency <n>                invocations in flight, on distinct partitions     (default 1)
   --msk                            send "aws:kafka" events with an eventSourceArn (default SelfManagedKafka)
   --sink-connector                 invoke as Confluent's Lambda Sink Connector (sync mode) instead of the ESM
   --from-failures                  the topics are an ESM on-failure destination: replay the original records
+  --from-failures-dir <dir>        replay the S3 on-failure files a run wrote (e.g. <failure-dir>/s3/<bucket>),
+                                   one invocation per file, then exit (1 if one failed); no Kafka consumed
   --rie                            run the handler in the Runtime Interface Emulator ($AWS_LAMBDA_RIE_BIN)
   --rie-bin <path>                 the aws-lambda-rie binary (implies --rie)
   --consumer-config <key=value>    extra librdkafka consumer property (repeatable)
@@ -87,7 +92,9 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
         parameters: keyValues(values['parameter-overrides'] ?? [], '--parameter-overrides'),
       })
     : undefined;
-  if (topics.length === 0 && !template) throw new InvalidTestInputError('--topic', 'at least one topic');
+  const fromFailuresDir = values['from-failures-dir'];
+  if (topics.length === 0 && !template && !fromFailuresDir)
+    throw new InvalidTestInputError('--topic', 'at least one topic');
   const consumerConfig: Record<string, string> = {};
   for (const pair of values['consumer-config'] ?? []) {
     const eq = pair.indexOf('=');
@@ -110,6 +117,10 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
     maxRecordAgeSeconds: int(values['maximum-record-age-seconds'], '--maximum-record-age-seconds'),
     onFailureDestination: values['on-failure-destination'],
     failureDir: values['failure-dir'],
+    filterCriteria: json(
+      values['filter-criteria'],
+      '--filter-criteria',
+    ) as EventSourceOptions['filterCriteria'],
     onRetriesExhausted: values['on-retries-exhausted'] as RetriesExhaustedAction | undefined,
     timeoutMs: int(values['timeout-ms'], '--timeout-ms'),
     concurrency: int(values.concurrency, '--concurrency'),
@@ -137,10 +148,20 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
     handlerFile,
     exportName,
     options,
+    ...(fromFailuresDir ? { fromFailuresDir } : {}),
     ...(template
       ? { template: { mapping: `${template.file}: ${template.mapping}`, notEmulated: template.notEmulated } }
       : {}),
   };
+}
+
+function json(text: string | undefined, flag: string): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new InvalidTestInputError(flag, 'JSON');
+  }
 }
 
 /** `--x` true, `--no-x` false, neither undefined; both is a mistake. */
@@ -187,12 +208,14 @@ function parse(argv: readonly string[]) {
       'maximum-record-age-seconds': { type: 'string' },
       'on-failure-destination': { type: 'string' },
       'failure-dir': { type: 'string' },
+      'filter-criteria': { type: 'string' },
       'on-retries-exhausted': { type: 'string' },
       'timeout-ms': { type: 'string' },
       concurrency: { type: 'string' },
       msk: { type: 'boolean' },
       'sink-connector': { type: 'boolean' },
       'from-failures': { type: 'boolean' },
+      'from-failures-dir': { type: 'string' },
       rie: { type: 'boolean' },
       'rie-bin': { type: 'string' },
       'consumer-config': { type: 'string', multiple: true },

@@ -27,10 +27,14 @@ export class FailureReplayInvoker implements Invoker {
     for (const records of Object.values(event.records))
       for (const record of records)
         if (record.value !== null) values.push(Buffer.from(record.value, 'base64'));
-    const result = await this.inner.invoke(fromFailureRecords(values), timeoutMs);
+    this.check(await this.inner.invoke(fromFailureRecords(values), timeoutMs));
+    return undefined;
+  }
+
+  /** Throws {@link ReplayReportedError} when a replay's answer reports batch item failures. */
+  check(result: unknown): void {
     const failures = (result as { batchItemFailures?: unknown[] } | null | undefined)?.batchItemFailures;
     if (Array.isArray(failures) && failures.length > 0) throw new ReplayReportedError(failures);
-    return undefined;
   }
 
   close(): Promise<void> {

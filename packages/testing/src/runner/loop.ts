@@ -34,6 +34,8 @@ export interface LoopSettings {
   /** `MaximumRecordAgeInSeconds` in ms; `Infinity` when -1. */
   readonly maxRecordAgeMs: number;
   readonly destination: OnFailureDestination | undefined;
+  /** `FilterCriteria` compiled: false for a record the function must not see. */
+  readonly filter: ((record: KafkaEventRecord) => boolean) | undefined;
   /** The function's ARN as on-failure records name it. */
   readonly functionArn: string;
   readonly retryBackoffMs: number;
@@ -70,6 +72,7 @@ export class EventSourceLoop implements EventSourceRunner {
     sentToDestination: 0,
     expired: 0,
     bisections: 0,
+    filtered: 0,
     committed: {},
   };
   readonly batches: BatchReport[] = [];
@@ -318,6 +321,7 @@ export class EventSourceLoop implements EventSourceRunner {
       const written = await this.#giveUp(expired, 'RecordAgeExceeded', undefined, attempts);
       if (!written) return this.#release(taken);
     }
+    this.#filter(taken);
     const invoked = new Map<PartitionState, Buffered[]>();
     for (const [state, items] of taken) {
       const live = items.filter((item) => !this.#settled.has(item));
@@ -447,6 +451,19 @@ export class EventSourceLoop implements EventSourceRunner {
       state.inFlight = false;
       // Revoked while in flight and not assigned back: whoever owns it now reads from the committed offset.
       if (state.revoked && this.#partitions.get(state.key) === state) this.#partitions.delete(state.key);
+    }
+  }
+
+  /** FilterCriteria: records no filter matches are settled, committed with the batch, never invoked. */
+  #filter(taken: Map<PartitionState, Buffered[]>): void {
+    const { filter } = this.#settings;
+    if (!filter) return;
+    for (const items of taken.values()) {
+      for (const item of items) {
+        if (this.#settled.has(item) || filter(item.record)) continue;
+        this.#settled.add(item);
+        this.stats.filtered++;
+      }
     }
   }
 

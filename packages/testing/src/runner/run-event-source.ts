@@ -3,6 +3,7 @@ import { jsonLogger } from '@kafka-lambda/core';
 import { InvalidTestInputError } from '../errors.js';
 import { createDestination } from './destinations/create-destination.js';
 import { FailureReplayInvoker } from './failure-replay-invoker.js';
+import { recordFilter } from './filter/filter-criteria.js';
 import { InProcessInvoker } from './in-process-invoker.js';
 import { KafkaSource } from './kafka-source.js';
 import { LOCAL_ACCOUNT } from './local-account.js';
@@ -194,6 +195,7 @@ export function resolveSettings(options: EventSourceOptions): LoopSettings {
           failureDir: options.failureDir ?? '.kafka-lambda-local/failures',
         })
       : undefined,
+    filter: options.filterCriteria ? recordFilter(options.filterCriteria) : undefined,
     functionArn: `arn:aws:lambda:${region}:${accountId}:function:${functionName}`,
     retryBackoffMs: integerIn(options.retryBackoffMs ?? 200, 0, 600_000, 'retryBackoffMs'),
     maxBackoffMs: integerIn(options.maxBackoffMs ?? 5_000, 0, 600_000, 'maxBackoffMs'),

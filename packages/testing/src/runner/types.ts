@@ -80,6 +80,13 @@ export interface EventSourceOptions {
   onFailureDestination?: string;
   /** Where S3, SQS and SNS destinations are written. Default `.kafka-lambda-local/failures`. */
   failureDir?: string;
+  /**
+   * `FilterCriteria`: only records whose `value` matches one of the patterns are sent to the
+   * function; the others are committed without an invocation. Lambda's filter syntax (exact values,
+   * `prefix`, `suffix`, `equals-ignore-case`, `anything-but`, `numeric`, `exists`, `$or`), on the
+   * value as JSON, or as a plain string when it is not JSON. Default none.
+   */
+  filterCriteria?: { readonly Filters: ReadonlyArray<{ readonly Pattern: string }> };
   /** First retry delay; doubles per retry up to `maxBackoffMs`. Default 200 ms. */
   retryBackoffMs?: number;
   /** Default 5,000 ms. */
@@ -176,6 +183,8 @@ export interface RunnerStats {
   expired: number;
   /** Failed batches split in two (`bisectBatchOnFunctionError`). */
   bisections: number;
+  /** Records that matched no `filterCriteria` filter: committed without an invocation. */
+  filtered: number;
   /** Next offset to read, per `<topic>-<partition>`, as committed. */
   committed: Record<string, number>;
 }

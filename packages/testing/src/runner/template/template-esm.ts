@@ -17,6 +17,7 @@ export type TemplateEsmOptions = Pick<
   | 'bisectBatchOnFunctionError'
   | 'maxRecordAgeSeconds'
   | 'onFailureDestination'
+  | 'filterCriteria'
   | 'eventSource'
   | 'timeoutMs'
   | 'functionName'
@@ -72,9 +73,9 @@ const USED = new Set([
   'SourceAccessConfigurations',
   'Enabled',
   'StartingPositionTimestamp',
+  'FilterCriteria',
 ]);
 const NOT_EMULATED: Record<string, string> = {
-  FilterCriteria: 'event filtering is not applied: every record is invoked',
   SchemaRegistryConfig:
     'the ESM’s own schema registry decoding is not applied: values arrive as the producer wrote them',
   MetricsConfig: 'the ESM metrics (EventCount, ErrorCount, lag) are not emitted',
@@ -289,6 +290,14 @@ function readMapping(
   }
 
   // An MSK mapping names its cluster by ARN (often a parameter without Default: only its presence counts).
+  const filters = known<{ Filters?: unknown } | undefined>('FilterCriteria', props.FilterCriteria);
+  if (filters !== undefined) {
+    const list = known<unknown>('FilterCriteria.Filters', filters.Filters);
+    if (!Array.isArray(list) || list.some((f) => typeof (f as { Pattern?: unknown })?.Pattern !== 'string'))
+      throw fail('FilterCriteria.Filters', 'a list of { Pattern: <JSON string> }');
+    options.filterCriteria = { Filters: list as Array<{ Pattern: string }> };
+  }
+
   const msk =
     candidate.properties.__msk === true ||
     (props.SelfManagedEventSource === undefined && candidate.properties.EventSourceArn !== undefined);
