@@ -9,6 +9,7 @@ const entry = (pkg: string, name: string) =>
 // Tests import the packages' sources, so a change is tested without a rebuild. Subpaths come before
 // their package: an alias also matches what starts with it.
 const alias = {
+  '@kafka-lambda/core/producer': entry('core', 'producer'),
   '@kafka-lambda/core': src('core'),
   '@kafka-lambda/serdes/registry': entry('serdes', 'registry'),
   '@kafka-lambda/serdes/avro': entry('serdes', 'avro'),

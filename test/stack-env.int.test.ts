@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createKafkaHandler, envConfig } from '@kafka-lambda/core';
+import { kafkaProducer } from '@kafka-lambda/core/producer';
 import { lambdaContext, selfManagedKafkaEvent } from '@kafka-lambda/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTopics, readTopic, uniqueTopic } from './support/kafka.js';
@@ -46,7 +47,7 @@ describe('stack.mjs env and envConfig()', () => {
       const topic = uniqueTopic('stack-env');
       await createTopics([{ topic }]);
       const handler = createKafkaHandler({
-        producer: envConfig({ env }),
+        producer: kafkaProducer(envConfig({ env }), { logger: silent }),
         logger: silent,
         process(record, { produce }) {
           produce({ topic, value: record.value });

@@ -172,7 +172,21 @@ async function bundles(report: Report): Promise<void> {
     [
       'JSON consumer handler, kafka-lambda',
       `import { createKafkaHandler, json } from '@kafka-lambda/core';
-       export const handler = createKafkaHandler({ value: json(), process(r) { console.log(r.value); } });`,
+       export const handler = createKafkaHandler({ value: json(), async process(r) {
+         console.log(r.key, r.value, r.headers.getString('trace-id'));
+       } });`,
+      external,
+    ],
+    // What a function that produces bundles (no idempotency, no transactions): core and its producer.
+    [
+      'JSON handler that produces, kafka-lambda',
+      `import { createKafkaHandler, json } from '@kafka-lambda/core';
+       import { kafkaProducer } from '@kafka-lambda/core/producer';
+       const producer = kafkaProducer({ 'bootstrap.servers': process.env.KAFKA_BROKERS });
+       export const handler = createKafkaHandler({ value: json(), producer, onError: 'dead-letter',
+         deadLetterTopic: 'orders.dlq', async process(r, { produce }) {
+           produce({ topic: 'out', key: r.key, value: JSON.stringify(r.value), headers: { 'trace-id': r.headers.getString('trace-id') ?? '' } });
+       } });`,
       external,
     ],
     [
@@ -216,4 +230,12 @@ async function bundles(report: Report): Promise<void> {
     `package ${fmt(core)} vs ${fmt(pt)} KiB; JSON handler ${fmt(coreHandler)} vs ${fmt(ptHandler)} KiB`,
     core < pt && coreHandler < ptHandler,
   );
+  // Issue 25's budgets: the engine alone for a consumer, the engine and the producer for the rest.
+  const producing = sizes.get('JSON handler that produces, kafka-lambda')!;
+  report.target(
+    'Bundle: a consumer-only JSON handler ≤ 20 KiB',
+    `${fmt(coreHandler)} KiB`,
+    coreHandler <= 20,
+  );
+  report.target('Bundle: a JSON handler that produces ≤ 60 KiB', `${fmt(producing)} KiB`, producing <= 60);
 }

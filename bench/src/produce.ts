@@ -1,11 +1,5 @@
-import {
-  bytes,
-  createKafkaHandler,
-  jsonLogger,
-  type KafkaEvent,
-  kafkaProducer,
-  PRODUCER_DEFAULTS,
-} from '@kafka-lambda/core';
+import { bytes, createKafkaHandler, jsonLogger, type KafkaEvent } from '@kafka-lambda/core';
+import { kafkaProducer, PRODUCER_DEFAULTS } from '@kafka-lambda/core/producer';
 import { brokerAnswers, createTopics, kafkaModule, type RawProducer, uniqueName } from './broker.js';
 import { BROKERS, PRODUCE, PRODUCE_SLOW_MESSAGES } from './config.js';
 import {

@@ -73,9 +73,15 @@ const cores = process.env.CORES?.split(',') ?? ['@kafka-lambda/core'];
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 const handlers: Handler[] = [];
 for (const core of cores) {
-  const { bytes, createKafkaHandler, jsonLogger, kafkaProducer } = (await import(
+  const { bytes, createKafkaHandler, jsonLogger } = (await import(
     core
   )) as typeof import('@kafka-lambda/core');
+  // The producer's own entry (`dist/producer.js` beside a build's index); a build from before the
+  // entry existed exports it from its index.
+  const producerEntry = core.startsWith('@') ? `${core}/producer` : core.replace(/index\.js$/, 'producer.js');
+  const { kafkaProducer } = (await import(producerEntry).catch(
+    () => import(core),
+  )) as typeof import('@kafka-lambda/core/producer');
   const producer = kafkaProducer(
     { 'bootstrap.servers': 'fake:9092' },
     { loadClient: async () => ({ Producer: FakeNativeProducer as never }) },

@@ -2,7 +2,8 @@
 // invocation and the garbage collector's part (v8.GCProfiler: pause time, scavenges):
 //   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx src/profile-produce.ts 20
 import { GCProfiler } from 'node:v8';
-import { bytes, createKafkaHandler, jsonLogger, kafkaProducer, PRODUCER_DEFAULTS } from '@kafka-lambda/core';
+import { bytes, createKafkaHandler, jsonLogger } from '@kafka-lambda/core';
+import { kafkaProducer, PRODUCER_DEFAULTS } from '@kafka-lambda/core/producer';
 import { createTopics, uniqueName } from './broker.js';
 import { BROKERS } from './config.js';
 import { encodePayload, lambdaContext, legsFor, makeEvent, makeTrade, noop } from './fixtures.js';

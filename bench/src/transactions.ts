@@ -1,12 +1,5 @@
-import {
-  createKafkaHandler,
-  json,
-  jsonLogger,
-  type KafkaEvent,
-  kafkaProducer,
-  PRODUCER_DEFAULTS,
-  type RdKafkaProducer,
-} from '@kafka-lambda/core';
+import { createKafkaHandler, json, jsonLogger, type KafkaEvent } from '@kafka-lambda/core';
+import { kafkaProducer, PRODUCER_DEFAULTS, type RdKafkaProducer } from '@kafka-lambda/core/producer';
 import { brokerAnswers, createTopics, uniqueName } from './broker.js';
 import { BROKERS, QUICK } from './config.js';
 import { lambdaContext, noop } from './fixtures.js';

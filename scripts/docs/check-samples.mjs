@@ -130,6 +130,7 @@ function main() {
       baseUrl: root,
       paths: {
         '@kafka-lambda/core': ['packages/core/src/index.ts'],
+        '@kafka-lambda/core/*': ['packages/core/src/entry/*.ts'],
         '@kafka-lambda/serdes': ['packages/serdes/src/index.ts'],
         '@kafka-lambda/serdes/*': ['packages/serdes/src/entry/*.ts'],
         '@kafka-lambda/testing': ['packages/testing/src/index.ts'],

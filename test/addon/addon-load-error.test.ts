@@ -5,7 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { AddonLoadError, KafkaLambdaError } from '@kafka-lambda/core';
+import { KafkaLambdaError } from '@kafka-lambda/core';
+import { AddonLoadError } from '@kafka-lambda/core/producer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { foreignBuild, NATIVE, nativeClientCopy, ownAddon } from '../support/native-client-copy.js';
 

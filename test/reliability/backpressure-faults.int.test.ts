@@ -2,7 +2,8 @@
 // SIGSTOPped while a batch produces far more than librdkafka's queue holds. The invocation must fail
 // inside its deadline, hold no more than the queue in memory, and produce nothing after it returned
 // beyond what librdkafka already had (before the per-batch ledger, thousands landed afterwards).
-import { createKafkaHandler, json, kafkaProducer, type RdKafkaProducer } from '@kafka-lambda/core';
+import { createKafkaHandler, json } from '@kafka-lambda/core';
+import { kafkaProducer, type RdKafkaProducer } from '@kafka-lambda/core/producer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type IsolatedKafka, startIsolatedKafka } from '../../scripts/stack/index.mjs';
 import { createTopics, readTopic, uniqueTopic } from '../support/kafka.js';

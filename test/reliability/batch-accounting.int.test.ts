@@ -11,10 +11,9 @@ import {
   json,
   type KafkaEventRecord,
   KafkaLambdaError,
-  kafkaProducer,
   type LibrdkafkaConfig,
-  type RdKafkaProducer,
 } from '@kafka-lambda/core';
+import { kafkaProducer, type RdKafkaProducer } from '@kafka-lambda/core/producer';
 import { memoryIdempotencyStore } from '@kafka-lambda/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { brokers, createTopics, readTopic, uniqueTopic } from '../support/kafka.js';

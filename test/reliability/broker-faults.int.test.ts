@@ -12,10 +12,8 @@ import {
   json,
   type KafkaEventRecord,
   KafkaLambdaError,
-  kafkaProducer,
-  ProducerConnectionError,
-  type RdKafkaProducer,
 } from '@kafka-lambda/core';
+import { kafkaProducer, ProducerConnectionError, type RdKafkaProducer } from '@kafka-lambda/core/producer';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type IsolatedKafka, type Rie, startIsolatedKafka, startRie } from '../../scripts/stack/index.mjs';

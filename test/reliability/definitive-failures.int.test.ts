@@ -3,13 +3,8 @@
 // (definitive: true), and the next invocation fails at once while the backoff lasts. Before: a wrong
 // port took 29.8 s of a 30 s function, a DNS typo 14.8 s of 15 s. No broker is needed (nothing listens).
 import { createServer } from 'node:net';
-import {
-  createKafkaHandler,
-  json,
-  kafkaProducer,
-  ProducerConnectionError,
-  type RdKafkaProducer,
-} from '@kafka-lambda/core';
+import { createKafkaHandler, json } from '@kafka-lambda/core';
+import { kafkaProducer, ProducerConnectionError, type RdKafkaProducer } from '@kafka-lambda/core/producer';
 import { afterAll, describe, expect, it } from 'vitest';
 import { captureLogger, kafkaEvent, lambdaContext, tradeRecords } from '../support/reliability.js';
 

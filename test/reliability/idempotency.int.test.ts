@@ -9,9 +9,8 @@ import {
   IdempotencyStoreError,
   isRetryable,
   json,
-  kafkaProducer,
-  type RdKafkaProducer,
 } from '@kafka-lambda/core';
+import { kafkaProducer, type RdKafkaProducer } from '@kafka-lambda/core/producer';
 import { StoreRequestError } from '@kafka-lambda/idempotency';
 import { dynamoDbStore } from '@kafka-lambda/idempotency/dynamodb';
 import { redisStore } from '@kafka-lambda/idempotency/redis';

@@ -12,11 +12,10 @@ import {
   json,
   type KafkaEventRecord,
   type KafkaProducer,
-  kafkaProducer,
   type LibrdkafkaConfig,
-  type RdKafkaProducer,
   RecordProcessingError,
 } from '@kafka-lambda/core';
+import { kafkaProducer, type RdKafkaProducer } from '@kafka-lambda/core/producer';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kafkaTool } from '../../scripts/stack/index.mjs';
 import { brokers, createTopics, readTopic, uniqueTopic } from '../support/kafka.js';

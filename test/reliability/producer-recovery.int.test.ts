@@ -14,16 +14,18 @@ import {
 import { KafkaJS } from '@confluentinc/kafka-javascript';
 import {
   type DeliveryReport,
-  kafkaProducer,
   type OutgoingMessage,
-  ProducerConnectionError,
-  ProducerDeliveryError,
-  ProducerQueueFullError,
-  type RdKafkaProducer,
   SecretReadError,
   type SecretsManagerLike,
   secretsConfig,
 } from '@kafka-lambda/core';
+import {
+  kafkaProducer,
+  ProducerConnectionError,
+  ProducerDeliveryError,
+  ProducerQueueFullError,
+  type RdKafkaProducer,
+} from '@kafka-lambda/core/producer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blackHole } from '../support/reliability.js';
 import { ADMIN, type ScramBroker, startScramBroker } from '../support/scram-broker.mjs';

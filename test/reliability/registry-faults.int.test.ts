@@ -5,9 +5,8 @@ import {
   DEAD_LETTER_HEADERS,
   type ErrorPolicy,
   type KafkaEventRecord,
-  kafkaProducer,
-  type RdKafkaProducer,
 } from '@kafka-lambda/core';
+import { kafkaProducer, type RdKafkaProducer } from '@kafka-lambda/core/producer';
 import { avro, schemaRegistry, writeConfluentFrame } from '@kafka-lambda/serdes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { brokers, createTopics, readTopic, uniqueTopic } from '../support/kafka.js';

@@ -10,6 +10,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { ConfigError, createKafkaHandler, type KafkaHandler, secretsConfig } from '@kafka-lambda/core';
+import { kafkaProducer } from '@kafka-lambda/core/producer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTopics, uniqueTopic } from '../support/kafka.js';
 import {
@@ -58,7 +59,7 @@ async function createSecret(value: string): Promise<string> {
 function copyHandler(name: string, secretId: string, out: string) {
   const client = new SecretsManagerClient({ endpoint: proxy.url, maxAttempts: 2 });
   const handler = createKafkaHandler({
-    producer: secretsConfig({ secretId, client }),
+    producer: kafkaProducer(secretsConfig({ secretId, client }), { logger: audit.logger(name) }),
     logger: audit.logger(name),
     process(record, { produce }) {
       produce({ topic: out, key: record.key, value: `out-${JSON.parse(record.value.toString()).id}` });

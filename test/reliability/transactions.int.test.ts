@@ -2,7 +2,8 @@
 // since it is killed and restarted. Each scenario counts what a read_committed consumer sees beside
 // what a read_uncommitted one sees, per input.
 import { createRequire } from 'node:module';
-import { createKafkaHandler, json, kafkaProducer, type RdKafkaProducer } from '@kafka-lambda/core';
+import { createKafkaHandler, json } from '@kafka-lambda/core';
+import { kafkaProducer, type RdKafkaProducer } from '@kafka-lambda/core/producer';
 import { memoryIdempotencyStore } from '@kafka-lambda/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type IsolatedKafka, startIsolatedKafka } from '../../scripts/stack/index.mjs';

@@ -2,7 +2,8 @@
 // than librdkafka's queue and the producer's backlog hold together, at acks=all on the local broker.
 // Prints peak RSS figures (bytes) and the outcome as JSON. argv: <topic> <brokers> <mb per record ×10,000>.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { bytes, createKafkaHandler, jsonLogger, kafkaProducer, PRODUCER_DEFAULTS } from '@kafka-lambda/core';
+import { bytes, createKafkaHandler, jsonLogger } from '@kafka-lambda/core';
+import { kafkaProducer, PRODUCER_DEFAULTS } from '@kafka-lambda/core/producer';
 
 const [topic, brokers, kbArg] = process.argv.slice(2) as [string, string, string];
 const valueBytes = Number(kbArg) * 1024;

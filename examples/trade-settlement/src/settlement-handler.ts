@@ -2,8 +2,8 @@ import {
   createKafkaHandler,
   type IdempotencyStore,
   json,
+  type KafkaProducer,
   type Logger,
-  type ProducerOption,
   string,
 } from '@kafka-lambda/core';
 import type { SchemaRegistry } from '@kafka-lambda/serdes';
@@ -12,7 +12,8 @@ import { settlementSerde } from './settlement-serde.js';
 import { assertUserTrade, type UserTrade } from './user-trade.js';
 
 export interface SettlementHandlerOptions {
-  producer: ProducerOption;
+  /** A transactional producer makes each invocation's settlements and dead letters one Kafka transaction. */
+  producer: KafkaProducer;
   registry: SchemaRegistry;
   topics: { output: string; deadLetter: string };
   logger?: Logger;
@@ -24,13 +25,10 @@ export interface SettlementHandlerOptions {
    */
   onError?: 'dead-letter' | 'report';
   /**
-   * Effectively once (docs/effectively-once.md). `idempotency`: a trade whose offset an earlier
-   * invocation completed is not settled again when the ESM redelivers its batch. `transactional`
-   * (default true): each invocation's settlements and dead letters are one Kafka transaction, so the
-   * read_committed stream processor never counts a failed attempt's settlements.
+   * Effectively once (docs/effectively-once.md): a trade whose offset an earlier invocation completed
+   * is not settled again when the ESM redelivers its batch.
    */
   idempotency?: IdempotencyStore;
-  transactional?: boolean;
 }
 
 /**
@@ -45,7 +43,6 @@ export function createSettlementHandler({
   logger,
   onError = 'dead-letter',
   idempotency,
-  transactional = true,
 }: SettlementHandlerOptions) {
   const settlements = settlementSerde(registry);
   return createKafkaHandler({
@@ -54,7 +51,6 @@ export function createSettlementHandler({
     producer,
     onError,
     deadLetterTopic: topics.deadLetter,
-    transactional,
     // The trades carry no id of their own: the default key, <function>#<topic>-<partition>@<offset>.
     ...(idempotency ? { idempotency: { store: idempotency } } : {}),
     ...(logger ? { logger } : {}),

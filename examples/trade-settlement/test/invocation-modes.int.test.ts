@@ -3,6 +3,7 @@
 // dead letters, against the real broker and registry of the local stack.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@kafka-lambda/core';
+import { kafkaProducer } from '@kafka-lambda/core/producer';
 import { schemaRegistry } from '@kafka-lambda/serdes';
 import { mskEvent, runEventSource } from '@kafka-lambda/testing';
 import { describe, expect, it } from 'vitest';
@@ -29,7 +30,10 @@ async function runOnce(mode: Mode, input: string, run: string, expectedRecords: 
   const registry = schemaRegistry(env.SCHEMA_REGISTRY_URL!);
   const handler = createSettlementHandler({
     // A config of its own per mode: each run's producer is closed when its runner stops.
-    producer: { 'bootstrap.servers': env.KAFKA_BROKERS!, 'client.id': `invocation-modes-${mode}` },
+    producer: kafkaProducer(
+      { 'bootstrap.servers': env.KAFKA_BROKERS!, 'client.id': `invocation-modes-${mode}` },
+      { transactional: true },
+    ),
     registry,
     topics,
     logger: silent,

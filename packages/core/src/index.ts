@@ -88,21 +88,6 @@ export type {
 } from './idempotency/store.js';
 export { StoreRequestError } from './idempotency/store-request-error.js';
 export { type JsonLoggerOptions, jsonLogger, type Logger, type LogLevel } from './logger.js';
-export { type AddonLoadContext, AddonLoadError, type AddonLoadFailure } from './producer/addon-load-error.js';
-export type { KafkaProducerOptions, ProducerStats } from './producer/kafka-producer.js';
-export {
-  kafkaProducer,
-  PRODUCER_DEFAULTS,
-  ProducerConnectionError,
-  ProducerDeliveryError,
-  ProducerQueueFullError,
-  RdKafkaProducer,
-  type TransactionalOptions,
-  TransactionError,
-  type TransactionFailureKind,
-  type TransactionOperation,
-} from './producer/kafka-producer.js';
-export type { ProducerOption } from './producer/shared-producer.js';
 export type {
   DeliveryCallback,
   DeliveryReport,

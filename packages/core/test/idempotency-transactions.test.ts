@@ -34,7 +34,6 @@ function setup(onError: ErrorPolicy = 'retry-batch') {
   const handler = createKafkaHandler({
     value: json<Trade>(),
     producer,
-    transactional: true,
     onError,
     logger: silentLogger,
     idempotency: { store },
@@ -82,7 +81,6 @@ describe('idempotent records in a transaction', () => {
     const handler = createKafkaHandler({
       value: json<Trade & { quiet?: boolean }>(),
       producer,
-      transactional: true,
       onError: 'retry-batch',
       logger: silentLogger,
       idempotency: { store },
@@ -112,7 +110,6 @@ describe('idempotent records in a transaction', () => {
     const handler = createKafkaHandler({
       value: json<Trade & { down?: boolean }>(),
       producer,
-      transactional: true,
       onError: 'dead-letter',
       deadLetterTopic: 'trades.dlq',
       logger: silentLogger,

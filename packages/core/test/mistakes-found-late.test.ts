@@ -8,6 +8,7 @@ import {
   RecordDecodeError,
   RecordProcessingError,
 } from '@kafka-lambda/core';
+import { kafkaProducer } from '@kafka-lambda/core/producer';
 import { lambdaContext, mskEvent } from '@kafka-lambda/testing';
 import { describe, expect, it } from 'vitest';
 
@@ -33,13 +34,32 @@ describe('mistakes found at load, not at the first batch', () => {
   });
 
   it.each([[{}], [{ 'bootstrap.servers': '' }], [{ 'client.id': 'x' }]])(
-    'producer: %j (no brokers) fails at load',
-    (producer) => {
-      expect(() => createKafkaHandler({ producer, process() {} })).toThrow(
-        /producer needs 'bootstrap.servers'/,
-      );
+    'kafkaProducer(%j) (no brokers) fails at load',
+    (config) => {
+      expect(() => kafkaProducer(config)).toThrow(/kafkaProducer needs 'bootstrap.servers'/);
     },
   );
+
+  it.each([
+    [
+      { 'bootstrap.servers': 'b:9092' },
+      /producer takes a producer, not its config: producer: kafkaProducer\(config\)/,
+    ],
+    [{ kafkaConfig: async () => ({}) }, /producer takes a producer, not its config/],
+    [
+      {},
+      /producer must be a producer \(producer: kafkaProducer\(config\) from '@kafka-lambda\/core\/producer'/,
+    ],
+    ['b:9092', /producer must be a producer/],
+  ])('producer: %j (not a producer) fails at load, saying how to build one', (producer, message) => {
+    expect(() => createKafkaHandler({ producer, process() {} } as never)).toThrow(message);
+  });
+
+  it('the transactional option of earlier versions says where it went', () => {
+    expect(() => createKafkaHandler({ transactional: true, process() {} } as never)).toThrow(
+      "`transactional` moved to the producer: producer: kafkaProducer(config, { transactional: true }) from '@kafka-lambda/core/producer'",
+    );
+  });
 });
 
 describe('what a failed record logs', () => {

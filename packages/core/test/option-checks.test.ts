@@ -2,7 +2,7 @@
 // caller may still get wrong is a ConfigError at createKafkaHandler, naming the option and what was
 // wrong, never a silent default or a failure of every record.
 import { ConfigError, createKafkaHandler, json, jsonLogger, string } from '@kafka-lambda/core';
-import { memoryIdempotencyStore } from '@kafka-lambda/testing';
+import { memoryIdempotencyStore, memoryProducer } from '@kafka-lambda/testing';
 import { describe, expect, it } from 'vitest';
 
 const process = () => {};
@@ -42,7 +42,7 @@ describe('every option is checked at run time, at createKafkaHandler', () => {
     [{ process: 'handle' }, /^process must be a function \(record, context\), not a string$/],
     [{ deadLetterTopic: 42, onError: 'log' }, /^deadLetterTopic must be a topic name or a function/],
     [{ deadLetterTopic: '', onError: 'log' }, /^deadLetterTopic must be a topic name or a function/],
-    [{ producer: 'localhost:9092' }, /^producer must be librdkafka properties/],
+    [{ producer: 'localhost:9092' }, /^producer must be a producer \(producer: kafkaProducer\(config\)/],
     [{ partitionConcurrency: '4' }, /^partitionConcurrency must be a positive integer/],
     [
       { logger: jsonLogger },
@@ -69,7 +69,7 @@ describe('every option is checked at run time, at createKafkaHandler', () => {
       /^instrumentation\[0\] is a function \(`tracing`\), not an instrumentation: did you mean `tracing\(\)`\?$/,
     ],
     [{ instrumentation: [{}] }, /^instrumentation\[0\] needs a startBatch\(\) method/],
-    [{ transactional: 'yes', producer: { 'bootstrap.servers': 'b:9092' } }, /^transactional must be true or/],
+    [{ transactional: 'yes' }, /^`transactional` moved to the producer/],
     [
       { idempotency: { store: memoryIdempotencyStore } },
       /^idempotency\.store is a function \(`memoryIdempotencyStore`\), not a store: did you mean `memoryIdempotencyStore\(…\)`\?$/,
@@ -110,7 +110,7 @@ describe('every option is checked at run time, at createKafkaHandler', () => {
       { tombstones: 'skip', deadlineReserveMs: 500, partitionConcurrency: 1 },
       { logger: console, hooks: {}, instrumentation: [] },
       { logger: jsonLogger({ level: 'silent' }), hooks: { onRecordError() {}, onBatchEnd() {} } },
-      { onError: 'dead-letter', deadLetterTopic: () => 'dlq', producer: { 'bootstrap.servers': 'b:9092' } },
+      { onError: 'dead-letter', deadLetterTopic: () => 'dlq', producer: memoryProducer() },
       { idempotency: { store, key: () => 'k', completedTtlSeconds: 60, keyPrefix: 'p' } },
       // A deserializer may be any object with deserialize(), its prototype's included.
       {

@@ -1,11 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import {
-  createKafkaHandler,
-  ProducerConnectionError,
-  type RdKafkaProducer,
-  secretsConfig,
-} from '@kafka-lambda/core';
+import { createKafkaHandler, secretsConfig } from '@kafka-lambda/core';
+import { kafkaProducer, ProducerConnectionError, type RdKafkaProducer } from '@kafka-lambda/core/producer';
 import { afterAll, describe, expect, it } from 'vitest';
 import { countSecretsCalls } from '../../../scripts/stack/index.mjs';
 import { createTopics, readTopic, uniqueTopic } from '../../../test/support/kafka.js';
@@ -37,7 +33,7 @@ describe('secretsConfig against the Secrets Manager emulator and the SASL listen
     });
     const readsBefore = await countSecretsCalls('GetSecretValue');
     const handler = createKafkaHandler({
-      producer: secretsConfig({ secretId }),
+      producer: kafkaProducer(secretsConfig({ secretId }), { logger: silentLogger }),
       logger: silentLogger,
       process(record, { produce }) {
         produce({ topic: out, value: `copy-${record.offset}` });
@@ -66,7 +62,7 @@ describe('secretsConfig against the Secrets Manager emulator and the SASL listen
       warn: (m: string, ...e: object[]) => logs.push(m + JSON.stringify(e)),
     };
     const handler = createKafkaHandler({
-      producer: secretsConfig({ secretId }),
+      producer: kafkaProducer(secretsConfig({ secretId }), { logger }),
       logger,
       process(_record, { produce }) {
         produce({ topic: 'never-written', value: 'x' });

@@ -8,14 +8,11 @@ import {
   type ErrorPolicy,
   json,
   type KafkaConfigSource,
-  kafkaProducer,
-  TransactionError,
 } from '@kafka-lambda/core';
+import { kafkaProducer, TransactionError } from '@kafka-lambda/core/producer';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { classifyClientError, classifyClientLog } from '../src/producer/client-errors.js';
-import { sharedProducer } from '../src/producer/shared-producer.js';
 import { transactionError } from '../src/producer/transaction-errors.js';
-import { checkTransactionalOptions } from '../src/producer/transactions.js';
 import { context, eventRecord, mskEvent, silentLogger } from './fixtures.js';
 import {
   behaviour,
@@ -38,7 +35,6 @@ function transactionalHandler(producer: ScriptedProducer, onError: ErrorPolicy =
   const handler = createKafkaHandler({
     value: json<Trade>(),
     producer,
-    transactional: true,
     onError,
     ...(onError === 'dead-letter' ? { deadLetterTopic: 'dlq' } : {}),
     logger: silentLogger,
@@ -78,7 +74,6 @@ describe('the batch phase: one transaction per invocation', () => {
     const producer = new ScriptedProducer().transactional();
     const handler = createKafkaHandler({
       producer,
-      transactional: true,
       logger: silentLogger,
       process() {},
     });
@@ -177,29 +172,23 @@ describe('the batch phase: one transaction per invocation', () => {
   });
 });
 
-describe('the transactional option is checked at load', () => {
+describe("kafkaProducer's transactional option is checked at creation", () => {
   const base = { logger: silentLogger, process() {} };
-  it('needs a producer', () => {
-    expect(() => createKafkaHandler({ ...base, transactional: true })).toThrow(ConfigError);
-  });
-  it('a producer instance must be transactional', () => {
-    expect(() =>
-      createKafkaHandler({ ...base, producer: new ScriptedProducer(), transactional: true }),
-    ).toThrow(/not transactional/);
-  });
+  const config = { 'bootstrap.servers': 'b:9092' };
   it('rejects unknown keys and impossible timeouts', () => {
-    const producer = { 'bootstrap.servers': 'b:9092' };
-    expect(() => createKafkaHandler({ ...base, producer, transactional: { idPrefx: 'x' } as never })).toThrow(
-      /no option `idPrefx`/,
-    );
-    expect(() => createKafkaHandler({ ...base, producer, transactional: { timeoutMs: 10 } })).toThrow(
-      /timeoutMs/,
-    );
-    expect(() => createKafkaHandler({ ...base, producer, transactional: { idPrefix: ' ' } })).toThrow(
-      /idPrefix/,
+    const create = (transactional: unknown) =>
+      kafkaProducer(config, { transactional: transactional as never, closeOnSigterm: false });
+    expect(() => create({ idPrefx: 'x' })).toThrow(/no option `idPrefx`/);
+    expect(() => create({ timeoutMs: 10 })).toThrow(/timeoutMs/);
+    expect(() => create({ idPrefix: ' ' })).toThrow(/idPrefix/);
+  });
+  it("the handler's transactional option of earlier versions says where it went", () => {
+    expect(() => createKafkaHandler({ ...base, transactional: true } as never)).toThrow(ConfigError);
+    expect(() => createKafkaHandler({ ...base, transactional: true } as never)).toThrow(
+      /moved to the producer: producer: kafkaProducer\(config, \{ transactional: true \}\)/,
     );
   });
-  it('a transactional producer instance makes the batch transactional without the option', async () => {
+  it('a transactional producer makes the batch transactional', async () => {
     const producer = new ScriptedProducer().transactional();
     const handler = createKafkaHandler({ ...base, producer });
     await handler(mskEvent(trades([{ id: 1 }])), context());
@@ -207,25 +196,22 @@ describe('the transactional option is checked at load', () => {
   });
 });
 
-describe('one transactional producer per container per config', () => {
-  const config = { 'bootstrap.servers': 'b-1.share:9092' };
-  const opts = { idPrefix: 'share', timeoutMs: 60_000 };
-  it('shares it between handlers with the same config and options, never with a plain one', () => {
-    const a = sharedProducer(config, silentLogger, opts);
-    expect(sharedProducer({ ...config }, silentLogger, { ...opts })).toBe(a);
-    expect(sharedProducer(config, silentLogger)).not.toBe(a);
-    expect(sharedProducer(config, silentLogger).transactions).toBeUndefined();
-    expect(sharedProducer(config, silentLogger, { ...opts, timeoutMs: 120_000 })).not.toBe(a);
+describe('the transactional.id of a producer', () => {
+  it('is the prefix and a random id per producer (one per container)', () => {
+    const options = { transactional: { idPrefix: 'share', timeoutMs: 60_000 }, closeOnSigterm: false };
+    const a = kafkaProducer({ 'bootstrap.servers': 'b-1.share:9092' }, options);
+    const b = kafkaProducer({ 'bootstrap.servers': 'b-1.share:9092' }, options);
     expect(a.transactions?.transactionalId).toMatch(/^share-[0-9a-f-]{36}$/);
+    expect(b.transactions?.transactionalId).not.toBe(a.transactions?.transactionalId);
+    expect(kafkaProducer({ 'bootstrap.servers': 'b-1.share:9092' }).transactions).toBeUndefined();
   });
   it('the default prefix is the function name', () => {
     const previous = process.env.AWS_LAMBDA_FUNCTION_NAME;
     process.env.AWS_LAMBDA_FUNCTION_NAME = 'settle-trades';
     try {
-      const producer = sharedProducer(
+      const producer = kafkaProducer(
         { 'bootstrap.servers': 'b-2.share:9092' },
-        silentLogger,
-        checkTransactionalOptions({}),
+        { transactional: true, closeOnSigterm: false },
       );
       expect(producer.transactions?.transactionalId).toMatch(/^settle-trades-[0-9a-f-]{36}$/);
     } finally {

@@ -8,10 +8,9 @@ import {
   type IdempotencyStore,
   IdempotencyStoreError,
   json,
-  kafkaProducer,
-  type RdKafkaProducer,
   RecordInProgressError,
 } from '@kafka-lambda/core';
+import { kafkaProducer, type RdKafkaProducer } from '@kafka-lambda/core/producer';
 import { StoreRequestError } from '@kafka-lambda/idempotency';
 import { dynamoDbStore } from '@kafka-lambda/idempotency/dynamodb';
 import { redisStore } from '@kafka-lambda/idempotency/redis';

@@ -5,8 +5,8 @@ import {
   KafkaLambdaError,
   type KafkaProducer,
   type OutgoingMessage,
-  ProducerDeliveryError,
 } from '@kafka-lambda/core';
+import { ProducerDeliveryError } from '@kafka-lambda/core/producer';
 import { InvalidTestInputError, ProducerAssertionError } from './errors.js';
 import { type MemoryTransaction, MemoryTransactions, type TransactionState } from './memory-transactions.js';
 

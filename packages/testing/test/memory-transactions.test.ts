@@ -2,7 +2,8 @@
 // follow the real producer's (core's recordings, txn- scenarios): a message outside a transaction is
 // refused with code -172, a failed message makes the commit fail as abortable, a scripted commit
 // failure is core's TransactionError of that kind.
-import { createKafkaHandler, json, TransactionError } from '@kafka-lambda/core';
+import { createKafkaHandler, json } from '@kafka-lambda/core';
+import { TransactionError } from '@kafka-lambda/core/producer';
 import { describe, expect, it } from 'vitest';
 import { lambdaContext, memoryIdempotencyStore, memoryProducer, mskEvent } from '../src/index.js';
 
@@ -12,7 +13,6 @@ function handlerOn(producer: ReturnType<typeof memoryProducer>) {
   return createKafkaHandler({
     value: json<{ id: number; fail?: boolean }>(),
     producer,
-    transactional: true,
     onError: 'retry-batch',
     logger: silent,
     process(record, { produce }) {
@@ -105,7 +105,6 @@ describe('memoryProducer({ transactional: true })', () => {
     const handler = createKafkaHandler({
       value: json<{ id: number }>(),
       producer,
-      transactional: true,
       idempotency: { store, key: (record) => `trade-${record.value.id}` },
       logger: silent,
       process(record, { produce }) {

@@ -5,13 +5,8 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import {
-  createKafkaHandler,
-  DEAD_LETTER_HEADERS,
-  json,
-  kafkaProducer,
-  type RdKafkaProducer,
-} from '@kafka-lambda/core';
+import { createKafkaHandler, DEAD_LETTER_HEADERS, json } from '@kafka-lambda/core';
+import { kafkaProducer, type RdKafkaProducer } from '@kafka-lambda/core/producer';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readTopic } from '../../../test/support/kafka.js';
 import { lambdaContext, mskEvent, REDRIVE_COUNT_HEADER, redriveDeadLetters } from '../src/index.js';

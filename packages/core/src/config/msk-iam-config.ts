@@ -27,7 +27,7 @@ export interface MskIamConfigOptions {
  * ```ts
  * // npm install aws-msk-iam-sasl-signer-js
  * export const handler = createKafkaHandler({
- *   producer: mskIamConfig({ bootstrapServers: process.env.MSK_IAM_BROKERS! }),
+ *   producer: kafkaProducer(mskIamConfig({ bootstrapServers: process.env.MSK_IAM_BROKERS! })),
  *   process: (record, { produce }) => produce({ topic: 'copies', value: record.rawValue }),
  * });
  * ```

@@ -58,7 +58,7 @@ export class SecretReadError extends ConfigError {
  * @example
  * ```ts
  * const config = secretsConfig({ secretId: process.env.KAFKA_SECRET_ID! });
- * export const handler = createKafkaHandler({ producer: config, process: (record, { produce }) => {
+ * export const handler = createKafkaHandler({ producer: kafkaProducer(config), process: (record, { produce }) => {
  *   produce({ topic: 'copies', key: record.key, value: record.rawValue });
  * } });
  * ```

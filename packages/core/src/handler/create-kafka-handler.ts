@@ -23,8 +23,8 @@ const SINK_SOURCE: KafkaEvent = { eventSource: SINK_CONNECTOR_EVENT_SOURCE, reco
 
 /**
  * Wraps your per-record function into a Lambda handler for a Kafka event source mapping (Amazon MSK
- * or self-managed Kafka). Call it at module scope: the producer it declares is created once per
- * container and starts connecting during Lambda's init phase.
+ * or self-managed Kafka). Call it at module scope, with the producer (when the function produces)
+ * created there too: one per container, connecting during Lambda's init phase.
  *
  * It also handles the invocations of Confluent's AWS Lambda Sink Connector in sync mode (an array of
  * `{ payload }`), see {@link parseSinkConnectorEvent}; there `report` fails the invocation instead.
@@ -38,12 +38,13 @@ const SINK_SOURCE: KafkaEvent = { eventSource: SINK_CONNECTOR_EVENT_SOURCE, reco
  * @example
  * ```ts
  * import { createKafkaHandler, json } from '@kafka-lambda/core';
+ * import { kafkaProducer } from '@kafka-lambda/core/producer';
  *
  * interface Order { id: string; total: number }
  *
  * export const handler = createKafkaHandler({
  *   value: json<Order>(),
- *   producer: { 'bootstrap.servers': process.env.KAFKA_BROKERS! },
+ *   producer: kafkaProducer({ 'bootstrap.servers': process.env.KAFKA_BROKERS! }),
  *   onError: 'dead-letter',
  *   deadLetterTopic: 'orders.dlq',
  *   process(record, { produce }) {

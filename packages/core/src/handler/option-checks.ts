@@ -10,8 +10,8 @@ import { POLICIES } from './policies/index.js';
  *
  * Values are described by their type, never quoted, except the few enumerations (`onError`,
  * `tombstones`), whose values cannot be secrets. `producer`, `partitionConcurrency`,
- * `transactional`, `deadlineReserveMs` and `idempotency` are checked where they are resolved
- * (settings.ts, transaction-phase.ts, deadline.ts, idempotency/options.ts).
+ * `deadlineReserveMs` and `idempotency` are checked where they are resolved (settings.ts,
+ * deadline.ts, idempotency/options.ts).
  *
  * @example
  * ```ts

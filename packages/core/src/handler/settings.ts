@@ -3,7 +3,6 @@ import { closestName } from '../closest-name.js';
 import { ConfigError } from '../errors.js';
 import { type IdempotencySettings, resolveIdempotency } from '../idempotency/options.js';
 import { jsonLogger, type Logger } from '../logger.js';
-import { sharedProducer } from '../producer/shared-producer.js';
 import type { KafkaProducer } from '../producer/types.js';
 import type { KafkaRecord } from '../record.js';
 import type { Deserializer } from '../serde.js';
@@ -13,7 +12,6 @@ import type { Instrumentation } from './instrumentation.js';
 import { checkOptionShapes } from './option-checks.js';
 import { POLICIES } from './policies/index.js';
 import type { FailurePolicy } from './policies/policy.js';
-import { transactionalSettings } from './transaction-phase.js';
 import type { ErrorPolicy, KafkaHandlerOptionsBase, ProcessContext } from './types.js';
 
 type AnyRecord = KafkaRecord<unknown, unknown>;
@@ -60,15 +58,22 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof AnyOptions>([
   'hooks',
   'instrumentation',
   'tombstones',
-  'transactional',
   'idempotency',
 ]);
+
+/** Options of earlier versions, with where they went: said instead of "no such option". */
+const MOVED_OPTIONS: Readonly<Record<string, string>> = {
+  transactional:
+    "`transactional` moved to the producer: producer: kafkaProducer(config, { transactional: true }) from '@kafka-lambda/core/producer'",
+};
 
 /** Checks every option once, at module scope, so that a mistake fails the init, not the first batch. */
 export function resolveSettings(options: AnyOptions): HandlerSettings {
   if (typeof options !== 'object' || options === null)
     throw new ConfigError('createKafkaHandler needs an options object');
   for (const name of Object.keys(options)) {
+    const moved = Object.hasOwn(MOVED_OPTIONS, name) ? MOVED_OPTIONS[name] : undefined;
+    if (moved) throw new ConfigError(moved);
     if (!KNOWN_OPTIONS.has(name)) {
       const near = closestName(name, [...KNOWN_OPTIONS]);
       throw new ConfigError(
@@ -80,7 +85,6 @@ export function resolveSettings(options: AnyOptions): HandlerSettings {
   if (typeof options.process !== 'function')
     throw new ConfigError('createKafkaHandler needs a `process` function');
   checkProducerOption(options.producer);
-  const transactional = transactionalSettings(options.transactional, options.producer);
   const policyName = options.onError ?? 'log';
   if (!Object.hasOwn(POLICIES, policyName)) {
     throw new ConfigError(
@@ -114,7 +118,7 @@ export function resolveSettings(options: AnyOptions): HandlerSettings {
     policy: POLICIES[policyName],
     allFailedAlike: allFailedAlikeOf(options.allFailedAlike),
     deadLetterTopic: options.deadLetterTopic as HandlerSettings['deadLetterTopic'],
-    producer: options.producer ? sharedProducer(options.producer, logger, transactional) : undefined,
+    producer: options.producer,
     partitionConcurrency: concurrency,
     skipTombstones: options.tombstones !== 'process',
     deadlineReserveMs: checkDeadlineReserve(options.deadlineReserveMs),
@@ -132,20 +136,22 @@ function allFailedAlikeOf(value: unknown): HandlerSettings['allFailedAlike'] {
 }
 
 /**
- * `producer` must be a producer, a config source, or librdkafka properties that name the brokers:
- * `producer: {}` would otherwise load and fail at the first send.
+ * `producer` must be a producer. Properties or a config source (what earlier versions took) are
+ * refused with the one line that builds the producer from them, which keeps the producer engine out
+ * of the import graph of every function that does not produce.
  */
-function checkProducerOption(producer: AnyOptions['producer']): void {
+function checkProducerOption(producer: unknown): void {
   if (producer === undefined) return;
-  if (typeof producer !== 'object' || producer === null)
-    throw new ConfigError('producer must be librdkafka properties, a config source or a producer');
-  const p = producer as Record<string, unknown>;
-  if (typeof p.kafkaConfig === 'function') return;
-  if (typeof p.send === 'function' && typeof p.flush === 'function') return;
-  const servers = p['bootstrap.servers'] ?? p['metadata.broker.list'];
-  if (typeof servers !== 'string' || servers.trim() === '') {
-    throw new ConfigError(
-      "producer needs 'bootstrap.servers' (librdkafka properties), a config source such as envConfig() or secretsConfig(), or a producer",
-    );
-  }
+  const p = producer as Partial<KafkaProducer> & { kafkaConfig?: unknown };
+  if (typeof p === 'object' && p !== null && typeof p.send === 'function' && typeof p.flush === 'function')
+    return;
+  const build =
+    "producer: kafkaProducer(config) from '@kafka-lambda/core/producer', created once at module scope";
+  if (
+    typeof p === 'object' &&
+    p !== null &&
+    (typeof p.kafkaConfig === 'function' || 'bootstrap.servers' in p)
+  )
+    throw new ConfigError(`producer takes a producer, not its config: ${build}`);
+  throw new ConfigError(`producer must be a producer (${build}, or memoryProducer() in tests)`);
 }

@@ -1,38 +1,8 @@
-import { asError, ConfigError } from '../errors.js';
+import { asError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { ProducerOption } from '../producer/shared-producer.js';
-import { checkTransactionalOptions, type TransactionalOptions } from '../producer/transactions.js';
-import type { KafkaProducer, ProducerTransactions } from '../producer/types.js';
+import type { ProducerTransactions } from '../producer/types.js';
 import type { Conclusion } from './batch-verdict.js';
 import type { Deadline } from './deadline.js';
-
-/**
- * The `transactional` option of `createKafkaHandler` checked against its `producer`: the options to
- * build a transactional producer with (properties or a config source), or undefined (off, or a
- * producer instance, which must then be transactional itself).
- *
- * @example
- * ```ts
- * transactionalSettings(true, { 'bootstrap.servers': 'b:9092' }); // { idPrefix: 'my-function', timeoutMs: 900000 }
- * ```
- */
-export function transactionalSettings(
-  option: boolean | TransactionalOptions | undefined,
-  producer: ProducerOption | undefined,
-): Required<TransactionalOptions> | undefined {
-  if (option === undefined || option === false) return undefined;
-  if (!producer) throw new ConfigError('transactional needs a `producer`');
-  const settings = checkTransactionalOptions(option === true ? {} : option);
-  const instance = producer as Partial<KafkaProducer>;
-  if (typeof instance.send === 'function' && typeof instance.flush === 'function') {
-    if (!instance.transactions)
-      throw new ConfigError(
-        'transactional: the producer passed is not transactional (build it with kafkaProducer(config, { transactional }))',
-      );
-    return undefined;
-  }
-  return settings;
-}
 
 /**
  * One batch's transaction: begun before its first record, ended after every delivery report is in:

@@ -1,7 +1,5 @@
 import type { IdempotencyOptions } from '../idempotency/options.js';
 import type { Logger } from '../logger.js';
-import type { ProducerOption } from '../producer/shared-producer.js';
-import type { TransactionalOptions } from '../producer/transactions.js';
 import type { KafkaProducer } from '../producer/types.js';
 import type { KafkaRecord } from '../record.js';
 import type { Deserializer, Serializer } from '../serde.js';
@@ -96,8 +94,14 @@ export interface KafkaHandlerOptionsBase<K, V, R> {
   allFailedAlike?: 'fail-invocation' | 'apply-policy';
   /** Required by `dead-letter`: a topic, or a function choosing one per failed record. */
   deadLetterTopic?: string | ((record: KafkaRecord<K, R>, error: Error) => string);
-  /** Where `produce` and dead letters go: librdkafka properties, a config source such as `secretsConfig()`, or a producer. */
-  producer?: ProducerOption;
+  /**
+   * Where `produce` and dead letters go: `kafkaProducer(config)` from `@kafka-lambda/core/producer`
+   * (created once at module scope: one warm producer per container), or `memoryProducer()` in tests.
+   * A transactional producer (`kafkaProducer(config, { transactional: true })`) makes each
+   * invocation's outputs (results and dead letters) ONE Kafka transaction, committed only when the
+   * invocation succeeds: see docs/effectively-once.md.
+   */
+  producer?: KafkaProducer;
   /** Partitions processed at the same time; records within a partition always run in offset order. Default 16. */
   partitionConcurrency?: number;
   /**
@@ -114,14 +118,6 @@ export interface KafkaHandlerOptionsBase<K, V, R> {
   hooks?: KafkaHandlerHooks<K, R>;
   /** Observers of every invocation (tracing, metrics): see {@link Instrumentation}. */
   instrumentation?: readonly Instrumentation[];
-  /**
-   * Transactional outputs: each invocation's outputs (results and dead letters) are ONE Kafka
-   * transaction, committed only when the invocation succeeds, so `isolation.level=read_committed`
-   * consumers never see the outputs of a failed attempt. `true` for the defaults, or
-   * {@link TransactionalOptions} (`transactional.id` prefix, `transaction.timeout.ms`). Needs
-   * `producer`; a producer instance must be transactional itself. See docs/effectively-once.md.
-   */
-  transactional?: boolean | TransactionalOptions;
   /**
    * Idempotent records: a record another invocation completed is not processed again, and its
    * outputs are not produced again. See {@link IdempotencyOptions} and docs/effectively-once.md.

@@ -1,11 +1,12 @@
 import type { KafkaConfigSource, LibrdkafkaConfig } from '../config-source.js';
-import { asError, FlushTimeoutError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { asError, ConfigError, FlushTimeoutError } from '../errors.js';
+import { jsonLogger, type Logger } from '../logger.js';
 import { ClientConnection } from './client-connection.js';
 import { DeliveryTracker, type Entry, type ProducerStats } from './delivery-tracker.js';
 import { Dispatcher } from './dispatcher.js';
 import { loadKafkaClient, type NativeProducer } from './native-client.js';
 import { ProducerConnectionError } from './producer-errors.js';
+import { closeOnSigterm, forgetOnSigterm } from './shutdown-hook.js';
 import { ClientTransactions, type TransactionalOptions } from './transactions.js';
 import type {
   DeliveryCallback,
@@ -42,9 +43,14 @@ export interface KafkaProducerOptions {
    * Makes the producer transactional (`true` for the defaults): `transactional.id` and
    * `transaction.timeout.ms` are set on its clients, `initTransactions` runs once per client inside
    * the connect budget, and a message is accepted only inside a transaction (`beginTransaction`).
-   * `createKafkaHandler({ transactional })` builds such a producer for you.
+   * Given to `createKafkaHandler({ producer })`, each invocation's outputs become one transaction.
    */
   transactional?: boolean | TransactionalOptions;
+  /**
+   * Close the producer (delivering what it still holds) when Lambda shuts the container down
+   * (SIGTERM, sent when an extension is registered). Default true.
+   */
+  closeOnSigterm?: boolean;
   /** @internal Replaces the native client module, for tests of the failure paths. */
   loadClient?: typeof loadKafkaClient;
 }
@@ -54,22 +60,44 @@ export interface KafkaProducerOptions {
  * imported on first use, sends never wait, delivery reports settle each message, a client that died
  * (fatal error, refused credentials, unreachable for long) is replaced, re-reading the config source.
  *
- * Prefer passing a config to `createKafkaHandler({ producer })`, which keeps one such producer per
- * container; build one yourself when you need its {@link RdKafkaProducer.stats}.
+ * Create it once, at module scope, and give it to `createKafkaHandler({ producer })`: one warm
+ * producer per container, connecting during Lambda's init phase, closed on SIGTERM.
  *
  * @example
  * ```ts
- * const producer = kafkaProducer({ 'bootstrap.servers': 'localhost:9092' });
- * const delivered = producer.send({ topic: 'out', key: null, value: Buffer.from('hi') });
- * await producer.flush(10_000);
- * await delivered;
+ * import { createKafkaHandler } from '@kafka-lambda/core';
+ * import { kafkaProducer } from '@kafka-lambda/core/producer';
+ *
+ * const producer = kafkaProducer({ 'bootstrap.servers': process.env.KAFKA_BROKERS! });
+ * export const handler = createKafkaHandler({
+ *   producer,
+ *   process(record, { produce }) {
+ *     produce({ topic: 'out', key: record.key, value: record.value });
+ *   },
+ * });
  * ```
  */
 export function kafkaProducer(
   config: LibrdkafkaConfig | KafkaConfigSource,
   options: KafkaProducerOptions = {},
 ): RdKafkaProducer {
-  return new RdKafkaProducer(config, options);
+  if (!isConfigSource(config)) checkProperties(config);
+  const producer = new RdKafkaProducer(config, options);
+  if (options.closeOnSigterm !== false) closeOnSigterm(producer, options.logger ?? jsonLogger());
+  return producer;
+}
+
+/** Properties that name no broker would load the client and fail at the first send: fail at init. */
+function checkProperties(config: unknown): void {
+  if (typeof config !== 'object' || config === null)
+    throw new ConfigError('kafkaProducer needs librdkafka properties or a config source');
+  const p = config as Record<string, unknown>;
+  const servers = p['bootstrap.servers'] ?? p['metadata.broker.list'];
+  if (typeof servers !== 'string' || servers.trim() === '') {
+    throw new ConfigError(
+      "kafkaProducer needs 'bootstrap.servers' (librdkafka properties), or a config source such as envConfig() or secretsConfig()",
+    );
+  }
 }
 
 /**
@@ -229,6 +257,7 @@ export class RdKafkaProducer implements KafkaProducer {
 
   /** Fails what is held, flushes librdkafka (natively, up to `timeoutMs`) and disconnects. */
   async close(timeoutMs = 5_000): Promise<void> {
+    forgetOnSigterm(this);
     this.#dispatcher.fail(new ProducerConnectionError('producer closed before the message was sent'), true);
     const client = this.#connection.release();
     if (!client) return;

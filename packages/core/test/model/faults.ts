@@ -2,16 +2,14 @@
 // replay them: a librdkafka-like one (reports arrive by themselves, a record batch refused whole when
 // one value is over the topic's max.message.bytes, a queue that can be full) and @kafka-lambda/testing's
 // memoryProducer (reports at flush). Both log every message with its fate, for the oracle.
-import {
-  type DeliveryCallback,
-  type KafkaProducer,
-  kafkaProducer,
-  type Logger,
-  type OutgoingMessage,
-  ProducerQueueFullError,
-  type ProducerTransactions,
-  TransactionError,
+import type {
+  DeliveryCallback,
+  KafkaProducer,
+  Logger,
+  OutgoingMessage,
+  ProducerTransactions,
 } from '@kafka-lambda/core';
+import { kafkaProducer, ProducerQueueFullError, TransactionError } from '@kafka-lambda/core/producer';
 import {
   dynamoDbThrottlingError,
   type MemoryIdempotencyStore,
@@ -671,6 +669,8 @@ export class RealModelProducer implements ModelProducer {
       {
         loadClient: async () => ({ Producer: ModelNativeClient as never }),
         logger,
+        // One producer per scenario, never closed: not kept alive for a SIGTERM that never comes.
+        closeOnSigterm: false,
         ...(transactional ? { transactional: { idPrefix: 'model' } } : {}),
       },
     );

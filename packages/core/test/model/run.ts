@@ -237,8 +237,8 @@ async function run(
     ...(config.policy === 'dead-letter'
       ? { deadLetterTopic: deadLetterTopicOf(config.deadLetterTopic) }
       : {}),
+    // Transactional when the scenario is: the producer says so (its `transactions`).
     producer: producer.producer,
-    ...(config.transactional ? { transactional: true } : {}),
     ...(store
       ? {
           idempotency: {

@@ -13,7 +13,7 @@ import { nativePackageDirs, packageVersion } from './native-package.js';
 import { describeNode, type NodeRuntime, resolveNode, runtimeLabel } from './node-runtime.js';
 import { fetchPrebuilt } from './prebuilt.js';
 import { type ProbeResult, probeLoad } from './probe-load.js';
-import { buildFromSource } from './source-build.js';
+import { buildFromSource, headersDir } from './source-build.js';
 import { missingBuildPackages } from './system-packages.js';
 
 /** Options of {@link installAddon}. */
@@ -138,7 +138,7 @@ async function obtain(
   if (missing) throw new AddonInstallError('missing-system-packages', missing);
   const logFile = join(CACHE, 'addons', `${bindingName(runtime)}-${runtime.libc}.log`);
   log(
-    `[addon] building from source for ${label} against ${runtime.nodedir}/include/node (about 2 minutes; log: ${logFile})`,
+    `[addon] building from source for ${label} against ${headersDir(runtime)}/include/node (about 2 minutes; log: ${logFile})`,
   );
   const started = Date.now();
   const build = await buildFromSource({

@@ -94,9 +94,10 @@ export function resolveNode(spec: string | undefined, log: (line: string) => voi
   mkdirSync(join(CACHE, 'node'), { recursive: true });
   const work = mkdtempSync(join(CACHE, 'node', 'fetch-'));
   try {
-    const tarball = execFileSync('npm', ['pack', '--silent', `node-linux-${arch}@${spec}`], {
+    const tarball = execFileSync('npm', ['pack', '--loglevel=error', `node-linux-${arch}@${spec}`], {
       cwd: work,
       encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'], // npm's error is part of ours
     })
       .trim()
       .split('\n')
@@ -114,9 +115,12 @@ export function resolveNode(spec: string | undefined, log: (line: string) => voi
     return join(prefix, 'bin', 'node');
   } catch (error) {
     if (error instanceof AddonInstallError) throw error;
+    const npmSaid = String((error as { stderr?: unknown }).stderr ?? '')
+      .split('\n')
+      .find((line) => /^npm (error|ERR!) [^c]/.test(line));
     throw new AddonInstallError(
       'no-node',
-      `cannot fetch Node ${spec} from the npm registry: ${(error as Error).message}`,
+      `cannot fetch Node ${spec} from the npm registry: ${npmSaid ?? (error as Error).message}`,
     );
   } finally {
     rmSync(work, { recursive: true, force: true });

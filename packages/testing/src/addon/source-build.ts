@@ -31,12 +31,7 @@ export async function buildFromSource(options: {
   log: (line: string) => void;
 }): Promise<string> {
   const { runtime, version, pkg, scratch, logFile, log } = options;
-  if (!runtime.nodedir)
-    throw new AddonInstallError(
-      'no-headers',
-      `no headers for ${runtimeLabel(runtime)} next to ${runtime.node} (expected <prefix>/include/node): ` +
-        'use a Node distribution that ships them (nodejs.org tarballs, nvm), or --node <major> to fetch one',
-    );
+  const nodedir = headersDir(runtime);
   const nodeGyp = findNodeGyp(options.projectDir);
   const nan = dirname(dirname(resolveFrom(pkg, 'nan/package.json')));
   const work = mkdtempSync(join(scratch, 'build-'));
@@ -50,7 +45,7 @@ export async function buildFromSource(options: {
   execFileSync('tar', ['-xzf', tarball], { cwd: work });
   const source = join(work, 'package');
   // No --jobs: the generated Makefile races librdkafka's configure step (librdkafka's own make is parallel).
-  await run(runtime.node, [nodeGyp, 'rebuild', `--nodedir=${runtime.nodedir}`], {
+  await run(runtime.node, [nodeGyp, 'rebuild', `--nodedir=${nodedir}`], {
     cwd: source,
     logFile,
     log,
@@ -60,10 +55,27 @@ export async function buildFromSource(options: {
       NODE_PATH: nan, // binding.gyp's include_dirs: node -e "require('nan')"
       NODE_OPTIONS: '',
       CKJS_LINKING: 'dynamic',
-      npm_config_nodedir: runtime.nodedir,
+      npm_config_nodedir: nodedir,
     },
   });
   return join(source, 'build');
+}
+
+/**
+ * The prefix of `runtime`'s headers, or the error saying they are missing.
+ *
+ * @example
+ * ```ts
+ * headersDir(describeNode()); // '/usr/local' for /usr/local/bin/node
+ * ```
+ */
+export function headersDir(runtime: NodeRuntime): string {
+  if (runtime.nodedir) return runtime.nodedir;
+  throw new AddonInstallError(
+    'no-headers',
+    `no headers for ${runtimeLabel(runtime)} next to ${runtime.node} (expected <prefix>/include/node): ` +
+      'use a Node distribution that ships them (nodejs.org tarballs, nvm), or --node <major> to fetch one',
+  );
 }
 
 function resolveFrom(dir: string, request: string): string {

@@ -1,4 +1,5 @@
-import { type KafkaProducer, kafkaProducer } from '@kafka-lambda/core';
+import type { KafkaProducer } from '@kafka-lambda/core';
+import { kafkaProducer } from '@kafka-lambda/core/producer';
 import type { SourceMessage } from '../runner/types.js';
 import { type RedriveFilter, type RedrivePlan, redrivePlan, type SkipReason } from './dead-letter-redrive.js';
 import { TopicReader } from './topic-reader.js';

@@ -1,4 +1,4 @@
-import { AddonLoadError } from '@kafka-lambda/core';
+import { AddonLoadError } from '@kafka-lambda/core/producer';
 import type { RecordRef, RecordSource, SourceMessage, StartingPosition } from './types.js';
 
 // The slice of @confluentinc/kafka-javascript's node-rdkafka-style consumer the runner uses, declared

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { kafkaProducer } from '@kafka-lambda/core';
+import { kafkaProducer } from '@kafka-lambda/core/producer';
 
 // Integration helpers: each test makes its own topics (auto-creation is off on the local broker).
 const require = createRequire(import.meta.url);

@@ -1,0 +1,21 @@
+// `@kafka-lambda/core/producer`: the producer over librdkafka. A function that never produces never
+// imports it (the root entry holds only the contract, `KafkaProducer`, that the handler uses).
+export {
+  type AddonLoadContext,
+  AddonLoadError,
+  type AddonLoadFailure,
+} from '../producer/addon-load-error.js';
+export {
+  type KafkaProducerOptions,
+  kafkaProducer,
+  PRODUCER_DEFAULTS,
+  ProducerConnectionError,
+  ProducerDeliveryError,
+  ProducerQueueFullError,
+  type ProducerStats,
+  RdKafkaProducer,
+  type TransactionalOptions,
+  TransactionError,
+  type TransactionFailureKind,
+  type TransactionOperation,
+} from '../producer/kafka-producer.js';
