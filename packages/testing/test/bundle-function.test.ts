@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nativeClientCopy } from '../../../test/support/native-client-copy.js';
+import { foreignBuild, nativeClientCopy } from '../../../test/support/native-client-copy.js';
 import { installAddon } from '../src/addon/install-addon.js';
 import { bundleFunction } from '../src/bundle/bundle-function.js';
 import { readElfNeeds } from '../src/bundle/elf.js';
@@ -93,6 +93,45 @@ describe('kafka-lambda bundle', () => {
     expect(error.reason).toBe('does-not-load');
     expect(error.message).toMatch(/ENOENT: no such file or directory, open '.*\/proto\/order\.proto'/);
   }, 60_000);
+
+  it('names an asset the code refers to but that was not declared', async () => {
+    writeFileSync(
+      join(project, 'src', 'lazy.ts'),
+      "export async function handler() { return (await import('node:fs')).readFileSync(new URL('../proto/order.proto', import.meta.url), 'utf8'); }\n",
+    );
+    const report = await bundleFunction({
+      projectDir: project,
+      handler: 'src/lazy.ts',
+      out: 'dist/lazy',
+      runtime,
+    });
+    expect(report.warnings).toEqual([
+      'src/lazy.ts refers to proto/order.proto, which is not declared with --asset: it is not in the bundle',
+    ]);
+    // Nothing imports the native client here: nothing of it is shipped.
+    expect(report.native).toBeUndefined();
+  }, 60_000);
+
+  it.skipIf(!foreignBuild())(
+    "bundles for the other runtime with that runtime's addon, loaded by a Node of that runtime",
+    async () => {
+      const other = runtime === 'nodejs24.x' ? 'nodejs22.x' : 'nodejs24.x';
+      await installAddon({ projectDir: project, node: other === 'nodejs22.x' ? '22' : '24' });
+      const report = await bundleFunction({
+        projectDir: project,
+        handler: 'src/handler.ts',
+        assets: ['proto/order.proto'],
+        out: 'dist/other',
+        runtime: other,
+      });
+      expect(report.load).toMatchObject({ ok: true, nativeLoaded: true });
+      expect(report.load.node).not.toBe(process.execPath);
+      expect(
+        execFileSync(report.load.node, ['-p', 'process.versions.modules'], { encoding: 'utf8' }).trim(),
+      ).toBe(other === 'nodejs22.x' ? '127' : '137');
+    },
+    120_000,
+  );
 
   it('refuses an addon for another architecture', async () => {
     const error = await fails(

@@ -18,7 +18,7 @@ const LOADERS = {
   '.cjs': 'js',
   '.jsx': 'jsx',
 } as const;
-const MODULE_EXTENSIONS = new Set([...Object.keys(LOADERS), '.json', '.node']);
+const MODULE_EXTENSIONS = new Set([...Object.keys(LOADERS), '.node']);
 
 /**
  * The esbuild plugin: `assets` maps each declared asset's absolute path to its path in the bundle
@@ -26,10 +26,14 @@ const MODULE_EXTENSIONS = new Set([...Object.keys(LOADERS), '.json', '.node']);
  *
  * @example
  * ```ts
- * await build({ entryPoints: ['src/handler.ts'], bundle: true, plugins: [assetUrls(new Map([[abs, 'proto/a.proto']]), [])] });
+ * await build({ entryPoints: ['src/handler.ts'], bundle: true, plugins: [assetUrls(new Map([[abs, 'proto/a.proto']]), [], process.cwd())] });
  * ```
  */
-export function assetUrls(assets: ReadonlyMap<string, string>, warnings: string[]): Plugin {
+export function assetUrls(
+  assets: ReadonlyMap<string, string>,
+  warnings: string[],
+  projectDir: string,
+): Plugin {
   const inBundle = (target: string): string | undefined => {
     for (const [path, at] of assets) {
       if (target === path) return at;
@@ -51,7 +55,7 @@ export function assetUrls(assets: ReadonlyMap<string, string>, warnings: string[
           if (at !== undefined) return `new URL(${JSON.stringify(`./${at}`)}, import.meta.url)`;
           if (existsSync(target) && !MODULE_EXTENSIONS.has(extname(target)))
             warnings.push(
-              `${relative(process.cwd(), args.path)} refers to ${relative(process.cwd(), target)}, which is not declared with --asset: it is not in the bundle`,
+              `${relative(projectDir, args.path)} refers to ${relative(projectDir, target)}, which is not declared with --asset: it is not in the bundle`,
             );
           return whole;
         });

@@ -3,7 +3,7 @@ import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { bundleFunction, defaultArch, defaultRuntime } from './bundle-function.js';
 import { BundleError } from './errors.js';
-import type { LambdaArchitecture, LambdaRuntime } from './lambda-runtime.js';
+import { LAMBDA_RUNTIMES, type LambdaArchitecture, type LambdaRuntime } from './lambda-runtime.js';
 
 export const BUNDLE_USAGE = `Usage: kafka-lambda bundle <handler> [--out dir] [--asset file...] [--zip] [--arch x86_64|arm64] [--runtime nodejs22.x|nodejs24.x]
 
@@ -59,7 +59,8 @@ export async function runBundleCommand(
   const say = (line: string) => out.write(`${line}\n`);
   try {
     const report = await bundleFunction({ projectDir, ...parsed, log: say });
-    const at = (path: string) => relative(projectDir, path) || '.';
+    // Inside the project: relative to it; elsewhere (an --out in /tmp): the absolute path.
+    const at = (path: string) => (path.startsWith(`${projectDir}/`) ? relative(projectDir, path) : path);
     say(
       `[bundle] ${at(report.out)}/index.mjs: ${report.modules} modules, ${(report.indexBytes / 1024).toFixed(0)} KiB (${report.runtime}, ${report.arch})`,
     );
@@ -81,7 +82,7 @@ export async function runBundleCommand(
     }
     const { load } = report;
     say(
-      `[bundle] loads in a clean directory with Lambda's environment on Node ${load.node === process.execPath ? process.versions.node : load.node}` +
+      `[bundle] loads in a clean directory with Lambda's environment on Node ${load.node === process.execPath ? process.versions.node : `${LAMBDA_RUNTIMES[report.runtime].major} (${load.node})`}` +
         (load.nativeLoaded && load.ok ? ` (librdkafka: ${load.features?.join(',')})` : ''),
     );
     for (const name of report.leftOut) say(`[bundle] left out (not installed, imported lazily): ${name}`);

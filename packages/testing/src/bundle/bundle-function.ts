@@ -139,7 +139,7 @@ export async function bundleFunction(options: BundleOptions): Promise<BundleRepo
       metafile: true,
       logLevel: 'silent',
       plugins: [
-        assetUrls(assets, warnings),
+        assetUrls(assets, warnings, projectDir),
         {
           // An optional peer imported lazily (the Secrets Manager SDK, the MSK IAM signer) and not
           // installed is left out: only the code path that imports it would need it.
