@@ -1,4 +1,5 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type IsolatedKafka, startIsolatedKafka } from '../../../scripts/stack/index.mjs';
 import { readTopic } from '../../../test/support/kafka.js';
 import { type EventSourceOptions, type EventSourceRunner, runEventSource } from '../src/index.js';
+import { invocationRecord } from '../src/runner/destinations/failure-record.js';
 import { NativeProducer } from '../src/runner/destinations/native-producer.js';
 import { replayFailureFiles } from '../src/runner/failure-files.js';
 import { loadTemplateEsm } from '../src/runner/template/template-esm.js';
@@ -15,6 +17,7 @@ import { committedOffsets, createTopic, groupId } from './helpers/kafka.js';
 // Each ESM error handling control of kafka-lambda-local on a real broker: a dedicated one on
 // 19892/19893, started and stopped here, so that this file never touches the shared stack's broker.
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const example = fileURLToPath(new URL('../../../examples/trade-settlement/template.yaml', import.meta.url));
 let broker: IsolatedKafka;
 const runners: EventSourceRunner[] = [];
@@ -304,5 +307,118 @@ describe('kafka-lambda-local on a real broker: the ESM error handling controls',
     expect(body.KafkaBatchInfo.recordsInfo).toEqual({
       [`${topic}-0`]: expect.objectContaining({ firstRecordOffset: '0', lastRecordOffset: '0' }),
     });
+  }, 60_000);
+
+  it('the bin: --template names the mapping and what it does not emulate at start, consumes with it, and exits 0 on SIGINT', async () => {
+    expect(existsSync(cli)).toBe(true); // built by `pnpm test` before the suites run
+    const topic = await createTopic(1, 'cli', broker.brokers);
+    await produce(topic, trades(3, -1), broker.brokers);
+    const dir = mkdtempSync(path.join(tmpdir(), 'h27-cli-'));
+    const handlerFile = path.join(dir, 'handler.mjs');
+    writeFileSync(
+      handlerFile,
+      `export const handler = async (event) => {
+  for (const records of Object.values(event.records))
+    for (const r of records) process.stderr.write('SEEN ' + Buffer.from(r.value, 'base64').toString() + '\\n');
+  return { batchItemFailures: [] };
+};\n`,
+    );
+    const child = spawn(
+      process.execPath,
+      [
+        cli,
+        handlerFile,
+        '--template',
+        example,
+        '--parameter-overrides',
+        `InputTopic=${topic} BatchWindowSeconds=0`,
+        '--group-id',
+        groupId(),
+        '--brokers',
+        broker.brokers,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 30_000;
+    while ((stderr.match(/^SEEN /gm) ?? []).length < 3 && Date.now() < deadline && child.exitCode === null)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(stderr).toContain(`event source mapping from ${example}: Resources.UserTradesMapping`);
+    expect(stderr).toContain(
+      'not emulated: SourceAccessConfigurations: the local consumer authenticates with --consumer-config',
+    );
+    expect(stderr.match(/^SEEN .*$/gm)).toEqual(['SEEN trade-0', 'SEEN trade-1', 'SEEN trade-2']);
+  }, 60_000);
+
+  it('the bin: --from-failures-dir replays each S3 file once and exits 1 when one cannot be replayed', async () => {
+    expect(existsSync(cli)).toBe(true);
+    const dir = mkdtempSync(path.join(tmpdir(), 'h27-cli-'));
+    const handlerFile = path.join(dir, 'handler.mjs');
+    writeFileSync(
+      handlerFile,
+      `export const handler = async (event) => {
+  for (const records of Object.values(event.records))
+    for (const r of records) process.stderr.write('SEEN ' + r.offset + '\\n');
+};\n`,
+    );
+    const context = {
+      condition: 'RetriesExhausted' as const,
+      requestId: 'r-1',
+      functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:f',
+      approximateInvokeCount: 3,
+      functionError: 'Unhandled',
+      invoked: true,
+      failedAt: new Date(),
+      eventSource: 'SelfManagedKafka' as const,
+      eventSourceArn: undefined,
+      bootstrapServers: broker.brokers,
+    };
+    const record = (offset: number) => ({
+      topic: 'orders',
+      partition: 0,
+      offset,
+      timestamp: Date.now(),
+      timestampType: 'CREATE_TIME' as const,
+      key: null,
+      value: Buffer.from(`v${offset}`).toString('base64'),
+      headers: [],
+    });
+    const folder = path.join(dir, 's3', 'b');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(
+      path.join(folder, 'a.json'),
+      JSON.stringify(
+        invocationRecord({ 'orders-0': [record(4), record(5)] }, context, { withPayload: true }),
+      ),
+    );
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [cli, handlerFile, ...args], {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        let stderr = '';
+        child.stderr.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+        });
+        child.on('exit', (code) => resolve({ code, stderr }));
+      });
+    const ok = await run(['--from-failures-dir', folder]);
+    expect(ok.code).toBe(0);
+    expect(ok.stderr.match(/^SEEN .*$/gm)).toEqual(['SEEN 4', 'SEEN 5']);
+    expect(ok.stderr).toContain('replayed 1 on-failure file(s), 0 failed');
+    // An SQS record (metadata only) beside it: named, and the exit code says so.
+    writeFileSync(
+      path.join(folder, 'b.json'),
+      JSON.stringify(invocationRecord({ 'orders-0': [record(6)] }, context, { withPayload: false })),
+    );
+    const partly = await run(['--from-failures-dir', folder]);
+    expect(partly.code).toBe(1);
+    expect(partly.stderr).toMatch(/not replayed: .*b\.json: .*failures\[0\]\.payload/);
   }, 60_000);
 });
