@@ -3,14 +3,16 @@
 // build/Release is moved out of the way; a source build that lacks system packages stops before it
 // starts, naming them in one line; a prebuilt download that cannot be fetched says why.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { foreignBuild, nativeClientCopy, ownAddon } from '../../../test/support/native-client-copy.js';
 import { ADDON_FILE, bindingName } from '../src/addon/addon-cache.js';
 import { runAddonCommand } from '../src/addon/addon-command.js';
+import { nativePackageDir, packageVersion } from '../src/addon/native-package.js';
 import { describeNode } from '../src/addon/node-runtime.js';
 import { fetchPrebuilt } from '../src/addon/prebuilt.js';
 
@@ -120,4 +122,95 @@ describe('kafka-lambda addon', () => {
 // ownAddon is the workspace's: the cache's entry for this Node, which the tests above link.
 it('the workspace loads its addon from the cache', () => {
   expect(ownAddon()).toMatch(/\.cache\/kafka-lambda\/addons\//);
+});
+
+// The prebuilt download for real, from a mirror (node-pre-gyp's file:// host) holding a tarball laid
+// out as the package's releases are: the cached addon of this Node, without librdkafka beside it. It
+// loads when LD_LIBRARY_PATH finds librdkafka (a download that works), and does not load otherwise,
+// which must lead to the source build, not to a failure. A cache of its own: nothing shared is written.
+describe('kafka-lambda addon with a prebuilt binary to download', () => {
+  const MIRROR = 'npm_config_confluent_kafka-javascript_binary_host_mirror';
+  const saved = { ...process.env };
+  let cache: string;
+  let command: typeof runAddonCommand;
+  let cachedEntry: string;
+
+  beforeAll(async () => {
+    const own = ownAddon(); // …/node-v<abi>-<platform>-<arch>-glibc/Release/confluent-kafka-javascript.node
+    cachedEntry = dirname(dirname(own));
+    const version = packageVersion(
+      nativePackageDir(join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')),
+    );
+    cache = mkdtempSync(join(tmpdir(), 'kafka-lambda-addon-cache-'));
+    const mirror = join(cache, 'mirror');
+    const staged = join(cache, 'tarball', 'Release');
+    mkdirSync(staged, { recursive: true });
+    cpSync(own, join(staged, ADDON_FILE));
+    mkdirSync(join(mirror, `v${version}`), { recursive: true });
+    execFileSync('tar', [
+      '-czf',
+      join(
+        mirror,
+        `v${version}`,
+        `confluent-kafka-javascript-v${version}-node-v${process.versions.modules}-linux-glibc-${process.arch}.tar.gz`,
+      ),
+      '-C',
+      join(cache, 'tarball'),
+      'Release',
+    ]);
+    process.env.KAFKA_LAMBDA_CACHE = cache;
+    process.env[MIRROR] = `file://${mirror}/`;
+    vi.resetModules(); // the cache directory is read when the module loads
+    ({ runAddonCommand: command } = await import('../src/addon/addon-command.js'));
+  });
+
+  afterAll(() => {
+    process.env = saved;
+    vi.resetModules();
+    rmSync(cache, { recursive: true, force: true });
+  });
+
+  async function runIn(dir: string, argv: string[]) {
+    const out = new PassThrough();
+    const err = new PassThrough();
+    let stdout = '';
+    let stderr = '';
+    out.on('data', (chunk) => (stdout += chunk));
+    err.on('data', (chunk) => (stderr += chunk));
+    const code = await command(argv, { projectDir: dir, out, err });
+    return { code, stdout, stderr };
+  }
+
+  it('downloads it, checks it, caches it and links it', async () => {
+    const { dir } = project();
+    process.env.LD_LIBRARY_PATH = join(cachedEntry, 'deps');
+    try {
+      const { code, stdout, stderr } = await runIn(dir, []);
+      expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+      expect(stdout).toContain('[addon] downloaded the prebuilt addon for Node');
+      expect(stdout).toMatch(/loads the prebuilt addon \(librdkafka: .*zstd/);
+      const entry = join(cache, 'addons', basename(dirname(cachedEntry)), basename(cachedEntry));
+      expect(JSON.parse(readFileSync(join(entry, 'build.json'), 'utf8')).prebuilt).toMatch(
+        /\/mirror\/v[\d.]+\/confluent-kafka-javascript-v[\d.]+-node-v\d+-linux-glibc-\w+\.tar\.gz$/,
+      );
+      expect(loads(dir)).toBe('true');
+    } finally {
+      delete process.env.LD_LIBRARY_PATH;
+    }
+  });
+
+  it('one that does not load leads to the source build (here: stopped by the missing packages)', async () => {
+    const { dir } = project();
+    process.env.KAFKA_LAMBDA_PRETEND_MISSING = 'liblz4-dev';
+    try {
+      const { code, stdout, stderr } = await runIn(dir, ['--force']);
+      expect(code).toBe(1);
+      expect(stdout).toMatch(
+        /\[addon\] the prebuilt addon for Node .* does not load: Error: librdkafka\.so\.1: cannot open shared object file: No such file or directory: building from source instead/,
+      );
+      expect(stderr).toMatch(/^\[addon\] missing for the source build: liblz4-dev \(/);
+    } finally {
+      delete process.env.KAFKA_LAMBDA_PRETEND_MISSING;
+    }
+  });
 });

@@ -82,7 +82,17 @@ export async function installAddon(options: InstallAddonOptions): Promise<Instal
   if (!addon) {
     const scratch = mkdtempSync(join(CACHE, 'addons', 'work-'));
     try {
-      const got = await obtain(options, runtime, version, copies[0]!, scratch, log);
+      let got = await obtain(options, runtime, version, copies[0]!, scratch, log, 'prebuilt');
+      probe = got && probeLoad(runtime.node, join(got.staging, 'Release', ADDON_FILE));
+      // A prebuilt binary that does not load here, or lacks a documented feature, is not the end:
+      // a source build against this Node and this system's libraries may well have it all.
+      if (got && probe && (!probe.ok || missingFeatures(probe.features).length > 0)) {
+        log(
+          `[addon] the prebuilt addon for ${label} ${probe.ok ? `lacks ${missingFeatures(probe.features).join(', ')}` : `does not load: ${probe.message}`}: building from source instead`,
+        );
+        got = undefined;
+      }
+      got ??= (await obtain(options, runtime, version, copies[0]!, scratch, log, 'source'))!;
       source = got.source;
       probe = probeLoad(runtime.node, join(got.staging, 'Release', ADDON_FILE));
       if (!probe.ok)
@@ -109,7 +119,10 @@ export async function installAddon(options: InstallAddonOptions): Promise<Instal
   };
 }
 
-/** The prebuilt download, else (naming what the system lacks first) a source build: a staged entry. */
+/**
+ * One way to get the addon, staged as a cache entry: the prebuilt download (undefined when it fails,
+ * or with --from-source), or a source build after naming what the system lacks.
+ */
 async function obtain(
   options: InstallAddonOptions,
   runtime: NodeRuntime,
@@ -117,22 +130,25 @@ async function obtain(
   pkg: string,
   scratch: string,
   log: (line: string) => void,
-): Promise<{ source: 'prebuilt' | 'source'; staging: string }> {
+  how: 'prebuilt' | 'source',
+): Promise<{ source: 'prebuilt' | 'source'; staging: string } | undefined> {
   const label = runtimeLabel(runtime);
-  const staging = join(scratch, 'entry');
-  if (!options.fromSource) {
+  const staging = join(scratch, how);
+  if (how === 'prebuilt') {
+    if (options.fromSource) return undefined;
     const got = await fetchPrebuilt(pkg, runtime, scratch);
-    if (got.ok) {
-      stageEntry(staging, join(got.dir, 'build'), {
-        package: `@confluentinc/kafka-javascript@${version}`,
-        abi: runtime.abi,
-        node: runtime.version,
-        prebuilt: got.url,
-      });
-      log(`[addon] downloaded the prebuilt addon for ${label}`);
-      return { source: 'prebuilt', staging };
+    if (!got.ok) {
+      log(`[addon] no prebuilt addon for ${label}: ${got.lines.join(' | ')}`);
+      return undefined;
     }
-    log(`[addon] no prebuilt addon for ${label}: ${got.lines.join(' | ')}`);
+    stageEntry(staging, join(got.dir, 'build'), {
+      package: `@confluentinc/kafka-javascript@${version}`,
+      abi: runtime.abi,
+      node: runtime.version,
+      prebuilt: got.url,
+    });
+    log(`[addon] downloaded the prebuilt addon for ${label}`);
+    return { source: 'prebuilt', staging };
   }
   const missing = missingBuildPackages();
   if (missing) throw new AddonInstallError('missing-system-packages', missing);

@@ -52,7 +52,7 @@ export function fetchPrebuilt(pkg: string, runtime: NodeRuntime, scratch: string
       { cwd: dir, encoding: 'utf8', timeout: 180_000, env: { ...process.env, NODE_OPTIONS: '' } },
       (error, stdout, stderr) => {
         const output = `${stdout}\n${stderr}`;
-        const url = /GET (https?:\S+)/.exec(output)?.[1];
+        const url = /(?:GET|Found local file to extract from) (\S+)/.exec(output)?.[1];
         if (!error && existsSync(join(dir, 'build', 'Release', ADDON_FILE)))
           return resolve({ ok: true, dir, url });
         // node-pre-gyp's first [error] line says what failed (the request and why); the rest repeat it.
