@@ -220,6 +220,15 @@ describe('kafka-lambda-local --template', () => {
     ).toThrow(expect.objectContaining({ path: '--bisect-batch-on-function-error' }));
   });
 
+  it('--filter-criteria takes the AWS CLI’s JSON, and names itself when it is not JSON', () => {
+    const criteria = { Filters: [{ Pattern: '{"value":{"kind":["trade"]}}' }] };
+    const { options } = parseCliArgs(['h.js', '-t', 'x', '--filter-criteria', JSON.stringify(criteria)], {});
+    expect(options.filterCriteria).toEqual(criteria);
+    expect(() => parseCliArgs(['h.js', '-t', 'x', '--filter-criteria', '{Filters'], {})).toThrow(
+      expect.objectContaining({ path: '--filter-criteria' }),
+    );
+  });
+
   it('--from-failures-dir needs no topic', () => {
     const command = parseCliArgs(['h.js', '--from-failures-dir', 'failures/s3/b'], {});
     expect(command.fromFailuresDir).toBe('failures/s3/b');
