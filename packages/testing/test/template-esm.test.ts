@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseCliArgs } from '../src/runner/cli-options.js';
+import { resolveSettings } from '../src/runner/run-event-source.js';
 import { parseCfnTemplate } from '../src/runner/template/cfn-yaml.js';
 import { IntrinsicResolver } from '../src/runner/template/intrinsics.js';
 import { TemplateError } from '../src/runner/template/template-error.js';
@@ -241,5 +242,22 @@ describe('kafka-lambda-local --template', () => {
     );
     expect(options.topics).toEqual(['user_trades.failures']);
     expect(options.onFailureDestination).toBeUndefined();
+    const filtered = parseCliArgs(
+      [
+        'h.js',
+        '--template',
+        example('template.yaml'),
+        '--from-failures',
+        '-t',
+        'f',
+        '--filter-criteria',
+        '{"Filters":[{"Pattern":"{}"}]}',
+      ],
+      {},
+    );
+    // A flag given explicitly stays, and the runner refuses it: it would filter the on-failure messages.
+    expect(() => resolveSettings({ ...filtered.options, handler: () => undefined })).toThrow(
+      expect.objectContaining({ path: 'filterCriteria' }),
+    );
   });
 });

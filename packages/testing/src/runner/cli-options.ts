@@ -137,8 +137,10 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
     ...(useRie ? { rie: { handlerFile, exportName, rieBin: values['rie-bin'], inheritOutput: true } } : {}),
   };
   if (options.fromFailures && template) {
-    // Replaying the on-failure topic: its own records, with no second destination of their own.
+    // Replaying the on-failure topic: no second destination, and the template's filters concern the
+    // source records, not the on-failure topic's messages.
     delete options.onFailureDestination;
+    if (flags.filterCriteria === undefined) delete options.filterCriteria;
   }
   if (options.startingPosition && !['TRIM_HORIZON', 'LATEST'].includes(options.startingPosition)) {
     throw new InvalidTestInputError('--starting-position', 'TRIM_HORIZON or LATEST');

@@ -150,6 +150,9 @@ export function resolveSettings(options: EventSourceOptions): LoopSettings {
       'maxRecordAgeSeconds',
       '-1 (infinite) or a number of seconds up to 604800',
     );
+  if (options.filterCriteria && options.fromFailures)
+    // The filter would match the on-failure topic's messages, not the records they replay.
+    throw new InvalidTestInputError('filterCriteria', 'no filter criteria with fromFailures');
   if (
     options.bisectBatchOnFunctionError !== undefined &&
     typeof options.bisectBatchOnFunctionError !== 'boolean'
