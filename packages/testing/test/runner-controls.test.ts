@@ -153,6 +153,37 @@ describe('MaximumRecordAgeInSeconds', () => {
     });
   });
 
+  it('a retried record that ages out resets the retry count: the next record gets its own retries', async () => {
+    const source = new MemorySource();
+    source.append('t', 0, ['old'], Date.now());
+    const calls: number[] = [];
+    let failedOnce = false;
+    const loop = await start(
+      source,
+      (event) => {
+        const offset = offsetsOf(event)[0]!;
+        calls.push(offset);
+        if (offset === 0) throw new Error('fails until it ages out');
+        if (!failedOnce) {
+          failedOnce = true;
+          throw new Error('fails once');
+        }
+      },
+      {
+        maxRecordAgeSeconds: 1,
+        maxRetries: 2,
+        retryBackoffMs: 600,
+        maxBackoffMs: 600,
+        onSkip: () => undefined,
+      },
+    );
+    await loop.waitFor((stats) => stats.expired === 1, 10_000);
+    source.append('t', 0, ['new'], Date.now() + 3_600_000);
+    await loop.waitFor((stats) => stats.recordsCommitted === 2, 10_000);
+    expect(calls).toEqual([0, 0, 1, 1]);
+    expect(loop.stats).toMatchObject({ skipped: 1, expired: 1 });
+  });
+
   it('without a destination, too old records are skipped, reported and logged, and committed', async () => {
     const source = new MemorySource();
     source.append('t', 0, values(2));

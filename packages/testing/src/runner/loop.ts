@@ -335,6 +335,8 @@ export class EventSourceLoop implements EventSourceRunner {
         offset: items[items.length - 1]!.ref.offset + 1,
       }));
       await this.#commit(commits, taken);
+      // The head moved past the records retried so far: the next failure counts from zero.
+      for (const state of taken.keys()) state.attempts = 0;
       if (pinned) this.#pinned.shift();
       this.#release(taken);
       this.#waiters.notify();
