@@ -235,7 +235,10 @@ describe('freeze/thaw', () => {
         format: 'esm',
         target: `node${process.versions.node.split('.')[0]}`, // the Node that runs it
         external: ['@confluentinc/kafka-javascript', '@aws-sdk/*'],
-        alias: { '@kafka-lambda/core': path.join(root, 'packages/core/src/index.ts') },
+        alias: {
+          '@kafka-lambda/core/producer': path.join(root, 'packages/core/src/entry/producer.ts'),
+          '@kafka-lambda/core': path.join(root, 'packages/core/src/index.ts'),
+        },
         logLevel: 'error',
       });
       rie = await startRie({

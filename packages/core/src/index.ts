@@ -46,6 +46,7 @@ export {
   esmFailureOf,
   fromFailureRecords,
 } from './failure-records.js';
+export type { AfterBatch, BatchMiddleware, BeforeBatch, RecordFate } from './handler/batch-middleware.js';
 export { createKafkaHandler } from './handler/create-kafka-handler.js';
 export { DEAD_LETTER_HEADERS, type FailureStage } from './handler/dead-letter.js';
 export type {

@@ -314,7 +314,7 @@ describe('what is derived from the states', () => {
     expect(outcomes.firstUnsettled()).toBeUndefined();
   });
 
-  it('an idempotency key completes for a record done or logged; if kept for one delivered or dead-lettered; is left for an abandoned one; else released', () => {
+  it("each final state is the record's fate as a middleware's after() sees it (idempotency completes done, logged; delivered, dead-lettered if kept; leaves abandoned; releases the rest)", () => {
     const outcomes = new RecordOutcomes(batchOf(9));
     outcomes.start(0);
     outcomes.succeed(0, 0); // done
@@ -335,16 +335,16 @@ describe('what is derived from the states', () => {
     outcomes.fail(7, boom());
     outcomes.deadLettering(7); // its dead letter not acknowledged
     outcomes.skip(8); // skipped: never claimed, released if it were
-    expect([0, 1, 2, 3, 4, 5, 6, 7, 8].map((slot) => outcomes.keyVerdict(slot))).toEqual([
-      'complete',
-      'complete',
-      'complete-if-kept',
-      'complete-if-kept',
-      'leave',
-      'release',
-      'release',
-      'release',
-      'release',
+    expect([0, 1, 2, 3, 4, 5, 6, 7, 8].map((slot) => outcomes.fateFor(slot))).toEqual([
+      'done',
+      'logged',
+      'delivered',
+      'dead-lettered',
+      'abandoned',
+      'not-done',
+      'not-done',
+      'not-done',
+      'not-done',
     ]);
   });
 

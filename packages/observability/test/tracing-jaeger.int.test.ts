@@ -90,6 +90,7 @@ describe.skipIf(jaegerDown !== undefined)('tracing through Kafka, the runtime em
       format: 'esm',
       target: `node${process.versions.node.split('.')[0]}`,
       alias: {
+        '@kafka-lambda/core/producer': path.join(root, 'packages/core/src/entry/producer.ts'),
         '@kafka-lambda/core': path.join(root, 'packages/core/src/index.ts'),
         '@kafka-lambda/observability/tracing': path.join(root, 'packages/observability/src/entry/tracing.ts'),
         '@kafka-lambda/observability/metrics': path.join(root, 'packages/observability/src/entry/metrics.ts'),

@@ -66,7 +66,14 @@ async function pack(): Promise<Packed> {
     const dir = join(WORKSPACE, 'packages', name);
     if (!existsSync(join(dir, 'dist', 'index.js')))
       throw new Error(`packages/${name}/dist is missing: run \`pnpm build\` before the consumer tests`);
-    for (const file of filesOf(dir, ['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'bin', 'dist'])) {
+    for (const file of filesOf(dir, [
+      'package.json',
+      'README.md',
+      'CHANGELOG.md',
+      'LICENSE',
+      'bin',
+      'dist',
+    ])) {
       hash.update(relative(WORKSPACE, file)).update(readFileSync(file));
     }
   }

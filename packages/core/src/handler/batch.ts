@@ -14,25 +14,26 @@ import {
   RecordProcessingError,
 } from '../errors.js';
 import type { KafkaEvent, PartitionBatch } from '../event.js';
-import type { BatchClaims } from '../idempotency/batch-claims.js';
 import type { Logger } from '../logger.js';
 import type { OutgoingMessage } from '../producer/types.js';
 import type { KafkaRecord } from '../record.js';
 import { reportBatchEnd } from './batch-end.js';
+import { BatchGate } from './batch-gate.js';
 import { BatchVerdict, type Conclusion } from './batch-verdict.js';
 import { deadLetterOf, type FailureStage } from './dead-letter.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { Deadline } from './deadline.js';
 import { DeliveryLedger, type MessageKind } from './delivery-ledger.js';
 import { type DeliveryPhaseHost, settleDeliveries } from './delivery-phase.js';
-import { claimRecords, settleClaims } from './idempotency-phase.js';
 import { type BatchObserver, observeBatch } from './instrumentation.js';
 import { LazyAbort } from './lazy-abort.js';
 import { loggedError } from './logged-error.js';
+import { MiddlewareChain } from './middleware-chain.js';
 import { Fate, RecordOutcomes } from './outcomes.js';
 import { type PartitionHost, PartitionRunner } from './partition-runner.js';
 import { runPartitions } from './partition-scheduler.js';
 import type { FailurePolicy, RecordFailure } from './policies/policy.js';
+import { RecordPipeline } from './record-pipeline.js';
 import { requestLogger } from './request-logger.js';
 import type { HandlerSettings } from './settings.js';
 import { TransactionPhase } from './transaction-phase.js';
@@ -63,7 +64,9 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
   readonly #transaction: TransactionPhase | undefined;
   readonly #started = Date.now();
   #deadlineLogged = false;
-  #claims: BatchClaims | undefined;
+  /** The handler's `use` list around this batch, and what its `before`s decided. */
+  #chain: MiddlewareChain | undefined;
+  #gate: BatchGate | undefined;
   readonly #deadLetters = new DeadLetterQueue();
   /** While the policy decides a failure: whose, and what it did. */
   #deciding: { slot: number; action: PolicyAction } | undefined;
@@ -122,8 +125,8 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
     let conclusion: Conclusion;
     try {
       await this.#transaction?.begin(this.#deadline);
-      if (this.settings.idempotency) this.#claims = await claimRecords(this, partitions, this.#deadline);
-      const runners = partitions.map((p, i) => new PartitionRunner(p, i, this, this.#claims?.partition(i)));
+      if (this.settings.middleware.length > 0) await this.#before(partitions);
+      const runners = partitions.map((p, i) => new PartitionRunner(p, i, this, this.#gate));
       await runPartitions(runners, this.settings.partitionConcurrency, this.#deadline, (reason) =>
         this.#abort.abort(reason),
       );
@@ -139,17 +142,40 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
     }
     // Every delivery report is in (or the batch failed): commit, or abort. A failed commit fails it.
     if (this.#transaction) conclusion = await this.#transaction.end(conclusion, this.#deadline);
-    // After the commit: a transaction that did not commit took the outputs with it; their records do not complete.
-    const kept = !this.#transaction || !conclusion.error;
-    if (this.#claims) {
-      const outcomes = this.outcomes;
-      await settleClaims(this.#claims, this.#deadline, this.settings, this.logger, kept, (partition, index) =>
-        outcomes.keyVerdict(outcomes.baseOf(partition) + index),
-      );
-    }
+    // After the commit: a transaction that did not commit took the outputs with it (not kept).
+    await this.#chain?.after({
+      partitions,
+      context: this.lambdaContext,
+      logger: this.logger,
+      outcomes: this.outcomes,
+      deadline: this.#deadline,
+      error: conclusion.error,
+      kept: !this.#transaction || !conclusion.error,
+    });
     this.#finish(conclusion);
     if (conclusion.error) throw conclusion.error;
     return conclusion.result;
+  }
+
+  /** The middleware's `before`s, through the gate the partitions then read (vetoes, records decoded ahead). */
+  async #before(partitions: PartitionBatch[]): Promise<void> {
+    const settings = this.settings;
+    this.#chain = new MiddlewareChain(settings.middleware);
+    if (!settings.middleware.some((middleware) => middleware.before)) return;
+    this.#gate = new BatchGate(
+      partitions,
+      {
+        lambdaContext: this.lambdaContext,
+        logger: this.logger,
+        outcomes: this.outcomes,
+        handBack: (record, reason) => settings.policy.handBack(record, reason, this),
+      },
+      new RecordPipeline(settings, this.observer),
+      this.#deadline,
+      settings.policyName,
+      settings.skipTombstones,
+    );
+    await this.#chain.before(this.#gate);
   }
 
   // ── what partitions report ─────────────────────────────────────────────────────────────────────

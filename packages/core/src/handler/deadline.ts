@@ -3,8 +3,8 @@ import type { LambdaContext } from './types.js';
 
 /**
  * The least reserve an invocation can end a batch in: the END_MARGIN_MS (200) kept before Lambda's
- * timeout for the SDK's own error, the idempotency settle floor (100, SETTLE_FLOOR_MS of
- * idempotency-phase.ts), and about 100 each for the flush's acks=all round trip and a transaction's
+ * timeout for the SDK's own error, the floor of the middleware's `after` (100, AFTER_FLOOR_MS of
+ * middleware-chain.ts: idempotency's settle), and about 100 each for the flush's acks=all round trip and a transaction's
  * commit. Below it, a record may still be starting when the end needs the time, and Lambda's
  * "Task timed out" ends the invocation instead of our error. It is also the default's minimum.
  */

@@ -1,6 +1,6 @@
 import { locationOf, OutcomeInvariantError, type RecordLocation, RecordValidationError } from '../errors.js';
 import type { PartitionBatch } from '../event.js';
-import type { KeyVerdict } from '../idempotency/batch-claims.js';
+import type { RecordFate } from './batch-middleware.js';
 import type { FailureStage } from './dead-letter.js';
 
 /**
@@ -285,19 +285,21 @@ export class RecordOutcomes {
     return undefined;
   }
 
-  /** How the idempotency key of the record in `slot` ends (for a claimed record). */
-  keyVerdict(slot: number): KeyVerdict {
+  /** How the record in `slot` ended, as a middleware's `after` sees it. */
+  fateFor(slot: number): RecordFate {
     switch (this.#states[slot]) {
       case Fate.done:
+        return 'done';
       case Fate.logged:
-        return 'complete';
+        return 'logged';
       case Fate.delivered:
+        return 'delivered';
       case Fate.deadLettered:
-        return 'complete-if-kept';
+        return 'dead-lettered';
       case Fate.abandoned:
-        return 'leave';
+        return 'abandoned';
       default:
-        return 'release';
+        return 'not-done';
     }
   }
 

@@ -1,10 +1,10 @@
 import { asError, type LateProduceError, type RecordLocation } from '../errors.js';
 import { headerBytesOf, type PartitionBatch } from '../event.js';
-import type { PartitionClaims } from '../idempotency/batch-claims.js';
 import type { Logger } from '../logger.js';
 import type { ParsedHeaderBytes } from '../parsed-header-bytes.js';
 import type { KafkaProducer, OutgoingMessage } from '../producer/types.js';
 import { type KafkaRecord, recordOfParsedEvent } from '../record.js';
+import { type BatchGate, Veto } from './batch-gate.js';
 import type { FailureStage } from './dead-letter.js';
 import type { BatchObserver } from './instrumentation.js';
 import type { RecordOutcomes } from './outcomes.js';
@@ -32,7 +32,7 @@ export interface PartitionHost {
   readonly pastStopTime: boolean;
   succeeded(slot: number, record: AnyRecord, messages: readonly OutgoingMessage[] | undefined): void;
   skipped(slot: number, record: AnyRecord): void;
-  /** An earlier invocation completed the record's idempotency key: it does not run. */
+  /** A middleware found the record processed already (an idempotency key completed): it does not run. */
   alreadyProcessed(slot: number, record: AnyRecord): void;
   /** Applies the policy; returns whether the partition goes on. */
   failed(slot: number, record: AnyRecord, error: Error, stage: FailureStage): boolean;
@@ -57,8 +57,8 @@ export class PartitionRunner implements PartitionScope {
   readonly #producer: KafkaProducer | undefined;
   /** The header bytes parseKafkaEvent copied for this partition, if any record had headers. */
   readonly #headerBytes: ParsedHeaderBytes | undefined;
-  /** The batch's claim, for this partition (`idempotency`). */
-  readonly #claims: PartitionClaims | undefined;
+  /** What the batch's middleware decided per record, and the records they decoded ahead. */
+  readonly #gate: BatchGate | undefined;
   #signal: AbortSignal | undefined;
   /** Index of the record in hand, or the length once done. */
   #at = 0;
@@ -68,12 +68,12 @@ export class PartitionRunner implements PartitionScope {
   #done = false;
   #abandoned = false;
 
-  constructor(partition: PartitionBatch, index: number, host: PartitionHost, claims?: PartitionClaims) {
+  constructor(partition: PartitionBatch, index: number, host: PartitionHost, gate?: BatchGate) {
     this.#partition = partition;
     this.#index = index;
     this.#base = host.outcomes.baseOf(index);
     this.#host = host;
-    this.#claims = claims;
+    this.#gate = gate;
     this.#pipeline = new RecordPipeline(host.settings, host.observer);
     this.#producer = host.settings.producer;
     this.#headerBytes = headerBytesOf(partition);
@@ -135,13 +135,13 @@ export class PartitionRunner implements PartitionScope {
       this.#at = i;
       if (this.#abandoned) return;
       if (host.stopped || host.pastStopTime) return host.notDone(partition, i, records[i]!);
-      const claim = this.#claims?.stateAt(i);
-      // In progress elsewhere: handed back already (the claim phase); the partition stops here.
-      if (claim === 'in-progress') return host.notDone(partition, i, records[i]!);
       const slot = this.#base + i;
-      const decoded = this.#claims?.decodedAt(i);
+      const veto = this.#gate ? this.#gate.vetoAt(slot) : Veto.none;
+      // Handed back by a middleware (in progress elsewhere): the partition stops here.
+      if (veto === Veto.handBack) return host.notDone(partition, i, records[i]!);
+      const decoded = this.#gate?.decodedAt(slot);
       const record = decoded ?? recordOfParsedEvent(records[i]!, this.#headerBytes, i);
-      if (claim === 'completed') {
+      if (veto === Veto.skip) {
         host.alreadyProcessed(slot, record);
         continue;
       }

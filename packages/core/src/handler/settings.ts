@@ -1,11 +1,13 @@
 import { bytes, isSynchronous, string } from '../builtin-serdes.js';
 import { closestName } from '../closest-name.js';
 import { ConfigError } from '../errors.js';
-import { type IdempotencySettings, resolveIdempotency } from '../idempotency/options.js';
+import { idempotencyMiddleware } from '../idempotency/idempotency-middleware.js';
+import { resolveIdempotency } from '../idempotency/options.js';
 import { jsonLogger, type Logger } from '../logger.js';
 import type { KafkaProducer } from '../producer/types.js';
 import type { KafkaRecord } from '../record.js';
 import type { Deserializer } from '../serde.js';
+import type { BatchMiddleware } from './batch-middleware.js';
 import { checkDeadlineReserve } from './deadline.js';
 import { hooksInstrumentation } from './hooks-instrumentation.js';
 import type { Instrumentation } from './instrumentation.js';
@@ -38,8 +40,8 @@ export interface HandlerSettings {
   readonly logger: Logger;
   readonly logSummary: boolean;
   readonly instrumentation: readonly Instrumentation[];
-  /** Set by the `idempotency` option: records claimed before the batch runs, completed after. */
-  readonly idempotency: IdempotencySettings | undefined;
+  /** `use`, then the middleware the `idempotency` option builds (records claimed before, completed after). */
+  readonly middleware: readonly BatchMiddleware[];
 }
 
 /** Every option `createKafkaHandler` reads: anything else is a typo, rejected at load. */
@@ -59,6 +61,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof AnyOptions>([
   'instrumentation',
   'tombstones',
   'idempotency',
+  'use',
 ]);
 
 /** Options of earlier versions, with where they went: said instead of "no such option". */
@@ -109,6 +112,9 @@ export function resolveSettings(options: AnyOptions): HandlerSettings {
   }
   const hooks = options.hooks && hooksInstrumentation(options.hooks as never);
   if (hooks) instrumentation.push(hooks);
+  const middleware = middlewareOf(options.use);
+  const idempotency = resolveIdempotency(options.idempotency);
+  if (idempotency) middleware.push(idempotencyMiddleware(idempotency) as BatchMiddleware);
   return {
     keyDeserializer,
     lazyKeys: isSynchronous(keyDeserializer),
@@ -125,8 +131,26 @@ export function resolveSettings(options: AnyOptions): HandlerSettings {
     logger,
     logSummary: options.logSummary ?? true,
     instrumentation,
-    idempotency: resolveIdempotency(options.idempotency),
+    middleware,
   };
+}
+
+/** `use` must be a list of middleware: each an object with a name and a `before` or an `after`. */
+function middlewareOf(use: unknown): BatchMiddleware[] {
+  if (use === undefined) return [];
+  if (!Array.isArray(use)) throw new ConfigError('use must be an array of batch middleware: `use: [...]`');
+  return use.map((middleware: unknown, i) => {
+    const m = middleware as Partial<BatchMiddleware> | null;
+    if (typeof m !== 'object' || m === null || typeof m.name !== 'string' || m.name === '')
+      throw new ConfigError(`use[${i}] must be a batch middleware: an object with a \`name\``);
+    if (m.before !== undefined && typeof m.before !== 'function')
+      throw new ConfigError(`use[${i}] ('${m.name}'): before must be a function`);
+    if (m.after !== undefined && typeof m.after !== 'function')
+      throw new ConfigError(`use[${i}] ('${m.name}'): after must be a function`);
+    if (!m.before && !m.after)
+      throw new ConfigError(`use[${i}] ('${m.name}') has neither before() nor after()`);
+    return m as BatchMiddleware;
+  });
 }
 
 function allFailedAlikeOf(value: unknown): HandlerSettings['allFailedAlike'] {

@@ -3,20 +3,15 @@ import type { Logger } from '../logger.js';
 import type { KafkaProducer } from '../producer/types.js';
 import type { KafkaRecord } from '../record.js';
 import type { Deserializer, Serializer } from '../serde.js';
+import type { BatchMiddleware } from './batch-middleware.js';
 import type { Instrumentation } from './instrumentation.js';
 import type { BatchItemFailures, BatchSummary, LambdaContext } from './results.js';
 
 export type { BatchItemFailures, BatchSummary, LambdaContext } from './results.js';
 
-/**
- * What happens when a record fails (bad bytes, a deserializer error, a throw in `process`):
- * - `log`: log it with topic/partition/offset and go on; the batch succeeds.
- * - `dead-letter`: write the original record plus error headers to `deadLetterTopic`; go on.
- * - `report`: stop that partition at the failed record and return it in `batchItemFailures`, so the
- *   ESM retries from there (needs `FunctionResponseTypes: [ReportBatchItemFailures]`).
- * - `retry-batch`: stop and fail the invocation, so the ESM retries the whole batch.
- */
-export type ErrorPolicy = 'log' | 'dead-letter' | 'report' | 'retry-batch';
+import type { ErrorPolicy } from './error-policy.js';
+
+export type { ErrorPolicy } from './error-policy.js';
 
 /** Header values accepted by `produce`. */
 export type ProduceHeaders =
@@ -123,6 +118,11 @@ export interface KafkaHandlerOptionsBase<K, V, R> {
    * outputs are not produced again. See {@link IdempotencyOptions} and docs/effectively-once.md.
    */
   idempotency?: IdempotencyOptions<K, R>;
+  /**
+   * Batch middleware: each may act before any record runs (skip records, hand them back, decode them
+   * ahead) and after the invocation's outcome is decided. See {@link BatchMiddleware}.
+   */
+  use?: ReadonlyArray<BatchMiddleware<K, R>>;
 }
 
 /** Options of {@link createKafkaHandler} when tombstones are skipped (the default): `record.value` is `V`. */

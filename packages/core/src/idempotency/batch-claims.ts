@@ -1,30 +1,12 @@
 import type { RecordLocation } from '../errors.js';
-import type { PartitionBatch } from '../event.js';
-import type { KafkaRecord } from '../record.js';
+import type { RecordFate } from '../handler/batch-middleware.js';
 import { bounded } from './bounded.js';
 import { IdempotencyStoreError } from './errors.js';
 import type { BatchKeys, KeyedRecord } from './record-keys.js';
 import type { ClaimState, IdempotencyStore } from './store.js';
 
-type AnyRecord = KafkaRecord<unknown, unknown>;
-
 const isState = (state: unknown): boolean =>
   state === 'claimed' || state === 'completed' || state === 'in-progress';
-
-/** What a partition's runner reads of the batch's claim. */
-export interface PartitionClaims {
-  /** The claim's answer for the record at `index`; undefined when it has no key (or is a skipped tombstone). */
-  stateAt(index: number): ClaimState | undefined;
-  /** The record as decoded ahead for a key function, to run without decoding it again. */
-  decodedAt(index: number): AnyRecord | undefined;
-}
-
-/**
- * How a claimed record's key ends, from what became of the record: completed (done with nothing
- * sent, or logged and dropped), completed if its messages stay (delivered, unless a transaction
- * aborted), left to expire (its `process` was still running when the batch gave up), or released.
- */
-export type KeyVerdict = 'complete' | 'complete-if-kept' | 'leave' | 'release';
 
 /** What the end of the batch did with the claims. */
 export interface ClaimsOutcome {
@@ -46,27 +28,21 @@ export class BatchClaims {
   /** The claim found these held by another invocation, in batch order. */
   readonly inProgress: readonly KeyedRecord[];
   readonly #store: IdempotencyStore;
-  readonly #states: Array<Array<ClaimState | undefined>>;
-  readonly #decoded: BatchKeys['decoded'];
   /** What this invocation now holds. */
   readonly #claimed: KeyedRecord[] = [];
 
   private constructor(
     store: IdempotencyStore,
     owner: string,
-    partitions: readonly PartitionBatch[],
     keys: BatchKeys,
     states: readonly ClaimState[],
   ) {
     this.#store = store;
     this.owner = owner;
-    this.#decoded = keys.decoded;
-    this.#states = partitions.map((p) => new Array(p.records.length));
     const completed: KeyedRecord[] = [];
     const inProgress: KeyedRecord[] = [];
     keys.keyed.forEach((entry, i) => {
       const state = states[i]!;
-      this.#states[entry.partition]![entry.index] = state;
       if (state === 'claimed') this.#claimed.push(entry);
       else (state === 'completed' ? completed : inProgress).push(entry);
     });
@@ -80,7 +56,6 @@ export class BatchClaims {
    */
   static async claim(
     store: IdempotencyStore,
-    partitions: readonly PartitionBatch[],
     keys: BatchKeys,
     owner: string,
     inProgressUntil: number,
@@ -106,39 +81,35 @@ export class BatchClaims {
       }
     }
     const perRecord = slots ? statesOfRepeats(states, slots) : states;
-    return new BatchClaims(store, owner, partitions, keys, perRecord);
-  }
-
-  /** The view of partition `index` its runner reads. */
-  partition(index: number): PartitionClaims {
-    const states = this.#states[index]!;
-    const decoded = this.#decoded?.[index];
-    return { stateAt: (i) => states[i], decodedAt: (i) => decoded?.[i] };
+    return new BatchClaims(store, owner, keys, perRecord);
   }
 
   /**
-   * The end: completes the keys of the records `verdictOf` says are done and releases the rest, one
-   * call each, at the same time, within `timeoutMs`. Never rejects: a failure is in the outcome
-   * (the claims then expire by themselves). With `delivered` false (the outputs were discarded: an
+   * The end: completes the keys of the records that are done, as `fateOf` says (done with nothing
+   * sent, or logged and dropped; delivered or dead-lettered when their messages stay), leaves to
+   * expire those whose `process` still ran when the batch gave up, and releases the rest; one call
+   * each, at the same time, within `timeoutMs`. Never rejects: a failure is in the outcome (the
+   * claims then expire by themselves). With `delivered` false (the outputs were discarded: an
    * aborted transaction), only the records done without sending anything complete.
    */
   async settle(
     timeoutMs: number,
     completedTtlMs: number,
     delivered: boolean,
-    verdictOf: (partition: number, index: number) => KeyVerdict,
+    fateOf: (partition: number, index: number) => RecordFate,
   ): Promise<ClaimsOutcome> {
     const complete: string[] = [];
     const release: string[] = [];
     const first: { complete?: RecordLocation; release?: RecordLocation } = {};
     let left = 0;
     for (const { raw, key, partition, index } of this.#claimed) {
-      const verdict = verdictOf(partition, index);
-      if (verdict === 'leave') {
+      const fate = fateOf(partition, index);
+      if (fate === 'abandoned') {
         left++;
         continue;
       }
-      if (verdict === 'complete' || (delivered && verdict === 'complete-if-kept')) {
+      const sent = fate === 'delivered' || fate === 'dead-lettered';
+      if (fate === 'done' || fate === 'logged' || (delivered && sent)) {
         complete.push(key);
         first.complete ??= raw;
       } else {

@@ -1,6 +1,6 @@
 import { asError, type RecordLocation } from '../errors.js';
 import type { KafkaEventRecord, PartitionBatch } from '../event.js';
-import { type KafkaRecord, recordOfParsedEvent } from '../record.js';
+import type { KafkaRecord } from '../record.js';
 import type { IdempotencySettings } from './options.js';
 
 type AnyRecord = KafkaRecord<unknown, unknown>;
@@ -16,8 +16,6 @@ export interface KeyedRecord {
 /** The batch's keys, and what could not be keyed. */
 export interface BatchKeys {
   readonly keyed: KeyedRecord[];
-  /** Per partition, the records a key function read, decoded ahead: the runner reuses them. */
-  readonly decoded: Array<Array<AnyRecord | undefined>> | undefined;
   /** No key repeats (the default key: offsets are unique in a batch). */
   readonly unique: boolean;
   /**
@@ -37,8 +35,8 @@ export function offsetKey(prefix: string, raw: KafkaEventRecord): string {
   return `${prefix}#${raw.topic}-${raw.partition}@${raw.offset}`;
 }
 
-/** Decodes a record ahead of its run (a key function reads its value). */
-export type DecodeAhead = (record: AnyRecord) => void | Promise<void>;
+/** Decodes a record ahead of its run (a key function reads its value): the batch's `decode`. */
+export type DecodeAhead = (partition: number, index: number) => AnyRecord | Promise<AnyRecord>;
 
 /**
  * The key of every record the batch will run, in partition then offset order. Skipped tombstones
@@ -67,7 +65,7 @@ export async function batchKeys(
     }
     // Offsets are unique within a partition's group; two groups naming one partition (`t-0`, `t-00`) are not.
     const groups = new Set(partitions.map((p) => `${p.topic}-${p.partition}`));
-    return { keyed, decoded: undefined, unkeyed: 0, unique: groups.size === partitions.length };
+    return { keyed, unkeyed: 0, unique: groups.size === partitions.length };
   }
   const decoded: Array<Array<AnyRecord | undefined>> = partitions.map((p) => new Array(p.records.length));
   const failures = new Map<KafkaEventRecord, Error>();
@@ -78,15 +76,14 @@ export async function batchKeys(
     for (let i = 0; i < records.length; i++) {
       const raw = records[i]!;
       if (skipTombstones && raw.value === null) continue;
-      const record = recordOfParsedEvent(raw);
       try {
-        const decoding = decodeAhead(record);
-        if (!(decoding instanceof Promise)) decoded[p]![i] = record;
+        const decoding = decodeAhead(p, i);
+        if (!(decoding instanceof Promise)) decoded[p]![i] = decoding;
         else {
           pending.push(
             decoding.then(
-              () => {
-                // One that finishes after the wait gave up stays undecoded: the runner decodes it again.
+              (record) => {
+                // One that finishes after the wait gave up has no key but its offset.
                 if (!closed) decoded[p]![i] = record;
               },
               (error: unknown) => void failures.set(raw, asError(error)),
@@ -130,7 +127,7 @@ export async function batchKeys(
       }
     }
   }
-  return { keyed, decoded, unkeyed, firstUnkeyed, unique: false };
+  return { keyed, unkeyed, firstUnkeyed, unique: false };
 }
 
 /** Waits for `promise`, at most `ms`: what has not settled by then is left as it is. */

@@ -1,0 +1,268 @@
+// The one seam of the engine (issue 25): batch middleware in `use: [...]`, which can decide before
+// any record runs that records do not run (skip, hand back), decode them ahead (the run reuses them),
+// and see every record's fate after the invocation's outcome is decided.
+import {
+  type BatchMiddleware,
+  ConfigError,
+  createKafkaHandler,
+  type Deserializer,
+  json,
+  KafkaLambdaError,
+  type RecordFate,
+} from '@kafka-lambda/core';
+import { memoryIdempotencyStore, memoryProducer } from '@kafka-lambda/testing';
+import { describe, expect, it } from 'vitest';
+import { captureLogger, context, eventRecord, mskEvent, silentLogger } from './fixtures.js';
+
+type Trade = { id: number; fail?: boolean };
+
+const trades = (ids: Array<number | Trade>, partition = 0) =>
+  ids.map((item, i) =>
+    eventRecord('trades', partition, 100 + i, JSON.stringify(typeof item === 'number' ? { id: item } : item)),
+  );
+
+/** Runs ids ≥ `from` only through `skip`, and records what `after` saw. */
+function skipper(from: number, seen: { fates?: RecordFate[]; kept?: boolean; error?: Error }) {
+  const middleware: BatchMiddleware<string, Trade, number> = {
+    name: 'skip-high-ids',
+    async before(batch) {
+      let skipped = 0;
+      for (const [p, partition] of batch.partitions.entries())
+        for (let i = 0; i < partition.records.length; i++) {
+          const record = await batch.decode(p, i);
+          if (record.value.id >= from) {
+            batch.skip(p, i);
+            skipped++;
+          }
+        }
+      return skipped;
+    },
+    after(batch, skipped) {
+      seen.fates = batch.partitions.flatMap((partition, p) =>
+        partition.records.map((_, i) => batch.fateOf(p, i)),
+      );
+      seen.kept = batch.kept;
+      seen.error = batch.error;
+      expect(skipped).toBeGreaterThanOrEqual(0);
+    },
+  };
+  return middleware;
+}
+
+describe('batch middleware (use)', () => {
+  it("skips records before they run: their outcome is 'already-processed', the others run", async () => {
+    const ran: number[] = [];
+    const seen: Parameters<typeof skipper>[1] = {};
+    const summaries: unknown[] = [];
+    const handler = createKafkaHandler({
+      value: json<Trade>(),
+      use: [skipper(3, seen)],
+      logger: silentLogger,
+      hooks: { onBatchEnd: (summary) => summaries.push(summary) },
+      process(record) {
+        ran.push(record.value.id);
+      },
+    });
+    await handler(mskEvent(trades([1, 2, 3, 4])), context());
+    expect(ran).toEqual([1, 2]);
+    expect(summaries[0]).toMatchObject({ succeeded: 2, alreadyProcessed: 2 });
+    expect(seen).toMatchObject({ fates: ['done', 'done', 'not-done', 'not-done'], kept: true });
+    expect(seen.error).toBeUndefined();
+  });
+
+  it('decodes a record once: the record a middleware decoded ahead is the one process gets', async () => {
+    let decodes = 0;
+    const counting: Deserializer<Trade> = {
+      deserialize(bytes) {
+        decodes++;
+        return JSON.parse(bytes.toString()) as Trade;
+      },
+    };
+    const decodedAhead: unknown[] = [];
+    const processed: unknown[] = [];
+    const handler = createKafkaHandler({
+      value: counting,
+      use: [
+        {
+          name: 'reads-ahead',
+          async before(batch) {
+            for (let i = 0; i < batch.partitions[0]!.records.length; i++)
+              decodedAhead.push(await batch.decode(0, i));
+          },
+        },
+      ],
+      logger: silentLogger,
+      process(record) {
+        processed.push(record);
+      },
+    });
+    await handler(mskEvent(trades([1, 2, 3])), context());
+    expect(decodes).toBe(3);
+    expect(processed).toHaveLength(3);
+    for (const [i, record] of processed.entries()) expect(record).toBe(decodedAhead[i]);
+  });
+
+  it('hands records back: under report the partition is reported from the first, the others run', async () => {
+    const ran: string[] = [];
+    const handler = createKafkaHandler({
+      value: json<Trade>(),
+      onError: 'report',
+      use: [
+        {
+          name: 'hold-partition-1',
+          before(batch) {
+            batch.handBack(1, 2, new Error('held elsewhere'));
+            batch.handBack(1, 1, new Error('held elsewhere too'));
+          },
+        },
+      ],
+      logger: silentLogger,
+      process(record) {
+        ran.push(`${record.partition}:${record.value.id}`);
+      },
+    });
+    const event = mskEvent([...trades([1, 2, 3], 0), ...trades([4, 5, 6], 1)]);
+    const result = await handler(event, context());
+    expect(result).toEqual({
+      batchItemFailures: [{ itemIdentifier: { partition: 'trades-1', offset: 101 } }],
+    });
+    expect(ran).toEqual(['0:1', '0:2', '0:3', '1:4']);
+  });
+
+  it('hands records back: under any other policy the invocation fails before any record runs', async () => {
+    const ran: number[] = [];
+    const handler = createKafkaHandler({
+      value: json<Trade>(),
+      onError: 'log',
+      use: [
+        { name: 'hold', before: (batch) => batch.handBack(0, 1, new KafkaLambdaError('held elsewhere')) },
+      ],
+      logger: silentLogger,
+      process(record) {
+        ran.push(record.value.id);
+      },
+    });
+    await expect(handler(mskEvent(trades([1, 2, 3])), context())).rejects.toThrow('held elsewhere');
+    expect(ran).toEqual([]);
+  });
+
+  it('a before that rejects fails the invocation, naming the middleware, before any record runs; afters still run', async () => {
+    const ran: number[] = [];
+    const afters: string[] = [];
+    const handler = createKafkaHandler({
+      value: json<Trade>(),
+      use: [
+        {
+          name: 'first',
+          before: () => 'state',
+          after: (_batch, state) => void afters.push(`first:${state}`),
+        },
+        {
+          name: 'broken',
+          before: async () => {
+            throw new Error('the table is gone');
+          },
+          after: (_batch, state) => void afters.push(`broken:${state}`),
+        },
+        { name: 'never', before: () => afters.push('never-before') },
+      ],
+      logger: silentLogger,
+      process(record) {
+        ran.push(record.value.id);
+      },
+    });
+    const failure = await handler(mskEvent(trades([1])), context()).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(KafkaLambdaError);
+    expect((failure as Error).message).toBe("middleware 'broken' failed before the batch: the table is gone");
+    expect(ran).toEqual([]);
+    // After runs in reverse order, with what each before returned (none for the one that threw).
+    expect(afters).toEqual(['broken:undefined', 'first:state']);
+  });
+
+  it('an after that throws is logged and ignored: the invocation keeps its outcome', async () => {
+    const logger = captureLogger();
+    const producer = memoryProducer();
+    const handler = createKafkaHandler({
+      value: json<Trade>(),
+      producer,
+      use: [
+        {
+          name: 'noisy',
+          after: () => {
+            throw new Error('metrics endpoint down');
+          },
+        },
+      ],
+      logger,
+      process(record, { produce }) {
+        produce({ topic: 'out', value: `out-${record.value.id}` });
+      },
+    });
+    await expect(handler(mskEvent(trades([1, 2])), context())).resolves.toBeUndefined();
+    expect(producer.messagesFor('out')).toHaveLength(2);
+    expect(logger.lines.find((l) => l.level === 'error')?.message).toBe(
+      "middleware 'noisy' failed after the batch; ignored",
+    );
+  });
+
+  it('after sees each fate: delivered, logged, and a failed invocation', async () => {
+    const seen: Parameters<typeof skipper>[1] = {};
+    const producer = memoryProducer();
+    const handler = createKafkaHandler({
+      value: json<Trade>(),
+      producer,
+      onError: 'log',
+      allFailedAlike: 'apply-policy',
+      use: [skipper(100, seen)],
+      logger: silentLogger,
+      process(record, { produce }) {
+        if (record.value.fail) throw new Error('bad trade');
+        if (record.value.id === 2) produce({ topic: 'out', value: 'two' });
+      },
+    });
+    await handler(mskEvent(trades([1, 2, { id: 3, fail: true }])), context());
+    expect(seen.fates).toEqual(['done', 'delivered', 'logged']);
+
+    const failing = createKafkaHandler({
+      value: json<Trade>(),
+      onError: 'retry-batch',
+      use: [skipper(100, seen)],
+      logger: silentLogger,
+      process(record) {
+        if (record.value.fail) throw new Error('bad trade');
+      },
+    });
+    await expect(failing(mskEvent(trades([1, { id: 2, fail: true }, 3])), context())).rejects.toThrow();
+    expect(seen.fates).toEqual(['done', 'not-done', 'not-done']);
+    expect(seen.error).toBeInstanceOf(Error);
+  });
+
+  it('runs beside idempotency: a record a middleware skips is not claimed as done', async () => {
+    const store = memoryIdempotencyStore();
+    const ran: number[] = [];
+    const handler = createKafkaHandler({
+      value: json<Trade>(),
+      use: [skipper(2, {})],
+      idempotency: { store },
+      logger: silentLogger,
+      process(record) {
+        ran.push(record.value.id);
+      },
+    });
+    await handler(mskEvent(trades([1, 2])), context());
+    expect(ran).toEqual([1]);
+    const states = [...store.entries().values()].map((entry) => entry.state).sort();
+    // The first record's key completed; the skipped one's claim was released (it did not run here).
+    expect(states).toEqual(['completed']);
+  });
+
+  it.each([
+    [{ use: {} }, /^use must be an array of batch middleware/],
+    [{ use: [{}] }, /^use\[0\] must be a batch middleware: an object with a `name`/],
+    [{ use: [{ name: 'x' }] }, /^use\[0\] \('x'\) has neither before\(\) nor after\(\)/],
+    [{ use: [{ name: 'x', before: 'soon' }] }, /^use\[0\] \('x'\): before must be a function/],
+  ])('%j is refused at load', (options, message) => {
+    expect(() => createKafkaHandler({ ...options, process() {} } as never)).toThrow(ConfigError);
+    expect(() => createKafkaHandler({ ...options, process() {} } as never)).toThrow(message);
+  });
+});

@@ -1,0 +1,80 @@
+// What a function's bundle reaches of core: for a consumer-only JSON handler and for one that produces,
+// bundles the handler from core's sources (esbuild, minified, as a Lambda bundle would be) and prints
+// how many of core's source files it statically reaches, and which folders they are in. Issue 25
+// tracks these numbers: `node scripts/release/reach.mjs` (add `--files` to list the files).
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const { build } = require('esbuild');
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const coreSrc = join(root, 'packages/core/src');
+const listFiles = process.argv.includes('--files');
+
+const HANDLERS = {
+  'consumer-only JSON handler': `
+    import { createKafkaHandler, json } from '@kafka-lambda/core';
+    export const handler = createKafkaHandler({ value: json(), async process(record) {
+      console.log(record.key, record.value, record.headers.getString('trace-id'));
+    } });`,
+  'JSON handler that produces': `
+    import { createKafkaHandler, json } from '@kafka-lambda/core';
+    import { kafkaProducer } from '@kafka-lambda/core/producer';
+    const producer = kafkaProducer({ 'bootstrap.servers': process.env.KAFKA_BROKERS });
+    export const handler = createKafkaHandler({ value: json(), producer, onError: 'dead-letter',
+      deadLetterTopic: 'orders.dlq', async process(record, { produce }) {
+        produce({ topic: 'out', key: record.key, value: JSON.stringify(record.value) });
+    } });`,
+};
+
+function sources(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory()
+      ? sources(join(dir, entry.name))
+      : entry.name.endsWith('.ts')
+        ? [join(dir, entry.name)]
+        : [],
+  );
+}
+
+const all = sources(coreSrc).filter((file) => !file.includes(`${join(coreSrc, 'entry')}`));
+console.log(`core: ${all.length} source files (entry files not counted)`);
+for (const [name, contents] of Object.entries(HANDLERS)) {
+  const result = await build({
+    stdin: { contents, resolveDir: root, loader: 'ts' },
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    format: 'esm',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+    external: ['@confluentinc/kafka-javascript', '@aws-sdk/*'],
+    alias: {
+      // A checkout from before the producer had its own entry: the root exported it.
+      '@kafka-lambda/core/producer': existsSync(join(coreSrc, 'entry/producer.ts'))
+        ? join(coreSrc, 'entry/producer.ts')
+        : join(coreSrc, 'index.ts'),
+      '@kafka-lambda/core': join(coreSrc, 'index.ts'),
+    },
+  });
+  const output = Object.values(result.metafile.outputs)[0];
+  const reached = Object.entries(output.inputs)
+    .filter(
+      ([file, input]) =>
+        file.startsWith('packages/core/src/') && !file.includes('/entry/') && input.bytesInOutput > 0,
+    )
+    .map(([file]) => relative('packages/core/src', file));
+  const byFolder = {};
+  for (const file of reached) {
+    const folder = file.includes('/') ? file.slice(0, file.lastIndexOf('/')) : '.';
+    byFolder[folder] = (byFolder[folder] ?? 0) + 1;
+  }
+  const kib = (result.outputFiles[0].contents.length / 1024).toFixed(1);
+  console.log(
+    `${name}: ${reached.length} of core's files, ${kib} KiB minified; by folder ${JSON.stringify(byFolder)}`,
+  );
+  if (listFiles) for (const file of reached.sort()) console.log(`  ${file}`);
+}
