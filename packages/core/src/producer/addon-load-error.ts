@@ -93,8 +93,9 @@ function diagnose(message: string, code: string | undefined, context: AddonLoadC
       required,
       reason:
         `its native addon was built for ${nodeOfAbi(compiledFor)} but this is Node.js ${process.versions.node} ` +
-        `(NODE_MODULE_VERSION ${required}). Rebuild it for this Node: \`${rebuildCommand()}\` ` +
-        "(a plain `npm rebuild` keeps the old binary); on Lambda, deploy a build made for the function's runtime",
+        `(NODE_MODULE_VERSION ${required}). Get one for this Node: \`${ADDON_COMMAND}\` (@kafka-lambda/testing), ` +
+        `or \`${rebuildCommand()}\` (a plain \`npm rebuild\` keeps the old binary); on Lambda, deploy a ` +
+        "build made for the function's runtime (`npx kafka-lambda bundle` checks it)",
     };
   }
   const tooOld = /([^\s:]+): version `([^']+)' not found/.exec(message);
@@ -143,7 +144,7 @@ function diagnose(message: string, code: string | undefined, context: AddonLoadC
         // Not the addon's file name: bundle tests check that nothing of the client is inlined by it.
         'it is installed but its native addon (the .node file in build/Release) is not: its install ' +
         'script did not run (npm --ignore-scripts, or pnpm without it in onlyBuiltDependencies) or the deployment ' +
-        `package lacks it. Build it: \`${rebuildCommand()}\``,
+        `package lacks it. Get it: \`${ADDON_COMMAND}\` (@kafka-lambda/testing), or \`${rebuildCommand()}\``,
     };
   }
   const missingModule =
@@ -168,6 +169,9 @@ function nodeOfAbi(abi: number): string {
   const major = NODE_MAJOR_OF_ABI[abi];
   return major === undefined ? `NODE_MODULE_VERSION ${abi}` : `Node.js ${major} (NODE_MODULE_VERSION ${abi})`;
 }
+
+/** The published command that fetches or builds the addon for the running Node, and caches it. */
+const ADDON_COMMAND = 'npx kafka-lambda addon';
 
 /**
  * A rebuild from source against the running Node's own headers: node-pre-gyp keeps any existing binary
