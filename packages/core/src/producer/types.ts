@@ -36,7 +36,7 @@ export type DeliveryCallback = (
 
 /**
  * What the handler needs from a producer: enqueue without waiting, then one wait per batch for that
- * batch's own delivery reports. `@kafka-lambda/core` implements it over librdkafka ({@link kafkaProducer});
+ * batch's own delivery reports. `kafkaProducer()` from `@kafka-lambda/core/producer` implements it over librdkafka;
  * `@kafka-lambda/testing` has an in-memory one.
  *
  * A batch never waits on `flush()` for its verdict: it waits for the delivery callbacks of the
