@@ -700,6 +700,18 @@ export class RealModelProducer implements ModelProducer {
       if (this.#current === id) this.#current = undefined;
     };
     let next = 1;
+    /** The real producer's enqueue (alone or not), each message logged and its fate noted. */
+    const logged =
+      (alone: boolean) => (message: OutgoingMessage, done: DeliveryCallback, signal?: AbortSignal) => {
+        const entry = log(message);
+        entry.signal = signal;
+        const noted: DeliveryCallback = (error, report, sent) => {
+          settle(entry, error);
+          done(error, report, sent);
+        };
+        if (alone) real.enqueueAlone(message, noted, signal);
+        else real.enqueue(message, noted, signal);
+      };
     this.producer = {
       get backlog() {
         return real.backlog;
@@ -708,30 +720,8 @@ export class RealModelProducer implements ModelProducer {
         return real.maxMessageBytes;
       },
       whenWritable: (signal) => real.whenWritable(signal),
-      enqueue(message, done, signal) {
-        const entry = log(message);
-        entry.signal = signal;
-        real.enqueue(
-          message,
-          (error, report, sent) => {
-            settle(entry, error);
-            done(error, report, sent);
-          },
-          signal,
-        );
-      },
-      enqueueAlone(message, done, signal) {
-        const entry = log(message);
-        entry.signal = signal;
-        real.enqueueAlone(
-          message,
-          (error, report, sent) => {
-            settle(entry, error);
-            done(error, report, sent);
-          },
-          signal,
-        );
-      },
+      enqueue: logged(false),
+      enqueueAlone: logged(true),
       send(message) {
         const entry = log(message);
         return real.send(message).then(
