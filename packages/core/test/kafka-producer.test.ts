@@ -10,7 +10,7 @@ import {
 } from '@kafka-lambda/core/producer';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RereadBackoff } from '../src/producer/reread-backoff.js';
-import { onSigterm } from '../src/producer/shutdown-hook.js';
+import { onSigterm, ProducersOnSigterm } from '../src/producer/shutdown-hook.js';
 import { behaviour, RecordedProducer } from './recorded-client.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -513,6 +513,34 @@ describe('shutdown', () => {
     };
   }
   const quiet = { warn: () => {}, error: () => {}, info: () => {}, debug: () => {} };
+
+  it('closes the producers still open on SIGTERM, not those their owner closed, and says nothing when none is left', async () => {
+    const lines: string[] = [];
+    const logger = {
+      ...quiet,
+      info: (message: string, fields?: object) => lines.push(`${message} ${JSON.stringify(fields)}`),
+    };
+    const closed: string[] = [];
+    const closable = (name: string) => ({ close: async () => void closed.push(name) });
+    const [a, b] = [closable('a'), closable('b')];
+    const signal = target(1);
+    const producers = new ProducersOnSigterm(signal);
+    producers.add(a, logger);
+    producers.add(b, logger);
+    producers.forget(a);
+    signal.fire();
+    await tick();
+    expect(closed).toEqual(['b']);
+    expect(lines).toEqual(['flushed and closed producers on SIGTERM {"producers":1,"failed":0}']);
+
+    const none = target(1);
+    const empty = new ProducersOnSigterm(none);
+    empty.add(a, logger);
+    empty.forget(a);
+    none.fire();
+    await tick();
+    expect(lines).toHaveLength(1);
+  });
 
   it('on SIGTERM closes the producers, then re-raises the signal only when nobody else listens', async () => {
     const alone = target(0);

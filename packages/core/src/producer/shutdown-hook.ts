@@ -1,32 +1,64 @@
 import type { Logger } from '../logger.js';
 
-const open = new Set<{ close(timeoutMs?: number): Promise<void> }>();
-let installed = false;
-
-/** Forgets a producer closed meanwhile: the container does not keep every producer alive. */
-export function forgetOnSigterm(producer: { close(timeoutMs?: number): Promise<void> }): void {
-  open.delete(producer);
+/** What the hook closes: a producer, or anything that closes like one. */
+interface Closable {
+  close(timeoutMs?: number): Promise<void>;
 }
 
 /**
- * Closes `producer` (flushing what it still holds) when the container is shut down, with every
- * other producer registered so: one SIGTERM listener for all of them, installed on first use.
+ * The producers of a container that are closed (flushing what they still hold) when it is shut
+ * down: one SIGTERM listener for all of them, installed on the first `add`. A producer closed by its
+ * owner is forgotten, so that the container does not keep every producer it ever made alive.
  *
  * @example
  * ```ts
- * closeOnSigterm(kafkaProducer(config), logger);
+ * const producers = new ProducersOnSigterm();
+ * producers.add(kafkaProducer(config), logger);
  * ```
  */
-export function closeOnSigterm(producer: { close(timeoutMs?: number): Promise<void> }, logger: Logger): void {
-  open.add(producer);
-  if (installed) return;
-  installed = true;
-  onSigterm(async () => {
-    const producers = [...open];
-    const results = await Promise.allSettled(producers.map((p) => p.close(1_500)));
-    const failed = results.filter((result) => result.status === 'rejected').length;
-    logger.info('flushed and closed producers on SIGTERM', { producers: producers.length, failed });
-  }, logger);
+export class ProducersOnSigterm {
+  readonly #open = new Set<Closable>();
+  readonly #target: SignalTarget | undefined;
+  #installed = false;
+
+  /** `target`: the process by default (a test passes its own). */
+  constructor(target?: SignalTarget) {
+    this.#target = target;
+  }
+
+  add(producer: Closable, logger: Logger): void {
+    this.#open.add(producer);
+    if (this.#installed) return;
+    this.#installed = true;
+    onSigterm(
+      async () => {
+        const producers = [...this.#open];
+        // Every producer was closed already (by its owner): nothing to flush, nothing to say.
+        if (producers.length === 0) return;
+        const results = await Promise.allSettled(producers.map((p) => p.close(1_500)));
+        const failed = results.filter((result) => result.status === 'rejected').length;
+        logger.info('flushed and closed producers on SIGTERM', { producers: producers.length, failed });
+      },
+      logger,
+      this.#target,
+    );
+  }
+
+  forget(producer: Closable): void {
+    this.#open.delete(producer);
+  }
+}
+
+const container = new ProducersOnSigterm();
+
+/** Closes `producer` when the container is shut down (see {@link ProducersOnSigterm}). */
+export function closeOnSigterm(producer: Closable, logger: Logger): void {
+  container.add(producer, logger);
+}
+
+/** Forgets a producer its owner closed. */
+export function forgetOnSigterm(producer: Closable): void {
+  container.forget(producer);
 }
 
 /** The slice of `process` the hook uses (a test passes its own). */
