@@ -27,6 +27,9 @@ export default {
     'packages/core/src/handler/pending-message.ts',
     // Split off batch.ts (the dead letters queued until the failures are known to be the records').
     'packages/core/src/handler/dead-letter-queue.ts',
+    // The seam (issue 25): what middleware decide before the records run, and the chain around them.
+    'packages/core/src/handler/batch-gate.ts',
+    'packages/core/src/handler/middleware-chain.ts',
     'packages/core/src/handler/policies/*.ts',
   ],
   // Two cores, shared: one or two test processes at most.

@@ -256,6 +256,139 @@ describe('batch middleware (use)', () => {
     expect(states).toEqual(['completed']);
   });
 
+  it('names a record that is not in the batch (a RangeError), whatever is wrong with its place', async () => {
+    const errors: string[] = [];
+    const handler = createKafkaHandler({
+      value: json<Trade>(),
+      use: [
+        {
+          name: 'probe',
+          before(batch) {
+            for (const [p, i] of [
+              [0, 2],
+              [0, -1],
+              [0, 0.5],
+              [1, 0],
+            ] as const) {
+              try {
+                batch.decode(p, i);
+              } catch (error) {
+                errors.push((error as Error).message);
+              }
+            }
+            batch.decode(0, 1); // the last record: in the batch
+          },
+        },
+      ],
+      logger: silentLogger,
+      process() {},
+    });
+    await handler(mskEvent(trades([1, 2])), context());
+    expect(errors).toEqual([
+      'no record 2 in partition 0 of this batch',
+      'no record -1 in partition 0 of this batch',
+      'no record 0.5 in partition 0 of this batch',
+      'no record 0 in partition 1 of this batch',
+    ]);
+  });
+
+  it('two middleware share one decode; a decode or a veto after before() ended is not kept', async () => {
+    let decodes = 0;
+    const slow: Deserializer<Trade> = {
+      async deserialize(bytes) {
+        decodes++;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return JSON.parse(bytes.toString()) as Trade;
+      },
+    };
+    const seen: unknown[] = [];
+    let kept: Parameters<NonNullable<BatchMiddleware['before']>>[0] | undefined;
+    const ran: number[] = [];
+    const handler = createKafkaHandler({
+      value: slow,
+      use: [
+        { name: 'first', before: (batch) => void seen.push(batch.decode(0, 0)) },
+        {
+          name: 'second',
+          async before(batch) {
+            seen.push(await batch.decode(0, 0));
+            kept = batch;
+            void batch.decode(0, 1); // never awaited: still decoding when before() ends
+            batch.handBack(0, 2, new Error('held'));
+            batch.skip(0, 2); // a skip does not undo a hand-back
+          },
+        },
+      ],
+      onError: 'report',
+      logger: silentLogger,
+      process(record) {
+        ran.push(record.value.id);
+        // Too late: the gate is closed, so this skip changes nothing.
+        kept!.skip(0, 1);
+        kept!.handBack(0, 1, new Error('too late'));
+      },
+    });
+    const result = await handler(mskEvent(trades([1, 2, 3])), context());
+    expect(await seen[0]).toBe(seen[1]);
+    expect(ran).toEqual([1, 2]);
+    // The first record once (shared); the second late, then again by its run; the third never.
+    expect(decodes).toBe(3);
+    expect(result).toEqual({
+      batchItemFailures: [{ itemIdentifier: { partition: 'trades-0', offset: 102 } }],
+    });
+  });
+
+  it('a before that fails with an SDK error fails the invocation with that very error; after gets the time left', async () => {
+    const held = new KafkaLambdaError('the store is down');
+    const budgets: number[] = [];
+    const logger = captureLogger();
+    const handler = createKafkaHandler({
+      value: json<Trade>(),
+      use: [
+        { name: 'timer', after: (batch) => void budgets.push(batch.msLeft()) },
+        {
+          name: 'store',
+          before: () => {
+            throw held;
+          },
+          after: () => {
+            throw new Error('and after too');
+          },
+        },
+      ],
+      logger,
+      process() {},
+    });
+    await expect(handler(mskEvent(trades([1])), context(5_000))).rejects.toBe(held);
+    expect(budgets).toHaveLength(1);
+    expect(budgets[0]).toBeGreaterThan(3_000);
+    expect(budgets[0]).toBeLessThanOrEqual(5_000);
+    const logged = logger.lines.find(
+      (line) => line.message === "middleware 'store' failed after the batch; ignored",
+    );
+    expect(logged?.fields.error).toMatchObject({ message: 'and after too' });
+  });
+
+  it('a before that throws a plain error names the middleware, the error as its cause', async () => {
+    const cause = new TypeError('no table');
+    const handler = createKafkaHandler({
+      use: [
+        { name: 'only-after', after: () => {} },
+        {
+          name: 'table',
+          before: () => {
+            throw cause;
+          },
+        },
+      ],
+      logger: silentLogger,
+      process() {},
+    });
+    const failure = (await handler(mskEvent(trades([1])), context()).catch((e: unknown) => e)) as Error;
+    expect(failure.message).toBe("middleware 'table' failed before the batch: no table");
+    expect(failure.cause).toBe(cause);
+  });
+
   it.each([
     [{ use: {} }, /^use must be an array of batch middleware/],
     [{ use: [{}] }, /^use\[0\] must be a batch middleware: an object with a `name`/],
