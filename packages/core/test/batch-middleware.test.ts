@@ -3,6 +3,7 @@
 // and see every record's fate after the invocation's outcome is decided.
 import {
   type BatchMiddleware,
+  type BeforeBatch,
   ConfigError,
   createKafkaHandler,
   type Deserializer,
@@ -302,7 +303,7 @@ describe('batch middleware (use)', () => {
       },
     };
     const seen: unknown[] = [];
-    let kept: Parameters<NonNullable<BatchMiddleware['before']>>[0] | undefined;
+    let kept: BeforeBatch<string, Trade> | undefined;
     const ran: number[] = [];
     const handler = createKafkaHandler({
       value: slow,
