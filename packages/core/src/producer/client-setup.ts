@@ -38,6 +38,12 @@ export class DefinitiveConnectFailure extends Error {}
 /** Every bootstrap server refused the connection or has no such name: nothing to connect to as configured. */
 export class BootstrapUnreachable extends DefinitiveConnectFailure {}
 
+/** Whether librdkafka properties name at least one broker (`bootstrap.servers` or its old name). */
+export function namesBrokers(config: Readonly<Record<string, unknown>>): boolean {
+  const servers = config['bootstrap.servers'] ?? config['metadata.broker.list'];
+  return typeof servers === 'string' && servers.trim() !== '';
+}
+
 /** `bootstrap.servers=… (security.protocol=…)` of a config. */
 export function endpointOf(config: LibrdkafkaConfig): string {
   const servers = config['bootstrap.servers'] ?? config['metadata.broker.list'];
@@ -59,8 +65,7 @@ export function createClient(
   userConfig: LibrdkafkaConfig,
   listeners: ClientListeners,
 ): ClientSetup {
-  if (!userConfig['bootstrap.servers'] && !userConfig['metadata.broker.list'])
-    throw new ConfigError('producer config is missing "bootstrap.servers"');
+  if (!namesBrokers(userConfig)) throw new ConfigError('producer config is missing "bootstrap.servers"');
   const config = { ...PRODUCER_DEFAULTS, ...userConfig };
   // Error lines (syslog 3) are the only place librdkafka tells a refused password from a broker that
   // did not answer (see client-errors.ts): a lower log_level would hide them. They reach only our

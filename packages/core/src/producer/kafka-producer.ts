@@ -2,6 +2,7 @@ import type { KafkaConfigSource, LibrdkafkaConfig } from '../config-source.js';
 import { asError, ConfigError, FlushTimeoutError } from '../errors.js';
 import { jsonLogger, type Logger } from '../logger.js';
 import { ClientConnection } from './client-connection.js';
+import { namesBrokers } from './client-setup.js';
 import { DeliveryTracker, type Entry, type ProducerStats } from './delivery-tracker.js';
 import { Dispatcher } from './dispatcher.js';
 import { loadKafkaClient, type NativeProducer } from './native-client.js';
@@ -91,9 +92,7 @@ export function kafkaProducer(
 function checkProperties(config: unknown): void {
   if (typeof config !== 'object' || config === null)
     throw new ConfigError('kafkaProducer needs librdkafka properties or a config source');
-  const p = config as Record<string, unknown>;
-  const servers = p['bootstrap.servers'] ?? p['metadata.broker.list'];
-  if (typeof servers !== 'string' || servers.trim() === '') {
+  if (!namesBrokers(config as Record<string, unknown>)) {
     throw new ConfigError(
       "kafkaProducer needs 'bootstrap.servers' (librdkafka properties), or a config source such as envConfig() or secretsConfig()",
     );
