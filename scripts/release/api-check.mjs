@@ -21,7 +21,7 @@ const PACKAGES = ['core', 'serdes', 'testing', 'observability', 'idempotency'];
 // Entries whose API a package's root does not re-export get a report of their own:
 // packages/<name>/api-extractor.<entry>.json -> etc/<name>-<entry>.api.md.
 const EXTRA_ENTRIES = {
-  core: ['producer'],
+  core: ['producer', 'middleware', 'config', 'events', 'errors', 'serde'],
   observability: ['tracing'],
   testing: ['registry'],
   idempotency: ['dynamodb', 'redis'],

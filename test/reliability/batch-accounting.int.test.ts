@@ -7,13 +7,14 @@ import {
   createKafkaHandler,
   DEAD_LETTER_HEADERS,
   type ErrorPolicy,
-  FlushTimeoutError,
   json,
-  type KafkaEventRecord,
   KafkaLambdaError,
-  type LibrdkafkaConfig,
 } from '@kafka-lambda/core';
+import type { LibrdkafkaConfig } from '@kafka-lambda/core/config';
+import { FlushTimeoutError } from '@kafka-lambda/core/errors';
+import type { KafkaEventRecord } from '@kafka-lambda/core/events';
 import { kafkaProducer, type RdKafkaProducer } from '@kafka-lambda/core/producer';
+import { idempotency } from '@kafka-lambda/idempotency';
 import { memoryIdempotencyStore } from '@kafka-lambda/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { brokers, createTopics, readTopic, uniqueTopic } from '../support/kafka.js';
@@ -199,7 +200,7 @@ describe('an output the broker refuses for good fails only its record (real brok
       onError: 'dead-letter',
       deadLetterTopic: dlq,
       logger: captureLogger(),
-      idempotency: { store },
+      use: [idempotency({ store })],
       process(record, { produce }) {
         runs.push(record.value.id);
         const value = `out-${record.value.id}${record.value.big ? 'x'.repeat(10_000) : ''}`;

@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import { createKafkaHandler, json } from '@kafka-lambda/core';
 import { kafkaProducer, type RdKafkaProducer } from '@kafka-lambda/core/producer';
+import { idempotency } from '@kafka-lambda/idempotency';
 import { memoryIdempotencyStore } from '@kafka-lambda/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type IsolatedKafka, startIsolatedKafka } from '../../scripts/stack/index.mjs';
@@ -171,7 +172,7 @@ describe('transactional outputs (dedicated broker)', () => {
     const handler = createKafkaHandler({
       value: json<{ id: number }>(),
       producer,
-      idempotency: { store },
+      use: [idempotency({ store })],
       onError: 'retry-batch',
       logger: captureLogger(),
       async process(record, { produce }) {

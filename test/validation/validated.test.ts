@@ -8,11 +8,10 @@ import {
   type Deserializer,
   json,
   RecordDecodeError,
-  RecordProcessingError,
-  RecordValidationError,
   string,
   validated,
 } from '@kafka-lambda/core';
+import { RecordProcessingError, RecordValidationError } from '@kafka-lambda/core/errors';
 import { avro, jsonSchema, protobuf } from '@kafka-lambda/serdes';
 import { encodeRecord, lambdaContext, memoryProducer, mskEvent } from '@kafka-lambda/testing';
 import { memorySchemaRegistry } from '@kafka-lambda/testing/registry';

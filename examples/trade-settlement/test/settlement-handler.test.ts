@@ -23,7 +23,13 @@ function setup() {
   const producer = memoryProducer({ transactional: true });
   const registry = memorySchemaRegistry();
   const idempotency = memoryIdempotencyStore();
-  const handler = createSettlementHandler({ producer, registry, topics, logger: silent, idempotency });
+  const handler = createSettlementHandler({
+    producer,
+    registry,
+    topics,
+    logger: silent,
+    idempotencyStore: idempotency,
+  });
   return { producer, registry, handler, idempotency, serde: settlementSerde(registry) };
 }
 

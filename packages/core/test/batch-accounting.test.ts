@@ -6,17 +6,19 @@ import {
   type BatchSummary,
   createKafkaHandler,
   DEAD_LETTER_HEADERS,
+  type ErrorPolicy,
+  json,
+  type Logger,
+} from '@kafka-lambda/core';
+import {
   DeadlineExceededError,
   DeliveryError,
-  type ErrorPolicy,
   FlushTimeoutError,
   InvalidEventError,
   InvalidProduceRequestError,
-  json,
   LateProduceError,
-  type Logger,
   RecordProcessingError,
-} from '@kafka-lambda/core';
+} from '@kafka-lambda/core/errors';
 import { describe, expect, it } from 'vitest';
 import { captureLogger, context, eventRecord, mskEvent, silentLogger } from './fixtures.js';
 import { deliveryError, ScriptedProducer } from './support/scripted-producer.js';

@@ -3,14 +3,14 @@
 // and see every record's fate after the invocation's outcome is decided.
 import {
   type BatchMiddleware,
-  type BeforeBatch,
   ConfigError,
   createKafkaHandler,
   type Deserializer,
   json,
   KafkaLambdaError,
-  type RecordFate,
 } from '@kafka-lambda/core';
+import type { BeforeBatch, RecordFate } from '@kafka-lambda/core/middleware';
+import { idempotency } from '@kafka-lambda/idempotency';
 import { memoryIdempotencyStore, memoryProducer } from '@kafka-lambda/testing';
 import { describe, expect, it } from 'vitest';
 import { captureLogger, context, eventRecord, mskEvent, silentLogger } from './fixtures.js';
@@ -243,8 +243,7 @@ describe('batch middleware (use)', () => {
     const ran: number[] = [];
     const handler = createKafkaHandler({
       value: json<Trade>(),
-      use: [skipper(2, {})],
-      idempotency: { store },
+      use: [skipper(2, {}), idempotency({ store })],
       logger: silentLogger,
       process(record) {
         ran.push(record.value.id);

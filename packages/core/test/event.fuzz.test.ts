@@ -1,12 +1,7 @@
 import { readFileSync } from 'node:fs';
-import {
-  type BatchSummary,
-  createKafkaHandler,
-  InvalidEventError,
-  json,
-  KafkaLambdaError,
-  parseKafkaEvent,
-} from '@kafka-lambda/core';
+import { type BatchSummary, createKafkaHandler, json, KafkaLambdaError } from '@kafka-lambda/core';
+import { InvalidEventError } from '@kafka-lambda/core/errors';
+import { parseKafkaEvent } from '@kafka-lambda/core/events';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { context, eventRecord, FakeProducer, mskEvent, silentLogger } from './fixtures.js';

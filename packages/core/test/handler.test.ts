@@ -3,16 +3,14 @@ import {
   ConfigError,
   createKafkaHandler,
   DEAD_LETTER_HEADERS,
-  DeadlineExceededError,
-  DeliveryError,
   isRetryable,
   json,
   type KafkaRecord,
   RecordDecodeError,
-  RecordProcessingError,
   RetryableError,
   string,
 } from '@kafka-lambda/core';
+import { DeadlineExceededError, DeliveryError, RecordProcessingError } from '@kafka-lambda/core/errors';
 import { describe, expect, it } from 'vitest';
 import { b64, context, eventRecord, FakeProducer, mskEvent, silentLogger } from './fixtures.js';
 

@@ -2,6 +2,7 @@
 // caller may still get wrong is a ConfigError at createKafkaHandler, naming the option and what was
 // wrong, never a silent default or a failure of every record.
 import { ConfigError, createKafkaHandler, json, jsonLogger, string } from '@kafka-lambda/core';
+import { idempotency } from '@kafka-lambda/idempotency';
 import { memoryIdempotencyStore, memoryProducer } from '@kafka-lambda/testing';
 import { describe, expect, it } from 'vitest';
 
@@ -71,31 +72,9 @@ describe('every option is checked at run time, at createKafkaHandler', () => {
     [{ instrumentation: [{}] }, /^instrumentation\[0\] needs a startBatch\(\) method/],
     [{ transactional: 'yes' }, /^`transactional` moved to the producer/],
     [
-      { idempotency: { store: memoryIdempotencyStore } },
-      /^idempotency\.store is a function \(`memoryIdempotencyStore`\), not a store: did you mean `memoryIdempotencyStore\(…\)`\?$/,
+      { idempotency: { store } },
+      /^`idempotency` is a middleware now: use: \[idempotency\(\{ store, \.\.\. \}\)\] from '@kafka-lambda\/idempotency'$/,
     ],
-    [
-      { idempotency: { store: {} } },
-      /^idempotency\.store must have claim\(\), complete\(\) and release\(\) methods/,
-    ],
-    [
-      { idempotency: { store, key: 'tradeId' } },
-      /^idempotency\.key must be a function of the record returning a string, not a string/,
-    ],
-    [
-      { idempotency: { store, completedTtlSeconds: '3600' } },
-      /^idempotency\.completedTtlSeconds must be a positive number of seconds, not a string/,
-    ],
-    [
-      { idempotency: { store, completedTtlSeconds: Number.POSITIVE_INFINITY } },
-      /^idempotency\.completedTtlSeconds must be a positive number of seconds/,
-    ],
-    [
-      { idempotency: { store, completedTtlSeconds: 1e300 } },
-      /^idempotency\.completedTtlSeconds \(1e\+300\) is over 1,000 years: it is in seconds/,
-    ],
-    [{ idempotency: { store, keyPrefix: 7 } }, /^idempotency\.keyPrefix must be a non-empty string/],
-    [{ idempotency: true }, /^idempotency must be an object with a `store`/],
     // Finding 5: a reserve below what the end of a batch needs let Lambda's timeout end the invocation.
     [{ deadlineReserveMs: 0 }, /^deadlineReserveMs \(0 ms\) is below 500 ms, what the end of a batch needs/],
     [{ deadlineReserveMs: 499 }, /^deadlineReserveMs \(499 ms\) is below 500 ms/],
@@ -111,7 +90,7 @@ describe('every option is checked at run time, at createKafkaHandler', () => {
       { logger: console, hooks: {}, instrumentation: [] },
       { logger: jsonLogger({ level: 'silent' }), hooks: { onRecordError() {}, onBatchEnd() {} } },
       { onError: 'dead-letter', deadLetterTopic: () => 'dlq', producer: memoryProducer() },
-      { idempotency: { store, key: () => 'k', completedTtlSeconds: 60, keyPrefix: 'p' } },
+      { use: [idempotency({ store, key: () => 'k', completedTtlSeconds: 60, keyPrefix: 'p' })] },
       // A deserializer may be any object with deserialize(), its prototype's included.
       {
         value: new (class {

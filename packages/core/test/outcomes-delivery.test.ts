@@ -6,15 +6,13 @@
 import {
   type BatchSummary,
   createKafkaHandler,
-  type DeliveryCallback,
-  DeliveryError,
-  FlushTimeoutError,
   type KafkaProducer,
   type KafkaRecord,
-  type OutgoingMessage,
   type ProcessContext,
   string,
 } from '@kafka-lambda/core';
+import { DeliveryError, FlushTimeoutError } from '@kafka-lambda/core/errors';
+import type { DeliveryCallback, OutgoingMessage } from '@kafka-lambda/core/producer';
 import { describe, expect, it } from 'vitest';
 import { context, eventRecord, mskEvent } from './fixtures.js';
 import { captureLogger } from './support/capture-logger.js';

@@ -12,6 +12,7 @@ import {
   RecordDecodeError,
   string,
 } from '@kafka-lambda/core';
+import { idempotency } from '@kafka-lambda/idempotency';
 import { memoryIdempotencyStore } from '@kafka-lambda/testing';
 import { describe, expect, it } from 'vitest';
 import { b64, context, eventRecord, mskEvent, silentLogger } from './fixtures.js';
@@ -54,7 +55,9 @@ describe('each part is decoded from its own bytes, by its own deserializer', () 
         value: asyncUpper(valueParts),
         logger: silentLogger,
         ...(idempotent && {
-          idempotency: { store: memoryIdempotencyStore(), key: (r: { value: unknown }) => String(r.value) },
+          use: [
+            idempotency({ store: memoryIdempotencyStore(), key: (r: { value: unknown }) => String(r.value) }),
+          ],
         }),
         process,
       });
@@ -72,7 +75,9 @@ describe('each part is decoded from its own bytes, by its own deserializer', () 
         value: string(),
         logger: silentLogger,
         ...(idempotent && {
-          idempotency: { store: memoryIdempotencyStore(), key: (r: { value: unknown }) => String(r.value) },
+          use: [
+            idempotency({ store: memoryIdempotencyStore(), key: (r: { value: unknown }) => String(r.value) }),
+          ],
         }),
         process,
       });
@@ -97,7 +102,9 @@ describe('each part is decoded from its own bytes, by its own deserializer', () 
         value: string(),
         logger: silentLogger,
         ...(idempotent && {
-          idempotency: { store: memoryIdempotencyStore(), key: (r: { value: unknown }) => String(r.value) },
+          use: [
+            idempotency({ store: memoryIdempotencyStore(), key: (r: { value: unknown }) => String(r.value) }),
+          ],
         }),
         process,
       });
@@ -195,7 +202,7 @@ describe('tombstones decoded ahead (idempotency with a business key)', () => {
       value: json(),
       tombstones: 'process',
       logger: silentLogger,
-      idempotency: { store, key: (r: { key: unknown }) => `k=${r.key}` },
+      use: [idempotency({ store, key: (r: { key: unknown }) => `k=${r.key}` })],
       process,
     });
     await handler(mskEvent([eventRecord('t', 0, 1, null, { key: b64('acct-9') })]), context());

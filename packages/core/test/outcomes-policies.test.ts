@@ -6,14 +6,17 @@ import {
   type BatchSummary,
   ConfigError,
   createKafkaHandler,
-  DeadlineExceededError,
-  EveryRecordFailedError,
-  type KafkaEvent,
   type KafkaRecord,
-  LateProduceError,
-  RecordProcessingError,
   string,
 } from '@kafka-lambda/core';
+import {
+  DeadlineExceededError,
+  EveryRecordFailedError,
+  LateProduceError,
+  RecordProcessingError,
+} from '@kafka-lambda/core/errors';
+import type { KafkaEvent } from '@kafka-lambda/core/events';
+import { idempotency } from '@kafka-lambda/idempotency';
 import { memoryIdempotencyStore } from '@kafka-lambda/testing';
 import { describe, expect, it } from 'vitest';
 import { context, eventRecord, mskEvent, silentLogger } from './fixtures.js';
@@ -247,7 +250,7 @@ describe('which failures stop what', () => {
           if (/onError: log/.test(message)) throw new Error('log sink down');
         },
       },
-      idempotency: { store },
+      use: [idempotency({ store })],
       process(record) {
         if (record.offset === 1) throw new Error('poison');
       },

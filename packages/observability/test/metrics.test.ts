@@ -1,5 +1,6 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { createKafkaHandler, json, jsonLogger } from '@kafka-lambda/core';
+import { idempotency } from '@kafka-lambda/idempotency';
 import {
   emfDocument,
   KAFKA_METRICS,
@@ -84,7 +85,7 @@ describe('kafkaMetrics: EMF lines, read as CloudWatch reads them', () => {
     const lines: string[] = [];
     const handler = createKafkaHandler({
       value: json<{ id: number }>(),
-      idempotency: { store: memoryIdempotencyStore() },
+      use: [idempotency({ store: memoryIdempotencyStore() })],
       instrumentation: [kafkaMetrics({ write: (l) => lines.push(l) })],
       logger: jsonLogger({ write() {} }),
       process() {},

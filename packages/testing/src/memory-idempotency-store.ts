@@ -4,7 +4,7 @@ import type {
   CompleteOptions,
   IdempotencyStore,
   ReleaseOptions,
-} from '@kafka-lambda/core';
+} from '@kafka-lambda/idempotency';
 
 /** A store operation, as counted and faulted by {@link MemoryIdempotencyStore}. */
 export type IdempotencyStoreOperation = 'claim' | 'complete' | 'release';
@@ -43,10 +43,11 @@ type Fault =
  * @example
  * ```ts
  * import { createKafkaHandler } from '@kafka-lambda/core';
+ * import { idempotency } from '@kafka-lambda/idempotency';
  * import { dynamoDbThrottlingError, lambdaContext, memoryIdempotencyStore, mskEvent } from '@kafka-lambda/testing';
  *
  * const store = memoryIdempotencyStore();
- * const handler = createKafkaHandler({ idempotency: { store }, process() {} });
+ * const handler = createKafkaHandler({ use: [idempotency({ store })], process() {} });
  * const event = mskEvent([{ topic: 'orders', value: 'a' }, { topic: 'orders', value: 'b' }]);
  *
  * await handler(event, lambdaContext());

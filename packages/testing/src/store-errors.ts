@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type IdempotencyOperation, StoreRequestError } from '@kafka-lambda/core';
+import { type StoreOperation, StoreRequestError } from '@kafka-lambda/idempotency';
 
 /**
  * What `@kafka-lambda/idempotency`'s DynamoDB store rejects with once DynamoDB throttled every
@@ -18,10 +18,7 @@ import { type IdempotencyOperation, StoreRequestError } from '@kafka-lambda/core
  * // dynamodb store: claim of 2 key(s) failed (ProvisionedThroughputExceededException): The level of …
  * ```
  */
-export function dynamoDbThrottlingError(
-  operation: IdempotencyOperation = 'claim',
-  keys = 1,
-): StoreRequestError {
+export function dynamoDbThrottlingError(operation: StoreOperation = 'claim', keys = 1): StoreRequestError {
   const sdkError = Object.assign(
     new Error(
       'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
@@ -57,7 +54,7 @@ export function dynamoDbThrottlingError(
  * // redis store: complete of 3 key(s) failed (ECONNREFUSED): connect ECONNREFUSED 127.0.0.1:6379
  * ```
  */
-export function redisConnectionError(operation: IdempotencyOperation = 'claim', keys = 1): StoreRequestError {
+export function redisConnectionError(operation: StoreOperation = 'claim', keys = 1): StoreRequestError {
   const socketError = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), {
     code: 'ECONNREFUSED',
     errno: -111,

@@ -4,6 +4,7 @@
 // failure is core's TransactionError of that kind.
 import { createKafkaHandler, json } from '@kafka-lambda/core';
 import { TransactionError } from '@kafka-lambda/core/producer';
+import { idempotency } from '@kafka-lambda/idempotency';
 import { describe, expect, it } from 'vitest';
 import { lambdaContext, memoryIdempotencyStore, memoryProducer, mskEvent } from '../src/index.js';
 
@@ -105,7 +106,7 @@ describe('memoryProducer({ transactional: true })', () => {
     const handler = createKafkaHandler({
       value: json<{ id: number }>(),
       producer,
-      idempotency: { store, key: (record) => `trade-${record.value.id}` },
+      use: [idempotency<string, { id: number }>({ store, key: (record) => `trade-${record.value.id}` })],
       logger: silent,
       process(record, { produce }) {
         ran.push(record.value.id);

@@ -10,8 +10,8 @@ import type { LambdaContext } from './results.js';
  * once the invocation's outcome is decided (after the deliveries, and after the commit or abort of a
  * transactional producer), with what its `before` returned (the middleware is shared by every
  * invocation: per-batch state travels this way). Several run in the order given before the batch,
- * and in the reverse order after it. Idempotency is one (`idempotency` builds it); tracing and
- * metrics are observers (`instrumentation`).
+ * and in the reverse order after it. Idempotency is one (`idempotency()` of
+ * `@kafka-lambda/idempotency`); tracing and metrics are observers (`instrumentation`).
  *
  * A `before` that throws or rejects fails the invocation before any record ran (so the ESM retries
  * the whole batch). An `after` that throws or rejects is logged and ignored: the batch's outputs are

@@ -9,9 +9,8 @@ import { POLICIES } from './policies/index.js';
  * skipped tombstones) or a failure of every record (`value: json` instead of `json()`).
  *
  * Values are described by their type, never quoted, except the few enumerations (`onError`,
- * `tombstones`), whose values cannot be secrets. `producer`, `partitionConcurrency`,
- * `deadlineReserveMs` and `idempotency` are checked where they are resolved (settings.ts,
- * deadline.ts, idempotency/options.ts).
+ * `tombstones`), whose values cannot be secrets. `producer`, `partitionConcurrency` and `use` are
+ * checked in settings.ts, `deadlineReserveMs` in deadline.ts.
  *
  * @example
  * ```ts

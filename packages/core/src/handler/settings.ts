@@ -1,8 +1,6 @@
 import { bytes, isSynchronous, string } from '../builtin-serdes.js';
 import { closestName } from '../closest-name.js';
 import { ConfigError } from '../errors.js';
-import { idempotencyMiddleware } from '../idempotency/idempotency-middleware.js';
-import { resolveIdempotency } from '../idempotency/options.js';
 import { jsonLogger, type Logger } from '../logger.js';
 import type { KafkaProducer } from '../producer/types.js';
 import type { KafkaRecord } from '../record.js';
@@ -40,7 +38,7 @@ export interface HandlerSettings {
   readonly logger: Logger;
   readonly logSummary: boolean;
   readonly instrumentation: readonly Instrumentation[];
-  /** `use`, then the middleware the `idempotency` option builds (records claimed before, completed after). */
+  /** `use`, in the order given. */
   readonly middleware: readonly BatchMiddleware[];
 }
 
@@ -60,7 +58,6 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof AnyOptions>([
   'hooks',
   'instrumentation',
   'tombstones',
-  'idempotency',
   'use',
 ]);
 
@@ -68,6 +65,8 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof AnyOptions>([
 const MOVED_OPTIONS: Readonly<Record<string, string>> = {
   transactional:
     "`transactional` moved to the producer: producer: kafkaProducer(config, { transactional: true }) from '@kafka-lambda/core/producer'",
+  idempotency:
+    "`idempotency` is a middleware now: use: [idempotency({ store, ... })] from '@kafka-lambda/idempotency'",
 };
 
 /** Checks every option once, at module scope, so that a mistake fails the init, not the first batch. */
@@ -113,8 +112,6 @@ export function resolveSettings(options: AnyOptions): HandlerSettings {
   const hooks = options.hooks && hooksInstrumentation(options.hooks as never);
   if (hooks) instrumentation.push(hooks);
   const middleware = middlewareOf(options.use);
-  const idempotency = resolveIdempotency(options.idempotency);
-  if (idempotency) middleware.push(idempotencyMiddleware(idempotency) as BatchMiddleware);
   return {
     keyDeserializer,
     lazyKeys: isSynchronous(keyDeserializer),

@@ -1,4 +1,3 @@
-import type { IdempotencyOptions } from '../idempotency/options.js';
 import type { Logger } from '../logger.js';
 import type { KafkaProducer } from '../producer/types.js';
 import type { KafkaRecord } from '../record.js';
@@ -114,15 +113,10 @@ export interface KafkaHandlerOptionsBase<K, V, R> {
   /** Observers of every invocation (tracing, metrics): see {@link Instrumentation}. */
   instrumentation?: readonly Instrumentation[];
   /**
-   * Idempotent records: a record another invocation completed is not processed again, and its
-   * outputs are not produced again. See {@link IdempotencyOptions} and docs/effectively-once.md.
-   */
-  idempotency?: IdempotencyOptions<K, R>;
-  /**
    * Batch middleware: each may act before any record runs (skip records, hand them back, decode them
    * ahead) and after the invocation's outcome is decided. See {@link BatchMiddleware}.
    */
-  use?: ReadonlyArray<BatchMiddleware<K, R>>;
+  use?: ReadonlyArray<BatchMiddleware<NoInfer<K>, NoInfer<R>>>;
 }
 
 /** Options of {@link createKafkaHandler} when tombstones are skipped (the default): `record.value` is `V`. */

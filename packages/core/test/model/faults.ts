@@ -2,13 +2,8 @@
 // replay them: a librdkafka-like one (reports arrive by themselves, a record batch refused whole when
 // one value is over the topic's max.message.bytes, a queue that can be full) and @kafka-lambda/testing's
 // memoryProducer (reports at flush). Both log every message with its fate, for the oracle.
-import type {
-  DeliveryCallback,
-  KafkaProducer,
-  Logger,
-  OutgoingMessage,
-  ProducerTransactions,
-} from '@kafka-lambda/core';
+import type { KafkaProducer, Logger } from '@kafka-lambda/core';
+import type { DeliveryCallback, OutgoingMessage, ProducerTransactions } from '@kafka-lambda/core/producer';
 import { kafkaProducer, ProducerQueueFullError, TransactionError } from '@kafka-lambda/core/producer';
 import {
   dynamoDbThrottlingError,

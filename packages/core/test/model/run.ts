@@ -6,12 +6,13 @@ import {
   type BatchSummary,
   ConfigError,
   createKafkaHandler,
-  type Instrumentation,
   type KafkaHandler,
   type LambdaContext,
   type Logger,
-  type OutgoingMessage,
 } from '@kafka-lambda/core';
+import type { Instrumentation } from '@kafka-lambda/core/middleware';
+import type { OutgoingMessage } from '@kafka-lambda/core/producer';
+import { idempotency } from '@kafka-lambda/idempotency';
 import { lambdaContext, type MemoryIdempotencyStore } from '@kafka-lambda/testing';
 import {
   drainUntil,
@@ -241,13 +242,15 @@ async function run(
     producer: producer.producer,
     ...(store
       ? {
-          idempotency: {
-            store,
-            // A business id: repeats across records; null, absent or '' has none (the offset key then).
-            ...(config.idempotencyKey === 'record-key'
-              ? { key: (record: { key: unknown }) => record.key }
-              : {}),
-          },
+          use: [
+            idempotency({
+              store,
+              // A business id: repeats across records; null, absent or '' has none (the offset key then).
+              ...(config.idempotencyKey === 'record-key'
+                ? { key: (record: { key: unknown }) => record.key as string }
+                : {}),
+            }),
+          ],
         }
       : {}),
     tombstones: config.tombstones,

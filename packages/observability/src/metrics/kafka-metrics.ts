@@ -1,4 +1,4 @@
-import type { BatchEnd, BatchObserver, BatchStart, Instrumentation } from '@kafka-lambda/core';
+import type { BatchEnd, BatchObserver, BatchStart, Instrumentation } from '@kafka-lambda/core/middleware';
 import { ObservabilityConfigError } from '../errors.js';
 import { recordAge, topicsOf } from '../record-age.js';
 import { emfDocument, type MetricDatum } from './emf.js';

@@ -1,14 +1,14 @@
+import type { KafkaRecord } from '@kafka-lambda/core';
+import type { KafkaEventRecord } from '@kafka-lambda/core/events';
 import type {
   BatchEnd,
   BatchObserver,
   BatchStart,
   FlushReport,
   Instrumentation,
-  KafkaEventRecord,
-  KafkaRecord,
-  OutgoingMessage,
   RecordOutcome,
-} from '@kafka-lambda/core';
+} from '@kafka-lambda/core/middleware';
+import type { OutgoingMessage } from '@kafka-lambda/core/producer';
 import {
   type Attributes,
   type Context,
