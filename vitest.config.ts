@@ -22,6 +22,7 @@ const alias = {
   '@kafka-lambda/serdes/json-schema': entry('serdes', 'json-schema'),
   '@kafka-lambda/serdes': src('serdes'),
   '@kafka-lambda/testing/registry': entry('testing', 'registry'),
+  '@kafka-lambda/testing/idempotency': entry('testing', 'idempotency'),
   '@kafka-lambda/testing': src('testing'),
   '@kafka-lambda/observability/metrics': entry('observability', 'metrics'),
   '@kafka-lambda/observability/tracing': entry('observability', 'tracing'),

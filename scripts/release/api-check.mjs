@@ -23,7 +23,7 @@ const PACKAGES = ['core', 'serdes', 'testing', 'observability', 'idempotency'];
 const EXTRA_ENTRIES = {
   core: ['producer', 'middleware', 'config', 'events', 'errors', 'serde'],
   observability: ['tracing'],
-  testing: ['registry'],
+  testing: ['registry', 'idempotency'],
   idempotency: ['dynamodb', 'redis'],
 };
 const args = new Set(process.argv.slice(2));

@@ -73,7 +73,7 @@ const expectIdempotent = (result: IdempotentResult) => {
 const SUBPATHS: Partial<Record<PackageName, readonly string[]>> = {
   core: ['producer', 'middleware', 'config', 'events', 'errors', 'serde'],
   serdes: ['registry', 'avro', 'protobuf', 'json-schema'],
-  testing: ['registry'],
+  testing: ['registry', 'idempotency'],
   observability: ['metrics', 'tracing'],
   idempotency: ['dynamodb', 'redis'],
 };

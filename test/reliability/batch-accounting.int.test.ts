@@ -7,6 +7,7 @@ import {
   createKafkaHandler,
   DEAD_LETTER_HEADERS,
   type ErrorPolicy,
+  hooks,
   json,
   KafkaLambdaError,
 } from '@kafka-lambda/core';
@@ -15,7 +16,7 @@ import { FlushTimeoutError } from '@kafka-lambda/core/errors';
 import type { KafkaEventRecord } from '@kafka-lambda/core/events';
 import { kafkaProducer, type RdKafkaProducer } from '@kafka-lambda/core/producer';
 import { idempotency } from '@kafka-lambda/idempotency';
-import { memoryIdempotencyStore } from '@kafka-lambda/testing';
+import { memoryIdempotencyStore } from '@kafka-lambda/testing/idempotency';
 import { afterAll, describe, expect, it } from 'vitest';
 import { brokers, createTopics, readTopic, uniqueTopic } from '../support/kafka.js';
 import {
@@ -59,7 +60,7 @@ function routingHandler(
     onError,
     ...(dlq ? { deadLetterTopic: dlq } : {}),
     logger: captureLogger(),
-    hooks: { onBatchEnd: (summary) => summaries.push({ ...summary }) },
+    use: [hooks({ onBatchEnd: (summary) => summaries.push({ ...summary }) })],
     process(record, { produce }) {
       void record.headers.getString('trace-id');
       const value = record.value.big
@@ -293,7 +294,7 @@ describe('back-pressure: a batch that produces more than the client queue holds'
       producer: kafka,
       onError: 'retry-batch',
       logger: captureLogger(),
-      instrumentation: [backlog.instrumentation],
+      use: [backlog.instrumentation],
       process(record, { produce }) {
         produce({ topic: out, key: 'one-partition', value: `out-${record.value.id}-${'p'.repeat(1_000)}` });
       },

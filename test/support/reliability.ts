@@ -353,7 +353,7 @@ export function backlogWatch(producer: { readonly backlog?: number }): {
   let max = 0;
   const observer = { recordEnd: () => void (max = Math.max(max, producer.backlog ?? 0)) };
   return {
-    instrumentation: { startBatch: () => observer },
+    instrumentation: { name: 'observer', startBatch: () => observer },
     get max() {
       return max;
     },

@@ -14,12 +14,12 @@ export {
 export type { BatchMiddleware } from './handler/batch-middleware.js';
 export { createKafkaHandler } from './handler/create-kafka-handler.js';
 export { DEAD_LETTER_HEADERS, type FailureStage } from './handler/dead-letter.js';
+export { hooks } from './handler/hooks.js';
 export type {
   BatchItemFailures,
   BatchSummary,
   ErrorPolicy,
   KafkaHandler,
-  KafkaHandlerHooks,
   KafkaHandlerOptions,
   KafkaHandlerOptionsBase,
   KafkaHandlerOptionsWithTombstones,

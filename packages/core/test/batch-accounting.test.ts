@@ -7,6 +7,7 @@ import {
   createKafkaHandler,
   DEAD_LETTER_HEADERS,
   type ErrorPolicy,
+  hooks,
   json,
   type Logger,
 } from '@kafka-lambda/core';
@@ -38,7 +39,7 @@ function copyHandler(
     onError,
     ...(onError === 'dead-letter' ? { deadLetterTopic: 'dlq' } : {}),
     logger,
-    hooks: { onBatchEnd: (summary) => summaries.push({ ...summary }) },
+    use: [hooks({ onBatchEnd: (summary) => summaries.push({ ...summary }) })],
     process(record, { produce }) {
       const value = record.value.big ? 'x'.repeat(record.value.big) : `out-${record.value.id}`;
       produce({ topic: record.value.to ?? 'out', key: record.key, value });
@@ -302,7 +303,7 @@ describe('no silent loss', () => {
       onError: 'dead-letter',
       deadLetterTopic: 'dlq',
       logger: silentLogger,
-      hooks: { onRecordError: (error) => errors.push(error) },
+      use: [hooks({ onRecordError: (error) => errors.push(error) })],
       value: json<{ id: number }>(),
       process(record, { produce }) {
         produce({ topic: 'out', value: (record.value.id === 2 ? 42 : 'ok') as never });

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { type BatchSummary, createKafkaHandler, json, KafkaLambdaError } from '@kafka-lambda/core';
+import { type BatchSummary, createKafkaHandler, hooks, json, KafkaLambdaError } from '@kafka-lambda/core';
 import { InvalidEventError } from '@kafka-lambda/core/errors';
 import { parseKafkaEvent } from '@kafka-lambda/core/events';
 import fc from 'fast-check';
@@ -106,7 +106,7 @@ describe('event decoder under generated input', () => {
             deadLetterTopic: 'dlq',
             tombstones: 'process',
             logger: silentLogger,
-            hooks: { onBatchEnd: (s) => summaries.push({ ...s }) },
+            use: [hooks({ onBatchEnd: (s) => summaries.push({ ...s }) })],
             process(record) {
               void record.headers.size;
               void record.value?.n;

@@ -3,6 +3,7 @@ import {
   ConfigError,
   createKafkaHandler,
   DEAD_LETTER_HEADERS,
+  hooks,
   isRetryable,
   json,
   type KafkaRecord,
@@ -34,7 +35,7 @@ function setup(onError: 'log' | 'dead-letter' | 'report' | 'retry-batch') {
     onError,
     deadLetterTopic: 'trades.dlq',
     logger: silentLogger,
-    hooks: { onBatchEnd: (summary) => summaries.push(summary) },
+    use: [hooks({ onBatchEnd: (summary) => summaries.push(summary) })],
     process(record, { produce }) {
       seen.push(`${record.partition}@${record.offset}`);
       produce({ topic: 'out', key: record.key, value: `settled-${record.value.id}` });
@@ -154,7 +155,7 @@ describe('createKafkaHandler', () => {
     const handler = createKafkaHandler({
       value: json<Trade>(),
       logger: silentLogger,
-      hooks: { onRecordError: (error) => errors.push(error) },
+      use: [hooks({ onRecordError: (error) => errors.push(error) })],
       process() {},
     });
     await handler(
@@ -173,7 +174,7 @@ describe('createKafkaHandler', () => {
     await createKafkaHandler({
       value: json<Trade>(),
       logger: silentLogger,
-      hooks: { onBatchEnd: (s) => summaries.push(s) },
+      use: [hooks({ onBatchEnd: (s) => summaries.push(s) })],
       process: (record) => {
         skipped.push(record.value);
       },
@@ -218,7 +219,7 @@ describe('createKafkaHandler', () => {
     const badKey = { key: 'a2V5!' };
     await createKafkaHandler({
       logger: silentLogger,
-      hooks: { onRecordError: (error) => errors.push(error) },
+      use: [hooks({ onRecordError: (error) => errors.push(error) })],
       process(record) {
         if (record.offset === 2) keys.push(record.key);
       },
@@ -261,7 +262,7 @@ describe('createKafkaHandler', () => {
       value: string(),
       producer,
       logger: silentLogger,
-      hooks: { onRecordError: (error) => errors.push(error) },
+      use: [hooks({ onRecordError: (error) => errors.push(error) })],
       process(record, { produce }) {
         produce({ topic: 'out', value: record.value, serializer: upper, headers: { h: 'v' } });
       },

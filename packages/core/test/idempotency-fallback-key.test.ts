@@ -3,7 +3,8 @@
 // remembered: a redelivered batch does not dead-letter it again.
 import { createKafkaHandler, json } from '@kafka-lambda/core';
 import { idempotency } from '@kafka-lambda/idempotency';
-import { lambdaContext, memoryIdempotencyStore, memoryProducer, mskEvent } from '@kafka-lambda/testing';
+import { lambdaContext, memoryProducer, mskEvent } from '@kafka-lambda/testing';
+import { memoryIdempotencyStore } from '@kafka-lambda/testing/idempotency';
 import { describe, expect, it } from 'vitest';
 
 const context = () => lambdaContext({ functionName: 'settle', timeoutMs: 60_000 });

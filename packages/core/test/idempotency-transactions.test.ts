@@ -3,7 +3,8 @@
 // so its keys are released and the retry runs those records again.
 import { createKafkaHandler, type ErrorPolicy, json, RetryableError } from '@kafka-lambda/core';
 import { idempotency } from '@kafka-lambda/idempotency';
-import { lambdaContext, MemoryIdempotencyStore, memoryIdempotencyStore } from '@kafka-lambda/testing';
+import { lambdaContext } from '@kafka-lambda/testing';
+import { MemoryIdempotencyStore, memoryIdempotencyStore } from '@kafka-lambda/testing/idempotency';
 import { describe, expect, it } from 'vitest';
 import { eventRecord, mskEvent, silentLogger } from './fixtures.js';
 import { ScriptedProducer } from './support/scripted-producer.js';

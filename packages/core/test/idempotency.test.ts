@@ -6,6 +6,7 @@ import {
   type BatchSummary,
   createKafkaHandler,
   type ErrorPolicy,
+  hooks,
   isRetryable,
   json,
 } from '@kafka-lambda/core';
@@ -17,14 +18,13 @@ import {
   RecordInProgressError,
   type StoreRequestError,
 } from '@kafka-lambda/idempotency';
+import { lambdaContext, manualClock } from '@kafka-lambda/testing';
 import {
   dynamoDbThrottlingError,
-  lambdaContext,
   type MemoryIdempotencyStore,
-  manualClock,
   memoryIdempotencyStore,
   redisConnectionError,
-} from '@kafka-lambda/testing';
+} from '@kafka-lambda/testing/idempotency';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { captureLogger, eventRecord, mskEvent } from './fixtures.js';
 import { ScriptedProducer } from './support/scripted-producer.js';
@@ -70,8 +70,10 @@ function settlement(
     ...(onError === 'dead-letter' ? { deadLetterTopic: 'trades.dlq' } : {}),
     logger,
     logSummary: false,
-    hooks: { onBatchEnd: (summary) => summaries.push({ ...summary }) },
-    use: [idempotency({ store, ...(options.key && { key: options.key }) })],
+    use: [
+      hooks({ onBatchEnd: (summary) => summaries.push({ ...summary }) }),
+      idempotency({ store, ...(options.key && { key: options.key }) }),
+    ],
     process(record, { produce }) {
       effects.push(`${record.partition}@${record.offset}`);
       if (record.value.fail || options.failOnce?.delete(record.offset)) throw new Error('ledger refused');

@@ -1,9 +1,10 @@
 // Issue 23, finding 6 (and finding 5's configuration part): what TypeScript checks and a JavaScript
 // caller may still get wrong is a ConfigError at createKafkaHandler, naming the option and what was
 // wrong, never a silent default or a failure of every record.
-import { ConfigError, createKafkaHandler, json, jsonLogger, string } from '@kafka-lambda/core';
+import { ConfigError, createKafkaHandler, hooks, json, jsonLogger, string } from '@kafka-lambda/core';
 import { idempotency } from '@kafka-lambda/idempotency';
-import { memoryIdempotencyStore, memoryProducer } from '@kafka-lambda/testing';
+import { memoryProducer } from '@kafka-lambda/testing';
+import { memoryIdempotencyStore } from '@kafka-lambda/testing/idempotency';
 import { describe, expect, it } from 'vitest';
 
 const process = () => {};
@@ -58,18 +59,27 @@ describe('every option is checked at run time, at createKafkaHandler', () => {
       /^logger must be an object with debug\(\), info\(\), warn\(\) and error\(\) methods, not a string$/,
     ],
     [{ logSummary: 'false' }, /^logSummary must be true or false, not a string$/],
-    [{ hooks: () => {} }, /^hooks must be an object \{ onRecordError\?, onBatchEnd\? \}, not a function$/],
-    [{ hooks: { onBatchEnd: 'log' } }, /^hooks\.onBatchEnd must be a function, not a string$/],
-    [{ hooks: { onRecordErorr() {} } }, /^hooks has no `onRecordErorr` \(did you mean `onRecordError`\?\)$/],
     [
-      { instrumentation: { startBatch() {} } },
-      /^instrumentation must be an array: did you mean `instrumentation: \[…\]`\?$/,
+      { hooks: { onBatchEnd() {} } },
+      /^`hooks` is a middleware now: use: \[hooks\(\{ onRecordError, onBatchEnd \}\)\]/,
     ],
     [
-      { instrumentation: [function tracing() {}] },
-      /^instrumentation\[0\] is a function \(`tracing`\), not an instrumentation: did you mean `tracing\(\)`\?$/,
+      { instrumentation: [] },
+      /^`instrumentation` is part of `use` now: use: \[kafkaTracing\(\), kafkaMetrics\(\)\]/,
     ],
-    [{ instrumentation: [{}] }, /^instrumentation\[0\] needs a startBatch\(\) method/],
+    [
+      { use: { name: 'tracing', startBatch() {} } },
+      /^use must be an array of batch middleware: did you mean `use: \[tracing\]`\?$/,
+    ],
+    [{ use: 'idempotency' }, /^use must be an array of batch middleware: `use: \[\.\.\.\]`$/],
+    [
+      { use: [function kafkaTracing() {}] },
+      /^use\[0\] is a function \(`kafkaTracing`\), not a middleware: did you mean `kafkaTracing\(\)`\?$/,
+    ],
+    [{ use: [{ startBatch() {} }] }, /^use\[0\] must be a batch middleware: an object with a `name`$/],
+    [{ use: [{ name: 'm', startBatch: {} }] }, /^use\[0\] \('m'\): startBatch must be a function$/],
+    [{ use: [{ name: 'm' }] }, /^use\[0\] \('m'\) has none of before\(\), after\(\) or startBatch\(\)$/],
+    [{ use: [hooks({})], hooks: {} }, /^`hooks` is a middleware now/],
     [{ transactional: 'yes' }, /^`transactional` moved to the producer/],
     [
       { idempotency: { store } },
@@ -87,8 +97,9 @@ describe('every option is checked at run time, at createKafkaHandler', () => {
     const ok: Array<Record<string, unknown>> = [
       { key: string(), value: json(), tombstones: 'process', logSummary: false },
       { tombstones: 'skip', deadlineReserveMs: 500, partitionConcurrency: 1 },
-      { logger: console, hooks: {}, instrumentation: [] },
-      { logger: jsonLogger({ level: 'silent' }), hooks: { onRecordError() {}, onBatchEnd() {} } },
+      { logger: console, use: [] },
+      { logger: jsonLogger({ level: 'silent' }), use: [hooks({ onRecordError() {}, onBatchEnd() {} })] },
+      { use: [{ name: 'observer', startBatch: () => undefined }] },
       { onError: 'dead-letter', deadLetterTopic: () => 'dlq', producer: memoryProducer() },
       { use: [idempotency({ store, key: () => 'k', completedTtlSeconds: 60, keyPrefix: 'p' })] },
       // A deserializer may be any object with deserialize(), its prototype's included.

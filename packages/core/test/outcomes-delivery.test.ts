@@ -6,6 +6,7 @@
 import {
   type BatchSummary,
   createKafkaHandler,
+  hooks,
   type KafkaProducer,
   type KafkaRecord,
   type ProcessContext,
@@ -47,9 +48,10 @@ function producing(producer: KafkaProducer, options: Record<string, unknown> = {
     onError: 'dead-letter',
     deadLetterTopic: 'dlq',
     allFailedAlike: 'apply-policy',
-    hooks: { onBatchEnd: (summary: BatchSummary) => void summaries.push({ ...summary }) },
-    instrumentation: [
+    use: [
+      hooks({ onBatchEnd: (summary: BatchSummary) => void summaries.push({ ...summary }) }),
       {
+        name: 'observer',
         startBatch: () => ({
           recordEnd: (record, outcome) => void ends.push([record.offset, outcome]),
           flush: ({ messages, error }) => void flushes.push({ messages, error }),

@@ -6,6 +6,7 @@ import {
   type BatchSummary,
   ConfigError,
   createKafkaHandler,
+  hooks,
   type KafkaRecord,
   string,
 } from '@kafka-lambda/core';
@@ -17,7 +18,7 @@ import {
 } from '@kafka-lambda/core/errors';
 import type { KafkaEvent } from '@kafka-lambda/core/events';
 import { idempotency } from '@kafka-lambda/idempotency';
-import { memoryIdempotencyStore } from '@kafka-lambda/testing';
+import { memoryIdempotencyStore } from '@kafka-lambda/testing/idempotency';
 import { describe, expect, it } from 'vitest';
 import { context, eventRecord, mskEvent, silentLogger } from './fixtures.js';
 import { captureLogger } from './support/capture-logger.js';
@@ -332,9 +333,10 @@ describe('the summary and the observers', () => {
     const handler = createKafkaHandler({
       value: string(),
       logger: silentLogger,
-      hooks: { onBatchEnd: (summary) => void summaries.push({ ...summary }) },
-      instrumentation: [
+      use: [
+        hooks({ onBatchEnd: (summary) => void summaries.push({ ...summary }) }),
         {
+          name: 'observer',
           startBatch: () => ({
             recordEnd: (r: KafkaRecord<unknown, unknown>, outcome) => void ends.push([r.offset, outcome]),
           }),

@@ -1,6 +1,6 @@
 import { ConfigError, createKafkaHandler } from '@kafka-lambda/core';
 import { idempotency } from '@kafka-lambda/idempotency';
-import { memoryIdempotencyStore } from '@kafka-lambda/testing';
+import { memoryIdempotencyStore } from '@kafka-lambda/testing/idempotency';
 import { describe, expect, it } from 'vitest';
 
 // idempotency() checks its options where it is created (module scope), so a mistake fails the

@@ -44,7 +44,8 @@ type Fault =
  * ```ts
  * import { createKafkaHandler } from '@kafka-lambda/core';
  * import { idempotency } from '@kafka-lambda/idempotency';
- * import { dynamoDbThrottlingError, lambdaContext, memoryIdempotencyStore, mskEvent } from '@kafka-lambda/testing';
+ * import { lambdaContext, mskEvent } from '@kafka-lambda/testing';
+ * import { dynamoDbThrottlingError, memoryIdempotencyStore } from '@kafka-lambda/testing/idempotency';
  *
  * const store = memoryIdempotencyStore();
  * const handler = createKafkaHandler({ use: [idempotency({ store })], process() {} });
@@ -182,7 +183,8 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
  *
  * @example
  * ```ts
- * import { manualClock, memoryIdempotencyStore } from '@kafka-lambda/testing';
+ * import { manualClock } from '@kafka-lambda/testing';
+ * import { memoryIdempotencyStore } from '@kafka-lambda/testing/idempotency';
  *
  * const clock = manualClock(0);
  * const store = memoryIdempotencyStore({ clock });

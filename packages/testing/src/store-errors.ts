@@ -11,7 +11,7 @@ import { type StoreOperation, StoreRequestError } from '@kafka-lambda/idempotenc
  *
  * @example
  * ```ts
- * import { dynamoDbThrottlingError, memoryIdempotencyStore } from '@kafka-lambda/testing';
+ * import { dynamoDbThrottlingError, memoryIdempotencyStore } from '@kafka-lambda/testing/idempotency';
  *
  * const store = memoryIdempotencyStore().fail('claim', dynamoDbThrottlingError, 1);
  * console.log(dynamoDbThrottlingError('claim', 2).message);
@@ -47,7 +47,7 @@ export function dynamoDbThrottlingError(operation: StoreOperation = 'claim', key
  *
  * @example
  * ```ts
- * import { memoryIdempotencyStore, redisConnectionError } from '@kafka-lambda/testing';
+ * import { memoryIdempotencyStore, redisConnectionError } from '@kafka-lambda/testing/idempotency';
  *
  * const store = memoryIdempotencyStore().fail('complete', redisConnectionError);
  * console.log(redisConnectionError('complete', 3).message);

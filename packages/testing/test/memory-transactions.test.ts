@@ -6,7 +6,8 @@ import { createKafkaHandler, json } from '@kafka-lambda/core';
 import { TransactionError } from '@kafka-lambda/core/producer';
 import { idempotency } from '@kafka-lambda/idempotency';
 import { describe, expect, it } from 'vitest';
-import { lambdaContext, memoryIdempotencyStore, memoryProducer, mskEvent } from '../src/index.js';
+import { memoryIdempotencyStore } from '../src/entry/idempotency.js';
+import { lambdaContext, memoryProducer, mskEvent } from '../src/index.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 

@@ -5,11 +5,9 @@ import { jsonLogger, type Logger } from '../logger.js';
 import type { KafkaProducer } from '../producer/types.js';
 import type { KafkaRecord } from '../record.js';
 import type { Deserializer } from '../serde.js';
-import type { BatchMiddleware } from './batch-middleware.js';
+import type { BatchMiddleware, Instrumentation } from './batch-middleware.js';
 import { checkDeadlineReserve } from './deadline.js';
-import { hooksInstrumentation } from './hooks-instrumentation.js';
-import type { Instrumentation } from './instrumentation.js';
-import { checkOptionShapes } from './option-checks.js';
+import { checkOptionShapes, uncalledFactoryHint } from './option-checks.js';
 import { POLICIES } from './policies/index.js';
 import type { FailurePolicy } from './policies/policy.js';
 import type { ErrorPolicy, KafkaHandlerOptionsBase, ProcessContext } from './types.js';
@@ -37,6 +35,7 @@ export interface HandlerSettings {
   readonly deadlineReserveMs: number | undefined;
   readonly logger: Logger;
   readonly logSummary: boolean;
+  /** The middleware that observe each invocation (those with `startBatch`), in `use`'s order. */
   readonly instrumentation: readonly Instrumentation[];
   /** `use`, in the order given. */
   readonly middleware: readonly BatchMiddleware[];
@@ -55,8 +54,6 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof AnyOptions>([
   'deadlineReserveMs',
   'logger',
   'logSummary',
-  'hooks',
-  'instrumentation',
   'tombstones',
   'use',
 ]);
@@ -67,6 +64,9 @@ const MOVED_OPTIONS: Readonly<Record<string, string>> = {
     "`transactional` moved to the producer: producer: kafkaProducer(config, { transactional: true }) from '@kafka-lambda/core/producer'",
   idempotency:
     "`idempotency` is a middleware now: use: [idempotency({ store, ... })] from '@kafka-lambda/idempotency'",
+  instrumentation:
+    '`instrumentation` is part of `use` now: use: [kafkaTracing(), kafkaMetrics()] (an observer is a middleware with startBatch())',
+  hooks: "`hooks` is a middleware now: use: [hooks({ onRecordError, onBatchEnd })] from '@kafka-lambda/core'",
 };
 
 /** Checks every option once, at module scope, so that a mistake fails the init, not the first batch. */
@@ -104,14 +104,8 @@ export function resolveSettings(options: AnyOptions): HandlerSettings {
   }
   const logger = options.logger ?? jsonLogger();
   const keyDeserializer = options.key ?? string();
-  const instrumentation = [...(options.instrumentation ?? [])];
-  for (const [i, entry] of instrumentation.entries()) {
-    if (typeof entry?.startBatch !== 'function')
-      throw new ConfigError(`instrumentation[${i}] needs a startBatch() method`);
-  }
-  const hooks = options.hooks && hooksInstrumentation(options.hooks as never);
-  if (hooks) instrumentation.push(hooks);
   const middleware = middlewareOf(options.use);
+  const instrumentation = middleware.filter((m): m is Instrumentation => m.startBatch !== undefined);
   return {
     keyDeserializer,
     lazyKeys: isSynchronous(keyDeserializer),
@@ -132,20 +126,28 @@ export function resolveSettings(options: AnyOptions): HandlerSettings {
   };
 }
 
-/** `use` must be a list of middleware: each an object with a name and a `before` or an `after`. */
+const PARTS = ['before', 'after', 'startBatch'] as const;
+
+/** `use` must be a list of middleware: each an object with a name and a `before`, `after` or `startBatch`. */
 function middlewareOf(use: unknown): BatchMiddleware[] {
   if (use === undefined) return [];
-  if (!Array.isArray(use)) throw new ConfigError('use must be an array of batch middleware: `use: [...]`');
+  if (!Array.isArray(use)) {
+    const one = typeof (use as { name?: unknown } | null)?.name === 'string';
+    throw new ConfigError(
+      `use must be an array of batch middleware${one ? ': did you mean `use: [' + (use as { name: string }).name + ']`?' : ': `use: [...]`'}`,
+    );
+  }
   return use.map((middleware: unknown, i) => {
+    if (typeof middleware === 'function')
+      throw new ConfigError(`use[${i}] is ${uncalledFactoryHint(middleware, 'a middleware')}`);
     const m = middleware as Partial<BatchMiddleware> | null;
     if (typeof m !== 'object' || m === null || typeof m.name !== 'string' || m.name === '')
       throw new ConfigError(`use[${i}] must be a batch middleware: an object with a \`name\``);
-    if (m.before !== undefined && typeof m.before !== 'function')
-      throw new ConfigError(`use[${i}] ('${m.name}'): before must be a function`);
-    if (m.after !== undefined && typeof m.after !== 'function')
-      throw new ConfigError(`use[${i}] ('${m.name}'): after must be a function`);
-    if (!m.before && !m.after)
-      throw new ConfigError(`use[${i}] ('${m.name}') has neither before() nor after()`);
+    for (const part of PARTS)
+      if (m[part] !== undefined && typeof m[part] !== 'function')
+        throw new ConfigError(`use[${i}] ('${m.name}'): ${part} must be a function`);
+    if (PARTS.every((part) => m[part] === undefined))
+      throw new ConfigError(`use[${i}] ('${m.name}') has none of before(), after() or startBatch()`);
     return m as BatchMiddleware;
   });
 }

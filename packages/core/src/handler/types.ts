@@ -3,8 +3,7 @@ import type { KafkaProducer } from '../producer/types.js';
 import type { KafkaRecord } from '../record.js';
 import type { Deserializer, Serializer } from '../serde.js';
 import type { BatchMiddleware } from './batch-middleware.js';
-import type { Instrumentation } from './instrumentation.js';
-import type { BatchItemFailures, BatchSummary, LambdaContext } from './results.js';
+import type { BatchItemFailures, LambdaContext } from './results.js';
 
 export type { BatchItemFailures, BatchSummary, LambdaContext } from './results.js';
 
@@ -56,17 +55,6 @@ export interface ProcessContext {
   readonly signal: AbortSignal;
 }
 
-/**
- * Callbacks into the handler's life, e.g. for metrics; a hook that throws, or an async hook whose
- * promise rejects, is logged and ignored (never awaited: a hook cannot delay the batch).
- */
-export interface KafkaHandlerHooks<K, V> {
-  /** Called for every failed record, before the error policy acts. */
-  onRecordError?(error: Error, record: KafkaRecord<K, V>): void;
-  /** Called once per invocation, after the flush. */
-  onBatchEnd?(summary: BatchSummary): void;
-}
-
 /** Options shared by both tombstone modes; `R` is the type `process` sees as `record.value`. */
 export interface KafkaHandlerOptionsBase<K, V, R> {
   /** Key deserializer; default `string()`. */
@@ -108,13 +96,11 @@ export interface KafkaHandlerOptionsBase<K, V, R> {
   logger?: Logger;
   /** Log the batch summary at info level. Default true. */
   logSummary?: boolean;
-  /** Callbacks on record errors and at the end of each batch. */
-  hooks?: KafkaHandlerHooks<K, R>;
-  /** Observers of every invocation (tracing, metrics): see {@link Instrumentation}. */
-  instrumentation?: readonly Instrumentation[];
   /**
-   * Batch middleware: each may act before any record runs (skip records, hand them back, decode them
-   * ahead) and after the invocation's outcome is decided. See {@link BatchMiddleware}.
+   * Batch middleware, in middy's shape: each may act before any record runs (skip records, hand them
+   * back, decode them ahead), observe the invocation (around each record, its final outcome, the
+   * flush: tracing, metrics, `hooks()`), and act after its outcome is decided (idempotency's
+   * complete). See {@link BatchMiddleware}.
    */
   use?: ReadonlyArray<BatchMiddleware<NoInfer<K>, NoInfer<R>>>;
 }

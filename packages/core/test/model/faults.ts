@@ -5,14 +5,13 @@
 import type { KafkaProducer, Logger } from '@kafka-lambda/core';
 import type { DeliveryCallback, OutgoingMessage, ProducerTransactions } from '@kafka-lambda/core/producer';
 import { kafkaProducer, ProducerQueueFullError, TransactionError } from '@kafka-lambda/core/producer';
+import { type MemoryProducer, memoryProducer } from '@kafka-lambda/testing';
 import {
   dynamoDbThrottlingError,
   type MemoryIdempotencyStore,
-  type MemoryProducer,
   memoryIdempotencyStore,
-  memoryProducer,
   redisConnectionError,
-} from '@kafka-lambda/testing';
+} from '@kafka-lambda/testing/idempotency';
 import fc from 'fast-check';
 import { deliveryError } from '../../src/producer/client-errors.js';
 import type { NativeError } from '../../src/producer/native-client.js';

@@ -60,7 +60,7 @@ const MAX_DIMENSIONS = 30;
  * import { kafkaMetrics } from '@kafka-lambda/observability/metrics';
  *
  * export const handler = createKafkaHandler({
- *   instrumentation: [kafkaMetrics({ namespace: 'Trades', dimensions: { Environment: 'prod' } })],
+ *   use: [kafkaMetrics({ namespace: 'Trades', dimensions: { Environment: 'prod' } })],
  *   process(record) {
  *     console.log(record.offset);
  *   },
@@ -70,6 +70,7 @@ const MAX_DIMENSIONS = 30;
 export function kafkaMetrics(options: KafkaMetricsOptions = {}): Instrumentation {
   const settings = resolve(options);
   return {
+    name: 'kafka-metrics',
     startBatch(batch) {
       return new MetricsObserver(settings, batch);
     },
