@@ -66,3 +66,46 @@ describe('kafka-lambda-local arguments', () => {
     expect(parseCliArgs(['--help'], {}).help).toBe(true);
   });
 });
+
+describe('kafka-lambda-local schema registry flags', () => {
+  it('--schema-registry-uri turns the integration on; format and attributes as the API spells them', () => {
+    const { options } = parseCliArgs(
+      [
+        'h.js',
+        '-t',
+        'x',
+        '--schema-registry-uri',
+        'http://r:8081',
+        '--event-record-format',
+        'SOURCE',
+        '--schema-validation-attribute',
+        'key,value',
+      ],
+      {},
+    );
+    expect(options.schemaRegistry).toEqual({
+      uri: 'http://r:8081',
+      eventRecordFormat: 'SOURCE',
+      attributes: ['KEY', 'VALUE'],
+    });
+    expect(parseCliArgs(['h.js', '-t', 'x'], {}).options.schemaRegistry).toBeUndefined();
+  });
+
+  it('refuses a format without a registry, and unknown values', () => {
+    expect(() => parseCliArgs(['h.js', '-t', 'x', '--event-record-format', 'JSON'], {})).toThrow(
+      /--schema-registry-uri/,
+    );
+    expect(() =>
+      parseCliArgs(
+        ['h.js', '-t', 'x', '--schema-registry-uri', 'http://r', '--event-record-format', 'AVRO'],
+        {},
+      ),
+    ).toThrow(InvalidTestInputError);
+    expect(() =>
+      parseCliArgs(
+        ['h.js', '-t', 'x', '--schema-registry-uri', 'http://r', '--schema-validation-attribute', 'HEADERS'],
+        {},
+      ),
+    ).toThrow(/--schema-validation-attribute/);
+  });
+});

@@ -1,7 +1,12 @@
 import { parseArgs } from 'node:util';
 import { InvalidTestInputError } from '../errors.js';
 import { loadTemplateEsm } from './template/template-esm.js';
-import type { EventSourceOptions, RetriesExhaustedAction, StartingPosition } from './types.js';
+import type {
+  EsmSchemaRegistryOptions,
+  EventSourceOptions,
+  RetriesExhaustedAction,
+  StartingPosition,
+} from './types.js';
 
 /** What `kafka-lambda-local` was asked to do. */
 export interface CliCommand {
@@ -48,6 +53,12 @@ Options:
   --failure-dir <dir>              default .kafka-lambda-local/failures
   --on-retries-exhausted <action>  without a destination: stop | skip                (default stop)
   --filter-criteria <json>         FilterCriteria, as the AWS CLI takes it: '{"Filters":[{"Pattern":"..."}]}'
+  --schema-registry-uri <url>      SchemaRegistryConfig: decode records with this Confluent-compatible
+                                   registry before filtering and invoking (with --template: default
+                                   $SCHEMA_REGISTRY_URL, else the template's)
+  --event-record-format <format>   JSON | SOURCE                                     (default JSON)
+  --schema-validation-attribute <a> KEY | VALUE, the parts decoded (repeat or comma-separate)
+                                                                                     (default VALUE)
   --timeout-ms <ms>                function timeout                                  (default 60000)
   --concurrency <n>                invocations in flight, on distinct partitions     (default 1)
   --msk                            send "aws:kafka" events with an eventSourceArn (default SelfManagedKafka)
@@ -121,6 +132,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
       values['filter-criteria'],
       '--filter-criteria',
     ) as EventSourceOptions['filterCriteria'],
+    schemaRegistry: schemaRegistryOf(values, template?.options.schemaRegistry, env),
     onRetriesExhausted: values['on-retries-exhausted'] as RetriesExhaustedAction | undefined,
     timeoutMs: int(values['timeout-ms'], '--timeout-ms'),
     concurrency: int(values.concurrency, '--concurrency'),
@@ -141,6 +153,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
     // source records, not the on-failure topic's messages.
     delete options.onFailureDestination;
     if (flags.filterCriteria === undefined) delete options.filterCriteria;
+    if (values['schema-registry-uri'] === undefined) delete options.schemaRegistry;
   }
   if (options.startingPosition && !['TRIM_HORIZON', 'LATEST'].includes(options.startingPosition)) {
     throw new InvalidTestInputError('--starting-position', 'TRIM_HORIZON or LATEST');
@@ -154,6 +167,38 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
     ...(template
       ? { template: { mapping: `${template.file}: ${template.mapping}`, notEmulated: template.notEmulated } }
       : {}),
+  };
+}
+
+/**
+ * `SchemaRegistryConfig` from the flags over the template's: the registry is the flag's, else (with a
+ * template, whose URI names the deployed registry) `$SCHEMA_REGISTRY_URL`, else the template's.
+ */
+function schemaRegistryOf(
+  values: ReturnType<typeof parse>['values'],
+  fromTemplate: EsmSchemaRegistryOptions | undefined,
+  env: NodeJS.ProcessEnv,
+): EsmSchemaRegistryOptions | undefined {
+  const uri = values['schema-registry-uri'];
+  const format = values['event-record-format'];
+  const attributes = (values['schema-validation-attribute'] ?? [])
+    .flatMap((a) => a.split(','))
+    .map((a) => a.trim().toUpperCase())
+    .filter(Boolean);
+  if (format !== undefined && format !== 'JSON' && format !== 'SOURCE')
+    throw new InvalidTestInputError('--event-record-format', 'JSON or SOURCE');
+  if (attributes.some((a) => a !== 'KEY' && a !== 'VALUE'))
+    throw new InvalidTestInputError('--schema-validation-attribute', 'KEY or VALUE');
+  if (!uri && !fromTemplate) {
+    if (format !== undefined || attributes.length > 0)
+      throw new InvalidTestInputError('--schema-registry-uri', 'a registry to decode with');
+    return undefined;
+  }
+  return {
+    ...fromTemplate,
+    uri: uri ?? env.SCHEMA_REGISTRY_URL ?? fromTemplate?.uri,
+    ...(format ? { eventRecordFormat: format } : {}),
+    ...(attributes.length > 0 ? { attributes: attributes as Array<'KEY' | 'VALUE'> } : {}),
   };
 }
 
@@ -211,6 +256,9 @@ function parse(argv: readonly string[]) {
       'on-failure-destination': { type: 'string' },
       'failure-dir': { type: 'string' },
       'filter-criteria': { type: 'string' },
+      'schema-registry-uri': { type: 'string' },
+      'event-record-format': { type: 'string' },
+      'schema-validation-attribute': { type: 'string', multiple: true },
       'on-retries-exhausted': { type: 'string' },
       'timeout-ms': { type: 'string' },
       concurrency: { type: 'string' },

@@ -10,6 +10,8 @@ import { LOCAL_ACCOUNT } from './local-account.js';
 import { EventSourceLoop, type LoopSettings } from './loop.js';
 import { RepeatedLines } from './repeated-lines.js';
 import { RieInvoker } from './rie-invoker.js';
+import { EsmRecordDecoder } from './schema/esm-record-decoder.js';
+import { schemaRegistrySettings } from './schema/schema-registry-settings.js';
 import { SinkConnectorInvoker } from './sink-connector-invoker.js';
 import type { EventSourceOptions, EventSourceRunner, Invoker, RecordSource } from './types.js';
 
@@ -153,6 +155,14 @@ export function resolveSettings(options: EventSourceOptions): LoopSettings {
   if (options.filterCriteria && options.fromFailures)
     // The filter would match the on-failure topic's messages, not the records they replay.
     throw new InvalidTestInputError('filterCriteria', 'no filter criteria with fromFailures');
+  const schemaRegistry =
+    options.schemaRegistry === undefined ? undefined : schemaRegistrySettings(options.schemaRegistry);
+  if (schemaRegistry && (options.fromFailures || sink))
+    // The on-failure topic's messages are JSON, not registry-framed; the Sink Connector has its own converters.
+    throw new InvalidTestInputError(
+      'schemaRegistry',
+      options.fromFailures ? 'no schema registry integration with fromFailures' : 'mode "esm"',
+    );
   if (
     options.bisectBatchOnFunctionError !== undefined &&
     typeof options.bisectBatchOnFunctionError !== 'boolean'
@@ -198,7 +208,10 @@ export function resolveSettings(options: EventSourceOptions): LoopSettings {
           failureDir: options.failureDir ?? '.kafka-lambda-local/failures',
         })
       : undefined,
-    filter: options.filterCriteria ? recordFilter(options.filterCriteria) : undefined,
+    filter: options.filterCriteria
+      ? recordFilter(options.filterCriteria, 'filterCriteria', { keyDecoded: schemaRegistry?.key ?? false })
+      : undefined,
+    schemaDecoder: schemaRegistry ? new EsmRecordDecoder(schemaRegistry) : undefined,
     functionArn: `arn:aws:lambda:${region}:${accountId}:function:${functionName}`,
     retryBackoffMs: integerIn(options.retryBackoffMs ?? 200, 0, 600_000, 'retryBackoffMs'),
     maxBackoffMs: integerIn(options.maxBackoffMs ?? 5_000, 0, 600_000, 'maxBackoffMs'),

@@ -87,6 +87,15 @@ export interface EventSourceOptions {
    * value as JSON, or as a plain string when it is not JSON. Default none.
    */
   filterCriteria?: { readonly Filters: ReadonlyArray<{ readonly Pattern: string }> };
+  /**
+   * `SchemaRegistryConfig`: the ESM's schema registry integration. The parts named in `attributes`
+   * are decoded with the registry (Avro, Protobuf, JSON Schema; Confluent wire format) before
+   * filtering and invocation, and delivered as `eventRecordFormat` says, with
+   * `keySchemaMetadata` / `valueSchemaMetadata`; a record whose schema is unknown or whose bytes do not
+   * decode goes to `onFailureDestination` (`SCHEMA_NOT_FOUND`, `DESERIALIZATION_ERROR`). Needs
+   * `@kafka-lambda/serdes`. Default none.
+   */
+  schemaRegistry?: EsmSchemaRegistryOptions;
   /** First retry delay; doubles per retry up to `maxBackoffMs`. Default 200 ms. */
   retryBackoffMs?: number;
   /** Default 5,000 ms. */
@@ -129,6 +138,34 @@ export interface EventSourceOptions {
   onBatch?: (batch: BatchReport) => void;
   /** Called when records are skipped after exhausted retries (`onRetriesExhausted: 'skip'`). */
   onSkip?: (records: readonly RecordRef[], error: Error) => void;
+}
+
+/**
+ * A registry client as `@kafka-lambda/serdes`' `schemaRegistry()` or the testing package's
+ * `memorySchemaRegistry()` return it (declared structurally, so that the public types never name the
+ * optional peer dependency).
+ */
+export interface EsmRegistryClient {
+  getSchemaById(id: number): Promise<{ schema: string; schemaType?: string }>;
+}
+
+/** The ESM's `SchemaRegistryConfig`, as the local runner applies it. */
+export interface EsmSchemaRegistryOptions {
+  /**
+   * `SchemaRegistryURI` of a Confluent-compatible registry (the local stack's Apicurio:
+   * `http://127.0.0.1:8081/apis/ccompat/v7`). A Glue registry ARN is refused: there is no local Glue.
+   * Exactly one of `uri` and `registry` is required.
+   */
+  uri?: string;
+  /** A registry client instead of `uri`, e.g. `memorySchemaRegistry()` in a unit test. */
+  registry?: EsmRegistryClient;
+  /**
+   * `EventRecordFormat`: `JSON` delivers the decoded record as JSON text (base64 in `key`/`value`),
+   * `SOURCE` the original bytes without the schema id (Protobuf message indexes kept). Default `JSON`.
+   */
+  eventRecordFormat?: 'JSON' | 'SOURCE';
+  /** `SchemaValidationConfigs[].Attribute`: the parts decoded with the registry. Default `['VALUE']`. */
+  attributes?: ReadonlyArray<'KEY' | 'VALUE'>;
 }
 
 /** A record's place in Kafka. */
@@ -185,6 +222,8 @@ export interface RunnerStats {
   bisections: number;
   /** Records that matched no `filterCriteria` filter: committed without an invocation. */
   filtered: number;
+  /** Records the schema registry integration could not decode (`SCHEMA_NOT_FOUND`, `DESERIALIZATION_ERROR`). */
+  schemaFailures: number;
   /** Next offset to read, per `<topic>-<partition>`, as committed. */
   committed: Record<string, number>;
 }

@@ -18,6 +18,7 @@ export type TemplateEsmOptions = Pick<
   | 'maxRecordAgeSeconds'
   | 'onFailureDestination'
   | 'filterCriteria'
+  | 'schemaRegistry'
   | 'eventSource'
   | 'timeoutMs'
   | 'functionName'
@@ -74,10 +75,9 @@ const USED = new Set([
   'Enabled',
   'StartingPositionTimestamp',
   'FilterCriteria',
+  'SchemaRegistryConfig',
 ]);
 const NOT_EMULATED: Record<string, string> = {
-  SchemaRegistryConfig:
-    'the ESM’s own schema registry decoding is not applied: values arrive as the producer wrote them',
   MetricsConfig: 'the ESM metrics (EventCount, ErrorCount, lag) are not emitted',
   KmsKeyArn: 'no filter criteria encryption locally (nothing to encrypt)',
   Tags: 'tags have no local meaning',
@@ -307,8 +307,47 @@ function readMapping(
     {}) as Record<string, unknown>;
   const group = known<unknown>('ConsumerGroupId', props.ConsumerGroupId ?? kafkaConfig.ConsumerGroupId);
   if (typeof group === 'string' && group) options.groupId = group;
-  if (kafkaConfig.SchemaRegistryConfig !== undefined)
-    notEmulated.push(`SchemaRegistryConfig: ${NOT_EMULATED.SchemaRegistryConfig}`);
+  // In the event's Kafka config (CloudFormation), or directly on a SAM event.
+  const registryAt =
+    props.SchemaRegistryConfig !== undefined
+      ? 'SchemaRegistryConfig'
+      : `${kafkaConfigKey(props)}.SchemaRegistryConfig`;
+  const registryConfig = known<Record<string, unknown> | undefined>(
+    registryAt,
+    props.SchemaRegistryConfig ?? kafkaConfig.SchemaRegistryConfig,
+  );
+  if (registryConfig !== undefined) {
+    const uri = known<unknown>(`${registryAt}.SchemaRegistryURI`, registryConfig.SchemaRegistryURI);
+    if (typeof uri !== 'string' || !uri)
+      throw fail(`${registryAt}.SchemaRegistryURI`, 'a registry URL or Glue ARN');
+    const format = known<unknown>(
+      `${registryAt}.EventRecordFormat`,
+      registryConfig.EventRecordFormat ?? 'JSON',
+    );
+    if (format !== 'JSON' && format !== 'SOURCE')
+      throw fail(`${registryAt}.EventRecordFormat`, 'JSON or SOURCE');
+    const validations = known<unknown>(
+      `${registryAt}.SchemaValidationConfigs`,
+      registryConfig.SchemaValidationConfigs ?? [{ Attribute: 'VALUE' }],
+    );
+    const attributes = Array.isArray(validations)
+      ? validations.map((v) => (v as { Attribute?: unknown })?.Attribute)
+      : [];
+    if (attributes.length === 0 || attributes.some((a) => a !== 'KEY' && a !== 'VALUE'))
+      throw fail(`${registryAt}.SchemaValidationConfigs`, 'a list of { Attribute: KEY | VALUE }');
+    options.schemaRegistry = {
+      uri,
+      eventRecordFormat: format,
+      attributes: [...new Set(attributes as Array<'KEY' | 'VALUE'>)],
+    };
+    notEmulated.push(
+      `${registryAt}.SchemaRegistryURI: the local run reads the registry of --schema-registry-uri, else $SCHEMA_REGISTRY_URL, else ${uri}`,
+    );
+    if (registryConfig.AccessConfigs !== undefined)
+      notEmulated.push(
+        `${registryAt}.AccessConfigs: the local registry is read without the deployed credentials`,
+      );
+  }
 
   if (props.Enabled === false || props.Enabled === 'false')
     notEmulated.push('Enabled: false: the deployed mapping is disabled; the local run consumes anyway');
@@ -348,6 +387,12 @@ function readMapping(
   options.functionName = typeof name === 'string' ? name : candidate.functionId;
 
   return { file, functionId: candidate.functionId, mapping: candidate.path, options, notEmulated };
+}
+
+function kafkaConfigKey(props: Record<string, unknown>): string {
+  return props.AmazonManagedKafkaEventSourceConfig !== undefined
+    ? 'AmazonManagedKafkaEventSourceConfig'
+    : 'SelfManagedKafkaEventSourceConfig';
 }
 
 function lastArnPart(value: string): string {
