@@ -208,3 +208,42 @@ describe('kafka-lambda-local on a real broker: SchemaRegistryConfig', () => {
     expect(await committedOffsets(group, topic, 1, broker.brokers)).toEqual([4]);
   }, 60_000);
 });
+
+describe('kafka-lambda-local on a real broker: StartingPosition AT_TIMESTAMP', () => {
+  it('a new group starts at the first record at or after the timestamp; a group with committed offsets resumes there', async () => {
+    const topic = await createTopic(1, 'at-timestamp', broker.brokers);
+    const hourAgo = Date.now() - 3_600_000;
+    const message = (value: string, timestamp?: number) => ({
+      key: null,
+      value: Buffer.from(value),
+      ...(timestamp === undefined ? {} : { timestamp }),
+    });
+    await produce(topic, [
+      message('two-hours-old', hourAgo - 3_600_000),
+      message('ninety-minutes-old', hourAgo - 1_800_000),
+      message('half-an-hour-old', hourAgo + 1_800_000),
+      message('now'),
+    ]);
+    const group = groupId();
+    const seen: string[] = [];
+    const options = {
+      topics: [topic],
+      groupId: group,
+      startingPosition: 'AT_TIMESTAMP' as const,
+      startingPositionTimestamp: new Date(hourAgo),
+      handler: (event: KafkaEvent) =>
+        void seen.push(...recordsOf(event).map((r) => Buffer.from(r.value!, 'base64').toString())),
+    };
+    const first = await run(options);
+    await first.waitFor((stats) => stats.recordsCommitted === 2, 30_000);
+    await first.stop();
+    expect(seen).toEqual(['half-an-hour-old', 'now']);
+    expect(await committedOffsets(group, topic, 1, broker.brokers)).toEqual([4]);
+
+    // The same group again, with an older record produced since: its committed offset wins.
+    await produce(topic, [message('late-but-old', hourAgo - 7_200_000)]);
+    const second = await run(options);
+    await second.waitFor((stats) => stats.recordsCommitted === 1, 30_000);
+    expect(seen).toEqual(['half-an-hour-old', 'now', 'late-but-old']);
+  }, 60_000);
+});

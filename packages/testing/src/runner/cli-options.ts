@@ -40,7 +40,8 @@ Options:
   --group-id <id>                  consumer group (default kafka-lambda-local-<uuid>)
   --batch-size <n>                 1-10000                                           (default 100)
   --batch-window-ms <ms>           0-300000                                          (default 500)
-  --starting-position <pos>        TRIM_HORIZON | LATEST                             (default TRIM_HORIZON)
+  --starting-position <pos>        TRIM_HORIZON | LATEST | AT_TIMESTAMP              (default TRIM_HORIZON)
+  --starting-position-timestamp <t> with AT_TIMESTAMP: Unix seconds or an ISO 8601 time
   --report-batch-item-failures     honour { batchItemFailures } responses (--no-… to turn off)
   --max-retries, --maximum-retry-attempts <n>
                                    retries of a failing batch; -1 or "infinite" forever, 10 with an
@@ -122,6 +123,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
     batchSize: int(values['batch-size'], '--batch-size'),
     batchWindowMs: int(values['batch-window-ms'], '--batch-window-ms'),
     startingPosition: values['starting-position'] as StartingPosition | undefined,
+    startingPositionTimestamp: timestampOf(values['starting-position-timestamp']),
     reportBatchItemFailures: toggle(values, 'report-batch-item-failures'),
     maxRetries: maxRetries === 'infinite' ? Number.POSITIVE_INFINITY : int(maxRetries, '--max-retries'),
     bisectBatchOnFunctionError: toggle(values, 'bisect-batch-on-function-error'),
@@ -155,9 +157,21 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
     if (flags.filterCriteria === undefined) delete options.filterCriteria;
     if (values['schema-registry-uri'] === undefined) delete options.schemaRegistry;
   }
-  if (options.startingPosition && !['TRIM_HORIZON', 'LATEST'].includes(options.startingPosition)) {
-    throw new InvalidTestInputError('--starting-position', 'TRIM_HORIZON or LATEST');
+  if (
+    options.startingPosition &&
+    !['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP'].includes(options.startingPosition)
+  ) {
+    throw new InvalidTestInputError('--starting-position', 'TRIM_HORIZON, LATEST or AT_TIMESTAMP');
   }
+  // A flag's position drops the template's timestamp unless it is AT_TIMESTAMP too.
+  if (
+    flags.startingPosition &&
+    flags.startingPosition !== 'AT_TIMESTAMP' &&
+    flags.startingPositionTimestamp === undefined
+  )
+    delete options.startingPositionTimestamp;
+  if (options.startingPosition === 'AT_TIMESTAMP' && options.startingPositionTimestamp === undefined)
+    throw new InvalidTestInputError('--starting-position-timestamp', 'a time for AT_TIMESTAMP');
   return {
     help: false,
     handlerFile,
@@ -202,6 +216,16 @@ function schemaRegistryOf(
   };
 }
 
+/** `--starting-position-timestamp`: Unix seconds (as AWS takes them) or an ISO 8601 time. */
+function timestampOf(text: string | undefined): number | Date | undefined {
+  if (text === undefined) return undefined;
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
+  const date = new Date(text);
+  if (Number.isNaN(date.getTime()))
+    throw new InvalidTestInputError('--starting-position-timestamp', 'Unix seconds or an ISO 8601 time');
+  return date;
+}
+
 function json(text: string | undefined, flag: string): unknown {
   if (text === undefined) return undefined;
   try {
@@ -243,6 +267,7 @@ function parse(argv: readonly string[]) {
       'batch-size': { type: 'string' },
       'batch-window-ms': { type: 'string' },
       'starting-position': { type: 'string' },
+      'starting-position-timestamp': { type: 'string' },
       template: { type: 'string' },
       function: { type: 'string' },
       'parameter-overrides': { type: 'string', multiple: true },

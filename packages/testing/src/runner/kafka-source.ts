@@ -1,4 +1,5 @@
 import { AddonLoadError } from '@kafka-lambda/core/producer';
+import { offsetsAtTimestamp } from './timestamp-assignment.js';
 import type { RecordRef, RecordSource, SourceMessage, StartingPosition } from './types.js';
 
 // The slice of @confluentinc/kafka-javascript's node-rdkafka-style consumer the runner uses, declared
@@ -25,7 +26,17 @@ export interface NativeConsumer {
   setDefaultConsumeTimeout(ms: number): void;
   setDefaultIsTimeoutOnlyForFirstMessage?(enabled: boolean): void;
   commitSync(offsets: Array<NativeTopicPartition & { offset: number }>): void;
-  assign(partitions: NativeTopicPartition[]): void;
+  assign(partitions: Array<NativeTopicPartition & { offset?: number }>): void;
+  committed(
+    partitions: NativeTopicPartition[],
+    timeoutMs: number,
+    callback: (error: NativeError | null, offsets: Array<NativeTopicPartition & { offset?: number }>) => void,
+  ): void;
+  offsetsForTimes(
+    partitions: Array<NativeTopicPartition & { offset: number }>,
+    timeoutMs: number,
+    callback: (error: NativeError | null, offsets: Array<NativeTopicPartition & { offset: number }>) => void,
+  ): void;
   unassign(): void;
   pause(partitions: NativeTopicPartition[]): void;
   resume(partitions: NativeTopicPartition[]): void;
@@ -48,6 +59,8 @@ export interface KafkaSourceSettings {
   readonly topics: readonly string[];
   readonly groupId: string;
   readonly startingPosition: StartingPosition;
+  /** With `AT_TIMESTAMP`: where a partition without a committed offset starts (epoch ms). */
+  readonly startingPositionTimestampMs?: number;
   readonly consumerConfig: Record<string, string | number | boolean>;
   readonly onError: (error: Error) => void;
 }
@@ -67,7 +80,17 @@ export class KafkaSource implements RecordSource {
 
   async start(events: Parameters<RecordSource['start']>[0]): Promise<void> {
     const KafkaConsumer = await loadConsumerClass();
-    const { brokers, groupId, startingPosition, consumerConfig, topics, onError } = this.#settings;
+    const {
+      brokers,
+      groupId,
+      startingPosition,
+      startingPositionTimestampMs,
+      consumerConfig,
+      topics,
+      onError,
+    } = this.#settings;
+    // Bumped by every revocation: an AT_TIMESTAMP assignment still looking up its offsets is then dropped.
+    let generation = 0;
     const consumer = new KafkaConsumer(
       {
         'bootstrap.servers': brokers,
@@ -79,15 +102,30 @@ export class KafkaSource implements RecordSource {
         ...consumerConfig,
         rebalance_cb(this: NativeConsumer, error: NativeError, assignment: NativeTopicPartition[]) {
           if (error?.code === ERR_ASSIGN_PARTITIONS) {
-            this.assign(assignment);
-            events.onAssigned();
+            if (startingPosition !== 'AT_TIMESTAMP') {
+              this.assign(assignment);
+              events.onAssigned();
+              return;
+            }
+            // librdkafka waits for the assignment, so it may come once the offsets are looked up.
+            const at = generation;
+            offsetsAtTimestamp(this, assignment, startingPositionTimestampMs!).then(
+              (partitions) => {
+                if (at !== generation) return;
+                this.assign(partitions);
+                events.onAssigned();
+              },
+              (lookup: Error) => onError(lookup),
+            );
           } else if (error?.code === ERR_REVOKE_PARTITIONS) {
+            generation++;
             events.onRevoked(assignment);
             this.unassign();
           }
         },
       },
       // A topic property: in the global config an empty topic config here would override it.
+      // (AT_TIMESTAMP assigns explicit offsets; a partition deleted and recreated meanwhile reads from the start.)
       { 'auto.offset.reset': startingPosition === 'LATEST' ? 'latest' : 'earliest' },
     );
     consumer.on('event.error', (error) => onError(new Error(`consumer error: ${error.message}`)));

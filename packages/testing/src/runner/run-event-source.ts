@@ -13,6 +13,7 @@ import { RieInvoker } from './rie-invoker.js';
 import { EsmRecordDecoder } from './schema/esm-record-decoder.js';
 import { schemaRegistrySettings } from './schema/schema-registry-settings.js';
 import { SinkConnectorInvoker } from './sink-connector-invoker.js';
+import { resolveStartingPosition } from './starting-position.js';
 import type { EventSourceOptions, EventSourceRunner, Invoker, RecordSource } from './types.js';
 
 /**
@@ -53,6 +54,7 @@ export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
  */
 export async function runEventSource(options: EventSourceOptions): Promise<EventSourceRunner> {
   const settings = resolveSettings(options);
+  const { startingPosition, timestampMs } = resolveStartingPosition(options);
   const brokers = settings.bootstrapServers;
   let loop: EventSourceLoop | undefined;
   const consumerErrors = new RepeatedLines((message, fields) => settings.logger.warn(message, fields));
@@ -60,7 +62,8 @@ export async function runEventSource(options: EventSourceOptions): Promise<Event
     brokers,
     topics: options.topics,
     groupId: options.groupId ?? `kafka-lambda-local-${randomUUID()}`,
-    startingPosition: options.startingPosition ?? 'TRIM_HORIZON',
+    startingPosition,
+    ...(timestampMs === undefined ? {} : { startingPositionTimestampMs: timestampMs }),
     consumerConfig: options.consumerConfig ?? {},
     onError: (error) => consumerErrors.write('kafka consumer reported an error', error.message, { error }),
   });
@@ -125,6 +128,7 @@ export function resolveSettings(options: EventSourceOptions): LoopSettings {
     throw new InvalidTestInputError('handler', 'a function');
   if (options.closeHandlerProducer !== undefined && typeof options.closeHandlerProducer !== 'boolean')
     throw new InvalidTestInputError('closeHandlerProducer', 'a boolean');
+  resolveStartingPosition(options);
   const mode = options.mode ?? 'esm';
   if (mode !== 'esm' && mode !== 'sink-connector')
     throw new InvalidTestInputError('mode', '"esm" or "sink-connector"');

@@ -4,8 +4,11 @@ import type { TestLambdaContext } from '../context.js';
 /** A Lambda handler as the runner calls it in-process. */
 export type LocalHandler = (event: KafkaEvent, context: TestLambdaContext) => unknown;
 
-/** Where the ESM starts reading a partition that has no committed offset yet. */
-export type StartingPosition = 'LATEST' | 'TRIM_HORIZON';
+/**
+ * Where the ESM starts reading a partition that has no committed offset yet; `AT_TIMESTAMP` at the
+ * first record at or after `startingPositionTimestamp`.
+ */
+export type StartingPosition = 'LATEST' | 'TRIM_HORIZON' | 'AT_TIMESTAMP';
 
 /**
  * What to do with a partition's records once `maxRetries` retries failed. Lambda without an on-failure
@@ -48,6 +51,12 @@ export interface EventSourceOptions {
   batchWindowMs?: number;
   /** Default `TRIM_HORIZON` (a test usually produces before the runner has its partitions). */
   startingPosition?: StartingPosition;
+  /**
+   * `StartingPositionTimestamp`, needed by `AT_TIMESTAMP` (and only there): Unix time in seconds, as
+   * AWS takes it (fractions allowed), or a Date. A partition without a committed offset starts at its
+   * first record whose timestamp is at or after it (the consumer's `offsetsForTimes`), or at its end.
+   */
+  startingPositionTimestamp?: number | Date;
   /** Honour `{ batchItemFailures }` responses (`FunctionResponseTypes: [ReportBatchItemFailures]`). Default false. */
   reportBatchItemFailures?: boolean;
   /**

@@ -12,6 +12,7 @@ export type TemplateEsmOptions = Pick<
   | 'batchSize'
   | 'batchWindowMs'
   | 'startingPosition'
+  | 'startingPositionTimestamp'
   | 'reportBatchItemFailures'
   | 'maxRetries'
   | 'bisectBatchOnFunctionError'
@@ -249,12 +250,16 @@ function readMapping(
   if (window !== undefined) options.batchWindowMs = window * 1000;
 
   const position = known<unknown>('StartingPosition', props.StartingPosition);
-  if (position === 'TRIM_HORIZON' || position === 'LATEST')
+  if (position === 'TRIM_HORIZON' || position === 'LATEST' || position === 'AT_TIMESTAMP')
     options.startingPosition = position as StartingPosition;
-  else if (position === 'AT_TIMESTAMP') {
-    options.startingPosition = 'TRIM_HORIZON';
-    notEmulated.push('StartingPosition AT_TIMESTAMP: a new consumer group starts at TRIM_HORIZON instead');
-  } else if (position !== undefined) throw fail('StartingPosition', 'TRIM_HORIZON, LATEST or AT_TIMESTAMP');
+  else if (position !== undefined) throw fail('StartingPosition', 'TRIM_HORIZON, LATEST or AT_TIMESTAMP');
+  const since = known<unknown>('StartingPositionTimestamp', props.StartingPositionTimestamp);
+  if (position === 'AT_TIMESTAMP') {
+    const seconds = Number(since);
+    if (since === undefined || since === '' || !Number.isFinite(seconds) || seconds < 0)
+      throw fail('StartingPositionTimestamp', 'Unix time in seconds (AT_TIMESTAMP needs it)');
+    options.startingPositionTimestamp = seconds;
+  }
 
   const responseTypes = known<unknown>('FunctionResponseTypes', props.FunctionResponseTypes);
   if (responseTypes !== undefined) {
