@@ -247,3 +247,43 @@ describe('kafka-lambda-local on a real broker: StartingPosition AT_TIMESTAMP', (
     expect(seen).toEqual(['half-an-hour-old', 'now', 'late-but-old']);
   }, 60_000);
 });
+
+describe('kafka-lambda-local on a real broker: MetricsConfig', () => {
+  it('EventCount and KafkaMetrics as EMF documents when the runner stops; OffsetLag read from the broker', async () => {
+    const topic = await createTopic(1, 'metrics', broker.brokers);
+    await produce(
+      topic,
+      ['a', 'b', 'c', 'poison', 'e'].map((v) => ({ key: null, value: Buffer.from(v) })),
+    );
+    const documents: Array<Record<string, unknown>> = [];
+    const group = groupId();
+    const runner = await run({
+      topics: [topic],
+      groupId: group,
+      functionName: 'settle',
+      batchSize: 2,
+      batchWindowMs: 0,
+      maxRetries: 0,
+      metrics: ['EventCount', 'KafkaMetrics'],
+      onMetrics: (document) => documents.push(document),
+      handler: (event) => {
+        if (recordsOf(event).some((r) => Buffer.from(r.value!, 'base64').toString() === 'poison'))
+          throw new Error('cannot settle');
+      },
+    });
+    // [a b] committed; [c poison] throws with no retry left: the runner stops, 2 of 5 committed.
+    await expect(runner.done).rejects.toThrow(/cannot settle/);
+    expect(await committedOffsets(group, topic, 1, broker.brokers)).toEqual([2]);
+    expect(documents).toHaveLength(2);
+    expect(documents[0]).toMatchObject({
+      FunctionName: 'settle',
+      EventSourceMappingUUID: group,
+      InvokedEventCount: 4,
+      FailedInvokeEventCount: 2,
+      FilteredOutEventCount: 0,
+      DroppedEventCount: 0,
+    });
+    expect(documents[0]!.PolledEventCount).toBeGreaterThanOrEqual(4);
+    expect(documents[1]).toMatchObject({ OffsetLag: 3, OffsetLagByPartition: { [`${topic}-0`]: 3 } });
+  }, 60_000);
+});

@@ -60,6 +60,8 @@ Options:
   --event-record-format <format>   JSON | SOURCE                                     (default JSON)
   --schema-validation-attribute <a> KEY | VALUE, the parts decoded (repeat or comma-separate)
                                                                                      (default VALUE)
+  --metrics <groups>               MetricsConfig: EventCount, KafkaMetrics (comma-separate), emitted as
+                                   CloudWatch EMF lines on stderr when the runner stops
   --timeout-ms <ms>                function timeout                                  (default 60000)
   --concurrency <n>                invocations in flight, on distinct partitions     (default 1)
   --msk                            send "aws:kafka" events with an eventSourceArn (default SelfManagedKafka)
@@ -135,6 +137,12 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
       '--filter-criteria',
     ) as EventSourceOptions['filterCriteria'],
     schemaRegistry: schemaRegistryOf(values, template?.options.schemaRegistry, env),
+    metrics: values.metrics
+      ? (values.metrics
+          .flatMap((m) => m.split(','))
+          .map((m) => m.trim())
+          .filter(Boolean) as EventSourceOptions['metrics'])
+      : undefined,
     onRetriesExhausted: values['on-retries-exhausted'] as RetriesExhaustedAction | undefined,
     timeoutMs: int(values['timeout-ms'], '--timeout-ms'),
     concurrency: int(values.concurrency, '--concurrency'),
@@ -286,6 +294,7 @@ function parse(argv: readonly string[]) {
       'schema-validation-attribute': { type: 'string', multiple: true },
       'on-retries-exhausted': { type: 'string' },
       'timeout-ms': { type: 'string' },
+      metrics: { type: 'string', multiple: true },
       concurrency: { type: 'string' },
       msk: { type: 'boolean' },
       'sink-connector': { type: 'boolean' },

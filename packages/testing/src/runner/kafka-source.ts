@@ -1,4 +1,5 @@
 import { AddonLoadError } from '@kafka-lambda/core/producer';
+import { type PartitionLag, partitionLag } from './metrics/partition-lag.js';
 import { offsetsAtTimestamp } from './timestamp-assignment.js';
 import type { RecordRef, RecordSource, SourceMessage, StartingPosition } from './types.js';
 
@@ -31,6 +32,13 @@ export interface NativeConsumer {
     partitions: NativeTopicPartition[],
     timeoutMs: number,
     callback: (error: NativeError | null, offsets: Array<NativeTopicPartition & { offset?: number }>) => void,
+  ): void;
+  assignments(): NativeTopicPartition[];
+  queryWatermarkOffsets(
+    topic: string,
+    partition: number,
+    timeoutMs: number,
+    callback: (error: NativeError | null, offsets: { highOffset: number; lowOffset: number }) => void,
   ): void;
   offsetsForTimes(
     partitions: Array<NativeTopicPartition & { offset: number }>,
@@ -153,6 +161,11 @@ export class KafkaSource implements RecordSource {
 
   async commit(offsets: readonly RecordRef[]): Promise<void> {
     this.#consumer?.commitSync(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
+  }
+
+  /** `OffsetLag` of the partitions assigned now; empty before the consumer has any. */
+  offsetLag(): Promise<PartitionLag[]> {
+    return this.#consumer ? partitionLag(this.#consumer) : Promise.resolve([]);
   }
 
   pause(partitions: ReadonlyArray<NativeTopicPartition>): void {

@@ -8,6 +8,7 @@ import type { OnFailureDestination } from './destinations/destination.js';
 import type { FailureCondition } from './destinations/failure-record.js';
 import { DestinationWriteError, RetriesExhaustedError } from './errors.js';
 import type { RecordFilter } from './filter/filter-criteria.js';
+import { type EsmMetricsSettings, esmMetricDocuments } from './metrics/esm-metrics.js';
 import { type Buffered, type PartitionState, partitionState } from './partition-state.js';
 import { reportedOffsets } from './reported-offsets.js';
 import type { DecodedMessage } from './schema/esm-record-decoder.js';
@@ -26,6 +27,8 @@ import { Waiters } from './waiters.js';
 
 /** The runner's options after defaults and checks. */
 export interface LoopSettings {
+  /** The consumer group (`ConsumerGroupId`, or a fresh one). */
+  readonly groupId: string;
   readonly batchSize: number;
   readonly batchWindowMs: number;
   readonly maxPayloadBytes: number;
@@ -40,6 +43,8 @@ export interface LoopSettings {
   readonly filter: RecordFilter | undefined;
   /** `SchemaRegistryConfig`: decodes each record's key and/or value with the registry before it is buffered. */
   readonly schemaDecoder: { decode(message: SourceMessage): Promise<DecodedMessage> } | undefined;
+  /** `MetricsConfig`: the groups emitted when the runner stops. */
+  readonly metrics: EsmMetricsSettings | undefined;
   /** The function's ARN as on-failure records name it. */
   readonly functionArn: string;
   readonly retryBackoffMs: number;
@@ -66,10 +71,12 @@ export interface LoopSettings {
  */
 export class EventSourceLoop implements EventSourceRunner {
   readonly stats: RunnerStats = {
+    recordsPolled: 0,
     invocations: 0,
     recordsInvoked: 0,
     recordsCommitted: 0,
     errors: 0,
+    recordsFailedInvoke: 0,
     partialFailures: 0,
     retries: 0,
     skipped: 0,
@@ -171,6 +178,7 @@ export class EventSourceLoop implements EventSourceRunner {
     // A rebalance can hand back records we still hold, queued or in flight: keep one copy of each offset.
     if (original.offset <= state.highest) return;
     state.highest = original.offset;
+    this.stats.recordsPolled++;
     // A record that did not decode goes to the destination as it was read.
     const message = decoded?.ok ? decoded.message : original;
     const record = kafkaRecord(
@@ -403,6 +411,13 @@ export class EventSourceLoop implements EventSourceRunner {
         error = asError(invalid);
       }
     }
+    this.stats.recordsFailedInvoke += error
+      ? refs.length
+      : [...resumeAt].reduce(
+          (n, [state, offset]) =>
+            n + (invoked.get(state) ?? []).filter((item) => item.ref.offset >= offset).length,
+          0,
+        );
     if (error) {
       this.stats.errors++;
       for (const [state, items] of taken) resumeAt.set(state, items[0]!.ref.offset);
@@ -746,6 +761,27 @@ export class EventSourceLoop implements EventSourceRunner {
     if (partitions.length > 0) this.#pinned = [];
   }
 
+  /** `MetricsConfig`: the groups asked for, once, before the consumer leaves (the lag needs it). */
+  async #emitMetrics(): Promise<void> {
+    const { metrics, logger } = this.#settings;
+    if (!metrics) return;
+    let lag: Awaited<ReturnType<NonNullable<RecordSource['offsetLag']>>> | undefined;
+    if (metrics.groups.has('KafkaMetrics') && this.#source.offsetLag) {
+      try {
+        lag = await this.#source.offsetLag();
+      } catch (lagError) {
+        logger.warn('OffsetLag not emitted: the lag could not be read', { error: asError(lagError) });
+      }
+    }
+    for (const document of esmMetricDocuments(metrics, this.stats, lag, Date.now())) {
+      try {
+        metrics.emit(document);
+      } catch (emitError) {
+        logger.warn('onMetrics threw', { error: asError(emitError) });
+      }
+    }
+  }
+
   #fail(error: Error): void {
     if (this.#failure) return;
     this.#failure = error;
@@ -762,6 +798,7 @@ export class EventSourceLoop implements EventSourceRunner {
       // In-flight batches finish and commit; nothing new starts.
       while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
       const logger = this.#settings.logger;
+      await this.#emitMetrics();
       await this.#source
         .close()
         .catch((error: unknown) => logger.warn('consumer close failed', { error: asError(error) }));

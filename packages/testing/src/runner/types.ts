@@ -130,6 +130,16 @@ export interface EventSourceOptions {
   fromFailures?: boolean;
   /** Header bytes as Java signed bytes, as AWS sends them. Default true. */
   signedHeaderBytes?: boolean;
+  /**
+   * `MetricsConfig.Metrics`: the ESM metric groups to emit when the runner stops, as CloudWatch
+   * embedded metric format (EMF) documents: `EventCount` (PolledEventCount, FilteredOutEventCount,
+   * InvokedEventCount, FailedInvokeEventCount, DroppedEventCount,
+   * OnFailureDestinationDeliveredEventCount) and `KafkaMetrics` (OffsetLag, at the end). `ErrorCount`
+   * is not emulated (refused). Default none.
+   */
+  metrics?: ReadonlyArray<'EventCount' | 'KafkaMetrics'>;
+  /** Where the metrics' EMF documents go. Default one JSON line each on stderr. */
+  onMetrics?: (document: Record<string, unknown>) => void;
   /** Extra librdkafka consumer properties (SASL, TLS, …); they override the runner's. */
   consumerConfig?: Record<string, string | number | boolean>;
   /**
@@ -209,6 +219,8 @@ export interface BatchReport {
 
 /** Counters, kept current while the runner runs. */
 export interface RunnerStats {
+  /** Records read from Kafka, each once (`PolledEventCount`). */
+  recordsPolled: number;
   /** Invocations made, retries included. */
   invocations: number;
   /** Records delivered to the handler, counting a retried record each time. */
@@ -217,6 +229,11 @@ export interface RunnerStats {
   recordsCommitted: number;
   /** Invocations that threw. */
   errors: number;
+  /**
+   * Records of failed invocations (`FailedInvokeEventCount`): every record of one that threw, those
+   * from the reported offset on of one that reported a failure.
+   */
+  recordsFailedInvoke: number;
   /** Invocations that returned batch item failures. */
   partialFailures: number;
   /** Retries scheduled (one per partition per failed attempt). */
@@ -272,6 +289,8 @@ export interface RecordSource {
   }): Promise<void>;
   /** Up to `max` records, waiting briefly when none is there. */
   poll(max: number): Promise<SourceMessage[]>;
+  /** The group's lag on the partitions assigned now (for `KafkaMetrics`); absent when unknown. */
+  offsetLag?(): Promise<ReadonlyArray<{ topic: string; partition: number; lag: number }>>;
   /** Commits next-to-read offsets; resolves once the broker stored them. */
   commit(offsets: readonly RecordRef[]): Promise<void>;
   pause(partitions: ReadonlyArray<{ topic: string; partition: number }>): void;

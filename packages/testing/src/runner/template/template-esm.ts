@@ -20,6 +20,7 @@ export type TemplateEsmOptions = Pick<
   | 'onFailureDestination'
   | 'filterCriteria'
   | 'schemaRegistry'
+  | 'metrics'
   | 'eventSource'
   | 'timeoutMs'
   | 'functionName'
@@ -77,9 +78,9 @@ const USED = new Set([
   'StartingPositionTimestamp',
   'FilterCriteria',
   'SchemaRegistryConfig',
+  'MetricsConfig',
 ]);
 const NOT_EMULATED: Record<string, string> = {
-  MetricsConfig: 'the ESM metrics (EventCount, ErrorCount, lag) are not emitted',
   KmsKeyArn: 'no filter criteria encryption locally (nothing to encrypt)',
   Tags: 'tags have no local meaning',
   ScalingConfig: 'one poller locally',
@@ -301,6 +302,22 @@ function readMapping(
     if (!Array.isArray(list) || list.some((f) => typeof (f as { Pattern?: unknown })?.Pattern !== 'string'))
       throw fail('FilterCriteria.Filters', 'a list of { Pattern: <JSON string> }');
     options.filterCriteria = { Filters: list as Array<{ Pattern: string }> };
+  }
+
+  const metricsConfig = known<{ Metrics?: unknown } | undefined>('MetricsConfig', props.MetricsConfig);
+  if (metricsConfig !== undefined) {
+    const groups = known<unknown>('MetricsConfig.Metrics', metricsConfig.Metrics ?? []);
+    if (
+      !Array.isArray(groups) ||
+      groups.some((g) => !['EventCount', 'ErrorCount', 'KafkaMetrics'].includes(g))
+    )
+      throw fail('MetricsConfig.Metrics', 'a list of EventCount, ErrorCount and KafkaMetrics');
+    const emitted = groups.filter((g): g is 'EventCount' | 'KafkaMetrics' => g !== 'ErrorCount');
+    if (emitted.length > 0) options.metrics = [...new Set(emitted)];
+    if (groups.includes('ErrorCount'))
+      notEmulated.push(
+        'MetricsConfig.Metrics ErrorCount: not emitted (its metric names are not in the AWS documentation the runner follows); EventCount and KafkaMetrics are',
+      );
   }
 
   const msk =
