@@ -59,6 +59,7 @@ export {
   InvalidBatchResponseError,
   InvocationTimeoutError,
   RetriesExhaustedError,
+  SchemaRegistryIntegrationError,
 } from './runner/errors.js';
 export {
   type FailureFilesOptions,
@@ -77,6 +78,8 @@ export {
 export type {
   BatchReport,
   BatchTrigger,
+  EsmRegistryClient,
+  EsmSchemaRegistryOptions,
   EventSourceOptions,
   EventSourceRunner,
   LocalHandler,

@@ -165,6 +165,7 @@ export interface EventSourceOptions {
  * optional peer dependency).
  */
 export interface EsmRegistryClient {
+  /** `GET /schemas/ids/{id}`: the schema and its type (absent: `AVRO`); rejects with serdes' `SchemaNotFoundError` for an unknown id. */
   getSchemaById(id: number): Promise<{ schema: string; schemaType?: string }>;
 }
 
