@@ -1,4 +1,9 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createKafkaHandler, type KafkaEvent, type KafkaEventRecord, type Logger } from '@kafka-lambda/core';
 import { avro, protobuf, schemaRegistry, writeConfluentFrame } from '@kafka-lambda/serdes';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +18,7 @@ import { committedOffsets, createTopic, groupId } from './helpers/kafka.js';
 // (Apicurio's Confluent-compatible API, read only through new subjects of this file).
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const REGISTRY = process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7';
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 let broker: IsolatedKafka;
 const runners: EventSourceRunner[] = [];
 
@@ -285,5 +291,73 @@ describe('kafka-lambda-local on a real broker: MetricsConfig', () => {
     });
     expect(documents[0]!.PolledEventCount).toBeGreaterThanOrEqual(4);
     expect(documents[1]).toMatchObject({ OffsetLag: 3, OffsetLagByPartition: { [`${topic}-0`]: 3 } });
+  }, 60_000);
+});
+
+describe('the kafka-lambda-local bin with these controls', () => {
+  it('--schema-registry-uri delivers decoded JSON records and --metrics prints EMF lines on stderr when stopped', async () => {
+    expect(existsSync(cli)).toBe(true); // built by `pnpm test` before the suites run
+    const registry = schemaRegistry(REGISTRY);
+    const topic = await createTopic(1, 'sr-cli', broker.brokers);
+    const trades = avro(registry, { schema: tradeSchema, autoRegister: true });
+    const subject = `h27-${randomUUID().slice(0, 8)}`;
+    await produce(
+      topic,
+      await Promise.all(
+        ['AAPL', 'MSFT'].map(async (symbol) => ({
+          key: null,
+          value: await trades.serialize({ symbol, qty: 1 }, { topic: subject, part: 'value', headers: [] }),
+        })),
+      ),
+    );
+    const dir = mkdtempSync(path.join(tmpdir(), 'h27-cli-'));
+    const handlerFile = path.join(dir, 'handler.mjs');
+    writeFileSync(
+      handlerFile,
+      `export const handler = async (event) => {
+  for (const records of Object.values(event.records))
+    for (const r of records) process.stderr.write('SEEN ' + Buffer.from(r.value, 'base64').toString() + ' ' + r.valueSchemaMetadata.dataFormat + '\\n');
+};\n`,
+    );
+    const child = spawn(
+      process.execPath,
+      [
+        cli,
+        handlerFile,
+        '-t',
+        topic,
+        '--brokers',
+        broker.brokers,
+        '--batch-window-ms',
+        '0',
+        '--schema-registry-uri',
+        REGISTRY,
+        '--metrics',
+        'EventCount,KafkaMetrics',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 30_000;
+    while ((stderr.match(/^SEEN /gm) ?? []).length < 2 && Date.now() < deadline && child.exitCode === null)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(stderr.match(/^SEEN .*$/gm)).toEqual([
+      'SEEN {"symbol":"AAPL","qty":1} AVRO',
+      'SEEN {"symbol":"MSFT","qty":1} AVRO',
+    ]);
+    const emf = stderr
+      .split('\n')
+      .filter((line) => line.startsWith('{"_aws"'))
+      .map((line) => JSON.parse(line));
+    expect(emf).toEqual([
+      expect.objectContaining({ PolledEventCount: 2, InvokedEventCount: 2, FailedInvokeEventCount: 0 }),
+      expect.objectContaining({ OffsetLag: 0 }),
+    ]);
   }, 60_000);
 });

@@ -58,6 +58,8 @@ export type NativeConsumerClass = new (
 
 const ERR_ASSIGN_PARTITIONS = -175;
 const ERR_REVOKE_PARTITIONS = -174;
+/** Between two AT_TIMESTAMP offset look-ups that failed. */
+const LOOKUP_RETRY_MS = 1_000;
 /** Short, so that stop() is never kept waiting on an idle fetch. */
 const POLL_TIMEOUT_MS = 100;
 
@@ -99,6 +101,7 @@ export class KafkaSource implements RecordSource {
     } = this.#settings;
     // Bumped by every revocation: an AT_TIMESTAMP assignment still looking up its offsets is then dropped.
     let generation = 0;
+    const closed = () => this.#closed;
     const consumer = new KafkaConsumer(
       {
         'bootstrap.servers': brokers,
@@ -115,16 +118,24 @@ export class KafkaSource implements RecordSource {
               events.onAssigned();
               return;
             }
-            // librdkafka waits for the assignment, so it may come once the offsets are looked up.
+            // librdkafka waits for the assignment, so it may come once the offsets are looked up;
+            // a failed look-up is reported and tried again until it answers or the partitions go.
             const at = generation;
-            offsetsAtTimestamp(this, assignment, startingPositionTimestampMs!).then(
-              (partitions) => {
-                if (at !== generation) return;
-                this.assign(partitions);
-                events.onAssigned();
-              },
-              (lookup: Error) => onError(lookup),
-            );
+            const lookUp = () => {
+              if (at !== generation || closed()) return;
+              offsetsAtTimestamp(this, assignment, startingPositionTimestampMs!).then(
+                (partitions) => {
+                  if (at !== generation || closed()) return;
+                  this.assign(partitions);
+                  events.onAssigned();
+                },
+                (lookup: Error) => {
+                  onError(lookup);
+                  setTimeout(lookUp, LOOKUP_RETRY_MS);
+                },
+              );
+            };
+            lookUp();
           } else if (error?.code === ERR_REVOKE_PARTITIONS) {
             generation++;
             events.onRevoked(assignment);

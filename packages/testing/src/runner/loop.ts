@@ -139,7 +139,13 @@ export class EventSourceLoop implements EventSourceRunner {
       onAssigned: () => this.#resolveReady(),
       onRevoked: (partitions) => this.#revoke(partitions),
     });
-    this.#polling = this.#pollLoop().catch((error: unknown) => this.#fail(asError(error)));
+    this.#polling = this.#pollLoop().catch((error: unknown) => {
+      // A fatal error while reading (the schema registry unreachable, the consumer broken): say so.
+      this.#settings.logger.error('the runner stops: records can no longer be read', {
+        error: asError(error),
+      });
+      this.#fail(asError(error));
+    });
   }
 
   waitFor(
