@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InvalidTestInputError } from '../src/index.js';
 import { parseCliArgs } from '../src/runner/cli-options.js';
@@ -107,5 +110,32 @@ describe('kafka-lambda-local schema registry flags', () => {
         {},
       ),
     ).toThrow(/--schema-validation-attribute/);
+  });
+});
+
+describe('kafka-lambda-local --from-failures with a template', () => {
+  it('drops the template’s schema registry integration: the on-failure messages are JSON, not registry-framed', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'h27-cli-'));
+    const file = path.join(dir, 'template.yaml');
+    writeFileSync(
+      file,
+      `Resources:
+  Fn: { Type: AWS::Lambda::Function, Properties: { Handler: i.h } }
+  M:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      FunctionName: !Ref Fn
+      Topics: [t]
+      SelfManagedEventSource: {}
+      SelfManagedKafkaEventSourceConfig: { SchemaRegistryConfig: { SchemaRegistryURI: https://sr } }
+`,
+    );
+    expect(parseCliArgs(['h.js', '--template', file], {}).options.schemaRegistry).toMatchObject({
+      uri: 'https://sr',
+    });
+    expect(
+      parseCliArgs(['h.js', '--template', file, '--from-failures', '-t', 't.failures'], {}).options
+        .schemaRegistry,
+    ).toBeUndefined();
   });
 });
