@@ -67,6 +67,8 @@ export type {
   KafkaHandlerOptionsBase,
   KafkaHandlerOptionsWithTombstones,
   LambdaContext,
+  Ordering,
+  OrderingKey,
   ProcessContext,
   ProduceHeaders,
   ProduceRequestBase,

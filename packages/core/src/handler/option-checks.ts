@@ -9,7 +9,7 @@ import { POLICIES } from './policies/index.js';
  * skipped tombstones) or a failure of every record (`value: json` instead of `json()`).
  *
  * Values are described by their type, never quoted, except the few enumerations (`onError`,
- * `tombstones`), whose values cannot be secrets. `producer`, `partitionConcurrency`,
+ * `tombstones`), whose values cannot be secrets. `producer`, `concurrency`, `ordering`,
  * `deadlineReserveMs` and `idempotency` are checked where they are resolved (settings.ts,
  * deadline.ts, idempotency/options.ts).
  *

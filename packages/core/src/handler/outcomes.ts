@@ -187,13 +187,23 @@ export class RecordOutcomes {
     this.#states[slot] = Fate.handedBack;
   }
 
-  /** Hands back every record of partition `partition` from `index` on that has no final state. */
-  handBackFrom(partition: number, index: number): void {
-    const end = this.#base[partition + 1]!;
-    for (let slot = this.#base[partition]! + index; slot < end; slot++) {
-      const state = this.#states[slot]!;
-      if (state === Fate.pending || state === Fate.running) this.#states[slot] = Fate.handedBack;
+  /**
+   * Hands back every record of partition `partition` from `index` on that has no final state; with
+   * `lane` (the indexes of one key's records), only the lane's records from its `index`-th on.
+   */
+  handBackFrom(partition: number, index: number, lane?: readonly number[]): void {
+    const base = this.#base[partition]!;
+    if (lane) {
+      for (let n = index; n < lane.length; n++) this.#handBackUnfinished(base + lane[n]!);
+      return;
     }
+    const end = this.#base[partition + 1]!;
+    for (let slot = base + index; slot < end; slot++) this.#handBackUnfinished(slot);
+  }
+
+  #handBackUnfinished(slot: number): void {
+    const state = this.#states[slot]!;
+    if (state === Fate.pending || state === Fate.running) this.#states[slot] = Fate.handedBack;
   }
 
   /** The batch gave up waiting for this record's `process`. */

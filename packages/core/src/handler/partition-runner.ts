@@ -36,15 +36,19 @@ export interface PartitionHost {
   alreadyProcessed(slot: number, record: AnyRecord): void;
   /** Applies the policy; returns whether the partition goes on. */
   failed(slot: number, record: AnyRecord, error: Error, stage: FailureStage): boolean;
-  /** The records of partition `partition` from `index` on (`first` is the one there) were not done. */
-  notDone(partition: number, index: number, first: RecordLocation): void;
+  /**
+   * The records of partition `partition` from `index` on (`first` is the one there) were not done;
+   * with `lane`, only the lane's records from its `index`-th on.
+   */
+  notDone(partition: number, index: number, first: RecordLocation, lane?: readonly number[]): void;
   /** A record's `produce()` came after it finished; `abandoned`: its partition was given up on. */
   lateProduce(error: LateProduceError, abandoned: boolean): void;
 }
 
 /**
- * Runs one partition's records in offset order. The batch may abandon it (a `process` that overran
- * the deadline): from then on the runner touches nothing of the batch.
+ * Runs one partition's records in offset order, one at a time: all of them (`ordering: 'partition'`),
+ * or one lane of them (the records of one key, or a single record under `'none'`). The batch may
+ * abandon it (a `process` that overran the deadline): from then on the runner touches nothing of the batch.
  */
 export class PartitionRunner implements PartitionScope {
   readonly #partition: PartitionBatch;
@@ -59,8 +63,10 @@ export class PartitionRunner implements PartitionScope {
   readonly #headerBytes: ParsedHeaderBytes | undefined;
   /** What the batch's middleware decided per record, and the records they decoded ahead. */
   readonly #gate: BatchGate | undefined;
+  /** The indexes of the records it runs, in offset order; undefined: every record of the partition. */
+  readonly #lane: readonly number[] | undefined;
   #signal: AbortSignal | undefined;
-  /** Index of the record in hand, or the length once done. */
+  /** Position (in the lane, or the partition) of the record in hand, or the length once done. */
   #at = 0;
   /** The record whose pipeline is running, if any, and its context. */
   #current: AnyRecord | undefined;
@@ -68,8 +74,15 @@ export class PartitionRunner implements PartitionScope {
   #done = false;
   #abandoned = false;
 
-  constructor(partition: PartitionBatch, index: number, host: PartitionHost, gate?: BatchGate) {
+  constructor(
+    partition: PartitionBatch,
+    index: number,
+    host: PartitionHost,
+    gate?: BatchGate,
+    lane?: readonly number[],
+  ) {
     this.#partition = partition;
+    this.#lane = lane;
     this.#index = index;
     this.#base = host.outcomes.baseOf(index);
     this.#host = host;
@@ -91,7 +104,7 @@ export class PartitionRunner implements PartitionScope {
     return this.#producer !== undefined;
   }
 
-  /** The partition's own signal, a child of the batch's. */
+  /** The runner's own signal, a child of the batch's. */
   get signal(): AbortSignal {
     this.#signal ??= AbortSignal.any([this.#host.signal]);
     return this.#signal;
@@ -108,13 +121,15 @@ export class PartitionRunner implements PartitionScope {
   abandon(): void {
     if (this.#done || this.#abandoned) return;
     this.#abandoned = true;
-    const records = this.#partition.records;
+    const lane = this.#lane;
+    const at = lane ? lane[this.#at] : this.#at;
     if (this.#current) {
       this.#host.observer.recordEnd?.(this.#current, 'unprocessed');
-      this.#host.outcomes.abandon(this.#base + this.#at);
+      this.#host.outcomes.abandon(this.#base + at!);
       RecordContext.end(this.#currentContext!);
     }
-    this.#host.notDone(this.#index, this.#at, records[this.#at]!);
+    const first = at === undefined ? undefined : this.#partition.records[at];
+    if (first) this.#host.notDone(this.#index, this.#at, first, lane);
   }
 
   async run(): Promise<void> {
@@ -131,14 +146,17 @@ export class PartitionRunner implements PartitionScope {
     const observer = host.observer;
     const outcomes = host.outcomes;
     const partition = this.#index;
-    for (let i = 0; i < records.length; i++) {
-      this.#at = i;
+    const lane = this.#lane;
+    const count = lane ? lane.length : records.length;
+    for (let n = 0; n < count; n++) {
+      this.#at = n;
+      const i = lane ? lane[n]! : n;
       if (this.#abandoned) return;
-      if (host.stopped || host.pastStopTime) return host.notDone(partition, i, records[i]!);
+      if (host.stopped || host.pastStopTime) return host.notDone(partition, n, records[i]!, lane);
       const slot = this.#base + i;
       const veto = this.#gate ? this.#gate.vetoAt(slot) : Veto.none;
-      // Handed back by a middleware (in progress elsewhere): the partition stops here.
-      if (veto === Veto.handBack) return host.notDone(partition, i, records[i]!);
+      // Handed back by a middleware (in progress elsewhere): the partition (or the key) stops here.
+      if (veto === Veto.handBack) return host.notDone(partition, n, records[i]!, lane);
       const decoded = this.#gate?.decodedAt(slot);
       const record = decoded ?? recordOfParsedEvent(records[i]!, this.#headerBytes, i);
       if (veto === Veto.skip) {
@@ -173,10 +191,10 @@ export class PartitionRunner implements PartitionScope {
         // (or by the batch stopping) rejects with, its record was not done, not failed.
         if (this.#host.aborted) {
           observer.recordEnd?.(record, 'unprocessed');
-          return host.notDone(partition, i, record);
+          return host.notDone(partition, n, record, lane);
         }
         if (!host.failed(slot, record, asError(error), RecordContext.stageOf(context))) {
-          if (i + 1 < records.length) host.notDone(partition, i + 1, records[i + 1]!);
+          if (n + 1 < count) host.notDone(partition, n + 1, records[lane ? lane[n + 1]! : n + 1]!, lane);
           return;
         }
         continue;
@@ -187,6 +205,6 @@ export class PartitionRunner implements PartitionScope {
       if (result === SKIPPED) host.skipped(slot, record);
       else host.succeeded(slot, record, result);
     }
-    this.#at = records.length;
+    this.#at = count;
   }
 }

@@ -1,9 +1,40 @@
 import { DeadlineExceededError } from '../errors.js';
+import type { PartitionBatch } from '../event.js';
+import type { BatchGate } from './batch-gate.js';
 import type { Deadline } from './deadline.js';
-import type { PartitionRunner } from './partition-runner.js';
+import { lanesOf, type ResolvedOrdering } from './ordering.js';
+import { type PartitionHost, PartitionRunner } from './partition-runner.js';
 
 /**
- * Runs the partitions, at most `concurrency` at a time, under the deadline: at the stop time it calls
+ * The runners of a batch, in the order they start: one per partition under `'partition'`; under
+ * `'key'` and `'none'` one per lane (a key's records of a partition, or one record), taken from the
+ * partitions in turn (each partition's lanes in the order of their first offset), so that no
+ * partition waits for another's keys and each partition's lowest offsets start first.
+ */
+export function runnersOf(
+  partitions: readonly PartitionBatch[],
+  ordering: ResolvedOrdering,
+  host: PartitionHost,
+  gate: BatchGate | undefined,
+): PartitionRunner[] {
+  if (ordering.mode === 'partition') return partitions.map((p, i) => new PartitionRunner(p, i, host, gate));
+  const lanes = partitions.map((p) => lanesOf(p, ordering));
+  const runners: PartitionRunner[] = [];
+  for (let round = 0, left = true; left; round++) {
+    left = false;
+    for (let p = 0; p < partitions.length; p++) {
+      const lane = lanes[p]![round];
+      if (!lane) continue;
+      left = true;
+      runners.push(new PartitionRunner(partitions[p]!, p, host, gate, lane));
+    }
+  }
+  return runners;
+}
+
+/**
+ * Runs the runners (partitions, or lanes), at most `concurrency` at a time: as each runs one record
+ * at a time, `concurrency` bounds the records in flight, under the deadline: at the stop time it calls
  * `stop` (records stop starting, signals abort); half the reserve later, partitions still running (a
  * `process` that ignores its signal) are abandoned, so the invocation ends with the SDK's error
  * instead of running into Lambda's timeout. One timer per batch.

@@ -12,6 +12,7 @@ import { checkDeadlineReserve } from './deadline.js';
 import { hooksInstrumentation } from './hooks-instrumentation.js';
 import type { Instrumentation } from './instrumentation.js';
 import { checkOptionShapes } from './option-checks.js';
+import { type ResolvedOrdering, resolveOrdering, warnOfRerunsWithoutIdempotency } from './ordering.js';
 import { POLICIES } from './policies/index.js';
 import type { FailurePolicy } from './policies/policy.js';
 import type { ErrorPolicy, KafkaHandlerOptionsBase, ProcessContext } from './types.js';
@@ -19,7 +20,8 @@ import type { ErrorPolicy, KafkaHandlerOptionsBase, ProcessContext } from './typ
 type AnyRecord = KafkaRecord<unknown, unknown>;
 type AnyOptions = KafkaHandlerOptionsBase<unknown, unknown, unknown> & { tombstones?: 'skip' | 'process' };
 
-const DEFAULT_PARTITION_CONCURRENCY = 16;
+/** Records in flight per invocation by default: under `'partition'`, today's 16 partitions at a time. */
+const DEFAULT_CONCURRENCY = 16;
 
 /** The handler's options after defaults and checks, shared by every invocation. */
 export interface HandlerSettings {
@@ -34,7 +36,10 @@ export interface HandlerSettings {
   readonly allFailedAlike: 'fail-invocation' | 'apply-policy';
   readonly deadLetterTopic: string | ((record: AnyRecord, error: Error) => string) | undefined;
   readonly producer: KafkaProducer | undefined;
-  readonly partitionConcurrency: number;
+  /** Which records may run at the same time (`ordering`). */
+  readonly ordering: ResolvedOrdering;
+  /** The bound on records in flight of an invocation, across partitions. */
+  readonly concurrency: number;
   readonly skipTombstones: boolean;
   readonly deadlineReserveMs: number | undefined;
   readonly logger: Logger;
@@ -53,7 +58,8 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof AnyOptions>([
   'allFailedAlike',
   'deadLetterTopic',
   'producer',
-  'partitionConcurrency',
+  'ordering',
+  'concurrency',
   'deadlineReserveMs',
   'logger',
   'logSummary',
@@ -68,6 +74,8 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof AnyOptions>([
 const MOVED_OPTIONS: Readonly<Record<string, string>> = {
   transactional:
     "`transactional` moved to the producer: producer: kafkaProducer(config, { transactional: true }) from '@kafka-lambda/core/producer'",
+  partitionConcurrency:
+    "`partitionConcurrency` is now `concurrency`: the bound on records in flight per invocation (under the default `ordering: 'partition'`, the partitions in flight)",
 };
 
 /** Checks every option once, at module scope, so that a mistake fails the init, not the first batch. */
@@ -99,10 +107,11 @@ export function resolveSettings(options: AnyOptions): HandlerSettings {
   if (policyName === 'dead-letter' && (!options.deadLetterTopic || !options.producer)) {
     throw new ConfigError("onError: 'dead-letter' needs `deadLetterTopic` and `producer`");
   }
-  const concurrency = options.partitionConcurrency ?? DEFAULT_PARTITION_CONCURRENCY;
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new ConfigError('partitionConcurrency must be a positive integer');
+    throw new ConfigError('concurrency must be a positive integer');
   }
+  const ordering = resolveOrdering(options.ordering);
   const logger = options.logger ?? jsonLogger();
   const keyDeserializer = options.key ?? string();
   const instrumentation = [...(options.instrumentation ?? [])];
@@ -115,6 +124,7 @@ export function resolveSettings(options: AnyOptions): HandlerSettings {
   const middleware = middlewareOf(options.use);
   const idempotency = resolveIdempotency(options.idempotency);
   if (idempotency) middleware.push(idempotencyMiddleware(idempotency) as BatchMiddleware);
+  warnOfRerunsWithoutIdempotency(ordering, policyName, middleware, logger);
   return {
     keyDeserializer,
     lazyKeys: isSynchronous(keyDeserializer),
@@ -125,7 +135,8 @@ export function resolveSettings(options: AnyOptions): HandlerSettings {
     allFailedAlike: allFailedAlikeOf(options.allFailedAlike),
     deadLetterTopic: options.deadLetterTopic as HandlerSettings['deadLetterTopic'],
     producer: options.producer,
-    partitionConcurrency: concurrency,
+    ordering,
+    concurrency,
     skipTombstones: options.tombstones !== 'process',
     deadlineReserveMs: checkDeadlineReserve(options.deadlineReserveMs),
     logger,

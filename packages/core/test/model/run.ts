@@ -252,7 +252,8 @@ async function run(
       : {}),
     tombstones: config.tombstones,
     ...(config.deadlineReserveMs === undefined ? {} : { deadlineReserveMs: config.deadlineReserveMs }),
-    partitionConcurrency: config.partitionConcurrency,
+    ordering: config.ordering,
+    concurrency: config.concurrency,
     logger,
     hooks: {
       onRecordError: (error: Error, record: { topic: string; partition: number; offset: number }) => {
