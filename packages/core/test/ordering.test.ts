@@ -98,6 +98,22 @@ describe("ordering: 'key'", () => {
     expect(t.most).toBe(3);
   });
 
+  it('a slow key holds one slot only: the other keys pass it by', async () => {
+    const finished: string[] = [];
+    const handler = createKafkaHandler({
+      value: string(),
+      logger: silentLogger,
+      ordering: 'key',
+      concurrency: 2,
+      async process(record) {
+        await sleep(record.rawKey?.toString() === 'slow' ? 60 : 2);
+        finished.push(`${record.rawKey}`);
+      },
+    });
+    await handler(keyed(['slow', 'a', 'b', 'c', 'd', 'slow']), context());
+    expect(finished).toEqual(['a', 'b', 'c', 'd', 'slow', 'slow']);
+  });
+
   it('a key function names the identity: keys equal after it share a lane', async () => {
     const t = tracker();
     const handler = createKafkaHandler({

@@ -26,6 +26,7 @@ import { Deadline } from './deadline.js';
 import { DeliveryLedger, type MessageKind } from './delivery-ledger.js';
 import { type DeliveryPhaseHost, settleDeliveries } from './delivery-phase.js';
 import { type BatchObserver, observeBatch } from './instrumentation.js';
+import type { Lanes } from './lanes.js';
 import { LazyAbort } from './lazy-abort.js';
 import { loggedError } from './logged-error.js';
 import { MiddlewareChain } from './middleware-chain.js';
@@ -126,7 +127,13 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
     try {
       await this.#transaction?.begin(this.#deadline);
       if (this.settings.middleware.length > 0) await this.#before(partitions);
-      const runners = runnersOf(partitions, this.settings.ordering, this, this.#gate);
+      const runners = runnersOf(
+        partitions,
+        this.settings.ordering,
+        this.settings.concurrency,
+        this,
+        this.#gate,
+      );
       await runPartitions(runners, this.settings.concurrency, this.#deadline, (reason) =>
         this.#abort.abort(reason),
       );
@@ -251,8 +258,8 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
     return goesOn;
   }
 
-  notDone(partition: number, index: number, first: RecordLocation, lane?: readonly number[]): void {
-    this.outcomes.handBackFrom(partition, index, lane);
+  notDone(partition: number, index: number, first: RecordLocation, lanes?: Lanes): void {
+    this.outcomes.handBackFrom(partition, index, lanes);
     // Once per batch: many lanes stop at the deadline, and the error counts the records left at the end.
     if (!this.#deadline.passed || this.#deadlineLogged) return;
     this.#deadlineLogged = true;

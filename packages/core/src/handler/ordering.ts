@@ -1,5 +1,4 @@
 import { ConfigError, messageOf } from '../errors.js';
-import type { PartitionBatch } from '../event.js';
 import type { Logger } from '../logger.js';
 import type { BatchMiddleware } from './batch-middleware.js';
 import type { ErrorPolicy } from './error-policy.js';
@@ -39,38 +38,8 @@ export function resolveOrdering(option: unknown): ResolvedOrdering {
   throw new ConfigError("ordering must be 'partition', 'key', 'none' or { key: (rawKey) => string | null }");
 }
 
-/**
- * The lanes of a partition: the indexes of its records that must run one after another, each lane
- * in offset order, the lanes in the order of their first record. Under `'none'` every record is a
- * lane of its own. A key's identity is the key as the event carried it (base64: equal bytes, equal
- * text), unless the ordering names a function.
- */
-export function lanesOf(partition: PartitionBatch, ordering: ResolvedOrdering): number[][] {
-  const records = partition.records;
-  const lanes: number[][] = [];
-  if (ordering.mode === 'none') {
-    for (let i = 0; i < records.length; i++) lanes.push([i]);
-    return lanes;
-  }
-  const byKey = new Map<string | null, number[]>();
-  const identityOf = ordering.mode === 'key' ? ordering.key : undefined;
-  for (let i = 0; i < records.length; i++) {
-    const raw = records[i]!.key;
-    const key = raw === null || raw === undefined ? null : raw;
-    const identity = identityOf ? identityBy(identityOf, key) : key;
-    let lane = byKey.get(identity);
-    if (!lane) {
-      lane = [];
-      byKey.set(identity, lane);
-      lanes.push(lane);
-    }
-    lane.push(i);
-  }
-  return lanes;
-}
-
 /** The user's identity of a key; a throw or a wrong answer fails the invocation (it would fail every batch alike). */
-function identityBy(identityOf: OrderingKey, key: string | null): string | null {
+export function identityBy(identityOf: OrderingKey, key: string | null): string | null {
   let identity: unknown;
   try {
     identity = identityOf(key === null ? null : Buffer.from(key, 'base64'));

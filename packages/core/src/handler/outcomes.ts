@@ -2,6 +2,7 @@ import { locationOf, OutcomeInvariantError, type RecordLocation, RecordValidatio
 import type { PartitionBatch } from '../event.js';
 import type { RecordFate } from './batch-middleware.js';
 import type { FailureStage } from './dead-letter.js';
+import type { Lanes } from './lanes.js';
 
 /**
  * Where a record of the batch stands. A record moves pending → running → exactly one final state;
@@ -189,12 +190,12 @@ export class RecordOutcomes {
 
   /**
    * Hands back every record of partition `partition` from `index` on that has no final state; with
-   * `lane` (the indexes of one key's records), only the lane's records from its `index`-th on.
+   * `lanes` (ordering by key), only the records of `index`'s lane from it on.
    */
-  handBackFrom(partition: number, index: number, lane?: readonly number[]): void {
+  handBackFrom(partition: number, index: number, lanes?: Lanes): void {
     const base = this.#base[partition]!;
-    if (lane) {
-      for (let n = index; n < lane.length; n++) this.#handBackUnfinished(base + lane[n]!);
+    if (lanes) {
+      for (let i = index; i >= 0; i = lanes.after(i)) this.#handBackUnfinished(base + i);
       return;
     }
     const end = this.#base[partition + 1]!;

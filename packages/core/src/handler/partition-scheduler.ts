@@ -2,31 +2,32 @@ import { DeadlineExceededError } from '../errors.js';
 import type { PartitionBatch } from '../event.js';
 import type { BatchGate } from './batch-gate.js';
 import type { Deadline } from './deadline.js';
-import { lanesOf, type ResolvedOrdering } from './ordering.js';
+import { Lanes } from './lanes.js';
+import type { ResolvedOrdering } from './ordering.js';
 import { type PartitionHost, PartitionRunner } from './partition-runner.js';
 
 /**
  * The runners of a batch, in the order they start: one per partition under `'partition'`; under
- * `'key'` and `'none'` one per lane (a key's records of a partition, or one record), taken from the
- * partitions in turn (each partition's lanes in the order of their first offset), so that no
- * partition waits for another's keys and each partition's lowest offsets start first.
+ * `'key'` and `'none'` as many per partition as it has lanes, up to `concurrency`, sharing the
+ * partition's {@link Lanes}. The partitions' runners alternate, so that no partition waits for
+ * another's keys.
  */
 export function runnersOf(
   partitions: readonly PartitionBatch[],
   ordering: ResolvedOrdering,
+  concurrency: number,
   host: PartitionHost,
   gate: BatchGate | undefined,
 ): PartitionRunner[] {
   if (ordering.mode === 'partition') return partitions.map((p, i) => new PartitionRunner(p, i, host, gate));
-  const lanes = partitions.map((p) => lanesOf(p, ordering));
+  const lanes = partitions.map((p) => Lanes.of(p, ordering));
   const runners: PartitionRunner[] = [];
-  for (let round = 0, left = true; left; round++) {
+  for (let round = 0, left = true; round < concurrency && left; round++) {
     left = false;
     for (let p = 0; p < partitions.length; p++) {
-      const lane = lanes[p]![round];
-      if (!lane) continue;
+      if (round >= lanes[p]!.count) continue;
       left = true;
-      runners.push(new PartitionRunner(partitions[p]!, p, host, gate, lane));
+      runners.push(new PartitionRunner(partitions[p]!, p, host, gate, lanes[p]));
     }
   }
   return runners;
