@@ -1,8 +1,14 @@
 // `ordering: 'partition' | 'key' | 'none'` and `concurrency` (issue 26): which records run at once,
 // what a failure stops, what is reported, and the one warning at init.
-import { createKafkaHandler, type KafkaEvent, RecordProcessingError, string } from '@kafka-lambda/core';
+import {
+  ConfigError,
+  createKafkaHandler,
+  type KafkaEvent,
+  RecordProcessingError,
+  string,
+} from '@kafka-lambda/core';
 import { memoryProducer } from '@kafka-lambda/testing';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { b64, context, eventRecord, mskEvent, silentLogger } from './fixtures.js';
 import { captureLogger } from './support/capture-logger.js';
 
@@ -269,4 +275,34 @@ describe('the warning at init', () => {
       expect(lines).toHaveLength(warns ? 1 : 0);
     });
   }
+});
+
+describe('KAFKA_LAMBDA_ORDERING (what kafka-lambda-local --ordering sets)', () => {
+  afterEach(() => {
+    delete process.env.KAFKA_LAMBDA_ORDERING;
+  });
+  const most = async (ordering?: 'partition') => {
+    const t = tracker();
+    const handler = createKafkaHandler({
+      value: string(),
+      logger: silentLogger,
+      ...(ordering ? { ordering } : {}),
+      process: (record) => t.run(keyOf(record), `${record.offset}`, 2),
+    });
+    await handler(keyed(['a', 'b', 'c']), context());
+    return t.most;
+  };
+
+  it("is the ordering of a handler whose code sets none; the code's own wins", async () => {
+    process.env.KAFKA_LAMBDA_ORDERING = 'key';
+    expect(await most()).toBe(3);
+    expect(await most('partition')).toBe(1);
+    delete process.env.KAFKA_LAMBDA_ORDERING;
+    expect(await most()).toBe(1);
+  });
+
+  it('a value it does not know is a ConfigError at init', () => {
+    process.env.KAFKA_LAMBDA_ORDERING = 'by-key';
+    expect(() => createKafkaHandler({ process() {} })).toThrow(ConfigError);
+  });
 });

@@ -13,7 +13,9 @@ import type { ErrorPolicy } from './error-policy.js';
  *   schema id that may differ between records of one logical key); `null` is the keyless lane.
  * - `'none'`: any record at any time, each its own key.
  *
- * In every mode, `concurrency` bounds the records in flight of an invocation.
+ * In every mode, `concurrency` bounds the records in flight of an invocation. When the code sets no
+ * `ordering`, the environment variable `KAFKA_LAMBDA_ORDERING` may (what `kafka-lambda-local
+ * --ordering` sets); the code's choice always wins.
  */
 export type Ordering = 'partition' | 'key' | 'none' | { readonly key: OrderingKey };
 
@@ -28,7 +30,18 @@ export type ResolvedOrdering =
 
 const PARTITION: ResolvedOrdering = { mode: 'partition' };
 
-export function resolveOrdering(option: unknown): ResolvedOrdering {
+/** The environment variable that gives `ordering` when the code sets none (a deploy-time choice; `kafka-lambda-local --ordering`). */
+export const ORDERING_VARIABLE = 'KAFKA_LAMBDA_ORDERING';
+
+export function resolveOrdering(
+  option: unknown,
+  fromEnvironment: string | undefined = process.env[ORDERING_VARIABLE],
+): ResolvedOrdering {
+  if (option === undefined && fromEnvironment !== undefined && fromEnvironment !== '') {
+    if (fromEnvironment === 'partition' || fromEnvironment === 'key' || fromEnvironment === 'none')
+      return resolveOrdering(fromEnvironment, undefined);
+    throw new ConfigError(`${ORDERING_VARIABLE} must be 'partition', 'key' or 'none'`);
+  }
   if (option === undefined || option === 'partition') return PARTITION;
   if (option === 'key') return { mode: 'key', key: undefined };
   if (option === 'none') return { mode: 'none' };

@@ -12,6 +12,8 @@ export interface CliCommand {
   readonly options: Omit<EventSourceOptions, 'handler'>;
   /** `--from-failures-dir`: replay the on-failure files of this folder instead of consuming Kafka. */
   readonly fromFailuresDir?: string;
+  /** `--ordering`: the handler's `ordering` when its code sets none (KAFKA_LAMBDA_ORDERING). */
+  readonly ordering?: 'partition' | 'key' | 'none';
   /** With `--template`: where the mapping was read, and the settings the runner does not emulate. */
   readonly template?: { readonly mapping: string; readonly notEmulated: readonly string[] };
 }
@@ -50,6 +52,8 @@ Options:
   --filter-criteria <json>         FilterCriteria, as the AWS CLI takes it: '{"Filters":[{"Pattern":"..."}]}'
   --timeout-ms <ms>                function timeout                                  (default 60000)
   --concurrency <n>                invocations in flight, on distinct partitions     (default 1)
+  --ordering <mode>                the handler's ordering: partition | key | none, when its code sets
+                                   none (passed as KAFKA_LAMBDA_ORDERING; see docs/ordering.md)
   --msk                            send "aws:kafka" events with an eventSourceArn (default SelfManagedKafka)
   --sink-connector                 invoke as Confluent's Lambda Sink Connector (sync mode) instead of the ESM
   --from-failures                  the topics are an ESM on-failure destination: replay the original records
@@ -145,11 +149,15 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
   if (options.startingPosition && !['TRIM_HORIZON', 'LATEST'].includes(options.startingPosition)) {
     throw new InvalidTestInputError('--starting-position', 'TRIM_HORIZON or LATEST');
   }
+  const ordering = values.ordering;
+  if (ordering !== undefined && !['partition', 'key', 'none'].includes(ordering))
+    throw new InvalidTestInputError('--ordering', 'partition, key or none');
   return {
     help: false,
     handlerFile,
     exportName,
     options,
+    ...(ordering ? { ordering: ordering as CliCommand['ordering'] } : {}),
     ...(fromFailuresDir ? { fromFailuresDir } : {}),
     ...(template
       ? { template: { mapping: `${template.file}: ${template.mapping}`, notEmulated: template.notEmulated } }
@@ -214,6 +222,7 @@ function parse(argv: readonly string[]) {
       'on-retries-exhausted': { type: 'string' },
       'timeout-ms': { type: 'string' },
       concurrency: { type: 'string' },
+      ordering: { type: 'string' },
       msk: { type: 'boolean' },
       'sink-connector': { type: 'boolean' },
       'from-failures': { type: 'boolean' },
