@@ -154,6 +154,23 @@ describe("ordering: 'key'", () => {
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: { partition: 'in-0', offset: 1 } }] });
   });
 
+  it("a middleware's hand-back stops the record's key only", async () => {
+    const ran: string[] = [];
+    const handler = createKafkaHandler({
+      value: string(),
+      logger: silentLogger,
+      onError: 'report',
+      ordering: 'key',
+      use: [{ name: 'in-progress-elsewhere', before: (batch) => batch.handBack(0, 1, new Error('claimed')) }],
+      process(record) {
+        ran.push(`${record.rawKey}@${record.offset}`);
+      },
+    });
+    const result = await handler(keyed(['a', 'b', 'a', 'b', 'c']), context());
+    expect(ran.sort()).toEqual(['a@0', 'a@2', 'c@4']);
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: { partition: 'in-0', offset: 1 } }] });
+  });
+
   it('retry-batch: the failed key stops, the invocation fails with the record', async () => {
     const ran: number[] = [];
     const handler = createKafkaHandler({
