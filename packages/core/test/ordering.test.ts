@@ -135,6 +135,26 @@ describe("ordering: 'key'", () => {
     expect(t.most).toBe(2);
   });
 
+  it('a key function that throws or answers a number fails the invocation with a ConfigError, before any record runs', async () => {
+    for (const key of [
+      () => {
+        throw new Error('no account in the key');
+      },
+      () => 42 as unknown as string,
+    ]) {
+      let ran = 0;
+      const handler = createKafkaHandler({
+        logger: silentLogger,
+        ordering: { key },
+        process() {
+          ran++;
+        },
+      });
+      await expect(handler(keyed(['a']), context())).rejects.toBeInstanceOf(ConfigError);
+      expect(ran).toBe(0);
+    }
+  });
+
   it('report: a failure stops its key only; the lowest offset not done is reported', async () => {
     const ran: string[] = [];
     const handler = createKafkaHandler({
