@@ -32,5 +32,16 @@ export const SCALING = {
   ioMs: 1,
 };
 
+/** Issue 26: `ordering: 'key'` against `'partition'`, paired in one run (ratios, not timings). */
+export const ORDERING = {
+  /** The I/O-bound rows: one partition of this many records, each awaiting `ioMs`; one 'partition' sample takes records × ioMs. */
+  ioRecords: 1_000,
+  ioMs: 20,
+  ioRounds: { warmup: 0, iterations: QUICK ? 1 : 3 },
+  /** The CPU-bound rows: batches of this many records, no I/O. */
+  cpuRecords: 10_000,
+  cpuRounds: { warmup: QUICK ? 1 : 3, iterations: QUICK ? 3 : 15 },
+};
+
 export const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 export const REGISTRY_URL = process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7';

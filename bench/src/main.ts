@@ -33,6 +33,7 @@ await step('produce', async () => (await import('./produce.js')).benchProduce(re
 await step('cold-start', async () => (await import('./cold-start.js')).benchColdStart(report));
 await step('memory', async () => (await import('./memory.js')).benchMemory(report));
 await step('scaling', async () => (await import('./scaling.js')).benchScaling(report));
+await step('ordering', async () => (await import('./ordering.js')).benchOrdering(report));
 await step('tracing', async () => (await import('./tracing.js')).benchTracing(report));
 await step('transactions', async () => (await import('./transactions.js')).benchTransactions(report));
 await step('idempotency', async () => (await import('./idempotency.js')).benchIdempotency(report));

@@ -51,7 +51,7 @@ export async function benchScaling(report: Report): Promise<void> {
   await concurrency(report);
 }
 
-/** 16 partitions whose `process` awaits 1 ms of simulated I/O, at partitionConcurrency 1, 4 and 16. */
+/** 16 partitions whose `process` awaits 1 ms of simulated I/O, at concurrency 1, 4 and 16 (ordering 'partition'). */
 async function concurrency(report: Report): Promise<void> {
   const ctx = lambdaContext();
   const records = SCALING.partitions * SCALING.recordsPerPartition;
@@ -61,14 +61,14 @@ async function concurrency(report: Report): Promise<void> {
     value: (i) => encodePayload('json', makeTrade(i, 0)),
   });
   const sleep = () => new Promise<void>((resolve) => setTimeout(resolve, SCALING.ioMs));
-  const contenders = SCALING.concurrency.map((partitionConcurrency) => {
+  const contenders = SCALING.concurrency.map((concurrency) => {
     const handler = createKafkaHandler({
       value: json(),
       logger: jsonLogger({ write: noop }),
-      partitionConcurrency,
+      concurrency,
       process: sleep,
     });
-    return { name: String(partitionConcurrency), run: () => handler(event, ctx) };
+    return { name: String(concurrency), run: () => handler(event, ctx) };
   });
   const samples = await timeRounds(contenders, {
     warmup: 1,
@@ -79,7 +79,7 @@ async function concurrency(report: Report): Promise<void> {
     const value = summarize(samples.get(c.name)!);
     report.add({
       section: `Scaling: partitions processed concurrently (${SCALING.partitions} partitions × ${SCALING.recordsPerPartition} records, process awaits ${SCALING.ioMs} ms)`,
-      scenario: `partitionConcurrency ${c.name}`,
+      scenario: `concurrency ${c.name}`,
       contender: 'kafka-lambda',
       unit: 'ms / batch',
       value,

@@ -236,7 +236,7 @@ describe('createKafkaHandler', () => {
     await createKafkaHandler({
       value: slowJson,
       logger: silentLogger,
-      partitionConcurrency: 2,
+      concurrency: 2,
       async process(record) {
         log.push(`start ${record.partition}@${record.offset}`);
         await new Promise((resolve) => setTimeout(resolve, 2));

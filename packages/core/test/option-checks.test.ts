@@ -45,7 +45,13 @@ describe('every option is checked at run time, at createKafkaHandler', () => {
     [{ deadLetterTopic: 42, onError: 'log' }, /^deadLetterTopic must be a topic name or a function/],
     [{ deadLetterTopic: '', onError: 'log' }, /^deadLetterTopic must be a topic name or a function/],
     [{ producer: 'localhost:9092' }, /^producer must be a producer \(producer: kafkaProducer\(config\)/],
-    [{ partitionConcurrency: '4' }, /^partitionConcurrency must be a positive integer/],
+    [{ concurrency: '4' }, /^concurrency must be a positive integer/],
+    [
+      { ordering: 'keys' },
+      /^ordering must be 'partition', 'key', 'none' or \{ key: \(rawKey\) => string \| null \}$/,
+    ],
+    [{ ordering: { key: 'id' } }, /^ordering must be /],
+    [{ partitionConcurrency: 4 }, /^`partitionConcurrency` is now `concurrency`/],
     [
       { logger: jsonLogger },
       /^logger is a function \(`jsonLogger`\), not a logger: did you mean `jsonLogger\(\)`\?$/,
@@ -96,7 +102,10 @@ describe('every option is checked at run time, at createKafkaHandler', () => {
   it('accepts what the types accept', () => {
     const ok: Array<Record<string, unknown>> = [
       { key: string(), value: json(), tombstones: 'process', logSummary: false },
-      { tombstones: 'skip', deadlineReserveMs: 500, partitionConcurrency: 1 },
+      { tombstones: 'skip', deadlineReserveMs: 500, concurrency: 1 },
+      { ordering: 'key', concurrency: 100 },
+      { ordering: 'none' },
+      { ordering: { key: (rawKey: Buffer | null) => rawKey?.toString('hex') ?? null } },
       { logger: console, use: [] },
       { logger: jsonLogger({ level: 'silent' }), use: [hooks({ onRecordError() {}, onBatchEnd() {} })] },
       { use: [{ name: 'observer', startBatch: () => undefined }] },

@@ -195,7 +195,7 @@ describe('which failures stop what', () => {
       value: string(),
       onError: 'report',
       logger,
-      partitionConcurrency: 2,
+      concurrency: 2,
       async process(record, { signal }) {
         if (record.partition === 0) throw new Error('poison');
         await sleep(5);
@@ -220,7 +220,7 @@ describe('which failures stop what', () => {
         value: string(),
         onError,
         logger: silentLogger,
-        partitionConcurrency: 2,
+        concurrency: 2,
         async process(record, { signal }) {
           if (record.partition === 0) {
             await sleep(5);
@@ -272,7 +272,7 @@ describe('the deadline', () => {
       onError: 'report',
       logger,
       deadlineReserveMs: 500,
-      partitionConcurrency: 2,
+      concurrency: 2,
       async process() {
         await sleep(400);
       },

@@ -209,7 +209,8 @@ function scenario(
       producer: 'scripted',
       tombstones: 'skip',
       deadlineReserveMs: undefined,
-      partitionConcurrency: 16,
+      ordering: 'partition',
+      concurrency: 16,
       hookFault: 'none',
       deadLetterTopic: 'fixed',
       tracing: 'none',
@@ -281,6 +282,17 @@ describe('the oracle catches a broken handler', () => {
     expect(await violationsOf(scenario('retry-batch', [fine, { ...fine, outputs: ['transient'] }]))).toEqual(
       [],
     );
+  });
+
+  it("a handler that ignores the key's order: two records of one key at once, and one after its key's failure", async () => {
+    const slow: RecordPlan = { ...fine, shape: 'async', sleepMs: 10 };
+    const s = scenario('report', [slow, { ...slow, ending: 'error' }, slow], { ordering: 'key' });
+    expect(await violationsOf(s)).toEqual([]);
+    // Run as 'none' (every record its own key), judged as 'key'.
+    const observation = await runScenario({ ...s, config: { ...s.config, ordering: 'none' } });
+    const found = check({ ...observation, scenario: s }).map((v) => v.invariant);
+    expect(found).toContain('key-order');
+    expect(found).toContain('stops-at-failure');
   });
 
   it('a record that never runs', async () => {

@@ -42,6 +42,12 @@ async function main(stopRequested: { runner?: EventSourceRunner; signalled?: str
   // The handler's own envConfig() reads the cluster the runner consumes from (as a deployed function's
   // environment names its cluster): set before the handler module loads, and passed to the emulator.
   process.env.KAFKA_BROKERS = String(command.options.brokers);
+  if (command.ordering) {
+    process.env.KAFKA_LAMBDA_ORDERING = command.ordering;
+    log(
+      `ordering: ${command.ordering} (KAFKA_LAMBDA_ORDERING: a handler whose code sets \`ordering\` keeps its own)`,
+    );
+  }
   let handler: LocalHandler | undefined;
   if (!command.options.rie) {
     const module = (await import(pathToFileURL(path.resolve(command.handlerFile)).href)) as Record<

@@ -56,6 +56,12 @@ describe('kafka-lambda-local arguments', () => {
     expect(command.options.brokers).toBe('127.0.0.1:9092');
   });
 
+  it("--ordering is the handler's ordering, checked here", () => {
+    expect(parseCliArgs(['h.mjs', '-t', 'x', '--ordering', 'key'], {}).ordering).toBe('key');
+    expect(parseCliArgs(['h.mjs', '-t', 'x'], {}).ordering).toBeUndefined();
+    expect(() => parseCliArgs(['h.mjs', '-t', 'x', '--ordering', 'keys'], {})).toThrow(/--ordering/);
+  });
+
   it('rejects missing or malformed arguments with typed errors', () => {
     for (const argv of [
       [],

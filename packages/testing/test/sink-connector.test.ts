@@ -61,7 +61,7 @@ function handlerWith(policy: ErrorPolicy) {
     onError: policy,
     deadLetterTopic: 'orders.dlq',
     logger: silent,
-    partitionConcurrency: 1,
+    concurrency: 1,
     process(record, { produce }) {
       if (record.value.fail) throw new Error(`order ${record.value.id} is broken`);
       processed.push(record.value.id);

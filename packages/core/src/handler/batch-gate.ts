@@ -16,7 +16,7 @@ export enum Veto {
   none = 0,
   /** Processed already: it does not run. */
   skip = 1,
-  /** Comes again: it and the rest of its partition do not run. */
+  /** Comes again: it and the rest of its partition (or key, by `ordering`) do not run. */
   handBack = 2,
 }
 

@@ -109,8 +109,9 @@ export interface BeforeBatch<K = unknown, V = unknown> {
   /** The record does not run: it was processed already (its outcome is `already-processed`). */
   skip(partition: number, index: number): void;
   /**
-   * The record, and every later one of its partition, does not run and comes again: reported under
-   * `report` (the partition's lowest such record), otherwise the invocation fails with `reason`.
+   * The record, and every later one of its partition (under `ordering: 'key'`, of its key; under
+   * `'none'`, none), does not run and comes again: reported under `report` (the partition's lowest
+   * record not done), otherwise the invocation fails with `reason`.
    */
   handBack(partition: number, index: number, reason: Error): void;
 }

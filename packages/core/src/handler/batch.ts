@@ -26,12 +26,13 @@ import { Deadline } from './deadline.js';
 import { DeliveryLedger, type MessageKind } from './delivery-ledger.js';
 import { type DeliveryPhaseHost, settleDeliveries } from './delivery-phase.js';
 import { type BatchObserver, observeBatch } from './instrumentation.js';
+import type { Lanes } from './lanes.js';
 import { LazyAbort } from './lazy-abort.js';
 import { loggedError } from './logged-error.js';
 import { MiddlewareChain } from './middleware-chain.js';
 import { Fate, RecordOutcomes } from './outcomes.js';
-import { type PartitionHost, PartitionRunner } from './partition-runner.js';
-import { runPartitions } from './partition-scheduler.js';
+import type { PartitionHost } from './partition-runner.js';
+import { runnersOf, runPartitions } from './partition-scheduler.js';
 import type { FailurePolicy, RecordFailure } from './policies/policy.js';
 import { RecordPipeline } from './record-pipeline.js';
 import { requestLogger } from './request-logger.js';
@@ -126,8 +127,14 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
     try {
       await this.#transaction?.begin(this.#deadline);
       if (this.settings.middleware.length > 0) await this.#before(partitions);
-      const runners = partitions.map((p, i) => new PartitionRunner(p, i, this, this.#gate));
-      await runPartitions(runners, this.settings.partitionConcurrency, this.#deadline, (reason) =>
+      const runners = runnersOf(
+        partitions,
+        this.settings.ordering,
+        this.settings.concurrency,
+        this,
+        this.#gate,
+      );
+      await runPartitions(runners, this.settings.concurrency, this.#deadline, (reason) =>
         this.#abort.abort(reason),
       );
       this.sendDeadLetters();
@@ -251,15 +258,14 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
     return goesOn;
   }
 
-  notDone(partition: number, index: number, first: RecordLocation): void {
-    this.outcomes.handBackFrom(partition, index);
-    if (!this.#deadline.passed) return;
-    if (!this.#deadlineLogged) {
-      this.#deadlineLogged = true;
-      this.logger.warn('deadline reached: no more records start, to leave time for the deliveries', {
-        ...locationOf(first),
-      });
-    }
+  notDone(partition: number, index: number, first: RecordLocation, lanes?: Lanes): void {
+    this.outcomes.handBackFrom(partition, index, lanes);
+    // Once per batch: many lanes stop at the deadline, and the error counts the records left at the end.
+    if (!this.#deadline.passed || this.#deadlineLogged) return;
+    this.#deadlineLogged = true;
+    this.logger.warn('deadline reached: no more records start, to leave time for the deliveries', {
+      ...locationOf(first),
+    });
     const unprocessed = this.outcomes.counts().unprocessed;
     this.settings.policy.handBack(first, new DeadlineExceededError(unprocessed), this);
     this.#abort.abort(new DeadlineExceededError(unprocessed));

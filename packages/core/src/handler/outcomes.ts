@@ -2,6 +2,7 @@ import { locationOf, OutcomeInvariantError, type RecordLocation, RecordValidatio
 import type { PartitionBatch } from '../event.js';
 import type { RecordFate } from './batch-middleware.js';
 import type { FailureStage } from './dead-letter.js';
+import type { Lanes } from './lanes.js';
 
 /**
  * Where a record of the batch stands. A record moves pending → running → exactly one final state;
@@ -187,13 +188,23 @@ export class RecordOutcomes {
     this.#states[slot] = Fate.handedBack;
   }
 
-  /** Hands back every record of partition `partition` from `index` on that has no final state. */
-  handBackFrom(partition: number, index: number): void {
-    const end = this.#base[partition + 1]!;
-    for (let slot = this.#base[partition]! + index; slot < end; slot++) {
-      const state = this.#states[slot]!;
-      if (state === Fate.pending || state === Fate.running) this.#states[slot] = Fate.handedBack;
+  /**
+   * Hands back every record of partition `partition` from `index` on that has no final state; with
+   * `lanes` (ordering by key), only the records of `index`'s lane from it on.
+   */
+  handBackFrom(partition: number, index: number, lanes?: Lanes): void {
+    const base = this.#base[partition]!;
+    if (lanes) {
+      for (let i = index; i >= 0; i = lanes.after(i)) this.#handBackUnfinished(base + i);
+      return;
     }
+    const end = this.#base[partition + 1]!;
+    for (let slot = base + index; slot < end; slot++) this.#handBackUnfinished(slot);
+  }
+
+  #handBackUnfinished(slot: number): void {
+    const state = this.#states[slot]!;
+    if (state === Fate.pending || state === Fate.running) this.#states[slot] = Fate.handedBack;
   }
 
   /** The batch gave up waiting for this record's `process`. */

@@ -7,6 +7,7 @@ import { type KafkaRecord, recordOfParsedEvent } from '../record.js';
 import { type BatchGate, Veto } from './batch-gate.js';
 import type { FailureStage } from './dead-letter.js';
 import type { BatchObserver } from './instrumentation.js';
+import type { Lanes } from './lanes.js';
 import type { RecordOutcomes } from './outcomes.js';
 import { type PartitionScope, RecordContext } from './record-context.js';
 import { type PipelineResult, PROCESSING, RecordPipeline, SKIPPED } from './record-pipeline.js';
@@ -36,15 +37,20 @@ export interface PartitionHost {
   alreadyProcessed(slot: number, record: AnyRecord): void;
   /** Applies the policy; returns whether the partition goes on. */
   failed(slot: number, record: AnyRecord, error: Error, stage: FailureStage): boolean;
-  /** The records of partition `partition` from `index` on (`first` is the one there) were not done. */
-  notDone(partition: number, index: number, first: RecordLocation): void;
+  /**
+   * The records of partition `partition` from `index` on (`first` is the one there) were not done;
+   * with `lanes`, only the records of `index`'s lane from it on.
+   */
+  notDone(partition: number, index: number, first: RecordLocation, lanes?: Lanes): void;
   /** A record's `produce()` came after it finished; `abandoned`: its partition was given up on. */
   lateProduce(error: LateProduceError, abandoned: boolean): void;
 }
 
 /**
- * Runs one partition's records in offset order. The batch may abandon it (a `process` that overran
- * the deadline): from then on the runner touches nothing of the batch.
+ * Runs records of one partition, one at a time: all of them in offset order (`ordering: 'partition'`),
+ * or lane after lane taken from the partition's {@link Lanes}, which other runners of the partition
+ * take from too (`'key'`, `'none'`). The batch may abandon it (a `process` that overran the
+ * deadline): from then on the runner touches nothing of the batch.
  */
 export class PartitionRunner implements PartitionScope {
   readonly #partition: PartitionBatch;
@@ -59,17 +65,27 @@ export class PartitionRunner implements PartitionScope {
   readonly #headerBytes: ParsedHeaderBytes | undefined;
   /** What the batch's middleware decided per record, and the records they decoded ahead. */
   readonly #gate: BatchGate | undefined;
+  /** The partition's lanes, shared with its other runners; undefined: the whole partition in offset order. */
+  readonly #lanes: Lanes | undefined;
   #signal: AbortSignal | undefined;
-  /** Index of the record in hand, or the length once done. */
-  #at = 0;
+  /** Index of the record in hand; -1 when it holds none (a lanes runner between lanes, or done). */
+  #at: number;
   /** The record whose pipeline is running, if any, and its context. */
   #current: AnyRecord | undefined;
   #currentContext: RecordContext | undefined;
   #done = false;
   #abandoned = false;
 
-  constructor(partition: PartitionBatch, index: number, host: PartitionHost, gate?: BatchGate) {
+  constructor(
+    partition: PartitionBatch,
+    index: number,
+    host: PartitionHost,
+    gate?: BatchGate,
+    lanes?: Lanes,
+  ) {
     this.#partition = partition;
+    this.#lanes = lanes;
+    this.#at = lanes || partition.records.length === 0 ? -1 : 0;
     this.#index = index;
     this.#base = host.outcomes.baseOf(index);
     this.#host = host;
@@ -91,7 +107,7 @@ export class PartitionRunner implements PartitionScope {
     return this.#producer !== undefined;
   }
 
-  /** The partition's own signal, a child of the batch's. */
+  /** The runner's own signal, a child of the batch's. */
   get signal(): AbortSignal {
     this.#signal ??= AbortSignal.any([this.#host.signal]);
     return this.#signal;
@@ -108,13 +124,40 @@ export class PartitionRunner implements PartitionScope {
   abandon(): void {
     if (this.#done || this.#abandoned) return;
     this.#abandoned = true;
-    const records = this.#partition.records;
+    const at = this.#at;
     if (this.#current) {
       this.#host.observer.recordEnd?.(this.#current, 'unprocessed');
-      this.#host.outcomes.abandon(this.#base + this.#at);
+      this.#host.outcomes.abandon(this.#base + at);
       RecordContext.end(this.#currentContext!);
     }
-    this.#host.notDone(this.#index, this.#at, records[this.#at]!);
+    this.#notDoneFrom(at);
+  }
+
+  /** The batch stops: the rest of the lane (or partition) from `index`, and every lane nobody took, are not done. */
+  #notDoneFrom(index: number): void {
+    const records = this.#partition.records;
+    const lanes = this.#lanes;
+    if (index >= 0) this.#host.notDone(this.#index, index, records[index]!, lanes);
+    if (!lanes) return;
+    for (let head = lanes.take(); head >= 0; head = lanes.take())
+      this.#host.notDone(this.#index, head, records[head]!, lanes);
+  }
+
+  /** The record to run after `index`: the next of its lane (or partition), else the first of a lane nobody took. */
+  #after(index: number): number {
+    const lanes = this.#lanes;
+    if (!lanes) return index + 1 < this.#partition.records.length ? index + 1 : -1;
+    const next = lanes.after(index);
+    return next >= 0 ? next : lanes.take();
+  }
+
+  /** A failure stops the rest of its lane (or partition); a lanes runner goes on with another lane. */
+  #laneStopped(index: number): number {
+    const lanes = this.#lanes;
+    const records = this.#partition.records;
+    const next = lanes ? lanes.after(index) : index + 1 < records.length ? index + 1 : -1;
+    if (next >= 0) this.#host.notDone(this.#index, next, records[next]!, lanes);
+    return lanes ? lanes.take() : -1;
   }
 
   async run(): Promise<void> {
@@ -130,19 +173,25 @@ export class PartitionRunner implements PartitionScope {
     const { records } = this.#partition;
     const observer = host.observer;
     const outcomes = host.outcomes;
-    const partition = this.#index;
-    for (let i = 0; i < records.length; i++) {
+    const lanes = this.#lanes;
+    let i = lanes ? lanes.take() : this.#at;
+    while (i >= 0) {
       this.#at = i;
       if (this.#abandoned) return;
-      if (host.stopped || host.pastStopTime) return host.notDone(partition, i, records[i]!);
+      if (host.stopped || host.pastStopTime) return this.#notDoneFrom(i);
       const slot = this.#base + i;
       const veto = this.#gate ? this.#gate.vetoAt(slot) : Veto.none;
-      // Handed back by a middleware (in progress elsewhere): the partition stops here.
-      if (veto === Veto.handBack) return host.notDone(partition, i, records[i]!);
+      // Handed back by a middleware (in progress elsewhere): the partition (or the key) stops here.
+      if (veto === Veto.handBack) {
+        host.notDone(this.#index, i, records[i]!, lanes);
+        i = lanes ? lanes.take() : -1;
+        continue;
+      }
       const decoded = this.#gate?.decodedAt(slot);
       const record = decoded ?? recordOfParsedEvent(records[i]!, this.#headerBytes, i);
       if (veto === Veto.skip) {
         host.alreadyProcessed(slot, record);
+        i = this.#after(i);
         continue;
       }
       const context = new RecordContext(record, this);
@@ -173,12 +222,10 @@ export class PartitionRunner implements PartitionScope {
         // (or by the batch stopping) rejects with, its record was not done, not failed.
         if (this.#host.aborted) {
           observer.recordEnd?.(record, 'unprocessed');
-          return host.notDone(partition, i, record);
+          return this.#notDoneFrom(i);
         }
-        if (!host.failed(slot, record, asError(error), RecordContext.stageOf(context))) {
-          if (i + 1 < records.length) host.notDone(partition, i + 1, records[i + 1]!);
-          return;
-        }
+        const goesOn = host.failed(slot, record, asError(error), RecordContext.stageOf(context));
+        i = goesOn ? this.#after(i) : this.#laneStopped(i);
         continue;
       }
       if (this.#abandoned) return;
@@ -186,7 +233,8 @@ export class PartitionRunner implements PartitionScope {
       this.#currentContext = undefined;
       if (result === SKIPPED) host.skipped(slot, record);
       else host.succeeded(slot, record, result);
+      i = this.#after(i);
     }
-    this.#at = records.length;
+    this.#at = -1;
   }
 }

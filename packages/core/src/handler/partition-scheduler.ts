@@ -1,9 +1,41 @@
 import { DeadlineExceededError } from '../errors.js';
+import type { PartitionBatch } from '../event.js';
+import type { BatchGate } from './batch-gate.js';
 import type { Deadline } from './deadline.js';
-import type { PartitionRunner } from './partition-runner.js';
+import { Lanes } from './lanes.js';
+import type { ResolvedOrdering } from './ordering.js';
+import { type PartitionHost, PartitionRunner } from './partition-runner.js';
 
 /**
- * Runs the partitions, at most `concurrency` at a time, under the deadline: at the stop time it calls
+ * The runners of a batch, in the order they start: one per partition under `'partition'`; under
+ * `'key'` and `'none'` as many per partition as it has lanes, up to `concurrency`, sharing the
+ * partition's {@link Lanes}. The partitions' runners alternate, so that no partition waits for
+ * another's keys.
+ */
+export function runnersOf(
+  partitions: readonly PartitionBatch[],
+  ordering: ResolvedOrdering,
+  concurrency: number,
+  host: PartitionHost,
+  gate: BatchGate | undefined,
+): PartitionRunner[] {
+  if (ordering.mode === 'partition') return partitions.map((p, i) => new PartitionRunner(p, i, host, gate));
+  const lanes = partitions.map((p) => Lanes.of(p, ordering));
+  const runners: PartitionRunner[] = [];
+  for (let round = 0, left = true; round < concurrency && left; round++) {
+    left = false;
+    for (let p = 0; p < partitions.length; p++) {
+      if (round >= lanes[p]!.count) continue;
+      left = true;
+      runners.push(new PartitionRunner(partitions[p]!, p, host, gate, lanes[p]));
+    }
+  }
+  return runners;
+}
+
+/**
+ * Runs the runners (partitions, or lanes), at most `concurrency` at a time: as each runs one record
+ * at a time, `concurrency` bounds the records in flight, under the deadline: at the stop time it calls
  * `stop` (records stop starting, signals abort); half the reserve later, partitions still running (a
  * `process` that ignores its signal) are abandoned, so the invocation ends with the SDK's error
  * instead of running into Lambda's timeout. One timer per batch.

@@ -8,6 +8,7 @@ import type { Deserializer } from '../serde.js';
 import type { BatchMiddleware, Instrumentation } from './batch-middleware.js';
 import { checkDeadlineReserve } from './deadline.js';
 import { checkOptionShapes, uncalledFactoryHint } from './option-checks.js';
+import { type ResolvedOrdering, resolveOrdering, warnOfRerunsWithoutIdempotency } from './ordering.js';
 import { POLICIES } from './policies/index.js';
 import type { FailurePolicy } from './policies/policy.js';
 import type { ErrorPolicy, KafkaHandlerOptionsBase, ProcessContext } from './types.js';
@@ -15,7 +16,8 @@ import type { ErrorPolicy, KafkaHandlerOptionsBase, ProcessContext } from './typ
 type AnyRecord = KafkaRecord<unknown, unknown>;
 type AnyOptions = KafkaHandlerOptionsBase<unknown, unknown, unknown> & { tombstones?: 'skip' | 'process' };
 
-const DEFAULT_PARTITION_CONCURRENCY = 16;
+/** Records in flight per invocation by default: under `'partition'`, today's 16 partitions at a time. */
+const DEFAULT_CONCURRENCY = 16;
 
 /** The handler's options after defaults and checks, shared by every invocation. */
 export interface HandlerSettings {
@@ -30,7 +32,10 @@ export interface HandlerSettings {
   readonly allFailedAlike: 'fail-invocation' | 'apply-policy';
   readonly deadLetterTopic: string | ((record: AnyRecord, error: Error) => string) | undefined;
   readonly producer: KafkaProducer | undefined;
-  readonly partitionConcurrency: number;
+  /** Which records may run at the same time (`ordering`). */
+  readonly ordering: ResolvedOrdering;
+  /** The bound on records in flight of an invocation, across partitions. */
+  readonly concurrency: number;
   readonly skipTombstones: boolean;
   readonly deadlineReserveMs: number | undefined;
   readonly logger: Logger;
@@ -50,7 +55,8 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof AnyOptions>([
   'allFailedAlike',
   'deadLetterTopic',
   'producer',
-  'partitionConcurrency',
+  'ordering',
+  'concurrency',
   'deadlineReserveMs',
   'logger',
   'logSummary',
@@ -67,6 +73,8 @@ const MOVED_OPTIONS: Readonly<Record<string, string>> = {
   instrumentation:
     '`instrumentation` is part of `use` now: use: [kafkaTracing(), kafkaMetrics()] (an observer is a middleware with startBatch())',
   hooks: "`hooks` is a middleware now: use: [hooks({ onRecordError, onBatchEnd })] from '@kafka-lambda/core'",
+  partitionConcurrency:
+    "`partitionConcurrency` is now `concurrency`: the bound on records in flight per invocation (under the default `ordering: 'partition'`, the partitions in flight)",
 };
 
 /** Checks every option once, at module scope, so that a mistake fails the init, not the first batch. */
@@ -98,14 +106,16 @@ export function resolveSettings(options: AnyOptions): HandlerSettings {
   if (policyName === 'dead-letter' && (!options.deadLetterTopic || !options.producer)) {
     throw new ConfigError("onError: 'dead-letter' needs `deadLetterTopic` and `producer`");
   }
-  const concurrency = options.partitionConcurrency ?? DEFAULT_PARTITION_CONCURRENCY;
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new ConfigError('partitionConcurrency must be a positive integer');
+    throw new ConfigError('concurrency must be a positive integer');
   }
+  const ordering = resolveOrdering(options.ordering);
   const logger = options.logger ?? jsonLogger();
   const keyDeserializer = options.key ?? string();
   const middleware = middlewareOf(options.use);
   const instrumentation = middleware.filter((m): m is Instrumentation => m.startBatch !== undefined);
+  warnOfRerunsWithoutIdempotency(ordering, policyName, middleware, logger);
   return {
     keyDeserializer,
     lazyKeys: isSynchronous(keyDeserializer),
@@ -116,7 +126,8 @@ export function resolveSettings(options: AnyOptions): HandlerSettings {
     allFailedAlike: allFailedAlikeOf(options.allFailedAlike),
     deadLetterTopic: options.deadLetterTopic as HandlerSettings['deadLetterTopic'],
     producer: options.producer,
-    partitionConcurrency: concurrency,
+    ordering,
+    concurrency,
     skipTombstones: options.tombstones !== 'process',
     deadlineReserveMs: checkDeadlineReserve(options.deadlineReserveMs),
     logger,

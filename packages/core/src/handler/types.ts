@@ -8,8 +8,10 @@ import type { BatchItemFailures, LambdaContext } from './results.js';
 export type { BatchItemFailures, BatchSummary, LambdaContext } from './results.js';
 
 import type { ErrorPolicy } from './error-policy.js';
+import type { Ordering } from './ordering.js';
 
 export type { ErrorPolicy } from './error-policy.js';
+export type { Ordering, OrderingKey } from './ordering.js';
 
 /** Header values accepted by `produce`. */
 export type ProduceHeaders =
@@ -84,8 +86,17 @@ export interface KafkaHandlerOptionsBase<K, V, R> {
    * invocation succeeds: see docs/effectively-once.md.
    */
   producer?: KafkaProducer;
-  /** Partitions processed at the same time; records within a partition always run in offset order. Default 16. */
-  partitionConcurrency?: number;
+  /**
+   * Which records may run at the same time: `'partition'` (default: a partition's records one at a
+   * time, in offset order), `'key'` (a key's records one at a time, in offset order; different keys
+   * at once) or `'none'`. See {@link Ordering} and docs/ordering.md.
+   */
+  ordering?: Ordering;
+  /**
+   * The most records in flight at once in an invocation, across partitions (under `'partition'`,
+   * the partitions in flight). Default 16. Replaces `partitionConcurrency`.
+   */
+  concurrency?: number;
   /**
    * Time kept free at the end of the invocation to flush: no record starts later than
    * `remaining - reserve`. Default 10% of the remaining time at start, between 500 ms and 10 s.

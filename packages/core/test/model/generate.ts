@@ -49,7 +49,9 @@ export type OpenDefect =
   /** idempotency.key = the record's key: business ids that repeat in a batch, fallbacks to the offset key. */
   | 'business-keys'
   /** N3: beside another batch, an output over the topic's limit (it shares the other's record batch). */
-  | 'oversized-beside-another-batch';
+  | 'oversized-beside-another-batch'
+  /** Issue 26: `ordering: 'key'` and `'none'` (only `'partition'` when switched off). */
+  | 'key-ordering';
 
 export interface GenerationOptions {
   readonly open: ReadonlySet<OpenDefect>;
@@ -102,7 +104,10 @@ export function scenarioArb({
       { weight: tinyReserves.length > 0 ? 1 : 0, arbitrary: fc.constantFrom(...tinyReserves, 500) },
       { weight: 3, arbitrary: fc.constantFrom(500, 1_000, 3_000) },
     ),
-    partitionConcurrency: fc.constantFrom(1, 2, 16),
+    ordering: open.has('key-ordering')
+      ? fc.constant('partition' as const)
+      : fc.constantFrom('partition' as const, 'partition' as const, 'key' as const, 'none' as const),
+    concurrency: fc.constantFrom(1, 2, 16),
     tracing: fc.constantFrom(
       'none' as const,
       'none' as const,

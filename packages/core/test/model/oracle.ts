@@ -28,6 +28,8 @@ export type Invariant =
   | 'late-produce-not-silent'
   | 'healthy-batch-succeeds'
   | 'partition-order'
+  | 'key-order'
+  | 'stops-at-failure'
   | 'dead-letter-keeps-the-record'
   | 'output-once-per-invocation'
   | 'hooks-see-each-failure'
@@ -180,25 +182,44 @@ export function check(observation: Observation, options: OracleOptions = DEFAULT
           fail('run-record-once', `${r.location}'s process ran outside the observer's runRecord`);
     }
 
-    // Records of one partition run in offset order, one at a time.
-    for (const p of scenario.partitions) {
-      const partitionCalls = p.records
-        .flatMap((r) =>
-          calls(locationOf(p.topic, p.partition, r.offset)).map((c) => ({ c, offset: r.offset })),
-        )
-        .sort((a, b) => a.c.startSeq - b.c.startSeq);
-      for (let i = 1; i < partitionCalls.length; i++) {
-        const before = partitionCalls[i - 1]!;
-        const next = partitionCalls[i]!;
-        if (next.offset <= before.offset)
-          fail('partition-order', `${next.c.location} ran after ${before.c.location}: not in offset order`);
-        else if (before.c.endSeq === undefined || before.c.endSeq > next.c.startSeq)
+    // The records of one lane (a partition under 'partition', a key of it under 'key', a record
+    // under 'none') run in offset order, one at a time; under report and retry-batch a lane stops at
+    // its first failure: nothing above a record that failed as it ran (its work threw, its value
+    // could not be decoded) runs in the same invocation.
+    const ordering = config.ordering;
+    const invariant = ordering === 'partition' ? 'partition-order' : 'key-order';
+    const stops = config.policy === 'report' || config.policy === 'retry-batch';
+    for (const p of scenario.partitions)
+      for (const lane of lanesOf(p.records, ordering)) {
+        const laneCalls = lane
+          .flatMap((r) =>
+            calls(locationOf(p.topic, p.partition, r.offset)).map((c) => ({ c, offset: r.offset })),
+          )
+          .sort((a, b) => a.c.startSeq - b.c.startSeq);
+        for (let i = 1; i < laneCalls.length; i++) {
+          const before = laneCalls[i - 1]!;
+          const next = laneCalls[i]!;
+          if (next.offset <= before.offset)
+            fail(invariant, `${next.c.location} ran after ${before.c.location}: not in offset order`);
+          else if (before.c.endSeq === undefined || before.c.endSeq > next.c.startSeq)
+            fail(invariant, `${next.c.location} started while ${before.c.location}'s work was still running`);
+        }
+        if (!stops) continue;
+        const failedAt = lane.find((r) => {
+          const loc = locationOf(p.topic, p.partition, r.offset);
+          return (
+            calls(loc).some((c) => c.ended === 'threw') ||
+            trace.decodes.some((d) => d.location === loc && d.invocation === k && d.threw !== undefined)
+          );
+        });
+        if (!failedAt) continue;
+        const above = laneCalls.find((x) => x.offset > failedAt.offset);
+        if (above)
           fail(
-            'partition-order',
-            `${next.c.location} started while ${before.c.location}'s work was still running`,
+            'stops-at-failure',
+            `${above.c.location} ran after ${locationOf(p.topic, p.partition, failedAt.offset)} of its ${ordering === 'partition' ? 'partition' : 'key'} failed (onError: ${config.policy})`,
           );
       }
-    }
 
     // A dead letter carries its record: the original key, value and headers (byte for byte), then ours.
     for (const m of observation.producer.log) {
@@ -915,4 +936,21 @@ export function checkJudgedByItsOwn(
           fail(`${location}'s output ${id} was not delivered although its batch succeeded`);
     }
   return violations;
+}
+
+/**
+ * The records that must run one after another, as the handler's `ordering` says: the partition, the
+ * records of one key (its bytes; every record without a key shares one), or each record alone.
+ */
+function lanesOf(records: readonly RecordSpec[], ordering: 'partition' | 'key' | 'none'): RecordSpec[][] {
+  if (ordering === 'partition') return [[...records]];
+  if (ordering === 'none') return records.map((r) => [r]);
+  const byKey = new Map<string | null, RecordSpec[]>();
+  for (const r of records) {
+    const key = r.key === 'absent' ? null : r.key;
+    const lane = byKey.get(key);
+    if (lane) lane.push(r);
+    else byKey.set(key, [r]);
+  }
+  return [...byKey.values()];
 }

@@ -247,7 +247,8 @@ async function run(
     producer: producer.producer,
     tombstones: config.tombstones,
     ...(config.deadlineReserveMs === undefined ? {} : { deadlineReserveMs: config.deadlineReserveMs }),
-    partitionConcurrency: config.partitionConcurrency,
+    ordering: config.ordering,
+    concurrency: config.concurrency,
     logger,
     // Observers in the order the `instrumentation` option took them, then hooks and idempotency, as
     // the handler appended those two before they were middleware.

@@ -104,7 +104,10 @@ export interface ConfigSpec {
   readonly producer: 'scripted' | 'memory' | 'real';
   readonly tombstones: 'skip' | 'process';
   readonly deadlineReserveMs: number | undefined;
-  readonly partitionConcurrency: number;
+  /** `ordering`: which records may run at once (a partition's, a key's one at a time, or any). */
+  readonly ordering: 'partition' | 'key' | 'none';
+  /** The bound on records in flight (`concurrency`). */
+  readonly concurrency: number;
   readonly hookFault: HookFault;
   /** The idempotency key: the default (topic-partition@offset), or the record's key (a business id: repeats). */
   readonly idempotencyKey: 'offset' | 'record-key';
@@ -167,7 +170,7 @@ export function describeScenario(s: Scenario): string {
   lines.push(
     `source=${s.source} timeoutMs=${s.timeoutMs} policy=${c.policy} idempotency=${c.idempotency} ` +
       `${c.idempotency && c.idempotencyKey === 'record-key' ? ' key=record.key' : ''} transactional=${c.transactional} producer=${c.producer} tombstones=${c.tombstones} ` +
-      `reserve=${c.deadlineReserveMs ?? 'default'} concurrency=${c.partitionConcurrency} hooks=${c.hookFault}` +
+      `reserve=${c.deadlineReserveMs ?? 'default'} ordering=${c.ordering} concurrency=${c.concurrency} hooks=${c.hookFault}` +
       (c.policy === 'dead-letter' ? ` deadLetterTopic=${c.deadLetterTopic}` : '') +
       (c.tracing === 'none' ? '' : ` tracing=${c.tracing}`) +
       (c.keyDeserializer === 'custom' ? ' keyDeserializer=custom (refuses AAPL)' : ''),

@@ -17,6 +17,8 @@ export interface CliCommand {
   readonly options: Omit<EventSourceOptions, 'handler'>;
   /** `--from-failures-dir`: replay the on-failure files of this folder instead of consuming Kafka. */
   readonly fromFailuresDir?: string;
+  /** `--ordering`: the handler's `ordering` when its code sets none (KAFKA_LAMBDA_ORDERING). */
+  readonly ordering?: 'partition' | 'key' | 'none';
   /** With `--template`: where the mapping was read, and the settings the runner does not emulate. */
   readonly template?: { readonly mapping: string; readonly notEmulated: readonly string[] };
 }
@@ -64,6 +66,8 @@ Options:
                                    CloudWatch EMF lines on stderr when the runner stops
   --timeout-ms <ms>                function timeout                                  (default 60000)
   --concurrency <n>                invocations in flight, on distinct partitions     (default 1)
+  --ordering <mode>                the handler's ordering: partition | key | none, when its code sets
+                                   none (passed as KAFKA_LAMBDA_ORDERING; see docs/ordering.md)
   --msk                            send "aws:kafka" events with an eventSourceArn (default SelfManagedKafka)
   --sink-connector                 invoke as Confluent's Lambda Sink Connector (sync mode) instead of the ESM
   --from-failures                  the topics are an ESM on-failure destination: replay the original records
@@ -180,11 +184,15 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
     delete options.startingPositionTimestamp;
   if (options.startingPosition === 'AT_TIMESTAMP' && options.startingPositionTimestamp === undefined)
     throw new InvalidTestInputError('--starting-position-timestamp', 'a time for AT_TIMESTAMP');
+  const ordering = values.ordering;
+  if (ordering !== undefined && !['partition', 'key', 'none'].includes(ordering))
+    throw new InvalidTestInputError('--ordering', 'partition, key or none');
   return {
     help: false,
     handlerFile,
     exportName,
     options,
+    ...(ordering ? { ordering: ordering as CliCommand['ordering'] } : {}),
     ...(fromFailuresDir ? { fromFailuresDir } : {}),
     ...(template
       ? { template: { mapping: `${template.file}: ${template.mapping}`, notEmulated: template.notEmulated } }
@@ -296,6 +304,7 @@ function parse(argv: readonly string[]) {
       'timeout-ms': { type: 'string' },
       metrics: { type: 'string', multiple: true },
       concurrency: { type: 'string' },
+      ordering: { type: 'string' },
       msk: { type: 'boolean' },
       'sink-connector': { type: 'boolean' },
       'from-failures': { type: 'boolean' },
