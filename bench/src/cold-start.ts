@@ -183,8 +183,7 @@ async function bundles(report: Report): Promise<void> {
       `import { createKafkaHandler, json } from '@kafka-lambda/core';
        import { kafkaProducer } from '@kafka-lambda/core/producer';
        const producer = kafkaProducer({ 'bootstrap.servers': process.env.KAFKA_BROKERS });
-       export const handler = createKafkaHandler({ value: json(), producer, onError: 'dead-letter',
-         deadLetterTopic: 'orders.dlq', async process(r, { produce }) {
+       export const handler = createKafkaHandler({ value: json(), producer, onError: { policy: 'dead-letter', topic: 'orders.dlq' }, async process(r, { produce }) {
            produce({ topic: 'out', key: r.key, value: JSON.stringify(r.value), headers: { 'trace-id': r.headers.getString('trace-id') ?? '' } });
        } });`,
       external,

@@ -23,8 +23,7 @@ const HANDLERS = {
     import { createKafkaHandler, json } from '@kafka-lambda/core';
     import { kafkaProducer } from '@kafka-lambda/core/producer';
     const producer = kafkaProducer({ 'bootstrap.servers': process.env.KAFKA_BROKERS });
-    export const handler = createKafkaHandler({ value: json(), producer, onError: 'dead-letter',
-      deadLetterTopic: 'orders.dlq', async process(record, { produce }) {
+    export const handler = createKafkaHandler({ value: json(), producer, onError: { policy: 'dead-letter', topic: 'orders.dlq' }, async process(record, { produce }) {
         produce({ topic: 'out', key: record.key, value: JSON.stringify(record.value) });
     } });`,
 };

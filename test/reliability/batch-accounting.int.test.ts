@@ -57,8 +57,7 @@ function routingHandler(
   const handler = createKafkaHandler({
     value: json<{ id: number; to?: string; big?: boolean }>(),
     producer: kafka,
-    onError,
-    ...(dlq ? { deadLetterTopic: dlq } : {}),
+    onError: onError === 'dead-letter' ? { policy: onError, topic: dlq ?? '' } : onError,
     logger: captureLogger(),
     use: [hooks({ onBatchEnd: (summary) => summaries.push({ ...summary }) })],
     process(record, { produce }) {
@@ -198,8 +197,7 @@ describe('an output the broker refuses for good fails only its record (real brok
     const handler = createKafkaHandler({
       value: json<{ id: number; big?: boolean }>(),
       producer: producer(),
-      onError: 'dead-letter',
-      deadLetterTopic: dlq,
+      onError: { policy: 'dead-letter', topic: dlq },
       logger: captureLogger(),
       use: [idempotency({ store })],
       process(record, { produce }) {
@@ -264,8 +262,7 @@ describe('an output the broker refuses for good fails only its record (real brok
     await createTopics([{ topic: dlq }]);
     const handler = createKafkaHandler({
       producer: producer(),
-      onError: 'dead-letter',
-      deadLetterTopic: dlq,
+      onError: { policy: 'dead-letter', topic: dlq },
       logger: captureLogger(),
       process() {
         throw new RangeError(`rejected: ${'because '.repeat(600)}`);

@@ -93,8 +93,7 @@ describe('malformed payload corpus', () => {
         const handler = createKafkaHandler({
           value: serdeFor(serde, esm ? entries[0]!.esm : undefined),
           producer,
-          onError: 'dead-letter',
-          deadLetterTopic: 'corpus.dlq',
+          onError: { policy: 'dead-letter', topic: 'corpus.dlq' },
           logger: { debug() {}, info() {}, warn() {}, error() {} },
           process() {
             throw new Error('a malformed payload reached process()');

@@ -64,8 +64,7 @@ function tradeHandler(opts: {
   const handler = createKafkaHandler({
     value: json<Trade>(),
     producer: opts.producer,
-    onError: opts.onError,
-    ...(opts.dlq ? { deadLetterTopic: opts.dlq } : {}),
+    onError: opts.onError === 'dead-letter' ? { policy: opts.onError, topic: opts.dlq ?? '' } : opts.onError,
     logger,
     async process(record, { produce, signal }) {
       await opts.before?.(record.value, signal);

@@ -78,8 +78,7 @@ function avroHandler(name: string, out: string, onError: ErrorPolicy, dlq?: stri
   const handler = createKafkaHandler({
     value: avro<{ id: number }>(registry),
     producer,
-    onError,
-    ...(dlq ? { deadLetterTopic: dlq } : {}),
+    onError: onError === 'dead-letter' ? { policy: onError, topic: dlq ?? '' } : onError,
     logger,
     process(record, { produce }) {
       produce({ topic: out, key: record.key, value: `out-${record.value.id}` });

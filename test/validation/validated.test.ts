@@ -177,8 +177,7 @@ describe('validated(deserializer, schema)', () => {
     const producer = memoryProducer();
     const dlq = createKafkaHandler({
       value: validated(json(), Order),
-      onError: 'dead-letter',
-      deadLetterTopic: 'orders.dlq',
+      onError: { policy: 'dead-letter', topic: 'orders.dlq' },
       producer,
       logger: silent,
       process() {},

@@ -43,8 +43,7 @@ export function createSettlementHandler({
     key: string(),
     value: json<UserTrade>(),
     producer,
-    onError,
-    deadLetterTopic: topics.deadLetter,
+    onError: onError === 'dead-letter' ? { policy: onError, topic: topics.deadLetter } : onError,
     // The trades carry no id of their own: the default key, <function>#<topic>-<partition>@<offset>.
     ...(idempotencyStore ? { use: [idempotency({ store: idempotencyStore })] } : {}),
     ...(logger ? { logger } : {}),

@@ -16,9 +16,11 @@ export { createKafkaHandler } from './handler/create-kafka-handler.js';
 export { DEAD_LETTER_HEADERS, type FailureStage } from './handler/dead-letter.js';
 export { hooks } from './handler/hooks.js';
 export type {
+  AllFailedAlike,
   BatchItemFailures,
   BatchSummary,
   ErrorPolicy,
+  ErrorPolicyOptions,
   KafkaHandler,
   KafkaHandlerOptions,
   KafkaHandlerOptionsBase,

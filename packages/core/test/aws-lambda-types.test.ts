@@ -4,7 +4,7 @@
 import {
   type BatchItemFailures,
   createKafkaHandler,
-  type ErrorPolicy,
+  type ErrorPolicyOptions,
   json,
   type KafkaHandler,
 } from '@kafka-lambda/core';
@@ -60,7 +60,7 @@ describe('@types/aws-lambda annotations', () => {
     );
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: { partition: 't-0', offset: 7 } }] });
     // A policy only known at run time keeps the full result type.
-    const policy = 'report' as ErrorPolicy;
+    const policy = { policy: 'report' } as ErrorPolicyOptions;
     expectTypeOf(createKafkaHandler({ onError: policy, process() {} })).toEqualTypeOf<KafkaHandler>();
     // As the docs say: MSKHandler does not fit it, Handler<MSKEvent, BatchItemFailures | undefined> does.
     // @ts-expect-error it may resolve with { batchItemFailures }

@@ -36,8 +36,7 @@ function copyHandler(
   const handler = createKafkaHandler({
     value: json<{ id: number; to?: string; big?: number }>(),
     producer,
-    onError,
-    ...(onError === 'dead-letter' ? { deadLetterTopic: 'dlq' } : {}),
+    onError: onError === 'dead-letter' ? { policy: onError, topic: 'dlq' } : onError,
     logger,
     use: [hooks({ onBatchEnd: (summary) => summaries.push({ ...summary }) })],
     process(record, { produce }) {
@@ -136,8 +135,7 @@ describe('the deadline bounds every wait', () => {
     const producer = new ScriptedProducer();
     const handler = createKafkaHandler({
       producer,
-      onError: 'dead-letter',
-      deadLetterTopic: 'dlq',
+      onError: { policy: 'dead-letter', topic: 'dlq' },
       logger: silentLogger,
       deadlineReserveMs: 500,
       process: (_record, { signal }) =>
@@ -236,8 +234,7 @@ describe('a delivery that can never succeed fails its record, under its policy',
     const value = JSON.stringify({ id: 1, pad: 'y'.repeat(99_000) });
     const handler = createKafkaHandler({
       producer,
-      onError: 'dead-letter',
-      deadLetterTopic: 'dlq',
+      onError: { policy: 'dead-letter', topic: 'dlq' },
       logger: silentLogger,
       process() {
         throw new RangeError(`invalid: ${'why '.repeat(2_000)}`);
@@ -300,8 +297,7 @@ describe('no silent loss', () => {
     const errors: Error[] = [];
     const handler = createKafkaHandler({
       producer,
-      onError: 'dead-letter',
-      deadLetterTopic: 'dlq',
+      onError: { policy: 'dead-letter', topic: 'dlq' },
       logger: silentLogger,
       use: [hooks({ onRecordError: (error) => errors.push(error) })],
       value: json<{ id: number }>(),
@@ -383,8 +379,7 @@ describe('events and results', () => {
     const logger = captureLogger();
     const handler = createKafkaHandler({
       producer,
-      onError: 'dead-letter',
-      deadLetterTopic: 'dlq',
+      onError: { policy: 'dead-letter', topic: 'dlq' },
       logger,
       process() {
         throw new Error('bad trade');

@@ -213,8 +213,7 @@ describe('batch middleware (use)', () => {
     const handler = createKafkaHandler({
       value: json<Trade>(),
       producer,
-      onError: 'log',
-      allFailedAlike: 'apply-policy',
+      onError: { policy: 'log', allFailedAlike: 'apply-policy' },
       use: [skipper(100, seen)],
       logger: silentLogger,
       process(record, { produce }) {

@@ -102,8 +102,7 @@ describe('event decoder under generated input', () => {
           const handler = createKafkaHandler({
             value: json<{ n?: number }>(),
             producer: new FakeProducer(),
-            onError,
-            deadLetterTopic: 'dlq',
+            onError: onError === 'dead-letter' ? { policy: onError, topic: 'dlq' } : onError,
             tombstones: 'process',
             logger: silentLogger,
             use: [hooks({ onBatchEnd: (s) => summaries.push({ ...s }) })],

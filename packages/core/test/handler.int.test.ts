@@ -99,8 +99,7 @@ describe('createKafkaHandler against a real broker', () => {
     const handler = createKafkaHandler({
       value: json<Trade>(),
       producer: producer(),
-      onError: 'dead-letter',
-      deadLetterTopic: dlq,
+      onError: { policy: 'dead-letter', topic: dlq },
       logger: silentLogger,
       process(record, { produce }) {
         produce({ topic: out, key: record.key, value: String(record.value.id) });

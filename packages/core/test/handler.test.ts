@@ -32,8 +32,7 @@ function setup(onError: 'log' | 'dead-letter' | 'report' | 'retry-batch') {
   const handler = createKafkaHandler({
     value: json<Trade>(),
     producer,
-    onError,
-    deadLetterTopic: 'trades.dlq',
+    onError: onError === 'dead-letter' ? { policy: onError, topic: 'trades.dlq' } : onError,
     logger: silentLogger,
     use: [hooks({ onBatchEnd: (summary) => summaries.push(summary) })],
     process(record, { produce }) {
@@ -332,11 +331,13 @@ describe('createKafkaHandler', () => {
     const handler = createKafkaHandler({
       value: string(),
       producer,
-      onError: 'dead-letter',
-      logger: silentLogger,
-      deadLetterTopic: () => {
-        throw new Error('no dead-letter topic');
+      onError: {
+        policy: 'dead-letter',
+        topic: () => {
+          throw new Error('no dead-letter topic');
+        },
       },
+      logger: silentLogger,
       async process(record, { produce }) {
         await new Promise((resolve) => setTimeout(resolve, 2));
         if (record.partition === 0) throw new Error('boom');
@@ -370,8 +371,7 @@ describe('createKafkaHandler', () => {
             bytes.toString() === 'needs-registry' ? Promise.reject(registryDown) : bytes.toString(),
         },
         producer,
-        onError,
-        deadLetterTopic: 'dlq',
+        onError: onError === 'dead-letter' ? { policy: onError, topic: 'dlq' } : onError,
         logger: silentLogger,
         process(record, { produce }) {
           if (record.value === 'ledger-down') throw new RetryableError('ledger answered 503');
@@ -401,7 +401,8 @@ describe('createKafkaHandler', () => {
   it('rejects bad options up front', () => {
     // @ts-expect-error process is required
     expect(() => createKafkaHandler({})).toThrow(ConfigError);
-    expect(() => createKafkaHandler({ onError: 'dead-letter', process() {} })).toThrow(/deadLetterTopic/);
+    // @ts-expect-error dead-letter needs its topic: { policy: 'dead-letter', topic }
+    expect(() => createKafkaHandler({ onError: 'dead-letter', process() {} })).toThrow(/needs its topic/);
     // @ts-expect-error not a policy
     expect(() => createKafkaHandler({ onError: 'ignore', process() {} })).toThrow(ConfigError);
   });

@@ -17,8 +17,7 @@ function settlement(key: (record: { value: { id: string } }) => string) {
   const handler = createKafkaHandler({
     value: json<{ id: string }>(),
     producer,
-    onError: 'dead-letter',
-    deadLetterTopic: 'trades.dlq',
+    onError: { policy: 'dead-letter', topic: 'trades.dlq' },
     logger: silent,
     use: [idempotency({ store, key })],
     process(record, { produce }) {

@@ -112,8 +112,7 @@ describe('idempotent records in a transaction', () => {
     const handler = createKafkaHandler({
       value: json<Trade & { down?: boolean }>(),
       producer,
-      onError: 'dead-letter',
-      deadLetterTopic: 'trades.dlq',
+      onError: { policy: 'dead-letter', topic: 'trades.dlq' },
       logger: silentLogger,
       use: [idempotency({ store })],
       process(record) {

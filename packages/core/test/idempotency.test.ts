@@ -66,8 +66,7 @@ function settlement(
   const handler = createKafkaHandler({
     value: json<Trade>(),
     producer,
-    onError,
-    ...(onError === 'dead-letter' ? { deadLetterTopic: 'trades.dlq' } : {}),
+    onError: onError === 'dead-letter' ? { policy: onError, topic: 'trades.dlq' } : onError,
     logger,
     logSummary: false,
     use: [

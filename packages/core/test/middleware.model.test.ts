@@ -156,10 +156,12 @@ async function run(scenario: Scenario): Promise<Observed> {
   const producer = memoryProducer();
   const handler = createKafkaHandler({
     value: json<Trade>(),
-    onError: scenario.policy,
     // Each failure has its own message: this model is not about a batch that failed alike.
-    allFailedAlike: 'apply-policy',
-    ...(scenario.policy === 'dead-letter' ? { deadLetterTopic: 'dlq', producer } : {}),
+    onError:
+      scenario.policy === 'dead-letter'
+        ? { policy: scenario.policy, topic: 'dlq', allFailedAlike: 'apply-policy' }
+        : { policy: scenario.policy, allFailedAlike: 'apply-policy' },
+    ...(scenario.policy === 'dead-letter' ? { producer } : {}),
     logger: silent,
     use: middleware,
     async process(record) {

@@ -16,11 +16,21 @@ describe('mistakes found at load, not at the first batch', () => {
     expect(() =>
       createKafkaHandler({
         onError: 'log',
+        tombstone: 'process',
+        process() {},
+      } as never),
+    ).toThrow(new ConfigError('createKafkaHandler has no option `tombstone` (did you mean `tombstones`?)'));
+    // A near miss of an option that moved says where it went.
+    expect(() =>
+      createKafkaHandler({
+        onError: 'log',
         deadLetterTopc: 'orders.dlq',
         process() {},
       } as never),
     ).toThrow(
-      new ConfigError('createKafkaHandler has no option `deadLetterTopc` (did you mean `deadLetterTopic`?)'),
+      new ConfigError(
+        "createKafkaHandler has no option `deadLetterTopc`; `deadLetterTopic` moved into onError: onError: { policy: 'dead-letter', topic: 'orders.dlq' }",
+      ),
     );
     expect(() => createKafkaHandler({ process() {}, colour: 'blue' } as never)).toThrow(
       /^createKafkaHandler has no option `colour`$/,

@@ -42,8 +42,45 @@ describe('every option is checked at run time, at createKafkaHandler', () => {
       /onError must be one of .*, not 'deadletter' \(did you mean 'dead-letter'\?\)$/,
     ],
     [{ process: 'handle' }, /^process must be a function \(record, context\), not a string$/],
-    [{ deadLetterTopic: 42, onError: 'log' }, /^deadLetterTopic must be a topic name or a function/],
-    [{ deadLetterTopic: '', onError: 'log' }, /^deadLetterTopic must be a topic name or a function/],
+    [
+      { onError: { policy: 'dead-letter', topic: 42 } },
+      /^onError\.topic must be a topic name or a function of \(record, error\) returning one, not a number$/,
+    ],
+    [
+      { onError: { policy: 'dead-letter', topic: ' ' } },
+      /^onError\.topic must be a topic name or a function/,
+    ],
+    [{ onError: { policy: 'dead-letter' } }, /^onError\.topic must be a topic name or a function/],
+    [
+      { onError: { policy: 'log', topic: 'dlq' } },
+      /^onError\.topic is for policy 'dead-letter' only, not 'log'$/,
+    ],
+    [
+      { onError: { policy: 'reprot' } },
+      /^onError\.policy must be one of .*, not 'reprot' \(did you mean 'report'\?\)$/,
+    ],
+    [
+      { onError: { policy: 'log', allFailedAlike: 'yes' } },
+      /^onError\.allFailedAlike must be 'fail-invocation' or 'apply-policy'$/,
+    ],
+    [{ onError: { policy: 'log', topik: 'x' } }, /^onError has no `topik` \(did you mean `topic`\?\)$/],
+    [
+      { onError: ['log'] },
+      /^onError must be 'log', 'dead-letter', 'report', 'retry-batch' or \{ policy, topic\?, allFailedAlike\? \}, not an array$/,
+    ],
+    [
+      { onError: 'dead-letter' },
+      /^onError: 'dead-letter' needs its topic: onError: \{ policy: 'dead-letter', topic: 'orders\.dlq' \}$/,
+    ],
+    [
+      { onError: { policy: 'dead-letter', topic: 'dlq' } },
+      /^onError: \{ policy: 'dead-letter' \} needs a `producer` to write the dead letters$/,
+    ],
+    [
+      { deadLetterTopic: 'dlq', onError: 'dead-letter' },
+      /^`deadLetterTopic` moved into onError: onError: \{ policy: 'dead-letter', topic: 'orders\.dlq' \}$/,
+    ],
+    [{ allFailedAlike: 'apply-policy' }, /^`allFailedAlike` moved into onError/],
     [{ producer: 'localhost:9092' }, /^producer must be a producer \(producer: kafkaProducer\(config\)/],
     [{ concurrency: '4' }, /^concurrency must be a positive integer/],
     [
@@ -109,7 +146,7 @@ describe('every option is checked at run time, at createKafkaHandler', () => {
       { logger: console, use: [] },
       { logger: jsonLogger({ level: 'silent' }), use: [hooks({ onRecordError() {}, onBatchEnd() {} })] },
       { use: [{ name: 'observer', startBatch: () => undefined }] },
-      { onError: 'dead-letter', deadLetterTopic: () => 'dlq', producer: memoryProducer() },
+      { onError: { policy: 'dead-letter', topic: () => 'dlq' }, producer: memoryProducer() },
       { use: [idempotency({ store, key: () => 'k', completedTtlSeconds: 60, keyPrefix: 'p' })] },
       // A deserializer may be any object with deserialize(), its prototype's included.
       {

@@ -228,8 +228,7 @@ describe("ordering: 'key'", () => {
       value: string(),
       logger: silentLogger,
       producer,
-      onError: 'dead-letter',
-      deadLetterTopic: 'dlq',
+      onError: { policy: 'dead-letter', topic: 'dlq' },
       ordering: 'key',
       concurrency: 10,
       async process(record, { produce }) {
@@ -299,9 +298,9 @@ describe('the warning at init', () => {
       createKafkaHandler({
         logger,
         ordering,
-        onError,
+        onError: onError === 'dead-letter' ? { policy: onError, topic: 'dlq' } : onError,
         use: [...use],
-        ...(onError === 'dead-letter' ? { deadLetterTopic: 'dlq', producer: memoryProducer() } : {}),
+        ...(onError === 'dead-letter' ? { producer: memoryProducer() } : {}),
         process() {},
       });
       const lines = logger.at('warn').filter((l) => /re-runs the records of other keys/.test(l.message));

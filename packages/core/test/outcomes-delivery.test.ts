@@ -45,9 +45,7 @@ function producing(producer: KafkaProducer, options: Record<string, unknown> = {
     value: string(),
     producer,
     logger,
-    onError: 'dead-letter',
-    deadLetterTopic: 'dlq',
-    allFailedAlike: 'apply-policy',
+    onError: { policy: 'dead-letter', topic: 'dlq', allFailedAlike: 'apply-policy' },
     use: [
       hooks({ onBatchEnd: (summary: BatchSummary) => void summaries.push({ ...summary }) }),
       {

@@ -119,8 +119,7 @@ describe('each part is decoded from its own bytes, by its own deserializer', () 
     const handler = createKafkaHandler({
       key: json(),
       value: string(),
-      onError: 'log',
-      allFailedAlike: 'apply-policy',
+      onError: { policy: 'log', allFailedAlike: 'apply-policy' },
       logger: silentLogger,
       use,
       process(record) {
@@ -147,8 +146,7 @@ describe('each part is decoded from its own bytes, by its own deserializer', () 
           throw own;
         },
       },
-      onError: 'log',
-      allFailedAlike: 'apply-policy',
+      onError: { policy: 'log', allFailedAlike: 'apply-policy' },
       logger: silentLogger,
       use,
       process() {},
@@ -169,9 +167,7 @@ describe('each part is decoded from its own bytes, by its own deserializer', () 
         },
       },
       producer,
-      onError: 'dead-letter',
-      deadLetterTopic: 'dlq',
-      allFailedAlike: 'apply-policy',
+      onError: { policy: 'dead-letter', topic: 'dlq', allFailedAlike: 'apply-policy' },
       logger: silentLogger,
       use,
       process() {},

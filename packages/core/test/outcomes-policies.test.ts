@@ -95,8 +95,7 @@ describe('what each policy logs', () => {
     const handler = createKafkaHandler({
       value: string(),
       producer: new ScriptedProducer(),
-      onError: 'dead-letter',
-      deadLetterTopic: 'dlq',
+      onError: { policy: 'dead-letter', topic: 'dlq' },
       logger,
       process() {
         throw new Error('poison');
@@ -242,8 +241,7 @@ describe('which failures stop what', () => {
     const store = memoryIdempotencyStore();
     const handler = createKafkaHandler({
       value: string(),
-      onError: 'log',
-      allFailedAlike: 'apply-policy',
+      onError: { policy: 'log', allFailedAlike: 'apply-policy' },
       logger: {
         ...silentLogger,
         error(message: string) {

@@ -18,7 +18,7 @@ async function failureLines(): Promise<FailureLine[]> {
     logger: jsonLogger({ write: (line) => lines.push(line) }),
     logSummary: false,
     // Both records fail alike on purpose: this test is about the lines, not the batch's verdict.
-    allFailedAlike: 'apply-policy',
+    onError: { policy: 'log', allFailedAlike: 'apply-policy' },
     process() {
       throw new RangeError('n is out of range', { cause: new Error('upstream said no') });
     },

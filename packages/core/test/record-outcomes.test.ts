@@ -43,9 +43,8 @@ describe('1. a process() returning a thenable that is not a native Promise', () 
       const ran: number[] = [];
       const handler = createKafkaHandler({
         value: json<{ id: number }>(),
-        onError,
+        onError: { policy: onError, allFailedAlike: 'apply-policy' },
         logger: silentLogger,
-        allFailedAlike: 'apply-policy',
         process: (record) =>
           lazyQuery(
             () => ran.push(record.value.id),
@@ -114,8 +113,7 @@ describe('3. an output delivered on the oversized re-send', () => {
     const handler = createKafkaHandler({
       value: json<{ id: number; big?: boolean }>(),
       producer,
-      onError: 'dead-letter',
-      deadLetterTopic: 'dlq',
+      onError: { policy: 'dead-letter', topic: 'dlq' },
       logger: silentLogger,
       use: [idempotency({ store })],
       process(record, { produce }) {
@@ -148,7 +146,7 @@ describe('a refusal while other deliveries are unconfirmed (found by the model)'
       value: json<{ id: number }>(),
       producer,
       logger: silentLogger,
-      allFailedAlike: 'apply-policy',
+      onError: { policy: 'log', allFailedAlike: 'apply-policy' },
       deadlineReserveMs: 500,
       use: [idempotency({ store })],
       process(record, { produce }) {
@@ -181,8 +179,7 @@ describe('4. two refused outputs of one record', () => {
     const handler = createKafkaHandler({
       value: json<{ id: number }>(),
       producer,
-      onError: 'dead-letter',
-      deadLetterTopic: 'dlq',
+      onError: { policy: 'dead-letter', topic: 'dlq' },
       logger: silentLogger,
       use: [
         hooks({
@@ -238,9 +235,11 @@ describe('a deadLetterTopic function that throws (found by the model)', () => {
     const handler = createKafkaHandler({
       value: json<{ id: number }>(),
       producer,
-      onError: 'dead-letter',
-      deadLetterTopic: () => {
-        throw new Error('no route for this tenant');
+      onError: {
+        policy: 'dead-letter',
+        topic: () => {
+          throw new Error('no route for this tenant');
+        },
       },
       logger: silentLogger,
       process(record) {
@@ -258,8 +257,7 @@ describe('a deadLetterTopic function that throws (found by the model)', () => {
   it('that returns no topic name fails it the same way', async () => {
     const handler = createKafkaHandler({
       producer: new ScriptedProducer(),
-      onError: 'dead-letter',
-      deadLetterTopic: (() => undefined) as unknown as () => string,
+      onError: { policy: 'dead-letter', topic: (() => undefined) as unknown as () => string },
       logger: silentLogger,
       process() {
         throw new Error('poison');
@@ -328,8 +326,7 @@ describe('8. an async hook or observer that rejects', () => {
     const logger = captureLogger();
     const handler = createKafkaHandler({
       logger,
-      onError: 'log',
-      allFailedAlike: 'apply-policy',
+      onError: { policy: 'log', allFailedAlike: 'apply-policy' },
       use: [
         hooks({
           onRecordError: async () => {
@@ -370,8 +367,7 @@ describe('11. every record failing alike is the environment, not poison records'
     const handler = createKafkaHandler({
       value: { deserialize: missingProto },
       producer,
-      onError: 'dead-letter',
-      deadLetterTopic: 'dlq',
+      onError: { policy: 'dead-letter', topic: 'dlq' },
       logger: silentLogger,
       process() {},
     });
@@ -400,8 +396,7 @@ describe('11. every record failing alike is the environment, not poison records'
     const handler = createKafkaHandler({
       value: json<{ id: number }>(),
       producer,
-      onError: 'dead-letter',
-      deadLetterTopic: 'dlq',
+      onError: { policy: 'dead-letter', topic: 'dlq' },
       logger: silentLogger,
       process(record) {
         throw new Error(`trade ${record.value.id} has no account`);
@@ -417,9 +412,7 @@ describe('11. every record failing alike is the environment, not poison records'
     const handler = createKafkaHandler({
       value: { deserialize: missingProto },
       producer,
-      onError: 'dead-letter',
-      deadLetterTopic: 'dlq',
-      allFailedAlike: 'apply-policy',
+      onError: { policy: 'dead-letter', topic: 'dlq', allFailedAlike: 'apply-policy' },
       logger: silentLogger,
       process() {},
     });

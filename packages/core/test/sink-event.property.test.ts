@@ -143,9 +143,7 @@ describe('a Sink Connector invocation of any shape', () => {
         const handler = createKafkaHandler({
           value: text,
           tombstones: 'process',
-          onError: 'log',
-          // Records failing alike is the environment rule's business, not this property's.
-          allFailedAlike: 'apply-policy',
+          onError: { policy: 'log', allFailedAlike: 'apply-policy' },
           logger: silentLogger,
           use: [
             hooks({

@@ -30,8 +30,7 @@ function transactionalHandler(producer: ScriptedProducer, onError: ErrorPolicy =
   const handler = createKafkaHandler({
     value: json<Trade>(),
     producer,
-    onError,
-    ...(onError === 'dead-letter' ? { deadLetterTopic: 'dlq' } : {}),
+    onError: onError === 'dead-letter' ? { policy: onError, topic: 'dlq' } : onError,
     logger: silentLogger,
     process(record, { produce }) {
       processed++;

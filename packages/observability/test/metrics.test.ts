@@ -23,8 +23,7 @@ async function mixedBatch(instrumentation: ReturnType<typeof kafkaMetrics>, now:
     value: json<{ n: number }>(),
     logger: silent,
     producer,
-    onError: 'dead-letter',
-    deadLetterTopic: 'dlq',
+    onError: { policy: 'dead-letter', topic: 'dlq' },
     use: [instrumentation],
     process(record, { produce }) {
       if (record.value.n === 2) throw new Error('two');

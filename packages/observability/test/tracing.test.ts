@@ -233,8 +233,7 @@ describe('kafkaTracing: produced messages and per-record spans', () => {
     const handler = createKafkaHandler({
       logger: silent,
       producer,
-      onError: 'dead-letter',
-      deadLetterTopic: 'dlq',
+      onError: { policy: 'dead-letter', topic: 'dlq' },
       use: [kafkaTracing({ tracerProvider, propagator, recordSpans: true })],
       process() {
         throw new Error('bad');

@@ -9,11 +9,13 @@ it('regression (fixed in e6f965d): a throwing deadLetterTopic function must not 
   const producer = memoryProducer();
   const handler = createKafkaHandler({
     producer,
-    onError: 'dead-letter',
-    logger: silent,
-    deadLetterTopic: () => {
-      throw new Error('no dead-letter topic for this record');
+    onError: {
+      policy: 'dead-letter',
+      topic: () => {
+        throw new Error('no dead-letter topic for this record');
+      },
     },
+    logger: silent,
     async process(record, { produce }) {
       await new Promise((resolve) => setTimeout(resolve, 5));
       if (record.partition === 0) throw new Error('boom');

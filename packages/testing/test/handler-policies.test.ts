@@ -41,8 +41,7 @@ function handlerWith(policy: ErrorPolicy, producer = memoryProducer()) {
   const handler = createKafkaHandler({
     value: json<Order>(),
     producer,
-    onError: policy,
-    deadLetterTopic: 'orders.dlq',
+    onError: policy === 'dead-letter' ? { policy: policy, topic: 'orders.dlq' } : policy,
     logger: silent,
     concurrency: 1,
     process(record, { produce }) {
@@ -174,7 +173,7 @@ describe('the deadline guard', () => {
     vi.useRealTimers();
   });
 
-  function slowHandler(policy: ErrorPolicy) {
+  function slowHandler(policy: 'log' | 'report') {
     const processed: number[] = [];
     const handler = createKafkaHandler({
       value: json<Order>(),

@@ -29,9 +29,7 @@ describe('redriveDeadLetters (real broker)', () => {
     const handler = createKafkaHandler({
       value: json<{ id: number; kind: string }>(),
       producer,
-      onError: 'dead-letter',
-      deadLetterTopic: dlq,
-      allFailedAlike: 'apply-policy',
+      onError: { policy: 'dead-letter', topic: dlq, allFailedAlike: 'apply-policy' },
       logger: silent,
       process(record) {
         if (fixed) return;

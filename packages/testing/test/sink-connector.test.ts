@@ -58,8 +58,7 @@ function handlerWith(policy: ErrorPolicy) {
     key: string(),
     value: json<Order>(),
     producer,
-    onError: policy,
-    deadLetterTopic: 'orders.dlq',
+    onError: policy === 'dead-letter' ? { policy: policy, topic: 'orders.dlq' } : policy,
     logger: silent,
     concurrency: 1,
     process(record, { produce }) {

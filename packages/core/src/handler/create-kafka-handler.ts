@@ -10,8 +10,9 @@ import { Batch } from './batch.js';
 import { requestLogger } from './request-logger.js';
 import { resolveSettings } from './settings.js';
 import type {
+  AllFailedAlike,
   BatchItemFailures,
-  ErrorPolicy,
+  ErrorPolicyOptions,
   KafkaHandler,
   KafkaHandlerOptions,
   KafkaHandlerOptionsBase,
@@ -45,8 +46,7 @@ const SINK_SOURCE: KafkaEvent = { eventSource: SINK_CONNECTOR_EVENT_SOURCE, reco
  * export const handler = createKafkaHandler({
  *   value: json<Order>(),
  *   producer: kafkaProducer({ 'bootstrap.servers': process.env.KAFKA_BROKERS! }),
- *   onError: 'dead-letter',
- *   deadLetterTopic: 'orders.dlq',
+ *   onError: { policy: 'dead-letter', topic: 'orders.dlq' },
  *   process(record, { produce }) {
  *     if (record.value.total > 1_000) produce({ topic: 'large-orders', key: record.key, value: JSON.stringify(record.value) });
  *   },
@@ -54,16 +54,32 @@ const SINK_SOURCE: KafkaEvent = { eventSource: SINK_CONNECTOR_EVENT_SOURCE, reco
  * ```
  */
 export function createKafkaHandler<K = string, V = Buffer>(
-  options: KafkaHandlerOptionsWithTombstones<K, V> & { onError: 'report' },
+  options: KafkaHandlerOptionsWithTombstones<K, V> & {
+    onError: 'report' | { policy: 'report'; allFailedAlike?: AllFailedAlike };
+  },
 ): KafkaHandler<BatchItemFailures | undefined>;
 export function createKafkaHandler<K = string, V = Buffer>(
-  options: KafkaHandlerOptions<K, V> & { onError: 'report' },
+  options: KafkaHandlerOptions<K, V> & {
+    onError: 'report' | { policy: 'report'; allFailedAlike?: AllFailedAlike };
+  },
 ): KafkaHandler<BatchItemFailures | undefined>;
 export function createKafkaHandler<K = string, V = Buffer>(
-  options: KafkaHandlerOptionsWithTombstones<K, V> & { onError?: Exclude<ErrorPolicy, 'report'> },
+  options: KafkaHandlerOptionsWithTombstones<K, V> & {
+    onError?:
+      | 'log'
+      | 'retry-batch'
+      | { policy: 'log' | 'retry-batch'; allFailedAlike?: AllFailedAlike }
+      | Extract<ErrorPolicyOptions<K, V | null>, { policy: 'dead-letter' }>;
+  },
 ): KafkaHandler<undefined>;
 export function createKafkaHandler<K = string, V = Buffer>(
-  options: KafkaHandlerOptions<K, V> & { onError?: Exclude<ErrorPolicy, 'report'> },
+  options: KafkaHandlerOptions<K, V> & {
+    onError?:
+      | 'log'
+      | 'retry-batch'
+      | { policy: 'log' | 'retry-batch'; allFailedAlike?: AllFailedAlike }
+      | Extract<ErrorPolicyOptions<K, V>, { policy: 'dead-letter' }>;
+  },
 ): KafkaHandler<undefined>;
 export function createKafkaHandler<K = string, V = Buffer>(
   options: KafkaHandlerOptionsWithTombstones<K, V>,

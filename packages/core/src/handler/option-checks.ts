@@ -1,6 +1,5 @@
 import { closestName } from '../closest-name.js';
 import { ConfigError } from '../errors.js';
-import { POLICIES } from './policies/index.js';
 
 /**
  * The run-time shape of every option of `createKafkaHandler` that TypeScript checks and a JavaScript
@@ -25,9 +24,7 @@ export function checkOptionShapes(options: Readonly<Record<string, unknown>>): v
     );
   checkDeserializer('key', options.key);
   checkDeserializer('value', options.value);
-  checkEnum('onError', options.onError, Object.keys(POLICIES));
   checkEnum('tombstones', options.tombstones, ['skip', 'process']);
-  checkDeadLetterTopic(options.deadLetterTopic);
   checkLogger(options.logger);
   if (options.logSummary !== undefined && typeof options.logSummary !== 'boolean')
     throw new ConfigError(`logSummary must be true or false, not ${describeShape(options.logSummary)}`);
@@ -63,14 +60,6 @@ function checkEnum(name: string, option: unknown, allowed: readonly string[]): v
   const near = closestName(option, allowed);
   throw new ConfigError(
     `${name} must be ${list}, not '${option.slice(0, 40)}'${near ? ` (did you mean '${near}'?)` : ''}`,
-  );
-}
-
-function checkDeadLetterTopic(option: unknown): void {
-  if (option === undefined || typeof option === 'function') return;
-  if (typeof option === 'string' && option.trim() !== '') return;
-  throw new ConfigError(
-    `deadLetterTopic must be a topic name or a function of (record, error) returning one, not ${describeShape(option)}`,
   );
 }
 

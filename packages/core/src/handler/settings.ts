@@ -7,6 +7,7 @@ import type { KafkaRecord } from '../record.js';
 import type { Deserializer } from '../serde.js';
 import type { BatchMiddleware, Instrumentation } from './batch-middleware.js';
 import { checkDeadlineReserve } from './deadline.js';
+import { resolveErrorPolicy } from './on-error.js';
 import { checkOptionShapes, uncalledFactoryHint } from './option-checks.js';
 import { type ResolvedOrdering, resolveOrdering, warnOfRerunsWithoutIdempotency } from './ordering.js';
 import { POLICIES } from './policies/index.js';
@@ -52,8 +53,6 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof AnyOptions>([
   'value',
   'process',
   'onError',
-  'allFailedAlike',
-  'deadLetterTopic',
   'producer',
   'ordering',
   'concurrency',
@@ -73,6 +72,10 @@ const MOVED_OPTIONS: Readonly<Record<string, string>> = {
   instrumentation:
     '`instrumentation` is part of `use` now: use: [kafkaTracing(), kafkaMetrics()] (an observer is a middleware with startBatch())',
   hooks: "`hooks` is a middleware now: use: [hooks({ onRecordError, onBatchEnd })] from '@kafka-lambda/core'",
+  deadLetterTopic:
+    "`deadLetterTopic` moved into onError: onError: { policy: 'dead-letter', topic: 'orders.dlq' }",
+  allFailedAlike:
+    "`allFailedAlike` moved into onError: onError: { policy: 'log', allFailedAlike: 'apply-policy' } (with your policy)",
   partitionConcurrency:
     "`partitionConcurrency` is now `concurrency`: the bound on records in flight per invocation (under the default `ordering: 'partition'`, the partitions in flight)",
 };
@@ -85,9 +88,11 @@ export function resolveSettings(options: AnyOptions): HandlerSettings {
     const moved = Object.hasOwn(MOVED_OPTIONS, name) ? MOVED_OPTIONS[name] : undefined;
     if (moved) throw new ConfigError(moved);
     if (!KNOWN_OPTIONS.has(name)) {
-      const near = closestName(name, [...KNOWN_OPTIONS]);
+      // A near miss of an option that moved (`deadLetterTopc`) is told where it went.
+      const near = closestName(name, [...KNOWN_OPTIONS, ...Object.keys(MOVED_OPTIONS)]);
+      const movedNear = near && Object.hasOwn(MOVED_OPTIONS, near) ? MOVED_OPTIONS[near] : undefined;
       throw new ConfigError(
-        `createKafkaHandler has no option \`${name}\`${near ? ` (did you mean \`${near}\`?)` : ''}`,
+        `createKafkaHandler has no option \`${name}\`${movedNear ? `; ${movedNear}` : near ? ` (did you mean \`${near}\`?)` : ''}`,
       );
     }
   }
@@ -95,17 +100,9 @@ export function resolveSettings(options: AnyOptions): HandlerSettings {
   if (typeof options.process !== 'function')
     throw new ConfigError('createKafkaHandler needs a `process` function');
   checkProducerOption(options.producer);
-  const policyName = options.onError ?? 'log';
-  if (!Object.hasOwn(POLICIES, policyName)) {
-    throw new ConfigError(
-      `onError must be one of ${Object.keys(POLICIES)
-        .map((p) => `'${p}'`)
-        .join(', ')}`,
-    );
-  }
-  if (policyName === 'dead-letter' && (!options.deadLetterTopic || !options.producer)) {
-    throw new ConfigError("onError: 'dead-letter' needs `deadLetterTopic` and `producer`");
-  }
+  const { policyName, deadLetterTopic, allFailedAlike } = resolveErrorPolicy(options.onError);
+  if (policyName === 'dead-letter' && !options.producer)
+    throw new ConfigError("onError: { policy: 'dead-letter' } needs a `producer` to write the dead letters");
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new ConfigError('concurrency must be a positive integer');
@@ -123,8 +120,8 @@ export function resolveSettings(options: AnyOptions): HandlerSettings {
     process: options.process as HandlerSettings['process'],
     policyName,
     policy: POLICIES[policyName],
-    allFailedAlike: allFailedAlikeOf(options.allFailedAlike),
-    deadLetterTopic: options.deadLetterTopic as HandlerSettings['deadLetterTopic'],
+    allFailedAlike,
+    deadLetterTopic,
     producer: options.producer,
     ordering,
     concurrency,
@@ -161,12 +158,6 @@ function middlewareOf(use: unknown): BatchMiddleware[] {
       throw new ConfigError(`use[${i}] ('${m.name}') has none of before(), after() or startBatch()`);
     return m as BatchMiddleware;
   });
-}
-
-function allFailedAlikeOf(value: unknown): HandlerSettings['allFailedAlike'] {
-  if (value === undefined) return 'fail-invocation';
-  if (value === 'fail-invocation' || value === 'apply-policy') return value;
-  throw new ConfigError("allFailedAlike must be 'fail-invocation' or 'apply-policy'");
 }
 
 /**

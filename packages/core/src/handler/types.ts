@@ -7,10 +7,10 @@ import type { BatchItemFailures, LambdaContext } from './results.js';
 
 export type { BatchItemFailures, BatchSummary, LambdaContext } from './results.js';
 
-import type { ErrorPolicy } from './error-policy.js';
+import type { ErrorPolicy, ErrorPolicyOptions } from './error-policy.js';
 import type { Ordering } from './ordering.js';
 
-export type { ErrorPolicy } from './error-policy.js';
+export type { AllFailedAlike, ErrorPolicy, ErrorPolicyOptions } from './error-policy.js';
 export type { Ordering, OrderingKey } from './ordering.js';
 
 /** Header values accepted by `produce`. */
@@ -65,19 +65,13 @@ export interface KafkaHandlerOptionsBase<K, V, R> {
   value?: Deserializer<V>;
   /** Your work for one record. Throw (or reject) to fail the record; `context.produce` queues results. */
   process(record: KafkaRecord<K, R>, context: ProcessContext): void | Promise<void>;
-  /** Default `log`. */
-  onError?: ErrorPolicy;
   /**
-   * When every record of a batch that ran (at least two) failed at the same stage with the same
-   * error — a `.proto` file missing from the bundle, a wrong deserializer, a topic the function may
-   * not write — that is the environment, not poison records: by default (`'fail-invocation'`) the
-   * invocation fails with `EveryRecordFailedError` so the batch is retried, and nothing is logged-
-   * and-dropped or dead-lettered for it. `'apply-policy'` treats each failure under `onError` as usual.
-   * Validation failures (`RecordValidationError`) are about the data and never count as alike.
+   * What a failed record does: a policy's name (default `'log'`), or the policy with what it needs,
+   * `{ policy: 'dead-letter', topic }` (a topic, or a function choosing one per failed record),
+   * and for every policy what a batch whose records all failed alike does (`allFailedAlike`). See
+   * {@link ErrorPolicy} and {@link ErrorPolicyOptions}.
    */
-  allFailedAlike?: 'fail-invocation' | 'apply-policy';
-  /** Required by `dead-letter`: a topic, or a function choosing one per failed record. */
-  deadLetterTopic?: string | ((record: KafkaRecord<K, R>, error: Error) => string);
+  onError?: Exclude<ErrorPolicy, 'dead-letter'> | ErrorPolicyOptions<K, R>;
   /**
    * Where `produce` and dead letters go: `kafkaProducer(config)` from `@kafka-lambda/core/producer`
    * (created once at module scope: one warm producer per container), or `memoryProducer()` in tests.

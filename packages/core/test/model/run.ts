@@ -239,10 +239,10 @@ async function run(
       trace,
       new Map([...expectedRecords(scenario), ...(secondBatch ? expectedRecords(secondBatch) : [])]),
     ),
-    onError: config.policy,
-    ...(config.policy === 'dead-letter'
-      ? { deadLetterTopic: deadLetterTopicOf(config.deadLetterTopic) }
-      : {}),
+    onError:
+      config.policy === 'dead-letter'
+        ? { policy: config.policy, topic: deadLetterTopicOf(config.deadLetterTopic) }
+        : config.policy,
     // Transactional when the scenario is: the producer says so (its `transactions`).
     producer: producer.producer,
     tombstones: config.tombstones,
