@@ -10,6 +10,11 @@ const entry = (pkg: string, name: string) =>
 // their package: an alias also matches what starts with it.
 const alias = {
   '@kafka-lambda/core/producer': entry('core', 'producer'),
+  '@kafka-lambda/core/middleware': entry('core', 'middleware'),
+  '@kafka-lambda/core/config': entry('core', 'config'),
+  '@kafka-lambda/core/events': entry('core', 'events'),
+  '@kafka-lambda/core/errors': entry('core', 'errors'),
+  '@kafka-lambda/core/serde': entry('core', 'serde'),
   '@kafka-lambda/core': src('core'),
   '@kafka-lambda/serdes/registry': entry('serdes', 'registry'),
   '@kafka-lambda/serdes/avro': entry('serdes', 'avro'),
@@ -17,6 +22,7 @@ const alias = {
   '@kafka-lambda/serdes/json-schema': entry('serdes', 'json-schema'),
   '@kafka-lambda/serdes': src('serdes'),
   '@kafka-lambda/testing/registry': entry('testing', 'registry'),
+  '@kafka-lambda/testing/idempotency': entry('testing', 'idempotency'),
   '@kafka-lambda/testing': src('testing'),
   '@kafka-lambda/observability/metrics': entry('observability', 'metrics'),
   '@kafka-lambda/observability/tracing': entry('observability', 'tracing'),

@@ -2,7 +2,8 @@
 // handler reads it: both listeners' variables must make a producer that the broker acknowledges.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createKafkaHandler, envConfig } from '@kafka-lambda/core';
+import { createKafkaHandler } from '@kafka-lambda/core';
+import { envConfig } from '@kafka-lambda/core/config';
 import { kafkaProducer } from '@kafka-lambda/core/producer';
 import { lambdaContext, selfManagedKafkaEvent } from '@kafka-lambda/testing';
 import { afterAll, describe, expect, it } from 'vitest';

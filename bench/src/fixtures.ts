@@ -1,4 +1,5 @@
-import type { KafkaEvent, KafkaEventRecord, LambdaContext } from '@kafka-lambda/core';
+import type { LambdaContext } from '@kafka-lambda/core';
+import type { KafkaEvent, KafkaEventRecord } from '@kafka-lambda/core/events';
 import avsc from 'avsc';
 import pb from 'protobufjs';
 

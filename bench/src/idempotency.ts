@@ -1,11 +1,6 @@
-import {
-  type ClaimState,
-  createKafkaHandler,
-  type IdempotencyStore,
-  json,
-  jsonLogger,
-  type KafkaEvent,
-} from '@kafka-lambda/core';
+import { createKafkaHandler, json, jsonLogger } from '@kafka-lambda/core';
+import type { KafkaEvent } from '@kafka-lambda/core/events';
+import { type ClaimState, type IdempotencyStore, idempotency } from '@kafka-lambda/idempotency';
 import { QUICK } from './config.js';
 import { lambdaContext, noop } from './fixtures.js';
 import {
@@ -69,7 +64,7 @@ export async function benchIdempotency(report: Report): Promise<void> {
       value: json<RealTrade>(),
       logger: jsonLogger({ write: noop }),
       logSummary: false,
-      ...(store && { idempotency: { store } }),
+      ...(store && { use: [idempotency({ store })] }),
       async process(record) {
         await io();
         readOurs(record);

@@ -1,4 +1,5 @@
-import { createKafkaHandler, type Deserializer, json, jsonLogger, type KafkaEvent } from '@kafka-lambda/core';
+import { createKafkaHandler, type Deserializer, json, jsonLogger } from '@kafka-lambda/core';
+import type { KafkaEvent } from '@kafka-lambda/core/events';
 import { ORDERING } from './config.js';
 import { encodePayload, lambdaContext, makeEvent, makeTrade, noop } from './fixtures.js';
 import { encodeReal, makeRealEvent, makeRealTrade, type RealTrade, readOurs } from './realistic-fixtures.js';

@@ -1,4 +1,5 @@
-import { bytes, createKafkaHandler, jsonLogger, type KafkaEvent } from '@kafka-lambda/core';
+import { bytes, createKafkaHandler, jsonLogger } from '@kafka-lambda/core';
+import type { KafkaEvent } from '@kafka-lambda/core/events';
 import { kafkaProducer, PRODUCER_DEFAULTS } from '@kafka-lambda/core/producer';
 import { brokerAnswers, createTopics, kafkaModule, type RawProducer, uniqueName } from './broker.js';
 import { BROKERS, PRODUCE, PRODUCE_SLOW_MESSAGES } from './config.js';

@@ -3,7 +3,8 @@
 // it (what a peak-RSS figure mostly follows). Run with:
 //   node --expose-gc --max-semi-space-size=128 --min-semi-space-size=128 --import tsx src/profile-alloc.ts [bare] [no-headers]
 import v8 from 'node:v8';
-import { createKafkaHandler, type Deserializer, json, jsonLogger, type KafkaEvent } from '@kafka-lambda/core';
+import { createKafkaHandler, type Deserializer, json, jsonLogger } from '@kafka-lambda/core';
+import type { KafkaEvent } from '@kafka-lambda/core/events';
 import { lambdaContext, noop } from './fixtures.js';
 import {
   bareRecord,

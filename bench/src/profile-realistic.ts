@@ -2,7 +2,8 @@
 //   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx src/profile-realistic.ts json 10000 50 [async]
 // CORES=/a/dist/index.js,/b/dist/index.js compares builds of core in one process, interleaved round by
 // round (on a shared machine, separate processes differ more than the builds do): CPU ms per 10,000.
-import type { Deserializer, KafkaEvent } from '@kafka-lambda/core';
+import type { Deserializer } from '@kafka-lambda/core';
+import type { KafkaEvent } from '@kafka-lambda/core/events';
 import { avro, protobuf, writeConfluentFrame } from '@kafka-lambda/serdes';
 import { lambdaContext, noop } from './fixtures.js';
 import {

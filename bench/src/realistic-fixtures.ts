@@ -1,4 +1,5 @@
-import type { KafkaEvent, KafkaEventRecord, KafkaRecord } from '@kafka-lambda/core';
+import type { KafkaRecord } from '@kafka-lambda/core';
+import type { KafkaEvent, KafkaEventRecord } from '@kafka-lambda/core/events';
 import avsc from 'avsc';
 import pb from 'protobufjs';
 

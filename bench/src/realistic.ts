@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
-import { createKafkaHandler, type Deserializer, json, jsonLogger, type KafkaEvent } from '@kafka-lambda/core';
+import { createKafkaHandler, type Deserializer, json, jsonLogger } from '@kafka-lambda/core';
+import type { KafkaEvent } from '@kafka-lambda/core/events';
 import { avro, protobuf, writeConfluentFrame } from '@kafka-lambda/serdes';
 import { DECODE, REALISTIC } from './config.js';
 import { eventRecords, lambdaContext, noop } from './fixtures.js';

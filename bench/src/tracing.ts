@@ -47,18 +47,18 @@ export async function benchTracing(report: Report): Promise<void> {
   });
   for (const records of Object.values(event.records)) for (const r of records) r.headers = [{ traceparent }];
   let sink = 0;
-  const handlerWith = (instrumentation: Parameters<typeof createKafkaHandler>[0]['instrumentation']) =>
+  const handlerWith = (instrumentation: Parameters<typeof createKafkaHandler>[0]['use']) =>
     createKafkaHandler({
       value: json<{ id: string }>(),
       logger,
       producer: instantProducer,
-      instrumentation,
+      use: instrumentation,
       process(record, { produce }) {
         sink += record.key!.length + record.value.id.length + record.headers.size;
         produce({ topic: 'out', key: record.key, value: record.value.id });
       },
     });
-  const variants: Array<[string, Parameters<typeof createKafkaHandler>[0]['instrumentation']]> = [
+  const variants: Array<[string, Parameters<typeof createKafkaHandler>[0]['use']]> = [
     [OFF, []],
     ['kafkaTracing (batch span, 128 links)', [kafkaTracing({ tracerProvider, propagator })]],
     ['kafkaTracing, recordSpans: true', [kafkaTracing({ tracerProvider, propagator, recordSpans: true })]],

@@ -1,4 +1,5 @@
-import { createKafkaHandler, json, jsonLogger, type KafkaEvent } from '@kafka-lambda/core';
+import { createKafkaHandler, json, jsonLogger } from '@kafka-lambda/core';
+import type { KafkaEvent } from '@kafka-lambda/core/events';
 import { kafkaProducer, PRODUCER_DEFAULTS, type RdKafkaProducer } from '@kafka-lambda/core/producer';
 import { brokerAnswers, createTopics, uniqueName } from './broker.js';
 import { BROKERS, QUICK } from './config.js';

@@ -1,12 +1,14 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  // The in-memory registry is a subpath entry: only it imports @kafka-lambda/serdes (an optional peer).
+  // The in-memory registry and idempotency store are subpath entries: only they import
+  // @kafka-lambda/serdes and @kafka-lambda/idempotency (optional peers).
   entry: {
     index: 'src/index.ts',
     cli: 'src/cli.ts',
     'kafka-lambda-cli': 'src/kafka-lambda-cli.ts',
     registry: 'src/entry/registry.ts',
+    idempotency: 'src/entry/idempotency.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
@@ -16,5 +18,5 @@ export default defineConfig({
   // Shared chunks: InvalidTestInputError is one class whichever entry threw it.
   splitting: true,
   // The native client is an optional peer, imported lazily by the runner only.
-  external: ['@confluentinc/kafka-javascript', '@kafka-lambda/serdes'],
+  external: ['@confluentinc/kafka-javascript', '@kafka-lambda/serdes', '@kafka-lambda/idempotency'],
 });

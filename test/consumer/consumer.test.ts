@@ -71,9 +71,9 @@ const expectIdempotent = (result: IdempotentResult) => {
 
 /** Every subpath entry of the packages (not the roots, not `./package.json`). */
 const SUBPATHS: Partial<Record<PackageName, readonly string[]>> = {
-  core: ['producer'],
+  core: ['producer', 'middleware', 'config', 'events', 'errors', 'serde'],
   serdes: ['registry', 'avro', 'protobuf', 'json-schema'],
-  testing: ['registry'],
+  testing: ['registry', 'idempotency'],
   observability: ['metrics', 'tracing'],
   idempotency: ['dynamodb', 'redis'],
 };

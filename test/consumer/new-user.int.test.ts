@@ -191,7 +191,8 @@ describe('a new user, following docs/getting-started.md and docs/testing.md', ()
       writeFileSync(
         join(project.dir, 'failing.mjs'),
         [
-          "import { createKafkaHandler, envConfig } from '@kafka-lambda/core';",
+          "import { createKafkaHandler } from '@kafka-lambda/core';",
+          "import { envConfig } from '@kafka-lambda/core/config';",
           "import { kafkaProducer } from '@kafka-lambda/core/producer';",
           'export const handler = createKafkaHandler({',
           `  producer: kafkaProducer(envConfig()), onError: 'retry-batch',`,
@@ -221,7 +222,7 @@ describe('a new user, following docs/getting-started.md and docs/testing.md', ()
       writeFileSync(
         join(project.dir, 'run-local.mjs'),
         [
-          "import { envConfig } from '@kafka-lambda/core';",
+          "import { envConfig } from '@kafka-lambda/core/config';",
           "import { kafkaProducer } from '@kafka-lambda/core/producer';",
           "import { runEventSource } from '@kafka-lambda/testing';",
           "import { createOrderHandler } from './dist/orders.js';",

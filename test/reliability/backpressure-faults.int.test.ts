@@ -50,7 +50,7 @@ describe('back-pressure against a frozen broker (dedicated broker)', () => {
       producer: kafka,
       onError: 'retry-batch',
       logger: captureLogger(),
-      instrumentation: [backlog.instrumentation],
+      use: [backlog.instrumentation],
       process(record, { produce }) {
         processed++;
         if (record.offset === 500) broker.pause(); // the broker freezes mid-batch

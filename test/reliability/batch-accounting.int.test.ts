@@ -7,14 +7,16 @@ import {
   createKafkaHandler,
   DEAD_LETTER_HEADERS,
   type ErrorPolicy,
-  FlushTimeoutError,
+  hooks,
   json,
-  type KafkaEventRecord,
   KafkaLambdaError,
-  type LibrdkafkaConfig,
 } from '@kafka-lambda/core';
+import type { LibrdkafkaConfig } from '@kafka-lambda/core/config';
+import { FlushTimeoutError } from '@kafka-lambda/core/errors';
+import type { KafkaEventRecord } from '@kafka-lambda/core/events';
 import { kafkaProducer, type RdKafkaProducer } from '@kafka-lambda/core/producer';
-import { memoryIdempotencyStore } from '@kafka-lambda/testing';
+import { idempotency } from '@kafka-lambda/idempotency';
+import { memoryIdempotencyStore } from '@kafka-lambda/testing/idempotency';
 import { afterAll, describe, expect, it } from 'vitest';
 import { brokers, createTopics, readTopic, uniqueTopic } from '../support/kafka.js';
 import {
@@ -58,7 +60,7 @@ function routingHandler(
     onError,
     ...(dlq ? { deadLetterTopic: dlq } : {}),
     logger: captureLogger(),
-    hooks: { onBatchEnd: (summary) => summaries.push({ ...summary }) },
+    use: [hooks({ onBatchEnd: (summary) => summaries.push({ ...summary }) })],
     process(record, { produce }) {
       void record.headers.getString('trace-id');
       const value = record.value.big
@@ -199,7 +201,7 @@ describe('an output the broker refuses for good fails only its record (real brok
       onError: 'dead-letter',
       deadLetterTopic: dlq,
       logger: captureLogger(),
-      idempotency: { store },
+      use: [idempotency({ store })],
       process(record, { produce }) {
         runs.push(record.value.id);
         const value = `out-${record.value.id}${record.value.big ? 'x'.repeat(10_000) : ''}`;
@@ -292,7 +294,7 @@ describe('back-pressure: a batch that produces more than the client queue holds'
       producer: kafka,
       onError: 'retry-batch',
       logger: captureLogger(),
-      instrumentation: [backlog.instrumentation],
+      use: [backlog.instrumentation],
       process(record, { produce }) {
         produce({ topic: out, key: 'one-partition', value: `out-${record.value.id}-${'p'.repeat(1_000)}` });
       },

@@ -5,14 +5,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  createKafkaHandler,
-  DeliveryError,
-  FlushTimeoutError,
-  json,
-  type KafkaEventRecord,
-  KafkaLambdaError,
-} from '@kafka-lambda/core';
+import { createKafkaHandler, json, KafkaLambdaError } from '@kafka-lambda/core';
+import { DeliveryError, FlushTimeoutError } from '@kafka-lambda/core/errors';
+import type { KafkaEventRecord } from '@kafka-lambda/core/events';
 import { kafkaProducer, ProducerConnectionError, type RdKafkaProducer } from '@kafka-lambda/core/producer';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -5,13 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  createKafkaHandler,
-  DEAD_LETTER_HEADERS,
-  type DeliveryReport,
-  type KafkaProducer,
-  type OutgoingMessage,
-} from '@kafka-lambda/core';
+import { createKafkaHandler, DEAD_LETTER_HEADERS, type KafkaProducer } from '@kafka-lambda/core';
+import type { DeliveryReport, OutgoingMessage } from '@kafka-lambda/core/producer';
 import { avro, jsonSchema, protobuf, VALUE_SCHEMA_ID_HEADER } from '@kafka-lambda/serdes';
 import { describe, expect, it } from 'vitest';
 import { kafkaEvent, lambdaContext, rawRecord } from '../support/reliability.js';

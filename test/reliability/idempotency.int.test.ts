@@ -2,16 +2,14 @@
 // @kafka-lambda/idempotency (Redis: the stack's redis-server; DynamoDB: the stack's moto), counting
 // side effects and the outputs a consumer reads back. The outage: each store pointed at a port
 // where nothing listens.
+import { type BatchSummary, createKafkaHandler, hooks, isRetryable, json } from '@kafka-lambda/core';
+import { kafkaProducer, type RdKafkaProducer } from '@kafka-lambda/core/producer';
 import {
-  type BatchSummary,
-  createKafkaHandler,
   type IdempotencyStore,
   IdempotencyStoreError,
-  isRetryable,
-  json,
-} from '@kafka-lambda/core';
-import { kafkaProducer, type RdKafkaProducer } from '@kafka-lambda/core/producer';
-import { StoreRequestError } from '@kafka-lambda/idempotency';
+  idempotency,
+  StoreRequestError,
+} from '@kafka-lambda/idempotency';
 import { dynamoDbStore } from '@kafka-lambda/idempotency/dynamodb';
 import { redisStore } from '@kafka-lambda/idempotency/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,8 +59,10 @@ function settlement(store: IdempotencyStore, out: string, failOnce = new Set<num
     producer,
     onError: 'retry-batch',
     logger: captureLogger(),
-    idempotency: { store, keyPrefix: out },
-    hooks: { onBatchEnd: (summary) => summaries.push({ ...summary }) },
+    use: [
+      idempotency({ store, keyPrefix: out }),
+      hooks({ onBatchEnd: (summary) => summaries.push({ ...summary }) }),
+    ],
     async process(record, { produce }) {
       const { id } = record.value;
       effects.set(id, (effects.get(id) ?? 0) + 1);

@@ -6,15 +6,13 @@ import {
   type BatchItemFailures,
   createKafkaHandler,
   DEAD_LETTER_HEADERS,
-  DeadlineExceededError,
-  DeliveryError,
   type ErrorPolicy,
   json,
-  type KafkaEventRecord,
   type KafkaProducer,
-  type LibrdkafkaConfig,
-  RecordProcessingError,
 } from '@kafka-lambda/core';
+import type { LibrdkafkaConfig } from '@kafka-lambda/core/config';
+import { DeadlineExceededError, DeliveryError, RecordProcessingError } from '@kafka-lambda/core/errors';
+import type { KafkaEventRecord } from '@kafka-lambda/core/events';
 import { kafkaProducer, type RdKafkaProducer } from '@kafka-lambda/core/producer';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kafkaTool } from '../../scripts/stack/index.mjs';

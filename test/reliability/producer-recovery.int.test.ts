@@ -12,15 +12,11 @@ import {
   type SecretsManagerClientConfig,
 } from '@aws-sdk/client-secrets-manager';
 import { KafkaJS } from '@confluentinc/kafka-javascript';
+import { SecretReadError, type SecretsManagerLike, secretsConfig } from '@kafka-lambda/core/config';
 import {
   type DeliveryReport,
-  type OutgoingMessage,
-  SecretReadError,
-  type SecretsManagerLike,
-  secretsConfig,
-} from '@kafka-lambda/core';
-import {
   kafkaProducer,
+  type OutgoingMessage,
   ProducerConnectionError,
   ProducerDeliveryError,
   ProducerQueueFullError,

@@ -1,11 +1,7 @@
 // Fault matrix, part 3: the Schema Registry fails. A loopback proxy in front of the real registry
 // (Apicurio, :8081) goes down, answers 500 or 404, or is slower than the client's timeout.
-import {
-  createKafkaHandler,
-  DEAD_LETTER_HEADERS,
-  type ErrorPolicy,
-  type KafkaEventRecord,
-} from '@kafka-lambda/core';
+import { createKafkaHandler, DEAD_LETTER_HEADERS, type ErrorPolicy } from '@kafka-lambda/core';
+import type { KafkaEventRecord } from '@kafka-lambda/core/events';
 import { kafkaProducer, type RdKafkaProducer } from '@kafka-lambda/core/producer';
 import { avro, schemaRegistry, writeConfluentFrame } from '@kafka-lambda/serdes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -9,7 +9,8 @@ import {
   PutSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { ConfigError, createKafkaHandler, type KafkaHandler, secretsConfig } from '@kafka-lambda/core';
+import { ConfigError, createKafkaHandler, type KafkaHandler } from '@kafka-lambda/core';
+import { secretsConfig } from '@kafka-lambda/core/config';
 import { kafkaProducer } from '@kafka-lambda/core/producer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTopics, uniqueTopic } from '../support/kafka.js';

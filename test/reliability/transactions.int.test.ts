@@ -4,7 +4,8 @@
 import { createRequire } from 'node:module';
 import { createKafkaHandler, json } from '@kafka-lambda/core';
 import { kafkaProducer, type RdKafkaProducer } from '@kafka-lambda/core/producer';
-import { memoryIdempotencyStore } from '@kafka-lambda/testing';
+import { idempotency } from '@kafka-lambda/idempotency';
+import { memoryIdempotencyStore } from '@kafka-lambda/testing/idempotency';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type IsolatedKafka, startIsolatedKafka } from '../../scripts/stack/index.mjs';
 import { createTopics, readTopic, uniqueTopic } from '../support/kafka.js';
@@ -57,7 +58,7 @@ function copyHandler(
     onError: 'retry-batch',
     logger: captureLogger(),
     // Called once the batch's delivery reports are in, right before the commit.
-    instrumentation: afterDeliveries ? [{ startBatch: () => ({ flush: afterDeliveries }) }] : [],
+    use: afterDeliveries ? [{ name: 'observer', startBatch: () => ({ flush: afterDeliveries }) }] : [],
     async process(record, { produce }) {
       await onRecord(record.offset);
       if (record.value.fail) throw new Error(`record ${record.offset} is broken`);
@@ -171,7 +172,7 @@ describe('transactional outputs (dedicated broker)', () => {
     const handler = createKafkaHandler({
       value: json<{ id: number }>(),
       producer,
-      idempotency: { store },
+      use: [idempotency({ store })],
       onError: 'retry-batch',
       logger: captureLogger(),
       async process(record, { produce }) {

@@ -7,13 +7,9 @@ import {
   type Socket,
   type Server as TcpServer,
 } from 'node:net';
-import type {
-  Instrumentation,
-  KafkaEvent,
-  KafkaEventRecord,
-  LambdaContext,
-  Logger,
-} from '@kafka-lambda/core';
+import type { LambdaContext, Logger } from '@kafka-lambda/core';
+import type { KafkaEvent, KafkaEventRecord } from '@kafka-lambda/core/events';
+import type { Instrumentation } from '@kafka-lambda/core/middleware';
 import { lambdaContext as testingLambdaContext } from '@kafka-lambda/testing';
 import { readTopic } from './kafka.js';
 
@@ -357,7 +353,7 @@ export function backlogWatch(producer: { readonly backlog?: number }): {
   let max = 0;
   const observer = { recordEnd: () => void (max = Math.max(max, producer.backlog ?? 0)) };
   return {
-    instrumentation: { startBatch: () => observer },
+    instrumentation: { name: 'observer', startBatch: () => observer },
     get max() {
       return max;
     },

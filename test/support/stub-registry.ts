@@ -1,6 +1,7 @@
 // An in-process SchemaRegistry object (no HTTP) with one schema of each type, for the property tests
 // and the malformed-payload corpus. Unknown ids and GUIDs answer SchemaNotFoundError, as a registry would.
-import { type DeserializeContext, type EsmSchemaMetadata, KafkaHeaders } from '@kafka-lambda/core';
+import { KafkaHeaders } from '@kafka-lambda/core';
+import type { DeserializeContext, EsmSchemaMetadata } from '@kafka-lambda/core/serde';
 import { type RegisteredSchema, SchemaNotFoundError, type SchemaRegistry } from '@kafka-lambda/serdes';
 
 export const AVRO_ID = 1;

@@ -6,13 +6,13 @@ import path from 'node:path';
 import {
   createKafkaHandler,
   type Deserializer,
+  hooks,
   json,
   RecordDecodeError,
-  RecordProcessingError,
-  RecordValidationError,
   string,
   validated,
 } from '@kafka-lambda/core';
+import { RecordProcessingError, RecordValidationError } from '@kafka-lambda/core/errors';
 import { avro, jsonSchema, protobuf } from '@kafka-lambda/serdes';
 import { encodeRecord, lambdaContext, memoryProducer, mskEvent } from '@kafka-lambda/testing';
 import { memorySchemaRegistry } from '@kafka-lambda/testing/registry';
@@ -36,7 +36,7 @@ async function run<V>(value: Deserializer<V>, event: unknown, key?: Deserializer
     ...(key ? { key } : {}),
     value,
     logger: silent,
-    hooks: { onRecordError: (error) => void failures.push(error) },
+    use: [hooks({ onRecordError: (error) => void failures.push(error) })],
     process(record) {
       seen.push(record.value);
     },
@@ -103,7 +103,7 @@ describe('validated(deserializer, schema)', () => {
       key: validated(string(), v.pipe(v.string(), v.uuid())),
       value: validated(string(), v.string()),
       logger: silent,
-      hooks: { onRecordError: (error) => void failures.push(error) },
+      use: [hooks({ onRecordError: (error) => void failures.push(error) })],
       process(record) {
         expectTypeOf(record.key).toEqualTypeOf<string | null>();
         seen.push(record.key!);

@@ -1,4 +1,4 @@
-import { envConfig, secretsConfig } from '@kafka-lambda/core';
+import { envConfig, secretsConfig } from '@kafka-lambda/core/config';
 
 /**
  * Kafka and Schema Registry credentials: from Secrets Manager in Lambda (KAFKA_SECRET_ID), from

@@ -18,5 +18,5 @@ export const handler = createSettlementHandler({
   // ON_ERROR=report with the template's FunctionResponseTypes: [ReportBatchItemFailures].
   onError: process.env.ON_ERROR === 'report' ? 'report' : 'dead-letter',
   // The template's DynamoDB table remembers the settled trades.
-  ...(table ? { idempotency: dynamoDbStore({ tableName: table }) } : {}),
+  ...(table ? { idempotencyStore: dynamoDbStore({ tableName: table }) } : {}),
 });

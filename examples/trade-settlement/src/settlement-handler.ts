@@ -1,11 +1,5 @@
-import {
-  createKafkaHandler,
-  type IdempotencyStore,
-  json,
-  type KafkaProducer,
-  type Logger,
-  string,
-} from '@kafka-lambda/core';
+import { createKafkaHandler, json, type KafkaProducer, type Logger, string } from '@kafka-lambda/core';
+import { type IdempotencyStore, idempotency } from '@kafka-lambda/idempotency';
 import type { SchemaRegistry } from '@kafka-lambda/serdes';
 import { settle } from './settlement-rules.js';
 import { settlementSerde } from './settlement-serde.js';
@@ -28,7 +22,7 @@ export interface SettlementHandlerOptions {
    * Effectively once (docs/effectively-once.md): a trade whose offset an earlier invocation completed
    * is not settled again when the ESM redelivers its batch.
    */
-  idempotency?: IdempotencyStore;
+  idempotencyStore?: IdempotencyStore;
 }
 
 /**
@@ -42,7 +36,7 @@ export function createSettlementHandler({
   topics,
   logger,
   onError = 'dead-letter',
-  idempotency,
+  idempotencyStore,
 }: SettlementHandlerOptions) {
   const settlements = settlementSerde(registry);
   return createKafkaHandler({
@@ -52,7 +46,7 @@ export function createSettlementHandler({
     onError,
     deadLetterTopic: topics.deadLetter,
     // The trades carry no id of their own: the default key, <function>#<topic>-<partition>@<offset>.
-    ...(idempotency ? { idempotency: { store: idempotency } } : {}),
+    ...(idempotencyStore ? { use: [idempotency({ store: idempotencyStore })] } : {}),
     ...(logger ? { logger } : {}),
     process(record, { produce }) {
       assertUserTrade(record.value);

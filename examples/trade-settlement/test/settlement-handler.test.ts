@@ -1,5 +1,6 @@
 import { DEAD_LETTER_HEADERS } from '@kafka-lambda/core';
-import { lambdaContext, memoryIdempotencyStore, memoryProducer, mskEvent } from '@kafka-lambda/testing';
+import { lambdaContext, memoryProducer, mskEvent } from '@kafka-lambda/testing';
+import { memoryIdempotencyStore } from '@kafka-lambda/testing/idempotency';
 import { memorySchemaRegistry } from '@kafka-lambda/testing/registry';
 import { describe, expect, it } from 'vitest';
 import { createSettlementHandler } from '../src/settlement-handler.js';
@@ -23,7 +24,13 @@ function setup() {
   const producer = memoryProducer({ transactional: true });
   const registry = memorySchemaRegistry();
   const idempotency = memoryIdempotencyStore();
-  const handler = createSettlementHandler({ producer, registry, topics, logger: silent, idempotency });
+  const handler = createSettlementHandler({
+    producer,
+    registry,
+    topics,
+    logger: silent,
+    idempotencyStore: idempotency,
+  });
   return { producer, registry, handler, idempotency, serde: settlementSerde(registry) };
 }
 

@@ -64,7 +64,7 @@ export const ESM_FAILURE_HEADERS = {
  *
  * @example
  * ```ts
- * import { fromFailureRecords } from '@kafka-lambda/core';
+ * import { fromFailureRecords } from '@kafka-lambda/core/events';
  *
  * // values read from the on-failure topic, or S3 objects' bodies
  * const event = fromFailureRecords(values);
@@ -123,7 +123,7 @@ export function fromFailureRecords(failures: ReadonlyArray<string | Uint8Array |
  *
  * @example
  * ```ts
- * import { esmFailureOf } from '@kafka-lambda/core';
+ * import { esmFailureOf } from '@kafka-lambda/core/events';
  *
  * // inside process(record):
  * const failure = esmFailureOf(record);

@@ -52,7 +52,9 @@ export class KafkaRecord<K = string, V = Buffer> implements RecordLocation {
   readonly timestampType: string;
   #key: K | null = null;
   /** Set when the key is decoded on first read (synchronous built-in deserializers): most handlers never read it. */
-  #keyDecoder: ((record: KafkaRecord<K, V>) => K) | undefined;
+  // Its parameter is `never`, not `KafkaRecord<K, V>`, so that the class stays covariant: a record of
+  // a narrower type is assignable to a wider one (a middleware for any record takes `KafkaRecord<unknown, unknown>`).
+  #keyDecoder: ((record: never) => K) | undefined;
   /** The deserialized value (null only for tombstones, when the handler processes them). */
   value!: V;
 
@@ -92,7 +94,7 @@ export class KafkaRecord<K = string, V = Buffer> implements RecordLocation {
     const decode = this.#keyDecoder;
     if (decode) {
       this.#keyDecoder = undefined;
-      this.#key = decode(this);
+      this.#key = (decode as (record: KafkaRecord<K, V>) => K)(this);
     }
     return this.#key;
   }

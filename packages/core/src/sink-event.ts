@@ -38,7 +38,7 @@ export const SINK_CONNECTOR_EVENT_SOURCE = 'confluent:lambda-sink-connector';
  *
  * @example
  * ```ts
- * import { isSinkConnectorEvent } from '@kafka-lambda/core';
+ * import { isSinkConnectorEvent } from '@kafka-lambda/core/events';
  *
  * isSinkConnectorEvent([{ payload: { topic: 't', partition: 0, offset: 1, timestamp: 0, value: {} } }]); // true
  * isSinkConnectorEvent({ eventSource: 'aws:kafka', records: {} }); // false
@@ -55,7 +55,7 @@ export function isSinkConnectorEvent(event: unknown): event is SinkConnectorEven
  *
  * @example
  * ```ts
- * import { sinkPayloadBytes } from '@kafka-lambda/core';
+ * import { sinkPayloadBytes } from '@kafka-lambda/core/events';
  *
  * Buffer.from(sinkPayloadBytes({ id: 1 })!, 'base64').toString(); // '{"id":1}'
  * Buffer.from(sinkPayloadBytes('AAPL')!, 'base64').toString();    // 'AAPL'
@@ -81,7 +81,7 @@ export function sinkPayloadBytes(converted: unknown): string | null {
  *
  * @example
  * ```ts
- * import { parseSinkConnectorEvent } from '@kafka-lambda/core';
+ * import { parseSinkConnectorEvent } from '@kafka-lambda/core/events';
  *
  * const [partition] = parseSinkConnectorEvent([
  *   { payload: { topic: 'trades', partition: 0, offset: 7, timestamp: 1700000000000, key: 'AAPL', value: { qty: 5 } } },
@@ -174,7 +174,7 @@ export class SinkConnectorReportError extends KafkaLambdaError {
  *
  * @example
  * ```ts
- * import { sinkConnectorResult } from '@kafka-lambda/core';
+ * import { sinkConnectorResult } from '@kafka-lambda/core/events';
  *
  * sinkConnectorResult(undefined); // undefined
  * ```

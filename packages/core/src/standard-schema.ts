@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * import type { StandardSchemaV1 } from '@kafka-lambda/core';
+ * import type { StandardSchemaV1 } from '@kafka-lambda/core/serde';
  * import { z } from 'zod';
  *
  * const schema: StandardSchemaV1<unknown, { id: string }> = z.object({ id: z.string() });

@@ -6,17 +6,20 @@ import {
   type BatchSummary,
   createKafkaHandler,
   DEAD_LETTER_HEADERS,
+  type ErrorPolicy,
+  hooks,
+  json,
+  type Logger,
+} from '@kafka-lambda/core';
+import {
   DeadlineExceededError,
   DeliveryError,
-  type ErrorPolicy,
   FlushTimeoutError,
   InvalidEventError,
   InvalidProduceRequestError,
-  json,
   LateProduceError,
-  type Logger,
   RecordProcessingError,
-} from '@kafka-lambda/core';
+} from '@kafka-lambda/core/errors';
 import { describe, expect, it } from 'vitest';
 import { captureLogger, context, eventRecord, mskEvent, silentLogger } from './fixtures.js';
 import { deliveryError, ScriptedProducer } from './support/scripted-producer.js';
@@ -36,7 +39,7 @@ function copyHandler(
     onError,
     ...(onError === 'dead-letter' ? { deadLetterTopic: 'dlq' } : {}),
     logger,
-    hooks: { onBatchEnd: (summary) => summaries.push({ ...summary }) },
+    use: [hooks({ onBatchEnd: (summary) => summaries.push({ ...summary }) })],
     process(record, { produce }) {
       const value = record.value.big ? 'x'.repeat(record.value.big) : `out-${record.value.id}`;
       produce({ topic: record.value.to ?? 'out', key: record.key, value });
@@ -300,7 +303,7 @@ describe('no silent loss', () => {
       onError: 'dead-letter',
       deadLetterTopic: 'dlq',
       logger: silentLogger,
-      hooks: { onRecordError: (error) => errors.push(error) },
+      use: [hooks({ onRecordError: (error) => errors.push(error) })],
       value: json<{ id: number }>(),
       process(record, { produce }) {
         produce({ topic: 'out', value: (record.value.id === 2 ? 42 : 'ok') as never });

@@ -3,15 +3,17 @@
 // and see every record's fate after the invocation's outcome is decided.
 import {
   type BatchMiddleware,
-  type BeforeBatch,
   ConfigError,
   createKafkaHandler,
   type Deserializer,
+  hooks,
   json,
   KafkaLambdaError,
-  type RecordFate,
 } from '@kafka-lambda/core';
-import { memoryIdempotencyStore, memoryProducer } from '@kafka-lambda/testing';
+import type { BeforeBatch, RecordFate } from '@kafka-lambda/core/middleware';
+import { idempotency } from '@kafka-lambda/idempotency';
+import { memoryProducer } from '@kafka-lambda/testing';
+import { memoryIdempotencyStore } from '@kafka-lambda/testing/idempotency';
 import { describe, expect, it } from 'vitest';
 import { captureLogger, context, eventRecord, mskEvent, silentLogger } from './fixtures.js';
 
@@ -57,9 +59,8 @@ describe('batch middleware (use)', () => {
     const summaries: unknown[] = [];
     const handler = createKafkaHandler({
       value: json<Trade>(),
-      use: [skipper(3, seen)],
+      use: [skipper(3, seen), hooks({ onBatchEnd: (summary) => summaries.push(summary) })],
       logger: silentLogger,
-      hooks: { onBatchEnd: (summary) => summaries.push(summary) },
       process(record) {
         ran.push(record.value.id);
       },
@@ -243,8 +244,7 @@ describe('batch middleware (use)', () => {
     const ran: number[] = [];
     const handler = createKafkaHandler({
       value: json<Trade>(),
-      use: [skipper(2, {})],
-      idempotency: { store },
+      use: [skipper(2, {}), idempotency({ store })],
       logger: silentLogger,
       process(record) {
         ran.push(record.value.id);
@@ -393,7 +393,7 @@ describe('batch middleware (use)', () => {
   it.each([
     [{ use: {} }, /^use must be an array of batch middleware/],
     [{ use: [{}] }, /^use\[0\] must be a batch middleware: an object with a `name`/],
-    [{ use: [{ name: 'x' }] }, /^use\[0\] \('x'\) has neither before\(\) nor after\(\)/],
+    [{ use: [{ name: 'x' }] }, /^use\[0\] \('x'\) has none of before\(\), after\(\) or startBatch\(\)/],
     [{ use: [{ name: 'x', before: 'soon' }] }, /^use\[0\] \('x'\): before must be a function/],
   ])('%j is refused at load', (options, message) => {
     expect(() => createKafkaHandler({ ...options, process() {} } as never)).toThrow(ConfigError);

@@ -3,7 +3,7 @@
 // wrong port took 29.8 s of a 30 s function, a DNS typo 14.8 s of 15 s, an addon built for another
 // Node 59.8 s and 16 retries). The client here replays only shapes recorded from the real client
 // (recordings/client-errors.json); test/reliability/definitive-failures.int.test.ts times the real one.
-import type { KafkaConfigSource } from '@kafka-lambda/core';
+import type { KafkaConfigSource } from '@kafka-lambda/core/config';
 import { AddonLoadError, kafkaProducer, ProducerConnectionError } from '@kafka-lambda/core/producer';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { behaviour, RecordedProducer } from './recorded-client.js';

@@ -2,14 +2,8 @@
 // instead of a closure per record. What a producer sees of a message is the wire fields only; a message it
 // keeps does not keep its record's accounting alive; a report that comes twice counts once; a message a
 // hook made is never mutated; and a record with several messages is confirmed once all of them are in.
-import {
-  type BatchSummary,
-  createKafkaHandler,
-  type DeliveryCallback,
-  type KafkaProducer,
-  type OutgoingMessage,
-  string,
-} from '@kafka-lambda/core';
+import { type BatchSummary, createKafkaHandler, hooks, type KafkaProducer, string } from '@kafka-lambda/core';
+import type { DeliveryCallback, OutgoingMessage } from '@kafka-lambda/core/producer';
 import { describe, expect, it } from 'vitest';
 import { context, eventRecord, mskEvent, silentLogger } from './fixtures.js';
 import { deliveryError } from './support/scripted-producer.js';
@@ -57,7 +51,7 @@ function run(
     producer,
     onError,
     logger: silentLogger,
-    hooks: { onBatchEnd: (summary) => summaries.push({ ...summary }) },
+    use: [hooks({ onBatchEnd: (summary) => summaries.push({ ...summary }) })],
     process: (record, { produce: emit }) => produce(record.value, emit as never),
   });
   const event = mskEvent([eventRecord('in', 0, 0, 'a'), eventRecord('in', 0, 1, 'b')]);

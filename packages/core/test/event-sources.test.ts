@@ -1,5 +1,7 @@
 // Issue 15, item 7: the eventSource spellings real tools produce are Kafka events; nothing else is.
-import { createKafkaHandler, InvalidEventError, json, parseKafkaEvent } from '@kafka-lambda/core';
+import { createKafkaHandler, json } from '@kafka-lambda/core';
+import { InvalidEventError } from '@kafka-lambda/core/errors';
+import { parseKafkaEvent } from '@kafka-lambda/core/events';
 import { lambdaContext } from '@kafka-lambda/testing';
 import { describe, expect, it } from 'vitest';
 

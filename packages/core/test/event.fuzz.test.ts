@@ -1,12 +1,7 @@
 import { readFileSync } from 'node:fs';
-import {
-  type BatchSummary,
-  createKafkaHandler,
-  InvalidEventError,
-  json,
-  KafkaLambdaError,
-  parseKafkaEvent,
-} from '@kafka-lambda/core';
+import { type BatchSummary, createKafkaHandler, hooks, json, KafkaLambdaError } from '@kafka-lambda/core';
+import { InvalidEventError } from '@kafka-lambda/core/errors';
+import { parseKafkaEvent } from '@kafka-lambda/core/events';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { context, eventRecord, FakeProducer, mskEvent, silentLogger } from './fixtures.js';
@@ -111,7 +106,7 @@ describe('event decoder under generated input', () => {
             deadLetterTopic: 'dlq',
             tombstones: 'process',
             logger: silentLogger,
-            hooks: { onBatchEnd: (s) => summaries.push({ ...s }) },
+            use: [hooks({ onBatchEnd: (s) => summaries.push({ ...s }) })],
             process(record) {
               void record.headers.size;
               void record.value?.n;

@@ -1,11 +1,6 @@
-import {
-  InvalidEventError,
-  KafkaHeaders,
-  KafkaRecord,
-  parseKafkaEvent,
-  RecordDecodeError,
-  splitPartitionKey,
-} from '@kafka-lambda/core';
+import { KafkaHeaders, KafkaRecord, RecordDecodeError } from '@kafka-lambda/core';
+import { InvalidEventError } from '@kafka-lambda/core/errors';
+import { parseKafkaEvent, splitPartitionKey } from '@kafka-lambda/core/events';
 import { describe, expect, it } from 'vitest';
 import { b64, eventRecord, mskEvent } from './fixtures.js';
 

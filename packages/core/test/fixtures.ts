@@ -1,12 +1,6 @@
-import type {
-  DeliveryReport,
-  KafkaEvent,
-  KafkaEventRecord,
-  KafkaProducer,
-  LambdaContext,
-  Logger,
-  OutgoingMessage,
-} from '@kafka-lambda/core';
+import type { KafkaProducer, LambdaContext, Logger } from '@kafka-lambda/core';
+import type { KafkaEvent, KafkaEventRecord } from '@kafka-lambda/core/events';
+import type { DeliveryReport, OutgoingMessage } from '@kafka-lambda/core/producer';
 
 // Core's own tests build events by hand: @kafka-lambda/testing depends on core, not the other way round.
 

@@ -1,12 +1,7 @@
 import { KafkaJS } from '@confluentinc/kafka-javascript';
-import {
-  type BatchSummary,
-  createKafkaHandler,
-  DEAD_LETTER_HEADERS,
-  json,
-  type KafkaEventRecord,
-  RecordProcessingError,
-} from '@kafka-lambda/core';
+import { type BatchSummary, createKafkaHandler, DEAD_LETTER_HEADERS, hooks, json } from '@kafka-lambda/core';
+import { RecordProcessingError } from '@kafka-lambda/core/errors';
+import type { KafkaEventRecord } from '@kafka-lambda/core/events';
 import { kafkaProducer, type RdKafkaProducer } from '@kafka-lambda/core/producer';
 import { afterAll, describe, expect, it } from 'vitest';
 import { brokers, createTopics, readTopic, uniqueTopic } from '../../../test/support/kafka.js';
@@ -161,7 +156,7 @@ describe('createKafkaHandler against a real broker', () => {
         producer: producer(),
         onError: policy,
         logger: silentLogger,
-        hooks: { onBatchEnd: (s) => summaries.push(s) },
+        use: [hooks({ onBatchEnd: (s) => summaries.push(s) })],
         process(record, { produce }) {
           if (record.value.fail) throw new Error('boom');
           produce({ topic: out, value: String(record.value.id) });

@@ -3,16 +3,15 @@ import {
   ConfigError,
   createKafkaHandler,
   DEAD_LETTER_HEADERS,
-  DeadlineExceededError,
-  DeliveryError,
+  hooks,
   isRetryable,
   json,
   type KafkaRecord,
   RecordDecodeError,
-  RecordProcessingError,
   RetryableError,
   string,
 } from '@kafka-lambda/core';
+import { DeadlineExceededError, DeliveryError, RecordProcessingError } from '@kafka-lambda/core/errors';
 import { describe, expect, it } from 'vitest';
 import { b64, context, eventRecord, FakeProducer, mskEvent, silentLogger } from './fixtures.js';
 
@@ -36,7 +35,7 @@ function setup(onError: 'log' | 'dead-letter' | 'report' | 'retry-batch') {
     onError,
     deadLetterTopic: 'trades.dlq',
     logger: silentLogger,
-    hooks: { onBatchEnd: (summary) => summaries.push(summary) },
+    use: [hooks({ onBatchEnd: (summary) => summaries.push(summary) })],
     process(record, { produce }) {
       seen.push(`${record.partition}@${record.offset}`);
       produce({ topic: 'out', key: record.key, value: `settled-${record.value.id}` });
@@ -156,7 +155,7 @@ describe('createKafkaHandler', () => {
     const handler = createKafkaHandler({
       value: json<Trade>(),
       logger: silentLogger,
-      hooks: { onRecordError: (error) => errors.push(error) },
+      use: [hooks({ onRecordError: (error) => errors.push(error) })],
       process() {},
     });
     await handler(
@@ -175,7 +174,7 @@ describe('createKafkaHandler', () => {
     await createKafkaHandler({
       value: json<Trade>(),
       logger: silentLogger,
-      hooks: { onBatchEnd: (s) => summaries.push(s) },
+      use: [hooks({ onBatchEnd: (s) => summaries.push(s) })],
       process: (record) => {
         skipped.push(record.value);
       },
@@ -220,7 +219,7 @@ describe('createKafkaHandler', () => {
     const badKey = { key: 'a2V5!' };
     await createKafkaHandler({
       logger: silentLogger,
-      hooks: { onRecordError: (error) => errors.push(error) },
+      use: [hooks({ onRecordError: (error) => errors.push(error) })],
       process(record) {
         if (record.offset === 2) keys.push(record.key);
       },
@@ -263,7 +262,7 @@ describe('createKafkaHandler', () => {
       value: string(),
       producer,
       logger: silentLogger,
-      hooks: { onRecordError: (error) => errors.push(error) },
+      use: [hooks({ onRecordError: (error) => errors.push(error) })],
       process(record, { produce }) {
         produce({ topic: 'out', value: record.value, serializer: upper, headers: { h: 'v' } });
       },

@@ -2,7 +2,9 @@
 // key function throws) is keyed by its offset, as without a key function, so its outcome is
 // remembered: a redelivered batch does not dead-letter it again.
 import { createKafkaHandler, json } from '@kafka-lambda/core';
-import { lambdaContext, memoryIdempotencyStore, memoryProducer, mskEvent } from '@kafka-lambda/testing';
+import { idempotency } from '@kafka-lambda/idempotency';
+import { lambdaContext, memoryProducer, mskEvent } from '@kafka-lambda/testing';
+import { memoryIdempotencyStore } from '@kafka-lambda/testing/idempotency';
 import { describe, expect, it } from 'vitest';
 
 const context = () => lambdaContext({ functionName: 'settle', timeoutMs: 60_000 });
@@ -18,7 +20,7 @@ function settlement(key: (record: { value: { id: string } }) => string) {
     onError: 'dead-letter',
     deadLetterTopic: 'trades.dlq',
     logger: silent,
-    idempotency: { store, key },
+    use: [idempotency({ store, key })],
     process(record, { produce }) {
       runs.push(record.offset);
       produce({ topic: 'settlements', value: `settled-${record.value.id}` });

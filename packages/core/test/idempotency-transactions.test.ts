@@ -2,7 +2,9 @@
 // carries its record's outputs committed; an aborted (or failed) commit took the outputs with it,
 // so its keys are released and the retry runs those records again.
 import { createKafkaHandler, type ErrorPolicy, json, RetryableError } from '@kafka-lambda/core';
-import { lambdaContext, MemoryIdempotencyStore, memoryIdempotencyStore } from '@kafka-lambda/testing';
+import { idempotency } from '@kafka-lambda/idempotency';
+import { lambdaContext } from '@kafka-lambda/testing';
+import { MemoryIdempotencyStore, memoryIdempotencyStore } from '@kafka-lambda/testing/idempotency';
 import { describe, expect, it } from 'vitest';
 import { eventRecord, mskEvent, silentLogger } from './fixtures.js';
 import { ScriptedProducer } from './support/scripted-producer.js';
@@ -36,7 +38,7 @@ function setup(onError: ErrorPolicy = 'retry-batch') {
     producer,
     onError,
     logger: silentLogger,
-    idempotency: { store },
+    use: [idempotency({ store })],
     process(record, { produce }) {
       effects.push(record.offset);
       if (record.value.fail) throw new Error(`trade ${record.value.id} is broken`);
@@ -83,7 +85,7 @@ describe('idempotent records in a transaction', () => {
       producer,
       onError: 'retry-batch',
       logger: silentLogger,
-      idempotency: { store },
+      use: [idempotency({ store })],
       process(record, { produce }) {
         effects.push(record.offset);
         if (record.value.fail) throw new Error('broken');
@@ -113,7 +115,7 @@ describe('idempotent records in a transaction', () => {
       onError: 'dead-letter',
       deadLetterTopic: 'trades.dlq',
       logger: silentLogger,
-      idempotency: { store },
+      use: [idempotency({ store })],
       process(record) {
         if (record.value.fail) throw new Error('broken');
         if (record.value.down) throw new RetryableError('the ledger is down'); // fails the invocation
@@ -149,7 +151,7 @@ it('a memory store without transactions completes the delivered records of a fai
     producer,
     onError: 'retry-batch',
     logger: silentLogger,
-    idempotency: { store },
+    use: [idempotency({ store })],
     process(record, { produce }) {
       if (record.value.fail) throw new Error('broken');
       produce({ topic: 'out', value: 'x' });

@@ -4,25 +4,27 @@
 // are the store package's integration tests.
 import {
   type BatchSummary,
-  ConfigError,
   createKafkaHandler,
   type ErrorPolicy,
-  IdempotencyStoreError,
+  hooks,
   isRetryable,
   json,
-  type KafkaEventRecord,
-  RecordInProgressError,
-  RecordProcessingError,
-  type StoreRequestError,
 } from '@kafka-lambda/core';
+import { RecordProcessingError } from '@kafka-lambda/core/errors';
+import type { KafkaEventRecord } from '@kafka-lambda/core/events';
+import {
+  IdempotencyStoreError,
+  idempotency,
+  RecordInProgressError,
+  type StoreRequestError,
+} from '@kafka-lambda/idempotency';
+import { lambdaContext, manualClock } from '@kafka-lambda/testing';
 import {
   dynamoDbThrottlingError,
-  lambdaContext,
   type MemoryIdempotencyStore,
-  manualClock,
   memoryIdempotencyStore,
   redisConnectionError,
-} from '@kafka-lambda/testing';
+} from '@kafka-lambda/testing/idempotency';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { captureLogger, eventRecord, mskEvent } from './fixtures.js';
 import { ScriptedProducer } from './support/scripted-producer.js';
@@ -68,8 +70,10 @@ function settlement(
     ...(onError === 'dead-letter' ? { deadLetterTopic: 'trades.dlq' } : {}),
     logger,
     logSummary: false,
-    hooks: { onBatchEnd: (summary) => summaries.push({ ...summary }) },
-    idempotency: { store, ...(options.key && { key: options.key }) },
+    use: [
+      hooks({ onBatchEnd: (summary) => summaries.push({ ...summary }) }),
+      idempotency({ store, ...(options.key && { key: options.key }) }),
+    ],
     process(record, { produce }) {
       effects.push(`${record.partition}@${record.offset}`);
       if (record.value.fail || options.failOnce?.delete(record.offset)) throw new Error('ledger refused');
@@ -256,7 +260,7 @@ describe('the deadline', () => {
     const store = memoryIdempotencyStore().stall('claim');
     const effects: number[] = [];
     const handler = createKafkaHandler({
-      idempotency: { store },
+      use: [idempotency({ store })],
       logger: captureLogger(),
       process: (record) => void effects.push(record.offset),
     });
@@ -278,7 +282,7 @@ describe('the deadline, with a process that ignores its signal', () => {
     const store = memoryIdempotencyStore();
     const logger = captureLogger();
     const handler = createKafkaHandler({
-      idempotency: { store },
+      use: [idempotency({ store })],
       logger,
       process: (record) => (record.offset === 10 ? new Promise<void>(() => {}) : undefined),
     });
@@ -395,7 +399,7 @@ describe('a key function over an asynchronous deserializer', () => {
     const handler = createKafkaHandler({
       value,
       logger: captureLogger(),
-      idempotency: { store, key: (record) => record.value.id },
+      use: [idempotency<string, Trade>({ store, key: (record) => record.value.id })],
       process: (record) => void seen.push(`${record.offset}:${record.value.id}`),
     });
     await handler(mskEvent(trades(0, 10, [{ id: 'T-1' }, { id: 'T-2' }])), context());
@@ -411,7 +415,7 @@ describe('a key function over an asynchronous deserializer', () => {
       value,
       onError: 'retry-batch',
       logger: captureLogger(),
-      idempotency: { store, key: (record) => record.value.id },
+      use: [idempotency<string, Trade>({ store, key: (record) => record.value.id })],
       process() {},
     });
     const error = await handler(mskEvent(trades(0, 10, [{ id: 'T-1' }, { id: 'bad' }])), context()).catch(
@@ -429,16 +433,17 @@ describe('tombstones', () => {
     const tombstone = eventRecord('trades', 0, 11, null);
     const event = mskEvent([...trades(0, 10, [{ id: 'a' }]), tombstone]);
     const skipping = memoryIdempotencyStore();
-    await createKafkaHandler({ idempotency: { store: skipping }, logger: captureLogger(), process() {} })(
-      event,
-      context(),
-    );
+    await createKafkaHandler({
+      use: [idempotency({ store: skipping })],
+      logger: captureLogger(),
+      process() {},
+    })(event, context());
     expect(skipping.log[0]?.keys).toEqual([keyOf(0, 10)]);
 
     const processing = memoryIdempotencyStore();
     await createKafkaHandler({
       tombstones: 'process',
-      idempotency: { store: processing },
+      use: [idempotency({ store: processing })],
       logger: captureLogger(),
       process() {},
     })(event, context());
@@ -467,24 +472,11 @@ describe('round trips', () => {
   });
 });
 
-describe('the idempotency option', () => {
-  const store = memoryIdempotencyStore();
-  it.each([
-    [{ store, ttl: 5 }, /idempotency has no option `ttl`/],
-    [{ store: {} }, /idempotency.store must have claim\(\), complete\(\) and release\(\)/],
-    [{ store, completedTtlSeconds: 0 }, /completedTtlSeconds must be a positive number/],
-    [{ store, key: 'id' }, /idempotency.key must be a function/],
-    [{ store, keyPrefix: '' }, /keyPrefix must be a non-empty string/],
-  ])('rejects %o at load', (idempotency, message) => {
-    expect(() => createKafkaHandler({ idempotency: idempotency as never, process() {} })).toThrow(
-      expect.objectContaining({ name: ConfigError.name, message: expect.stringMatching(message) }),
-    );
-  });
-
+describe('the idempotency middleware', () => {
   it('prefixes keys with keyPrefix instead of the function name', async () => {
     const prefixed = memoryIdempotencyStore();
     const handler = createKafkaHandler({
-      idempotency: { store: prefixed, keyPrefix: 'cluster-a' },
+      use: [idempotency({ store: prefixed, keyPrefix: 'cluster-a' })],
       process() {},
     });
     await handler(mskEvent(trades(0, 10, [{ id: 'a' }])), context());

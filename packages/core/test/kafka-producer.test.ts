@@ -1,7 +1,9 @@
 // The producer's failure paths against a stand-in for the native client that emits only shapes recorded
 // from the real client and broker (recorded-client.ts, recordings/client-errors.json). The real client
 // is exercised by test/reliability/producer-recovery.int.test.ts.
-import { ConfigError, FlushTimeoutError, type KafkaConfigSource, SecretReadError } from '@kafka-lambda/core';
+import { ConfigError } from '@kafka-lambda/core';
+import { type KafkaConfigSource, SecretReadError } from '@kafka-lambda/core/config';
+import { FlushTimeoutError } from '@kafka-lambda/core/errors';
 import {
   kafkaProducer,
   ProducerConnectionError,

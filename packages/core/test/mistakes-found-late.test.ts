@@ -1,13 +1,7 @@
 // Issue 15, item 6: mistakes that used to surface at the first batch or in the logs.
-import {
-  ConfigError,
-  createKafkaHandler,
-  envConfig,
-  json,
-  jsonLogger,
-  RecordDecodeError,
-  RecordProcessingError,
-} from '@kafka-lambda/core';
+import { ConfigError, createKafkaHandler, json, jsonLogger, RecordDecodeError } from '@kafka-lambda/core';
+import { envConfig } from '@kafka-lambda/core/config';
+import { RecordProcessingError } from '@kafka-lambda/core/errors';
 import { kafkaProducer } from '@kafka-lambda/core/producer';
 import { lambdaContext, mskEvent } from '@kafka-lambda/testing';
 import { describe, expect, it } from 'vitest';

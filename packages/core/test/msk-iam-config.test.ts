@@ -1,4 +1,5 @@
-import { ConfigError, mskIamConfig, type OAuthBearerTokenRefresh } from '@kafka-lambda/core';
+import { ConfigError } from '@kafka-lambda/core';
+import { mskIamConfig, type OAuthBearerTokenRefresh } from '@kafka-lambda/core/config';
 import { describe, expect, it } from 'vitest';
 
 describe('mskIamConfig', () => {

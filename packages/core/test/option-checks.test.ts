@@ -1,8 +1,10 @@
 // Issue 23, finding 6 (and finding 5's configuration part): what TypeScript checks and a JavaScript
 // caller may still get wrong is a ConfigError at createKafkaHandler, naming the option and what was
 // wrong, never a silent default or a failure of every record.
-import { ConfigError, createKafkaHandler, json, jsonLogger, string } from '@kafka-lambda/core';
-import { memoryIdempotencyStore, memoryProducer } from '@kafka-lambda/testing';
+import { ConfigError, createKafkaHandler, hooks, json, jsonLogger, string } from '@kafka-lambda/core';
+import { idempotency } from '@kafka-lambda/idempotency';
+import { memoryProducer } from '@kafka-lambda/testing';
+import { memoryIdempotencyStore } from '@kafka-lambda/testing/idempotency';
 import { describe, expect, it } from 'vitest';
 
 const process = () => {};
@@ -63,45 +65,32 @@ describe('every option is checked at run time, at createKafkaHandler', () => {
       /^logger must be an object with debug\(\), info\(\), warn\(\) and error\(\) methods, not a string$/,
     ],
     [{ logSummary: 'false' }, /^logSummary must be true or false, not a string$/],
-    [{ hooks: () => {} }, /^hooks must be an object \{ onRecordError\?, onBatchEnd\? \}, not a function$/],
-    [{ hooks: { onBatchEnd: 'log' } }, /^hooks\.onBatchEnd must be a function, not a string$/],
-    [{ hooks: { onRecordErorr() {} } }, /^hooks has no `onRecordErorr` \(did you mean `onRecordError`\?\)$/],
     [
-      { instrumentation: { startBatch() {} } },
-      /^instrumentation must be an array: did you mean `instrumentation: \[…\]`\?$/,
+      { hooks: { onBatchEnd() {} } },
+      /^`hooks` is a middleware now: use: \[hooks\(\{ onRecordError, onBatchEnd \}\)\]/,
     ],
     [
-      { instrumentation: [function tracing() {}] },
-      /^instrumentation\[0\] is a function \(`tracing`\), not an instrumentation: did you mean `tracing\(\)`\?$/,
+      { instrumentation: [] },
+      /^`instrumentation` is part of `use` now: use: \[kafkaTracing\(\), kafkaMetrics\(\)\]/,
     ],
-    [{ instrumentation: [{}] }, /^instrumentation\[0\] needs a startBatch\(\) method/],
+    [
+      { use: { name: 'tracing', startBatch() {} } },
+      /^use must be an array of batch middleware: did you mean `use: \[tracing\]`\?$/,
+    ],
+    [{ use: 'idempotency' }, /^use must be an array of batch middleware: `use: \[\.\.\.\]`$/],
+    [
+      { use: [function kafkaTracing() {}] },
+      /^use\[0\] is a function \(`kafkaTracing`\), not a middleware: did you mean `kafkaTracing\(\)`\?$/,
+    ],
+    [{ use: [{ startBatch() {} }] }, /^use\[0\] must be a batch middleware: an object with a `name`$/],
+    [{ use: [{ name: 'm', startBatch: {} }] }, /^use\[0\] \('m'\): startBatch must be a function$/],
+    [{ use: [{ name: 'm' }] }, /^use\[0\] \('m'\) has none of before\(\), after\(\) or startBatch\(\)$/],
+    [{ use: [hooks({})], hooks: {} }, /^`hooks` is a middleware now/],
     [{ transactional: 'yes' }, /^`transactional` moved to the producer/],
     [
-      { idempotency: { store: memoryIdempotencyStore } },
-      /^idempotency\.store is a function \(`memoryIdempotencyStore`\), not a store: did you mean `memoryIdempotencyStore\(…\)`\?$/,
+      { idempotency: { store } },
+      /^`idempotency` is a middleware now: use: \[idempotency\(\{ store, \.\.\. \}\)\] from '@kafka-lambda\/idempotency'$/,
     ],
-    [
-      { idempotency: { store: {} } },
-      /^idempotency\.store must have claim\(\), complete\(\) and release\(\) methods/,
-    ],
-    [
-      { idempotency: { store, key: 'tradeId' } },
-      /^idempotency\.key must be a function of the record returning a string, not a string/,
-    ],
-    [
-      { idempotency: { store, completedTtlSeconds: '3600' } },
-      /^idempotency\.completedTtlSeconds must be a positive number of seconds, not a string/,
-    ],
-    [
-      { idempotency: { store, completedTtlSeconds: Number.POSITIVE_INFINITY } },
-      /^idempotency\.completedTtlSeconds must be a positive number of seconds/,
-    ],
-    [
-      { idempotency: { store, completedTtlSeconds: 1e300 } },
-      /^idempotency\.completedTtlSeconds \(1e\+300\) is over 1,000 years: it is in seconds/,
-    ],
-    [{ idempotency: { store, keyPrefix: 7 } }, /^idempotency\.keyPrefix must be a non-empty string/],
-    [{ idempotency: true }, /^idempotency must be an object with a `store`/],
     // Finding 5: a reserve below what the end of a batch needs let Lambda's timeout end the invocation.
     [{ deadlineReserveMs: 0 }, /^deadlineReserveMs \(0 ms\) is below 500 ms, what the end of a batch needs/],
     [{ deadlineReserveMs: 499 }, /^deadlineReserveMs \(499 ms\) is below 500 ms/],
@@ -117,10 +106,11 @@ describe('every option is checked at run time, at createKafkaHandler', () => {
       { ordering: 'key', concurrency: 100 },
       { ordering: 'none' },
       { ordering: { key: (rawKey: Buffer | null) => rawKey?.toString('hex') ?? null } },
-      { logger: console, hooks: {}, instrumentation: [] },
-      { logger: jsonLogger({ level: 'silent' }), hooks: { onRecordError() {}, onBatchEnd() {} } },
+      { logger: console, use: [] },
+      { logger: jsonLogger({ level: 'silent' }), use: [hooks({ onRecordError() {}, onBatchEnd() {} })] },
+      { use: [{ name: 'observer', startBatch: () => undefined }] },
       { onError: 'dead-letter', deadLetterTopic: () => 'dlq', producer: memoryProducer() },
-      { idempotency: { store, key: () => 'k', completedTtlSeconds: 60, keyPrefix: 'p' } },
+      { use: [idempotency({ store, key: () => 'k', completedTtlSeconds: 60, keyPrefix: 'p' })] },
       // A deserializer may be any object with deserialize(), its prototype's included.
       {
         value: new (class {

@@ -1,12 +1,8 @@
 // `ordering: 'partition' | 'key' | 'none'` and `concurrency` (issue 26): which records run at once,
 // what a failure stops, what is reported, and the one warning at init.
-import {
-  ConfigError,
-  createKafkaHandler,
-  type KafkaEvent,
-  RecordProcessingError,
-  string,
-} from '@kafka-lambda/core';
+import { ConfigError, createKafkaHandler, string } from '@kafka-lambda/core';
+import { RecordProcessingError } from '@kafka-lambda/core/errors';
+import type { KafkaEvent } from '@kafka-lambda/core/events';
 import { memoryProducer } from '@kafka-lambda/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { b64, context, eventRecord, mskEvent, silentLogger } from './fixtures.js';

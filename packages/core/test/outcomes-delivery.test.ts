@@ -6,15 +6,14 @@
 import {
   type BatchSummary,
   createKafkaHandler,
-  type DeliveryCallback,
-  DeliveryError,
-  FlushTimeoutError,
+  hooks,
   type KafkaProducer,
   type KafkaRecord,
-  type OutgoingMessage,
   type ProcessContext,
   string,
 } from '@kafka-lambda/core';
+import { DeliveryError, FlushTimeoutError } from '@kafka-lambda/core/errors';
+import type { DeliveryCallback, OutgoingMessage } from '@kafka-lambda/core/producer';
 import { describe, expect, it } from 'vitest';
 import { context, eventRecord, mskEvent } from './fixtures.js';
 import { captureLogger } from './support/capture-logger.js';
@@ -49,9 +48,10 @@ function producing(producer: KafkaProducer, options: Record<string, unknown> = {
     onError: 'dead-letter',
     deadLetterTopic: 'dlq',
     allFailedAlike: 'apply-policy',
-    hooks: { onBatchEnd: (summary: BatchSummary) => void summaries.push({ ...summary }) },
-    instrumentation: [
+    use: [
+      hooks({ onBatchEnd: (summary: BatchSummary) => void summaries.push({ ...summary }) }),
       {
+        name: 'observer',
         startBatch: () => ({
           recordEnd: (record, outcome) => void ends.push([record.offset, outcome]),
           flush: ({ messages, error }) => void flushes.push({ messages, error }),

@@ -7,12 +7,14 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   createKafkaHandler,
   type Deserializer,
+  hooks,
   json,
   type KafkaRecord,
   RecordDecodeError,
   string,
 } from '@kafka-lambda/core';
-import { memoryIdempotencyStore } from '@kafka-lambda/testing';
+import { idempotency } from '@kafka-lambda/idempotency';
+import { memoryIdempotencyStore } from '@kafka-lambda/testing/idempotency';
 import { describe, expect, it } from 'vitest';
 import { b64, context, eventRecord, mskEvent, silentLogger } from './fixtures.js';
 import { captureLogger } from './support/capture-logger.js';
@@ -36,7 +38,7 @@ function collect() {
   return {
     seen,
     errors,
-    hooks: { onRecordError: (error: Error) => void errors.push(error) },
+    use: [hooks({ onRecordError: (error: Error) => void errors.push(error) })],
     process: (record: KafkaRecord<unknown, unknown>) =>
       void seen.push({ key: record.key, value: record.value }),
   };
@@ -54,7 +56,9 @@ describe('each part is decoded from its own bytes, by its own deserializer', () 
         value: asyncUpper(valueParts),
         logger: silentLogger,
         ...(idempotent && {
-          idempotency: { store: memoryIdempotencyStore(), key: (r: { value: unknown }) => String(r.value) },
+          use: [
+            idempotency({ store: memoryIdempotencyStore(), key: (r: { value: unknown }) => String(r.value) }),
+          ],
         }),
         process,
       });
@@ -72,7 +76,9 @@ describe('each part is decoded from its own bytes, by its own deserializer', () 
         value: string(),
         logger: silentLogger,
         ...(idempotent && {
-          idempotency: { store: memoryIdempotencyStore(), key: (r: { value: unknown }) => String(r.value) },
+          use: [
+            idempotency({ store: memoryIdempotencyStore(), key: (r: { value: unknown }) => String(r.value) }),
+          ],
         }),
         process,
       });
@@ -97,7 +103,9 @@ describe('each part is decoded from its own bytes, by its own deserializer', () 
         value: string(),
         logger: silentLogger,
         ...(idempotent && {
-          idempotency: { store: memoryIdempotencyStore(), key: (r: { value: unknown }) => String(r.value) },
+          use: [
+            idempotency({ store: memoryIdempotencyStore(), key: (r: { value: unknown }) => String(r.value) }),
+          ],
         }),
         process,
       });
@@ -107,14 +115,14 @@ describe('each part is decoded from its own bytes, by its own deserializer', () 
   }
 
   it('a key that a built-in deserializer cannot decode fails its record when process() reads it, as a decode error of the key', async () => {
-    const { errors, hooks } = collect();
+    const { errors, use } = collect();
     const handler = createKafkaHandler({
       key: json(),
       value: string(),
       onError: 'log',
       allFailedAlike: 'apply-policy',
       logger: silentLogger,
-      hooks,
+      use,
       process(record) {
         void record.key;
       },
@@ -127,7 +135,7 @@ describe('each part is decoded from its own bytes, by its own deserializer', () 
   });
 
   it('a RecordDecodeError a deserializer throws reaches the user as it is, not wrapped again', async () => {
-    const { errors, hooks } = collect();
+    const { errors, use } = collect();
     const own = new RecordDecodeError(
       { topic: 't', partition: 0, offset: 1 },
       'value',
@@ -142,7 +150,7 @@ describe('each part is decoded from its own bytes, by its own deserializer', () 
       onError: 'log',
       allFailedAlike: 'apply-policy',
       logger: silentLogger,
-      hooks,
+      use,
       process() {},
     });
     await handler(mskEvent([eventRecord('t', 0, 1, 'a')]), context());
@@ -152,7 +160,7 @@ describe('each part is decoded from its own bytes, by its own deserializer', () 
   it("a value deserializer's failure is a decode error of the value, at stage decode", async () => {
     const producer = new ScriptedProducer();
     const parts: string[] = [];
-    const { errors, hooks } = collect();
+    const { errors, use } = collect();
     const handler = createKafkaHandler({
       value: {
         deserialize: (_bytes, context) => {
@@ -165,7 +173,7 @@ describe('each part is decoded from its own bytes, by its own deserializer', () 
       deadLetterTopic: 'dlq',
       allFailedAlike: 'apply-policy',
       logger: silentLogger,
-      hooks,
+      use,
       process() {},
     });
     await handler(mskEvent([eventRecord('t', 0, 1, 'a')]), context());
@@ -195,7 +203,7 @@ describe('tombstones decoded ahead (idempotency with a business key)', () => {
       value: json(),
       tombstones: 'process',
       logger: silentLogger,
-      idempotency: { store, key: (r: { key: unknown }) => `k=${r.key}` },
+      use: [idempotency({ store, key: (r: { key: unknown }) => `k=${r.key}` })],
       process,
     });
     await handler(mskEvent([eventRecord('t', 0, 1, null, { key: b64('acct-9') })]), context());
@@ -212,7 +220,7 @@ describe('what process() returns', () => {
     const handler = createKafkaHandler({
       value: string(),
       logger: silentLogger,
-      hooks: { onBatchEnd: (summary) => void summaries.push({ ...summary }) },
+      use: [hooks({ onBatchEnd: (summary) => void summaries.push({ ...summary }) })],
       process: (() => results[i++]) as unknown as () => void,
     });
     await handler(mskEvent(results.map((_, offset) => eventRecord('t', 0, offset, 'a'))), context());
@@ -220,13 +228,13 @@ describe('what process() returns', () => {
   });
 
   it('a thenable that is a function (a callable query builder) is awaited: its rejection fails the record', async () => {
-    const { errors, hooks } = collect();
+    const { errors, use } = collect();
     const ran: number[] = [];
     const handler = createKafkaHandler({
       value: string(),
       onError: 'log',
       logger: silentLogger,
-      hooks,
+      use,
       process: ((record: KafkaRecord<unknown, string>) => {
         const query = () => undefined;
         // biome-ignore lint/suspicious/noThenProperty: a callable thenable is the point of the test
@@ -270,8 +278,9 @@ describe('what a record produces', () => {
       value: string(),
       producer,
       logger: silentLogger,
-      instrumentation: [
+      use: [
         {
+          name: 'observer',
           startBatch: () => ({
             produce: (message) => ({
               ...message,
@@ -302,8 +311,9 @@ describe('what a record produces', () => {
       value: string(),
       producer,
       logger: silentLogger,
-      instrumentation: [
+      use: [
         {
+          name: 'observer',
           startBatch: () => ({
             runRecord: (record, run) => scope.run(record.offset, run),
             produce: (message) => {

@@ -6,15 +6,19 @@ import {
   type BatchSummary,
   ConfigError,
   createKafkaHandler,
-  DeadlineExceededError,
-  EveryRecordFailedError,
-  type KafkaEvent,
+  hooks,
   type KafkaRecord,
-  LateProduceError,
-  RecordProcessingError,
   string,
 } from '@kafka-lambda/core';
-import { memoryIdempotencyStore } from '@kafka-lambda/testing';
+import {
+  DeadlineExceededError,
+  EveryRecordFailedError,
+  LateProduceError,
+  RecordProcessingError,
+} from '@kafka-lambda/core/errors';
+import type { KafkaEvent } from '@kafka-lambda/core/events';
+import { idempotency } from '@kafka-lambda/idempotency';
+import { memoryIdempotencyStore } from '@kafka-lambda/testing/idempotency';
 import { describe, expect, it } from 'vitest';
 import { context, eventRecord, mskEvent, silentLogger } from './fixtures.js';
 import { captureLogger } from './support/capture-logger.js';
@@ -247,7 +251,7 @@ describe('which failures stop what', () => {
           if (/onError: log/.test(message)) throw new Error('log sink down');
         },
       },
-      idempotency: { store },
+      use: [idempotency({ store })],
       process(record) {
         if (record.offset === 1) throw new Error('poison');
       },
@@ -329,9 +333,10 @@ describe('the summary and the observers', () => {
     const handler = createKafkaHandler({
       value: string(),
       logger: silentLogger,
-      hooks: { onBatchEnd: (summary) => void summaries.push({ ...summary }) },
-      instrumentation: [
+      use: [
+        hooks({ onBatchEnd: (summary) => void summaries.push({ ...summary }) }),
         {
+          name: 'observer',
           startBatch: () => ({
             recordEnd: (r: KafkaRecord<unknown, unknown>, outcome) => void ends.push([r.offset, outcome]),
           }),

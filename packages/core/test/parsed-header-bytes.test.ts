@@ -1,6 +1,8 @@
 // The header bytes parseKafkaEvent checks and copies in its one pass over the event (issue 14): what
 // a handler reads must be exactly what the record carried, whatever the layout of the copy.
-import { createKafkaHandler, InvalidEventError, type KafkaEventRecord, string } from '@kafka-lambda/core';
+import { createKafkaHandler, string } from '@kafka-lambda/core';
+import { InvalidEventError } from '@kafka-lambda/core/errors';
+import type { KafkaEventRecord } from '@kafka-lambda/core/events';
 import { describe, expect, it } from 'vitest';
 import { context, eventRecord, mskEvent, silentLogger } from './fixtures.js';
 

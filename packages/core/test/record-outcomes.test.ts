@@ -1,14 +1,9 @@
 // Issue 23's findings about a record's fate, each as it was found: every test here failed on the
 // engine that decided a record's outcome in many places (before RecordOutcomes).
-import {
-  ConfigError,
-  createKafkaHandler,
-  DeadLetterError,
-  EveryRecordFailedError,
-  json,
-  RecordDecodeError,
-} from '@kafka-lambda/core';
-import { memoryIdempotencyStore } from '@kafka-lambda/testing';
+import { ConfigError, createKafkaHandler, hooks, json, RecordDecodeError } from '@kafka-lambda/core';
+import { DeadLetterError, EveryRecordFailedError } from '@kafka-lambda/core/errors';
+import { idempotency } from '@kafka-lambda/idempotency';
+import { memoryIdempotencyStore } from '@kafka-lambda/testing/idempotency';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { captureLogger, context, eventRecord, mskEvent, silentLogger } from './fixtures.js';
 import { deliveryError, ScriptedProducer } from './support/scripted-producer.js';
@@ -100,7 +95,7 @@ describe('2. a ConfigError in the cause chain', () => {
     const handler = createKafkaHandler({
       onError: 'log',
       logger: silentLogger,
-      idempotency: { store },
+      use: [idempotency({ store })],
       process() {
         throw new Error('wrapped', { cause: new ConfigError('missing KAFKA_SECRET_ID') });
       },
@@ -122,7 +117,7 @@ describe('3. an output delivered on the oversized re-send', () => {
       onError: 'dead-letter',
       deadLetterTopic: 'dlq',
       logger: silentLogger,
-      idempotency: { store },
+      use: [idempotency({ store })],
       process(record, { produce }) {
         runs++;
         produce({ topic: 'out', value: record.value.big ? 'x'.repeat(200) : `ok-${record.value.id}` });
@@ -155,7 +150,7 @@ describe('a refusal while other deliveries are unconfirmed (found by the model)'
       logger: silentLogger,
       allFailedAlike: 'apply-policy',
       deadlineReserveMs: 500,
-      idempotency: { store },
+      use: [idempotency({ store })],
       process(record, { produce }) {
         const id = record.value.id;
         outputs.push(`run-${id}`);
@@ -189,10 +184,12 @@ describe('4. two refused outputs of one record', () => {
       onError: 'dead-letter',
       deadLetterTopic: 'dlq',
       logger: silentLogger,
-      hooks: {
-        onRecordError: (error) => void errors.push(error),
-        onBatchEnd: (summary) => void summaries.push({ ...summary }),
-      },
+      use: [
+        hooks({
+          onRecordError: (error) => void errors.push(error),
+          onBatchEnd: (summary) => void summaries.push({ ...summary }),
+        }),
+      ],
       process(record, { produce }) {
         if (record.value.id === 1) {
           produce({ topic: 'refused', value: 'a' });
@@ -217,8 +214,11 @@ describe('an output refused for good after its record succeeded (found by the mo
       value: json<{ id: number }>(),
       producer,
       logger: silentLogger,
-      instrumentation: [
-        { startBatch: () => ({ recordEnd: (r, outcome) => void ends.push([r.offset, outcome]) }) },
+      use: [
+        {
+          name: 'observer',
+          startBatch: () => ({ recordEnd: (r, outcome) => void ends.push([r.offset, outcome]) }),
+        },
       ],
       process(record, { produce }) {
         produce({ topic: record.value.id === 1 ? 'refused' : 'out', value: 'v' });
@@ -330,16 +330,17 @@ describe('8. an async hook or observer that rejects', () => {
       logger,
       onError: 'log',
       allFailedAlike: 'apply-policy',
-      hooks: {
-        onRecordError: async () => {
-          throw new Error('metrics backend down');
-        },
-        onBatchEnd: async () => {
-          throw new Error('metrics backend down');
-        },
-      },
-      instrumentation: [
+      use: [
+        hooks({
+          onRecordError: async () => {
+            throw new Error('metrics backend down');
+          },
+          onBatchEnd: async () => {
+            throw new Error('metrics backend down');
+          },
+        }),
         {
+          name: 'observer',
           startBatch: () => ({
             recordEnd: () => Promise.reject(new Error('observer down')),
             end: () => Promise.reject(new Error('observer down')),
@@ -385,7 +386,7 @@ describe('11. every record failing alike is the environment, not poison records'
     const handler = createKafkaHandler({
       value: { deserialize: missingProto },
       logger: silentLogger,
-      idempotency: { store },
+      use: [idempotency({ store })],
       process() {},
     });
     await expect(handler(values({ id: 1 }, { id: 2 }), context())).rejects.toBeInstanceOf(

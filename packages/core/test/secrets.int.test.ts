@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { createKafkaHandler, secretsConfig } from '@kafka-lambda/core';
+import { createKafkaHandler } from '@kafka-lambda/core';
+import { secretsConfig } from '@kafka-lambda/core/config';
 import { kafkaProducer, ProducerConnectionError, type RdKafkaProducer } from '@kafka-lambda/core/producer';
 import { afterAll, describe, expect, it } from 'vitest';
 import { countSecretsCalls } from '../../../scripts/stack/index.mjs';

@@ -1,10 +1,10 @@
+import { ConfigError } from '@kafka-lambda/core';
 import {
-  ConfigError,
   envConfig,
   SecretReadError,
   type SecretsManagerLike,
   secretsConfig,
-} from '@kafka-lambda/core';
+} from '@kafka-lambda/core/config';
 import { describe, expect, it } from 'vitest';
 
 const PASSWORD = 'pa55-w0rd-never-logged';

@@ -4,13 +4,9 @@
 // the invocation with an InvalidEventError naming the element; a record that can be placed but is
 // bad itself (no value, a timestamp that is not a number) fails alone, under the policy, with a
 // RecordDecodeError naming its topic, partition and offset; everything else is processed, once.
-import {
-  createKafkaHandler,
-  type Deserializer,
-  InvalidEventError,
-  RecordDecodeError,
-  sinkPayloadBytes,
-} from '@kafka-lambda/core';
+import { createKafkaHandler, type Deserializer, hooks, RecordDecodeError } from '@kafka-lambda/core';
+import { InvalidEventError } from '@kafka-lambda/core/errors';
+import { sinkPayloadBytes } from '@kafka-lambda/core/events';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { context, silentLogger } from './fixtures.js';
@@ -151,10 +147,12 @@ describe('a Sink Connector invocation of any shape', () => {
           // Records failing alike is the environment rule's business, not this property's.
           allFailedAlike: 'apply-policy',
           logger: silentLogger,
-          hooks: {
-            onRecordError: (error, record) =>
-              void failed.push({ at: `${record.topic}-${record.partition}@${record.offset}`, error }),
-          },
+          use: [
+            hooks({
+              onRecordError: (error, record) =>
+                void failed.push({ at: `${record.topic}-${record.partition}@${record.offset}`, error }),
+            }),
+          ],
           process: (record) =>
             void processed.push({
               at: `${record.topic}-${record.partition}@${record.offset}`,

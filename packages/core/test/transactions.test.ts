@@ -2,13 +2,8 @@
 // own transaction handling over the recorded client, and the classification of every recorded
 // transactional error (recordings/client-errors.json, `txn-` scenarios; the real broker is exercised
 // by test/reliability/transactions.int.test.ts).
-import {
-  ConfigError,
-  createKafkaHandler,
-  type ErrorPolicy,
-  json,
-  type KafkaConfigSource,
-} from '@kafka-lambda/core';
+import { ConfigError, createKafkaHandler, type ErrorPolicy, json } from '@kafka-lambda/core';
+import type { KafkaConfigSource } from '@kafka-lambda/core/config';
 import { kafkaProducer, TransactionError } from '@kafka-lambda/core/producer';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { classifyClientError, classifyClientLog } from '../src/producer/client-errors.js';

@@ -6,9 +6,6 @@ export type StoreName = 'dynamodb' | 'redis';
 /** The store operation of the IdempotencyStore contract that failed. */
 export type StoreOperation = 'claim' | 'complete' | 'release';
 
-/** The request error of every store; defined in core, which the memory store of the testing package shares. */
-export { StoreRequestError } from '@kafka-lambda/core';
-
 /**
  * An option of `dynamoDbStore` or `redisStore` is invalid, or the store answered in a way only a
  * configuration can cause (a Redis Cluster refusing keys of several slots). Thrown when the store is

@@ -4,6 +4,7 @@
 // DynamoDB does; the store now stores such a key as a digest (see key-size.ts).
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { createKafkaHandler, json } from '@kafka-lambda/core';
+import { idempotency } from '@kafka-lambda/idempotency';
 import { dynamoDbStore } from '@kafka-lambda/idempotency/dynamodb';
 import { lambdaContext, mskEvent } from '@kafka-lambda/testing';
 import { describe, expect, it } from 'vitest';
@@ -104,7 +105,7 @@ describe('dynamoDbStore: a key over DynamoDB’s 2,048-byte limit', () => {
       value: json<{ document: string }>(),
       logger: { debug() {}, info() {}, warn() {}, error() {} },
       onError: 'retry-batch',
-      idempotency: { store, key: (record) => record.value.document },
+      use: [idempotency<string, { document: string }>({ store, key: (record) => record.value.document })],
       process: (record) => void runs.push(record.offset),
     });
     const event = mskEvent([{ offset: 7, value: { document: 'x'.repeat(5_000) } }], { topic: 'docs' });

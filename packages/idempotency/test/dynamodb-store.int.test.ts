@@ -2,7 +2,7 @@
 // a table of its own per test; the outage against a closed port.
 import { randomUUID } from 'node:crypto';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import type { ClaimState } from '@kafka-lambda/core';
+import type { ClaimState } from '@kafka-lambda/idempotency';
 import { StoreRequestError } from '@kafka-lambda/idempotency';
 import { dynamoDbStore } from '@kafka-lambda/idempotency/dynamodb';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';

@@ -26,7 +26,11 @@ async function packagesImportedBy(entry: string): Promise<string[]> {
 
 describe('entries: a function loads only the client of its store', () => {
   it('the root imports no client library, /dynamodb only the AWS SDK, /redis only node-redis', async () => {
-    expect(await packagesImportedBy('index.ts')).toEqual(['@kafka-lambda/core']);
+    // The middleware is written against core's seam (/middleware): types and one log helper, no client.
+    expect(await packagesImportedBy('index.ts')).toEqual([
+      '@kafka-lambda/core',
+      '@kafka-lambda/core/middleware',
+    ]);
     expect(await packagesImportedBy('entry/dynamodb.ts')).toEqual([
       '@aws-sdk/client-dynamodb',
       '@kafka-lambda/core',

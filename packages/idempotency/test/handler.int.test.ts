@@ -3,15 +3,15 @@
 // nothing twice (the output topic read back and counted); a store outage fails the invocation before
 // any record runs, and the retry then delivers every record once.
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createKafkaHandler, json } from '@kafka-lambda/core';
+import { kafkaProducer, type RdKafkaProducer } from '@kafka-lambda/core/producer';
 import {
-  createKafkaHandler,
   type IdempotencyStore,
   IdempotencyStoreError,
-  json,
+  idempotency,
   RecordInProgressError,
-} from '@kafka-lambda/core';
-import { kafkaProducer, type RdKafkaProducer } from '@kafka-lambda/core/producer';
-import { StoreRequestError } from '@kafka-lambda/idempotency';
+  StoreRequestError,
+} from '@kafka-lambda/idempotency';
 import { dynamoDbStore } from '@kafka-lambda/idempotency/dynamodb';
 import { redisStore } from '@kafka-lambda/idempotency/redis';
 import { lambdaContext, mskEvent } from '@kafka-lambda/testing';
@@ -89,7 +89,13 @@ function setup(
     logger: { ...silent, error: (message: string) => void errors.push(message) },
     // Short keys (`<8 hex>#<id>`): a BatchGetItem of 100 long keys is over 8 KB, which moto's
     // recorder writes in pieces that concurrent requests interleave.
-    idempotency: { store, keyPrefix: source.slice(-8), key: (record) => String(record.value.id) },
+    use: [
+      idempotency<string, { id: number }>({
+        store,
+        keyPrefix: source.slice(-8),
+        key: (record) => String(record.value.id),
+      }),
+    ],
     async process(record, { produce }) {
       if (record.value.id === RECORDS - 1) await beforeLast?.();
       sideEffects.set(record.value.id, (sideEffects.get(record.value.id) ?? 0) + 1);

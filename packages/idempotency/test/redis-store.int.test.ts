@@ -1,7 +1,7 @@
 // The Redis store against the real redis-server of the stack (REDIS_URL) and, for the outage, one of
 // this file's own on port 16390 (never the shared one).
 import { randomUUID } from 'node:crypto';
-import type { ClaimState } from '@kafka-lambda/core';
+import type { ClaimState } from '@kafka-lambda/idempotency';
 import { StoreRequestError } from '@kafka-lambda/idempotency';
 import { type RedisScriptClient, redisStore } from '@kafka-lambda/idempotency/redis';
 import { createClient } from '@redis/client';

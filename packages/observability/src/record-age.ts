@@ -1,4 +1,4 @@
-import type { PartitionBatch } from '@kafka-lambda/core';
+import type { PartitionBatch } from '@kafka-lambda/core/events';
 
 /** How old the records of a batch were when it started: the consumer's lag, in time. */
 export interface RecordAge {

@@ -1,5 +1,6 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { createKafkaHandler, json, jsonLogger } from '@kafka-lambda/core';
+import { idempotency } from '@kafka-lambda/idempotency';
 import {
   emfDocument,
   KAFKA_METRICS,
@@ -7,7 +8,8 @@ import {
   ObservabilityConfigError,
   recordAge,
 } from '@kafka-lambda/observability';
-import { lambdaContext, memoryIdempotencyStore, memoryProducer, mskEvent } from '@kafka-lambda/testing';
+import { lambdaContext, memoryProducer, mskEvent } from '@kafka-lambda/testing';
+import { memoryIdempotencyStore } from '@kafka-lambda/testing/idempotency';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type ExtractedMetric, parseEmf } from './emf-parser.js';
 
@@ -23,7 +25,7 @@ async function mixedBatch(instrumentation: ReturnType<typeof kafkaMetrics>, now:
     producer,
     onError: 'dead-letter',
     deadLetterTopic: 'dlq',
-    instrumentation: [instrumentation],
+    use: [instrumentation],
     process(record, { produce }) {
       if (record.value.n === 2) throw new Error('two');
       produce({ topic: 'out', key: null, value: 'ok' });
@@ -84,8 +86,7 @@ describe('kafkaMetrics: EMF lines, read as CloudWatch reads them', () => {
     const lines: string[] = [];
     const handler = createKafkaHandler({
       value: json<{ id: number }>(),
-      idempotency: { store: memoryIdempotencyStore() },
-      instrumentation: [kafkaMetrics({ write: (l) => lines.push(l) })],
+      use: [idempotency({ store: memoryIdempotencyStore() }), kafkaMetrics({ write: (l) => lines.push(l) })],
       logger: jsonLogger({ write() {} }),
       process() {},
     });
@@ -102,7 +103,7 @@ describe('kafkaMetrics: EMF lines, read as CloudWatch reads them', () => {
     const handler = createKafkaHandler({
       logger: silent,
       onError: 'report',
-      instrumentation: [
+      use: [
         kafkaMetrics({ write: (l) => lines.push(l), topicDimension: false, functionNameDimension: false }),
       ],
       process(record) {
@@ -121,7 +122,7 @@ describe('kafkaMetrics: EMF lines, read as CloudWatch reads them', () => {
     const failing = createKafkaHandler({
       logger: silent,
       onError: 'retry-batch',
-      instrumentation: [kafkaMetrics({ write: (l) => lines.push(l) })],
+      use: [kafkaMetrics({ write: (l) => lines.push(l) })],
       process() {
         throw new Error('no');
       },
@@ -134,7 +135,7 @@ describe('kafkaMetrics: EMF lines, read as CloudWatch reads them', () => {
   it('writes to stdout by default, one unprefixed JSON line', async () => {
     const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {
-      const handler = createKafkaHandler({ logger: silent, instrumentation: [kafkaMetrics()], process() {} });
+      const handler = createKafkaHandler({ logger: silent, use: [kafkaMetrics()], process() {} });
       await handler(mskEvent([{ value: 'a' }]), lambdaContext());
       const emf = write.mock.calls.map(([chunk]) => String(chunk)).filter((c) => c.includes('_aws'));
       expect(emf).toHaveLength(1);

@@ -50,7 +50,7 @@ describe('kafkaTracing: the batch span', () => {
   it('is a CONSUMER `process <topic>` span with the Kafka attributes, linked to every record with a valid traceparent', async () => {
     const handler = createKafkaHandler({
       logger: silent,
-      instrumentation: [kafkaTracing({ tracerProvider, propagator, consumerGroup: 'settlement' })],
+      use: [kafkaTracing({ tracerProvider, propagator, consumerGroup: 'settlement' })],
       process() {},
     });
     const event = mskEvent(
@@ -102,7 +102,7 @@ describe('kafkaTracing: the batch span', () => {
   it('names no destination nor partition for a batch of several topics, and caps the links at maxLinks', async () => {
     const handler = createKafkaHandler({
       logger: silent,
-      instrumentation: [kafkaTracing({ tracerProvider, propagator, maxLinks: 2 })],
+      use: [kafkaTracing({ tracerProvider, propagator, maxLinks: 2 })],
       process() {},
     });
     const headers = { traceparent: traceparent('00f067aa0ba902b7') };
@@ -126,7 +126,7 @@ describe('kafkaTracing: the batch span', () => {
     const handler = createKafkaHandler({
       logger: silent,
       onError: 'retry-batch',
-      instrumentation: [kafkaTracing({ tracerProvider, propagator })],
+      use: [kafkaTracing({ tracerProvider, propagator })],
       process() {
         throw new TypeError('boom');
       },
@@ -153,7 +153,7 @@ describe('kafkaTracing: produced messages and per-record spans', () => {
     const handler = createKafkaHandler({
       logger: silent,
       producer,
-      instrumentation: [kafkaTracing({ tracerProvider, propagator })],
+      use: [kafkaTracing({ tracerProvider, propagator })],
       process(record, { produce }) {
         produce({ topic: 'out', key: record.key, value: 'plain' });
         produce({
@@ -186,7 +186,7 @@ describe('kafkaTracing: produced messages and per-record spans', () => {
       value: json<{ n: number }>(),
       logger: silent,
       producer,
-      instrumentation: [kafkaTracing({ tracerProvider, propagator, recordSpans: true })],
+      use: [kafkaTracing({ tracerProvider, propagator, recordSpans: true })],
       async process(record, { produce }) {
         await new Promise((resolve) => setTimeout(resolve, 1));
         active.push(trace.getActiveSpan()?.spanContext().spanId);
@@ -235,7 +235,7 @@ describe('kafkaTracing: produced messages and per-record spans', () => {
       producer,
       onError: 'dead-letter',
       deadLetterTopic: 'dlq',
-      instrumentation: [kafkaTracing({ tracerProvider, propagator, recordSpans: true })],
+      use: [kafkaTracing({ tracerProvider, propagator, recordSpans: true })],
       process() {
         throw new Error('bad');
       },
@@ -255,7 +255,7 @@ describe('kafkaTracing: produced messages and per-record spans', () => {
     const handler = createKafkaHandler({
       logger: silent,
       producer,
-      instrumentation: [kafkaTracing({ tracerProvider, propagator })],
+      use: [kafkaTracing({ tracerProvider, propagator })],
       process(_record, { produce }) {
         produce({ topic: 'out', key: null, value: 'x' });
       },
@@ -292,7 +292,7 @@ describe('kafkaTracing: produced messages and per-record spans', () => {
     const handler = createKafkaHandler({
       logger: silent,
       producer,
-      instrumentation: [kafkaTracing({ tracerProvider, propagator: broken })],
+      use: [kafkaTracing({ tracerProvider, propagator: broken })],
       process(_record, { produce }) {
         produce({ topic: 'out', key: null, value: 'x' });
       },

@@ -1,4 +1,4 @@
-import type { DeserializeContext } from '@kafka-lambda/core';
+import type { DeserializeContext } from '@kafka-lambda/core/serde';
 import { PromiseCache } from './registry/cache.js';
 import type { SchemaRegistry } from './registry/client.js';
 import type { RegisteredSchema, SchemaType } from './registry/types.js';

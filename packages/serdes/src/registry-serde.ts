@@ -1,4 +1,5 @@
-import type { DeserializeContext, Serde, SerializeContext } from '@kafka-lambda/core';
+import type { Serde } from '@kafka-lambda/core';
+import type { DeserializeContext, SerializeContext } from '@kafka-lambda/core/serde';
 
 /**
  * A serde whose context parameters are optional, so it also works outside a handler:

@@ -1,4 +1,4 @@
-import type { MessagePart } from '@kafka-lambda/core';
+import type { MessagePart } from '@kafka-lambda/core/serde';
 
 /** What a subject name strategy sees. `recordName` is the fully-qualified Avro record, Protobuf message or JSON Schema title. */
 export interface SubjectNameInput {

@@ -1,4 +1,4 @@
-import type { MessagePart, SerializeContext } from '@kafka-lambda/core';
+import type { MessagePart, SerializeContext } from '@kafka-lambda/core/serde';
 import { PromiseCache } from './registry/cache.js';
 import type { SchemaRegistry } from './registry/client.js';
 import { SchemaRegistryError } from './registry/errors.js';

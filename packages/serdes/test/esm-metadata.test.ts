@@ -1,7 +1,7 @@
 // Records delivered by the ESM's own schema-registry integration carry `valueSchemaMetadata`. One with
 // a dataFormat but no schemaId must fail that record with a typed error, never ask the registry for
 // the schema "undefined".
-import type { EsmSchemaMetadata } from '@kafka-lambda/core';
+import type { EsmSchemaMetadata } from '@kafka-lambda/core/serde';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { avro } from '../src/avro.js';
 import { jsonSchema } from '../src/json-schema.js';

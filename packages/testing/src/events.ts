@@ -1,10 +1,6 @@
-import type {
-  EsmSchemaMetadata,
-  KafkaEvent,
-  KafkaEventRecord,
-  MessagePart,
-  Serializer,
-} from '@kafka-lambda/core';
+import type { Serializer } from '@kafka-lambda/core';
+import type { KafkaEvent, KafkaEventRecord } from '@kafka-lambda/core/events';
+import type { EsmSchemaMetadata, MessagePart } from '@kafka-lambda/core/serde';
 import { InvalidTestInputError } from './errors.js';
 
 /**

@@ -25,13 +25,6 @@ export {
   toByteArray,
 } from './events.js';
 export {
-  type IdempotencyStoreOperation,
-  type MemoryIdempotencyEntry,
-  MemoryIdempotencyStore,
-  type MemoryIdempotencyStoreOptions,
-  memoryIdempotencyStore,
-} from './memory-idempotency-store.js';
-export {
   type DeliveryStatus,
   MemoryProducer,
   type MemoryProducerOptions,
@@ -87,4 +80,3 @@ export type {
   StartingPosition,
 } from './runner/types.js';
 export { type SinkConnectorEventOptions, type SinkRecordInput, sinkConnectorEvent } from './sink-events.js';
-export { dynamoDbThrottlingError, redisConnectionError } from './store-errors.js';

@@ -4,7 +4,7 @@ import type {
   CompleteOptions,
   IdempotencyStore,
   ReleaseOptions,
-} from '@kafka-lambda/core';
+} from '@kafka-lambda/idempotency';
 
 /** A store operation, as counted and faulted by {@link MemoryIdempotencyStore}. */
 export type IdempotencyStoreOperation = 'claim' | 'complete' | 'release';
@@ -43,10 +43,12 @@ type Fault =
  * @example
  * ```ts
  * import { createKafkaHandler } from '@kafka-lambda/core';
- * import { dynamoDbThrottlingError, lambdaContext, memoryIdempotencyStore, mskEvent } from '@kafka-lambda/testing';
+ * import { idempotency } from '@kafka-lambda/idempotency';
+ * import { lambdaContext, mskEvent } from '@kafka-lambda/testing';
+ * import { dynamoDbThrottlingError, memoryIdempotencyStore } from '@kafka-lambda/testing/idempotency';
  *
  * const store = memoryIdempotencyStore();
- * const handler = createKafkaHandler({ idempotency: { store }, process() {} });
+ * const handler = createKafkaHandler({ use: [idempotency({ store })], process() {} });
  * const event = mskEvent([{ topic: 'orders', value: 'a' }, { topic: 'orders', value: 'b' }]);
  *
  * await handler(event, lambdaContext());
@@ -181,7 +183,8 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
  *
  * @example
  * ```ts
- * import { manualClock, memoryIdempotencyStore } from '@kafka-lambda/testing';
+ * import { manualClock } from '@kafka-lambda/testing';
+ * import { memoryIdempotencyStore } from '@kafka-lambda/testing/idempotency';
  *
  * const clock = manualClock(0);
  * const store = memoryIdempotencyStore({ clock });

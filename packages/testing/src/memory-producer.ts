@@ -1,12 +1,10 @@
+import { KafkaHeaders, KafkaLambdaError, type KafkaProducer } from '@kafka-lambda/core';
+import { FlushTimeoutError } from '@kafka-lambda/core/errors';
 import {
   type DeliveryReport,
-  FlushTimeoutError,
-  KafkaHeaders,
-  KafkaLambdaError,
-  type KafkaProducer,
   type OutgoingMessage,
-} from '@kafka-lambda/core';
-import { ProducerDeliveryError } from '@kafka-lambda/core/producer';
+  ProducerDeliveryError,
+} from '@kafka-lambda/core/producer';
 import { InvalidTestInputError, ProducerAssertionError } from './errors.js';
 import { type MemoryTransaction, MemoryTransactions, type TransactionState } from './memory-transactions.js';
 

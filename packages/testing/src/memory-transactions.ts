@@ -1,4 +1,4 @@
-import type { ProducerTransactions } from '@kafka-lambda/core';
+import type { ProducerTransactions } from '@kafka-lambda/core/producer';
 import { TransactionError, type TransactionFailureKind } from '@kafka-lambda/core/producer';
 
 /** Where a transaction stands; a message produced in it is visible to read_committed readers once `committed`. */

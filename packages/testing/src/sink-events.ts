@@ -1,4 +1,4 @@
-import type { SinkConnectorEvent, SinkConnectorRecord } from '@kafka-lambda/core';
+import type { SinkConnectorEvent, SinkConnectorRecord } from '@kafka-lambda/core/events';
 import { InvalidTestInputError } from './errors.js';
 
 /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type IdempotencyOperation, StoreRequestError } from '@kafka-lambda/core';
+import { type StoreOperation, StoreRequestError } from '@kafka-lambda/idempotency';
 
 /**
  * What `@kafka-lambda/idempotency`'s DynamoDB store rejects with once DynamoDB throttled every
@@ -11,17 +11,14 @@ import { type IdempotencyOperation, StoreRequestError } from '@kafka-lambda/core
  *
  * @example
  * ```ts
- * import { dynamoDbThrottlingError, memoryIdempotencyStore } from '@kafka-lambda/testing';
+ * import { dynamoDbThrottlingError, memoryIdempotencyStore } from '@kafka-lambda/testing/idempotency';
  *
  * const store = memoryIdempotencyStore().fail('claim', dynamoDbThrottlingError, 1);
  * console.log(dynamoDbThrottlingError('claim', 2).message);
  * // dynamodb store: claim of 2 key(s) failed (ProvisionedThroughputExceededException): The level of …
  * ```
  */
-export function dynamoDbThrottlingError(
-  operation: IdempotencyOperation = 'claim',
-  keys = 1,
-): StoreRequestError {
+export function dynamoDbThrottlingError(operation: StoreOperation = 'claim', keys = 1): StoreRequestError {
   const sdkError = Object.assign(
     new Error(
       'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
@@ -50,14 +47,14 @@ export function dynamoDbThrottlingError(
  *
  * @example
  * ```ts
- * import { memoryIdempotencyStore, redisConnectionError } from '@kafka-lambda/testing';
+ * import { memoryIdempotencyStore, redisConnectionError } from '@kafka-lambda/testing/idempotency';
  *
  * const store = memoryIdempotencyStore().fail('complete', redisConnectionError);
  * console.log(redisConnectionError('complete', 3).message);
  * // redis store: complete of 3 key(s) failed (ECONNREFUSED): connect ECONNREFUSED 127.0.0.1:6379
  * ```
  */
-export function redisConnectionError(operation: IdempotencyOperation = 'claim', keys = 1): StoreRequestError {
+export function redisConnectionError(operation: StoreOperation = 'claim', keys = 1): StoreRequestError {
   const socketError = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), {
     code: 'ECONNREFUSED',
     errno: -111,

@@ -1,11 +1,6 @@
-import {
-  createKafkaHandler,
-  InvalidEventError,
-  json,
-  type KafkaRecord,
-  parseKafkaEvent,
-  type Serializer,
-} from '@kafka-lambda/core';
+import { createKafkaHandler, json, type KafkaRecord, type Serializer } from '@kafka-lambda/core';
+import { InvalidEventError } from '@kafka-lambda/core/errors';
+import { parseKafkaEvent } from '@kafka-lambda/core/events';
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import {

@@ -1,13 +1,11 @@
+import { createKafkaHandler, type Logger, string } from '@kafka-lambda/core';
+import { InvalidEventError } from '@kafka-lambda/core/errors';
 import {
-  createKafkaHandler,
   ESM_FAILURE_HEADERS,
   esmFailureOf,
   fromFailureRecords,
-  InvalidEventError,
-  type Logger,
   parseKafkaEvent,
-  string,
-} from '@kafka-lambda/core';
+} from '@kafka-lambda/core/events';
 import { describe, expect, it } from 'vitest';
 import { lambdaContext } from '../src/index.js';
 

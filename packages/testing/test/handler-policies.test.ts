@@ -2,14 +2,16 @@ import {
   ConfigError,
   createKafkaHandler,
   DEAD_LETTER_HEADERS,
-  DeadlineExceededError,
-  DeliveryError,
   type ErrorPolicy,
-  FlushTimeoutError,
   json,
   type Logger,
-  RecordProcessingError,
 } from '@kafka-lambda/core';
+import {
+  DeadlineExceededError,
+  DeliveryError,
+  FlushTimeoutError,
+  RecordProcessingError,
+} from '@kafka-lambda/core/errors';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { lambdaContext, manualClock, memoryProducer, mskEvent } from '../src/index.js';
 

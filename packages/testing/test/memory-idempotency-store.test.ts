@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { manualClock } from '@kafka-lambda/testing';
 import {
   dynamoDbThrottlingError,
-  manualClock,
   memoryIdempotencyStore,
   redisConnectionError,
-} from '@kafka-lambda/testing';
+} from '@kafka-lambda/testing/idempotency';
 import { describe, expect, it } from 'vitest';
 
 const signal = new AbortController().signal;

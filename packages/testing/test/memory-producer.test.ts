@@ -1,4 +1,5 @@
-import { FlushTimeoutError, type KafkaProducer } from '@kafka-lambda/core';
+import type { KafkaProducer } from '@kafka-lambda/core';
+import { FlushTimeoutError } from '@kafka-lambda/core/errors';
 import { describe, expect, it } from 'vitest';
 import { memoryProducer, ProducerAssertionError, SimulatedDeliveryError } from '../src/index.js';
 

@@ -4,8 +4,10 @@
 // failure is core's TransactionError of that kind.
 import { createKafkaHandler, json } from '@kafka-lambda/core';
 import { TransactionError } from '@kafka-lambda/core/producer';
+import { idempotency } from '@kafka-lambda/idempotency';
 import { describe, expect, it } from 'vitest';
-import { lambdaContext, memoryIdempotencyStore, memoryProducer, mskEvent } from '../src/index.js';
+import { memoryIdempotencyStore } from '../src/entry/idempotency.js';
+import { lambdaContext, memoryProducer, mskEvent } from '../src/index.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -105,7 +107,7 @@ describe('memoryProducer({ transactional: true })', () => {
     const handler = createKafkaHandler({
       value: json<{ id: number }>(),
       producer,
-      idempotency: { store, key: (record) => `trade-${record.value.id}` },
+      use: [idempotency<string, { id: number }>({ store, key: (record) => `trade-${record.value.id}` })],
       logger: silent,
       process(record, { produce }) {
         ran.push(record.value.id);

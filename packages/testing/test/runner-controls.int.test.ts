@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fromFailureRecords, type KafkaEvent, type Logger, parseKafkaEvent } from '@kafka-lambda/core';
+import type { Logger } from '@kafka-lambda/core';
+import { fromFailureRecords, type KafkaEvent, parseKafkaEvent } from '@kafka-lambda/core/events';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type IsolatedKafka, startIsolatedKafka } from '../../../scripts/stack/index.mjs';
 import { readTopic } from '../../../test/support/kafka.js';

@@ -1,7 +1,8 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fromFailureRecords, type KafkaEvent, type Logger } from '@kafka-lambda/core';
+import type { Logger } from '@kafka-lambda/core';
+import { fromFailureRecords, type KafkaEvent } from '@kafka-lambda/core/events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bisect } from '../src/runner/bisect.js';
 import { parseDestination } from '../src/runner/destinations/destination.js';

@@ -1,4 +1,4 @@
-import { ESM_FAILURE_HEADERS, type KafkaEvent, parseSinkConnectorEvent } from '@kafka-lambda/core';
+import { ESM_FAILURE_HEADERS, type KafkaEvent, parseSinkConnectorEvent } from '@kafka-lambda/core/events';
 import { describe, expect, it } from 'vitest';
 import { mskEvent } from '../src/index.js';
 import { parseCliArgs } from '../src/runner/cli-options.js';

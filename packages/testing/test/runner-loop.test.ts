@@ -1,4 +1,5 @@
-import { createKafkaHandler, type KafkaEvent, type Logger } from '@kafka-lambda/core';
+import { createKafkaHandler, type Logger } from '@kafka-lambda/core';
+import type { KafkaEvent } from '@kafka-lambda/core/events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidTestInputError } from '../src/index.js';
 import {

@@ -1,13 +1,6 @@
-import {
-  createKafkaHandler,
-  type ErrorPolicy,
-  InvalidEventError,
-  json,
-  type Logger,
-  parseSinkConnectorEvent,
-  SinkConnectorReportError,
-  string,
-} from '@kafka-lambda/core';
+import { createKafkaHandler, type ErrorPolicy, json, type Logger, string } from '@kafka-lambda/core';
+import { InvalidEventError } from '@kafka-lambda/core/errors';
+import { parseSinkConnectorEvent, SinkConnectorReportError } from '@kafka-lambda/core/events';
 import { describe, expect, it } from 'vitest';
 import { lambdaContext, memoryProducer, sinkConnectorEvent } from '../src/index.js';
 

@@ -19,3 +19,11 @@ export {
   type TransactionFailureKind,
   type TransactionOperation,
 } from '../producer/kafka-producer.js';
+// The contract every producer meets (this one, `memoryProducer()`, your own): types only.
+export type {
+  DeliveryCallback,
+  DeliveryReport,
+  KafkaProducer,
+  OutgoingMessage,
+  ProducerTransactions,
+} from '../producer/types.js';

@@ -2,6 +2,7 @@ import type { PartitionBatch } from '../event.js';
 import type { Logger } from '../logger.js';
 import type { KafkaRecord } from '../record.js';
 import type { ErrorPolicy } from './error-policy.js';
+import type { BatchObserver, BatchStart } from './instrumentation.js';
 import type { LambdaContext } from './results.js';
 
 /**
@@ -10,8 +11,11 @@ import type { LambdaContext } from './results.js';
  * once the invocation's outcome is decided (after the deliveries, and after the commit or abort of a
  * transactional producer), with what its `before` returned (the middleware is shared by every
  * invocation: per-batch state travels this way). Several run in the order given before the batch,
- * and in the reverse order after it. Idempotency is one (`idempotency` builds it); tracing and
- * metrics are observers (`instrumentation`).
+ * and in the reverse order after it. Between the two, `startBatch` may return an observer of this
+ * invocation: around each record's run, on each record's final outcome, on each produced message,
+ * the flush and the batch's end (tracing and metrics are such middleware). Idempotency is one
+ * (`idempotency()` of `@kafka-lambda/idempotency`), tracing and metrics are others
+ * (`kafkaTracing()`, `kafkaMetrics()` of `@kafka-lambda/observability`), `hooks()` a small one.
  *
  * A `before` that throws or rejects fails the invocation before any record ran (so the ESM retries
  * the whole batch). An `after` that throws or rejects is logged and ignored: the batch's outputs are
@@ -50,6 +54,35 @@ export interface BatchMiddleware<K = unknown, V = unknown, S = unknown> {
   before?(batch: BeforeBatch<K, V>): S | Promise<S>;
   /** `state`: what `before` returned; undefined when it did not run to its end (or there is none). */
   after?(batch: AfterBatch, state: S | undefined): void | Promise<void>;
+  /**
+   * An observer of this invocation (or none): called once the batch is parsed, synchronously. What
+   * an observer throws is logged and ignored: it never changes a record's outcome.
+   */
+  startBatch?(batch: BatchStart): BatchObserver | undefined;
+}
+
+/**
+ * A middleware that observes every invocation (tracing, metrics): called as each invocation starts,
+ * `startBatch` returns the observer of that invocation (or nothing to sit this one out).
+ * Per-invocation state lives in the observer, so concurrent invocations never mix.
+ *
+ * @example
+ * ```ts
+ * import { createKafkaHandler } from '@kafka-lambda/core';
+ * import type { Instrumentation } from '@kafka-lambda/core/middleware';
+ *
+ * const timing: Instrumentation = {
+ *   name: 'timing',
+ *   startBatch({ records }) {
+ *     const started = Date.now();
+ *     return { end: ({ summary }) => console.log(`${records} records, ${summary.failed} failed, ${Date.now() - started} ms`) };
+ *   },
+ * };
+ * export const handler = createKafkaHandler({ use: [timing], process() {} });
+ * ```
+ */
+export interface Instrumentation extends BatchMiddleware {
+  startBatch(batch: BatchStart): BatchObserver | undefined;
 }
 
 /** What a middleware's `before` sees of the batch, and what it may decide. */

@@ -58,23 +58,8 @@ export interface BatchObserver {
   end?(end: BatchEnd): void;
 }
 
-/**
- * The extension point of the handler for tracing and metrics: called as each invocation starts, it
- * returns the observer of that invocation (or nothing to sit this one out). Per-invocation state
- * lives in the observer, so concurrent invocations never mix.
- *
- * @example
- * ```ts
- * const timing: Instrumentation = {
- *   startBatch({ records }) {
- *     const started = Date.now();
- *     return { end: ({ summary }) => console.log(`${records} records, ${summary.failed} failed, ${Date.now() - started} ms`) };
- *   },
- * };
- * export const handler = createKafkaHandler({ instrumentation: [timing], process() {} });
- * ```
- */
-export interface Instrumentation {
+/** What starts an observer: a middleware's `startBatch` (see `Instrumentation`). */
+interface Observing {
   startBatch(batch: BatchStart): BatchObserver | undefined;
 }
 
@@ -83,7 +68,7 @@ const NOTHING: BatchObserver = Object.freeze({});
 
 /** Starts every instrumentation for one invocation and merges their observers into one. */
 export function observeBatch(
-  instrumentations: readonly Instrumentation[],
+  instrumentations: readonly Observing[],
   batch: BatchStart,
   logger: Logger,
 ): BatchObserver {

@@ -9,9 +9,8 @@ import { POLICIES } from './policies/index.js';
  * skipped tombstones) or a failure of every record (`value: json` instead of `json()`).
  *
  * Values are described by their type, never quoted, except the few enumerations (`onError`,
- * `tombstones`), whose values cannot be secrets. `producer`, `concurrency`, `ordering`,
- * `deadlineReserveMs` and `idempotency` are checked where they are resolved (settings.ts,
- * deadline.ts, idempotency/options.ts).
+ * `tombstones`), whose values cannot be secrets. `producer`, `concurrency` and `use` are
+ * checked in settings.ts, `ordering` in ordering.ts, `deadlineReserveMs` in deadline.ts.
  *
  * @example
  * ```ts
@@ -32,8 +31,6 @@ export function checkOptionShapes(options: Readonly<Record<string, unknown>>): v
   checkLogger(options.logger);
   if (options.logSummary !== undefined && typeof options.logSummary !== 'boolean')
     throw new ConfigError(`logSummary must be true or false, not ${describeShape(options.logSummary)}`);
-  checkHooks(options.hooks);
-  checkInstrumentation(options.instrumentation);
 }
 
 /** `key` and `value`: an object (or callable) with `deserialize()`; a factory passed uncalled says so. */
@@ -93,41 +90,6 @@ function checkLogger(option: unknown): void {
     throw new ConfigError(
       `logger needs debug(), info(), warn() and error() methods: it has no ${missing.map((m) => `${m}()`).join(', ')}`,
     );
-}
-
-const HOOKS = ['onRecordError', 'onBatchEnd'] as const;
-
-function checkHooks(option: unknown): void {
-  if (option === undefined) return;
-  if (typeof option !== 'object' || option === null || Array.isArray(option))
-    throw new ConfigError(
-      `hooks must be an object { onRecordError?, onBatchEnd? }, not ${describeShape(option)}`,
-    );
-  for (const [name, hook] of Object.entries(option)) {
-    if (!(HOOKS as readonly string[]).includes(name)) {
-      const near = closestName(name, HOOKS);
-      throw new ConfigError(`hooks has no \`${name}\`${near ? ` (did you mean \`${near}\`?)` : ''}`);
-    }
-    if (hook !== undefined && typeof hook !== 'function')
-      throw new ConfigError(`hooks.${name} must be a function, not ${describeShape(hook)}`);
-  }
-}
-
-function checkInstrumentation(option: unknown): void {
-  if (option === undefined) return;
-  if (!Array.isArray(option)) {
-    if (typeof (option as { startBatch?: unknown } | null)?.startBatch === 'function')
-      throw new ConfigError('instrumentation must be an array: did you mean `instrumentation: […]`?');
-    throw new ConfigError(
-      `instrumentation must be an array of instrumentations, not ${describeShape(option)}`,
-    );
-  }
-  option.forEach((entry: unknown, i) => {
-    if (typeof (entry as { startBatch?: unknown } | null)?.startBatch === 'function') return;
-    if (typeof entry === 'function')
-      throw new ConfigError(`instrumentation[${i}] is ${uncalledFactoryHint(entry, 'an instrumentation')}`);
-    throw new ConfigError(`instrumentation[${i}] needs a startBatch() method, not ${describeShape(entry)}`);
-  });
 }
 
 /** How a wrong option is named in an error: its type, never its value (an option may hold a secret). */

@@ -1,17 +1,13 @@
 import { bytes, isSynchronous, string } from '../builtin-serdes.js';
 import { closestName } from '../closest-name.js';
 import { ConfigError } from '../errors.js';
-import { idempotencyMiddleware } from '../idempotency/idempotency-middleware.js';
-import { resolveIdempotency } from '../idempotency/options.js';
 import { jsonLogger, type Logger } from '../logger.js';
 import type { KafkaProducer } from '../producer/types.js';
 import type { KafkaRecord } from '../record.js';
 import type { Deserializer } from '../serde.js';
-import type { BatchMiddleware } from './batch-middleware.js';
+import type { BatchMiddleware, Instrumentation } from './batch-middleware.js';
 import { checkDeadlineReserve } from './deadline.js';
-import { hooksInstrumentation } from './hooks-instrumentation.js';
-import type { Instrumentation } from './instrumentation.js';
-import { checkOptionShapes } from './option-checks.js';
+import { checkOptionShapes, uncalledFactoryHint } from './option-checks.js';
 import { type ResolvedOrdering, resolveOrdering, warnOfRerunsWithoutIdempotency } from './ordering.js';
 import { POLICIES } from './policies/index.js';
 import type { FailurePolicy } from './policies/policy.js';
@@ -44,8 +40,9 @@ export interface HandlerSettings {
   readonly deadlineReserveMs: number | undefined;
   readonly logger: Logger;
   readonly logSummary: boolean;
+  /** The middleware that observe each invocation (those with `startBatch`), in `use`'s order. */
   readonly instrumentation: readonly Instrumentation[];
-  /** `use`, then the middleware the `idempotency` option builds (records claimed before, completed after). */
+  /** `use`, in the order given. */
   readonly middleware: readonly BatchMiddleware[];
 }
 
@@ -63,10 +60,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof AnyOptions>([
   'deadlineReserveMs',
   'logger',
   'logSummary',
-  'hooks',
-  'instrumentation',
   'tombstones',
-  'idempotency',
   'use',
 ]);
 
@@ -74,6 +68,11 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof AnyOptions>([
 const MOVED_OPTIONS: Readonly<Record<string, string>> = {
   transactional:
     "`transactional` moved to the producer: producer: kafkaProducer(config, { transactional: true }) from '@kafka-lambda/core/producer'",
+  idempotency:
+    "`idempotency` is a middleware now: use: [idempotency({ store, ... })] from '@kafka-lambda/idempotency'",
+  instrumentation:
+    '`instrumentation` is part of `use` now: use: [kafkaTracing(), kafkaMetrics()] (an observer is a middleware with startBatch())',
+  hooks: "`hooks` is a middleware now: use: [hooks({ onRecordError, onBatchEnd })] from '@kafka-lambda/core'",
   partitionConcurrency:
     "`partitionConcurrency` is now `concurrency`: the bound on records in flight per invocation (under the default `ordering: 'partition'`, the partitions in flight)",
 };
@@ -114,16 +113,8 @@ export function resolveSettings(options: AnyOptions): HandlerSettings {
   const ordering = resolveOrdering(options.ordering);
   const logger = options.logger ?? jsonLogger();
   const keyDeserializer = options.key ?? string();
-  const instrumentation = [...(options.instrumentation ?? [])];
-  for (const [i, entry] of instrumentation.entries()) {
-    if (typeof entry?.startBatch !== 'function')
-      throw new ConfigError(`instrumentation[${i}] needs a startBatch() method`);
-  }
-  const hooks = options.hooks && hooksInstrumentation(options.hooks as never);
-  if (hooks) instrumentation.push(hooks);
   const middleware = middlewareOf(options.use);
-  const idempotency = resolveIdempotency(options.idempotency);
-  if (idempotency) middleware.push(idempotencyMiddleware(idempotency) as BatchMiddleware);
+  const instrumentation = middleware.filter((m): m is Instrumentation => m.startBatch !== undefined);
   warnOfRerunsWithoutIdempotency(ordering, policyName, middleware, logger);
   return {
     keyDeserializer,
@@ -146,20 +137,28 @@ export function resolveSettings(options: AnyOptions): HandlerSettings {
   };
 }
 
-/** `use` must be a list of middleware: each an object with a name and a `before` or an `after`. */
+const PARTS = ['before', 'after', 'startBatch'] as const;
+
+/** `use` must be a list of middleware: each an object with a name and a `before`, `after` or `startBatch`. */
 function middlewareOf(use: unknown): BatchMiddleware[] {
   if (use === undefined) return [];
-  if (!Array.isArray(use)) throw new ConfigError('use must be an array of batch middleware: `use: [...]`');
+  if (!Array.isArray(use)) {
+    const one = typeof (use as { name?: unknown } | null)?.name === 'string';
+    throw new ConfigError(
+      `use must be an array of batch middleware${one ? ': did you mean `use: [' + (use as { name: string }).name + ']`?' : ': `use: [...]`'}`,
+    );
+  }
   return use.map((middleware: unknown, i) => {
+    if (typeof middleware === 'function')
+      throw new ConfigError(`use[${i}] is ${uncalledFactoryHint(middleware, 'a middleware')}`);
     const m = middleware as Partial<BatchMiddleware> | null;
     if (typeof m !== 'object' || m === null || typeof m.name !== 'string' || m.name === '')
       throw new ConfigError(`use[${i}] must be a batch middleware: an object with a \`name\``);
-    if (m.before !== undefined && typeof m.before !== 'function')
-      throw new ConfigError(`use[${i}] ('${m.name}'): before must be a function`);
-    if (m.after !== undefined && typeof m.after !== 'function')
-      throw new ConfigError(`use[${i}] ('${m.name}'): after must be a function`);
-    if (!m.before && !m.after)
-      throw new ConfigError(`use[${i}] ('${m.name}') has neither before() nor after()`);
+    for (const part of PARTS)
+      if (m[part] !== undefined && typeof m[part] !== 'function')
+        throw new ConfigError(`use[${i}] ('${m.name}'): ${part} must be a function`);
+    if (PARTS.every((part) => m[part] === undefined))
+      throw new ConfigError(`use[${i}] ('${m.name}') has none of before(), after() or startBatch()`);
     return m as BatchMiddleware;
   });
 }

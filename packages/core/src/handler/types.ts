@@ -1,19 +1,15 @@
-import type { IdempotencyOptions } from '../idempotency/options.js';
 import type { Logger } from '../logger.js';
 import type { KafkaProducer } from '../producer/types.js';
 import type { KafkaRecord } from '../record.js';
 import type { Deserializer, Serializer } from '../serde.js';
 import type { BatchMiddleware } from './batch-middleware.js';
-import type { Instrumentation } from './instrumentation.js';
-import type { BatchItemFailures, BatchSummary, LambdaContext } from './results.js';
+import type { BatchItemFailures, LambdaContext } from './results.js';
 
 export type { BatchItemFailures, BatchSummary, LambdaContext } from './results.js';
 
 import type { ErrorPolicy } from './error-policy.js';
-import type { Ordering } from './ordering.js';
 
 export type { ErrorPolicy } from './error-policy.js';
-export type { Ordering, OrderingKey } from './ordering.js';
 
 /** Header values accepted by `produce`. */
 export type ProduceHeaders =
@@ -59,17 +55,6 @@ export interface ProcessContext {
   readonly signal: AbortSignal;
 }
 
-/**
- * Callbacks into the handler's life, e.g. for metrics; a hook that throws, or an async hook whose
- * promise rejects, is logged and ignored (never awaited: a hook cannot delay the batch).
- */
-export interface KafkaHandlerHooks<K, V> {
-  /** Called for every failed record, before the error policy acts. */
-  onRecordError?(error: Error, record: KafkaRecord<K, V>): void;
-  /** Called once per invocation, after the flush. */
-  onBatchEnd?(summary: BatchSummary): void;
-}
-
 /** Options shared by both tombstone modes; `R` is the type `process` sees as `record.value`. */
 export interface KafkaHandlerOptionsBase<K, V, R> {
   /** Key deserializer; default `string()`. */
@@ -100,11 +85,14 @@ export interface KafkaHandlerOptionsBase<K, V, R> {
    */
   producer?: KafkaProducer;
   /**
-   * Which records may run at the same time: `'partition'` (default: a partition's records one at a
-   * time, in offset order), `'key'` (a key's records one at a time, in offset order; different keys
-   * at once) or `'none'`. See {@link Ordering} and docs/ordering.md.
+   * Which records may run at the same time (docs/ordering.md): `'partition'` (default: a
+   * partition's records one at a time, in offset order), `'key'` (a key's records one at a time, in
+   * offset order; different keys at once; the key's bytes are its identity, and every record without
+   * a key shares one key of its partition), `{ key: (rawKey) => identity }` (by key, the identity
+   * named from the key's bytes; `null`: the keyless lane) or `'none'` (any record at any time). When
+   * the code sets none, the environment variable `KAFKA_LAMBDA_ORDERING` may.
    */
-  ordering?: Ordering;
+  ordering?: 'partition' | 'key' | 'none' | { readonly key: (rawKey: Buffer | null) => string | null };
   /**
    * The most records in flight at once in an invocation, across partitions (under `'partition'`,
    * the partitions in flight). Default 16. Replaces `partitionConcurrency`.
@@ -120,20 +108,13 @@ export interface KafkaHandlerOptionsBase<K, V, R> {
   logger?: Logger;
   /** Log the batch summary at info level. Default true. */
   logSummary?: boolean;
-  /** Callbacks on record errors and at the end of each batch. */
-  hooks?: KafkaHandlerHooks<K, R>;
-  /** Observers of every invocation (tracing, metrics): see {@link Instrumentation}. */
-  instrumentation?: readonly Instrumentation[];
   /**
-   * Idempotent records: a record another invocation completed is not processed again, and its
-   * outputs are not produced again. See {@link IdempotencyOptions} and docs/effectively-once.md.
+   * Batch middleware, in middy's shape: each may act before any record runs (skip records, hand them
+   * back, decode them ahead), observe the invocation (around each record, its final outcome, the
+   * flush: tracing, metrics, `hooks()`), and act after its outcome is decided (idempotency's
+   * complete). See {@link BatchMiddleware}.
    */
-  idempotency?: IdempotencyOptions<K, R>;
-  /**
-   * Batch middleware: each may act before any record runs (skip records, hand them back, decode them
-   * ahead) and after the invocation's outcome is decided. See {@link BatchMiddleware}.
-   */
-  use?: ReadonlyArray<BatchMiddleware<K, R>>;
+  use?: ReadonlyArray<BatchMiddleware<NoInfer<K>, NoInfer<R>>>;
 }
 
 /** Options of {@link createKafkaHandler} when tombstones are skipped (the default): `record.value` is `V`. */

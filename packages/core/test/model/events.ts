@@ -1,7 +1,7 @@
 // Events: the generated partitions and records, and the event each source delivers them in (the
 // ESM's object for MSK and self-managed Kafka, the Sink Connector's array of { payload }, and the
 // records an ESM wrote to its on-failure destination, read back with fromFailureRecords).
-import { fromFailureRecords, type KafkaEvent } from '@kafka-lambda/core';
+import { fromFailureRecords, type KafkaEvent } from '@kafka-lambda/core/events';
 import { mskEvent, type RecordInput, selfManagedKafkaEvent, sinkConnectorEvent } from '@kafka-lambda/testing';
 import fc from 'fast-check';
 import type { Decode, PartitionSpec, RecordPlan, RecordSpec, Scenario, Source } from './scenario.js';

@@ -2,22 +2,16 @@
 // replay them: a librdkafka-like one (reports arrive by themselves, a record batch refused whole when
 // one value is over the topic's max.message.bytes, a queue that can be full) and @kafka-lambda/testing's
 // memoryProducer (reports at flush). Both log every message with its fate, for the oracle.
-import type {
-  DeliveryCallback,
-  KafkaProducer,
-  Logger,
-  OutgoingMessage,
-  ProducerTransactions,
-} from '@kafka-lambda/core';
+import type { KafkaProducer, Logger } from '@kafka-lambda/core';
+import type { DeliveryCallback, OutgoingMessage, ProducerTransactions } from '@kafka-lambda/core/producer';
 import { kafkaProducer, ProducerQueueFullError, TransactionError } from '@kafka-lambda/core/producer';
+import { type MemoryProducer, memoryProducer } from '@kafka-lambda/testing';
 import {
   dynamoDbThrottlingError,
   type MemoryIdempotencyStore,
-  type MemoryProducer,
   memoryIdempotencyStore,
-  memoryProducer,
   redisConnectionError,
-} from '@kafka-lambda/testing';
+} from '@kafka-lambda/testing/idempotency';
 import fc from 'fast-check';
 import { deliveryError } from '../../src/producer/client-errors.js';
 import type { NativeError } from '../../src/producer/native-client.js';

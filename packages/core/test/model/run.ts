@@ -6,13 +6,16 @@ import {
   type BatchSummary,
   ConfigError,
   createKafkaHandler,
-  type Instrumentation,
+  hooks,
   type KafkaHandler,
   type LambdaContext,
   type Logger,
-  type OutgoingMessage,
 } from '@kafka-lambda/core';
-import { lambdaContext, type MemoryIdempotencyStore } from '@kafka-lambda/testing';
+import type { Instrumentation } from '@kafka-lambda/core/middleware';
+import type { OutgoingMessage } from '@kafka-lambda/core/producer';
+import { idempotency } from '@kafka-lambda/idempotency';
+import { lambdaContext } from '@kafka-lambda/testing';
+import type { MemoryIdempotencyStore } from '@kafka-lambda/testing/idempotency';
 import {
   drainUntil,
   driveUntilSettled,
@@ -182,6 +185,7 @@ async function run(
   const where = (record: { topic: string; partition: number; offset: number }) =>
     locationOf(record.topic, record.partition, record.offset);
   const observer: Instrumentation = {
+    name: 'observer',
     startBatch: () => {
       const mine = sink;
       return {
@@ -201,6 +205,7 @@ async function run(
   // Typed as returning nothing; a JavaScript observer may still throw or return a rejected promise.
   const observerFault = (() => misbehave('observer')) as () => undefined;
   const faulty: Instrumentation = {
+    name: 'observer',
     startBatch: () => ({
       recordStart: observerFault,
       recordEnd: observerFault,
@@ -210,6 +215,7 @@ async function run(
   };
   // Like tracing: runRecord runs each record inside a scope (here a counter), produce() adds a header.
   const tracing: Instrumentation = {
+    name: 'observer',
     startBatch: () => ({
       runRecord: <T>(record: { topic: string; partition: number; offset: number }, run: () => T): T => {
         sink.runRecord.push(where(record));
@@ -239,36 +245,38 @@ async function run(
       : {}),
     // Transactional when the scenario is: the producer says so (its `transactions`).
     producer: producer.producer,
-    ...(store
-      ? {
-          idempotency: {
-            store,
-            // A business id: repeats across records; null, absent or '' has none (the offset key then).
-            ...(config.idempotencyKey === 'record-key'
-              ? { key: (record: { key: unknown }) => record.key }
-              : {}),
-          },
-        }
-      : {}),
     tombstones: config.tombstones,
     ...(config.deadlineReserveMs === undefined ? {} : { deadlineReserveMs: config.deadlineReserveMs }),
     ordering: config.ordering,
     concurrency: config.concurrency,
     logger,
-    hooks: {
-      onRecordError: (error: Error, record: { topic: string; partition: number; offset: number }) => {
-        sink.onRecordError.push({ location: where(record), error });
-        return misbehave('onRecordError');
-      },
-      onBatchEnd: (summary: BatchSummary) => {
-        sink.onBatchEnd.push({ ...summary });
-        return misbehave('onBatchEnd');
-      },
-    },
-    instrumentation: [
+    // Observers in the order the `instrumentation` option took them, then hooks and idempotency, as
+    // the handler appended those two before they were middleware.
+    use: [
       observer,
       ...(config.hookFault.startsWith('observer') ? [faulty] : []),
       ...(config.tracing === 'none' ? [] : [tracing]),
+      hooks({
+        onRecordError: (error: Error, record: { topic: string; partition: number; offset: number }) => {
+          sink.onRecordError.push({ location: where(record), error });
+          return misbehave('onRecordError');
+        },
+        onBatchEnd: (summary: BatchSummary) => {
+          sink.onBatchEnd.push({ ...summary });
+          return misbehave('onBatchEnd');
+        },
+      }),
+      ...(store
+        ? [
+            idempotency({
+              store,
+              // A business id: repeats across records; null, absent or '' has none (the offset key then).
+              ...(config.idempotencyKey === 'record-key'
+                ? { key: (record: { key: unknown }) => record.key as string }
+                : {}),
+            }),
+          ]
+        : []),
     ],
   };
   let handler: KafkaHandler;

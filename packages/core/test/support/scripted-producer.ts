@@ -1,4 +1,5 @@
-import type { DeliveryCallback, KafkaProducer, OutgoingMessage } from '@kafka-lambda/core';
+import type { KafkaProducer } from '@kafka-lambda/core';
+import type { DeliveryCallback, OutgoingMessage } from '@kafka-lambda/core/producer';
 import { ScriptedTransactions } from './scripted-transactions.js';
 
 interface Held {

@@ -1,4 +1,4 @@
-import type { ProducerTransactions } from '@kafka-lambda/core';
+import type { ProducerTransactions } from '@kafka-lambda/core/producer';
 import { transactionError } from '../../src/producer/transaction-errors.js';
 import { firstRecordedError } from '../recorded-client.js';
 import type { ScriptedProducer } from './scripted-producer.js';

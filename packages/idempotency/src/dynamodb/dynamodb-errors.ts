@@ -1,4 +1,5 @@
-import { type StoreOperation, StoreRequestError } from '../errors.js';
+import type { StoreOperation } from '../errors.js';
+import { StoreRequestError } from '../store-request-error.js';
 
 /**
  * The code of what the AWS SDK rejected with, as recorded (test/recordings/dynamodb-errors.json):

@@ -1,13 +1,13 @@
 import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { chunks, distinct, mapConcurrent } from '../concurrency.js';
+import type { StoreOperation } from '../errors.js';
 import type {
   ClaimOptions,
   ClaimState,
   CompleteOptions,
   IdempotencyStore,
   ReleaseOptions,
-} from '@kafka-lambda/core';
-import { chunks, distinct, mapConcurrent } from '../concurrency.js';
-import type { StoreOperation } from '../errors.js';
+} from '../store.js';
 import { dynamoDbStoreError, isConditionFailed } from './dynamodb-errors.js';
 import {
   type DynamoDbStoreOptions,
@@ -30,12 +30,13 @@ type Client = Pick<DynamoDBClient, 'send'>;
  * @example
  * ```ts
  * import { createKafkaHandler, json } from '@kafka-lambda/core';
+ * import { idempotency } from '@kafka-lambda/idempotency';
  * import { dynamoDbStore } from '@kafka-lambda/idempotency/dynamodb';
  *
  * const store = dynamoDbStore({ tableName: process.env.IDEMPOTENCY_TABLE! });
  * export const handler = createKafkaHandler({
  *   value: json<{ id: string }>(),
- *   idempotency: { store },
+ *   use: [idempotency({ store })],
  *   async process(record) {
  *     console.log(record.value.id);
  *   },

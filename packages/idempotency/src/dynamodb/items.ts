@@ -1,5 +1,5 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { ClaimState } from '@kafka-lambda/core';
+import type { ClaimState } from '../store.js';
 import type { DynamoDbAttributeNames } from './dynamodb-options.js';
 
 type Names = Required<DynamoDbAttributeNames>;

@@ -5,7 +5,7 @@ import {
   type KeysAndAttributes,
 } from '@aws-sdk/client-dynamodb';
 import { sleep } from '../abort.js';
-import { StoreRequestError } from '../errors.js';
+import { StoreRequestError } from '../store-request-error.js';
 import type { ResolvedDynamoDbOptions } from './dynamodb-options.js';
 import { attributeNames, type Item } from './items.js';
 

@@ -1,4 +1,5 @@
-import { StoreConfigError, type StoreOperation, StoreRequestError } from '../errors.js';
+import { StoreConfigError, type StoreOperation } from '../errors.js';
+import { StoreRequestError } from '../store-request-error.js';
 
 /**
  * The code of what node-redis rejected with, as recorded (test/recordings/redis-errors.json): a

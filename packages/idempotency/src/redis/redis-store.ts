@@ -1,13 +1,14 @@
+import { raceSignal } from '../abort.js';
+import { distinct } from '../concurrency.js';
+import type { StoreOperation } from '../errors.js';
 import type {
   ClaimOptions,
   ClaimState,
   CompleteOptions,
   IdempotencyStore,
   ReleaseOptions,
-} from '@kafka-lambda/core';
-import { raceSignal } from '../abort.js';
-import { distinct } from '../concurrency.js';
-import { type StoreOperation, StoreRequestError } from '../errors.js';
+} from '../store.js';
+import { StoreRequestError } from '../store-request-error.js';
 import { OwnedRedisConnection, type RedisScriptClient } from './client.js';
 import { isNoScript, redisStoreError } from './redis-errors.js';
 import { type RedisStoreOptions, resolveRedisOptions } from './redis-options.js';
@@ -23,12 +24,13 @@ const STATES: readonly ClaimState[] = ['claimed', 'completed', 'in-progress'];
  * @example
  * ```ts
  * import { createKafkaHandler, json } from '@kafka-lambda/core';
+ * import { idempotency } from '@kafka-lambda/idempotency';
  * import { redisStore } from '@kafka-lambda/idempotency/redis';
  *
  * const store = redisStore({ url: process.env.REDIS_URL! });
  * export const handler = createKafkaHandler({
  *   value: json<{ id: string }>(),
- *   idempotency: { store },
+ *   use: [idempotency({ store })],
  *   async process(record) {
  *     console.log(record.value.id);
  *   },

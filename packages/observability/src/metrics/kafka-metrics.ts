@@ -1,4 +1,4 @@
-import type { BatchEnd, BatchObserver, BatchStart, Instrumentation } from '@kafka-lambda/core';
+import type { BatchEnd, BatchObserver, BatchStart, Instrumentation } from '@kafka-lambda/core/middleware';
 import { ObservabilityConfigError } from '../errors.js';
 import { recordAge, topicsOf } from '../record-age.js';
 import { emfDocument, type MetricDatum } from './emf.js';
@@ -60,7 +60,7 @@ const MAX_DIMENSIONS = 30;
  * import { kafkaMetrics } from '@kafka-lambda/observability/metrics';
  *
  * export const handler = createKafkaHandler({
- *   instrumentation: [kafkaMetrics({ namespace: 'Trades', dimensions: { Environment: 'prod' } })],
+ *   use: [kafkaMetrics({ namespace: 'Trades', dimensions: { Environment: 'prod' } })],
  *   process(record) {
  *     console.log(record.offset);
  *   },
@@ -70,6 +70,7 @@ const MAX_DIMENSIONS = 30;
 export function kafkaMetrics(options: KafkaMetricsOptions = {}): Instrumentation {
   const settings = resolve(options);
   return {
+    name: 'kafka-metrics',
     startBatch(batch) {
       return new MetricsObserver(settings, batch);
     },

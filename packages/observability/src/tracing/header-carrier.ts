@@ -1,4 +1,5 @@
-import type { KafkaEventRecord, OutgoingMessage } from '@kafka-lambda/core';
+import type { KafkaEventRecord } from '@kafka-lambda/core/events';
+import type { OutgoingMessage } from '@kafka-lambda/core/producer';
 import type { TextMapGetter, TextMapSetter } from '@opentelemetry/api';
 
 /**

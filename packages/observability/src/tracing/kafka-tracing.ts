@@ -1,14 +1,14 @@
+import type { KafkaRecord } from '@kafka-lambda/core';
+import type { KafkaEventRecord } from '@kafka-lambda/core/events';
 import type {
   BatchEnd,
   BatchObserver,
   BatchStart,
   FlushReport,
   Instrumentation,
-  KafkaEventRecord,
-  KafkaRecord,
-  OutgoingMessage,
   RecordOutcome,
-} from '@kafka-lambda/core';
+} from '@kafka-lambda/core/middleware';
+import type { OutgoingMessage } from '@kafka-lambda/core/producer';
 import {
   type Attributes,
   type Context,
@@ -73,7 +73,7 @@ const DEFAULT_MAX_LINKS = 128;
  * import { kafkaTracing } from '@kafka-lambda/observability/tracing';
  *
  * export const handler = createKafkaHandler({
- *   instrumentation: [kafkaTracing({ recordSpans: true, consumerGroup: process.env.CONSUMER_GROUP })],
+ *   use: [kafkaTracing({ recordSpans: true, consumerGroup: process.env.CONSUMER_GROUP })],
  *   process(record, { produce }) {
  *     produce({ topic: 'settled', key: record.key, value: record.value }); // carries the trace context
  *   },
@@ -83,6 +83,7 @@ const DEFAULT_MAX_LINKS = 128;
 export function kafkaTracing(options: KafkaTracingOptions = {}): Instrumentation {
   const settings = resolve(options);
   return {
+    name: 'kafka-tracing',
     startBatch(batch) {
       return new TracingObserver(settings, batch);
     },

@@ -1,4 +1,4 @@
-import type { SchemaRegistrySettings, SchemaRegistrySettingsSource } from '@kafka-lambda/core';
+import type { SchemaRegistrySettings, SchemaRegistrySettingsSource } from '@kafka-lambda/core/config';
 import { PromiseCache } from './cache.js';
 import {
   IncompatibleSchemaError,

@@ -1,4 +1,4 @@
-import type { DeserializeContext } from '@kafka-lambda/core';
+import type { DeserializeContext } from '@kafka-lambda/core/serde';
 
 /**
  * What a wire format learnt about one record: where its writer schema is and where the payload

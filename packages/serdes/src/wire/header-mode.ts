@@ -1,4 +1,4 @@
-import type { MessagePart } from '@kafka-lambda/core';
+import type { MessagePart } from '@kafka-lambda/core/serde';
 import { CONFLUENT_MAGIC } from './confluent.js';
 import {
   EmptyPayloadError,

@@ -1,9 +1,5 @@
-import {
-  type DeserializeContext,
-  type EsmSchemaMetadata,
-  KafkaHeaders,
-  type SerializeContext,
-} from '@kafka-lambda/core';
+import { KafkaHeaders } from '@kafka-lambda/core';
+import type { DeserializeContext, EsmSchemaMetadata, SerializeContext } from '@kafka-lambda/core/serde';
 
 export function deserializeContext(
   overrides: {

@@ -1,4 +1,5 @@
-import { DEAD_LETTER_HEADERS, type OutgoingMessage } from '@kafka-lambda/core';
+import { DEAD_LETTER_HEADERS } from '@kafka-lambda/core';
+import type { OutgoingMessage } from '@kafka-lambda/core/producer';
 import type { SourceMessage } from '../runner/types.js';
 
 /** Added to a redriven record: how many times it was sent back (a record that fails again carries it into its next dead letter). */

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fromFailureRecords, type Logger } from '@kafka-lambda/core';
+import type { Logger } from '@kafka-lambda/core';
+import { fromFailureRecords } from '@kafka-lambda/core/events';
 import { InvalidTestInputError } from '../errors.js';
 import { FailureReplayInvoker } from './failure-replay-invoker.js';
 import { InProcessInvoker } from './in-process-invoker.js';

@@ -1,4 +1,5 @@
-import { fromFailureRecords, type KafkaEvent, KafkaLambdaError } from '@kafka-lambda/core';
+import { KafkaLambdaError } from '@kafka-lambda/core';
+import { fromFailureRecords, type KafkaEvent } from '@kafka-lambda/core/events';
 import type { Invoker } from './types.js';
 
 /** The handler reported records of a replayed on-failure batch: the whole batch is retried. */

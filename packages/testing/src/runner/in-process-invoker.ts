@@ -1,4 +1,4 @@
-import type { KafkaEvent } from '@kafka-lambda/core';
+import type { KafkaEvent } from '@kafka-lambda/core/events';
 import { lambdaContext } from '../context.js';
 import { InvocationTimeoutError } from './errors.js';
 import type { Invoker, LocalHandler } from './types.js';

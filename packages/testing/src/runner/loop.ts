@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { KafkaEvent, KafkaEventRecord, Logger } from '@kafka-lambda/core';
+import type { Logger } from '@kafka-lambda/core';
+import type { KafkaEvent, KafkaEventRecord } from '@kafka-lambda/core/events';
 import { kafkaRecord } from '../events.js';
 import { cutBatch, EVENT_OVERHEAD_BYTES, triggerFor } from './batch-cutter.js';
 import { batchOutcome } from './batch-outcome.js';

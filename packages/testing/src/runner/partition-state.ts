@@ -1,4 +1,4 @@
-import type { KafkaEventRecord } from '@kafka-lambda/core';
+import type { KafkaEventRecord } from '@kafka-lambda/core/events';
 import type { RecordRef } from './types.js';
 
 /** A record held by the runner until it is committed. */

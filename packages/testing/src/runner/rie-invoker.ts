@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { KafkaEvent } from '@kafka-lambda/core';
+import type { KafkaEvent } from '@kafka-lambda/core/events';
 import { InvalidTestInputError } from '../errors.js';
 import { FunctionError, InvocationTimeoutError } from './errors.js';
 import { RIE_BOOTSTRAP_SOURCE } from './rie-bootstrap.js';

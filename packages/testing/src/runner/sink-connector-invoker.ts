@@ -1,4 +1,4 @@
-import type { KafkaEvent, KafkaEventRecord, SinkConnectorEvent } from '@kafka-lambda/core';
+import type { KafkaEvent, KafkaEventRecord, SinkConnectorEvent } from '@kafka-lambda/core/events';
 import type { Invoker } from './types.js';
 
 /**

@@ -1,4 +1,5 @@
-import type { KafkaEvent, Logger } from '@kafka-lambda/core';
+import type { Logger } from '@kafka-lambda/core';
+import type { KafkaEvent } from '@kafka-lambda/core/events';
 import type { TestLambdaContext } from '../context.js';
 
 /** A Lambda handler as the runner calls it in-process. */

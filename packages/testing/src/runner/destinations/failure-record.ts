@@ -1,4 +1,4 @@
-import type { EsmFailureRecord, KafkaEvent, KafkaEventRecord } from '@kafka-lambda/core';
+import type { EsmFailureRecord, KafkaEvent, KafkaEventRecord } from '@kafka-lambda/core/events';
 
 /**
  * Why the runner gave up on records, as the invocation record's `requestContext.condition` names it.

@@ -1,4 +1,4 @@
-import type { KafkaEventRecord } from '@kafka-lambda/core';
+import type { KafkaEventRecord } from '@kafka-lambda/core/events';
 import { InvalidTestInputError } from '../../errors.js';
 import { type EventPattern, matchesPattern, validatePattern } from './event-pattern.js';
 

@@ -1,7 +1,6 @@
-import { asError, type RecordLocation } from '../errors.js';
-import type { KafkaEventRecord, PartitionBatch } from '../event.js';
-import type { KafkaRecord } from '../record.js';
-import type { IdempotencySettings } from './options.js';
+import type { KafkaRecord, RecordLocation } from '@kafka-lambda/core';
+import type { KafkaEventRecord, PartitionBatch } from '@kafka-lambda/core/events';
+import type { IdempotencySettings } from '../middleware/options.js';
 
 type AnyRecord = KafkaRecord<unknown, unknown>;
 
@@ -86,12 +85,12 @@ export async function batchKeys(
                 // One that finishes after the wait gave up has no key but its offset.
                 if (!closed) decoded[p]![i] = record;
               },
-              (error: unknown) => void failures.set(raw, asError(error)),
+              (error: unknown) => void failures.set(raw, errorOf(error)),
             ),
           );
         }
       } catch (error) {
-        failures.set(raw, asError(error));
+        failures.set(raw, errorOf(error));
       }
     }
   }
@@ -123,7 +122,7 @@ export async function batchKeys(
           );
         keyed.push({ key: `${prefix}#${key}`, raw, partition: p, index: i });
       } catch (error) {
-        unkey(raw, p, i, asError(error));
+        unkey(raw, p, i, errorOf(error));
       }
     }
   }
@@ -135,4 +134,9 @@ async function settledWithin(promise: Promise<unknown>, ms: number): Promise<voi
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
+}
+
+/** A key function may throw anything; the log line and the fallback need an Error. */
+function errorOf(thrown: unknown): Error {
+  return thrown instanceof Error ? thrown : new Error(String(thrown));
 }

@@ -1,7 +1,5 @@
-import { ConfigError } from '../errors.js';
-import { describeShape, uncalledFactoryHint } from '../handler/option-checks.js';
-import type { KafkaRecord } from '../record.js';
-import type { IdempotencyStore } from './store.js';
+import { ConfigError, type KafkaRecord } from '@kafka-lambda/core';
+import type { IdempotencyStore } from '../store.js';
 
 /**
  * How long a completed key keeps its record from running again, unless `completedTtlSeconds` says
@@ -9,7 +7,7 @@ import type { IdempotencyStore } from './store.js';
  *
  * @example
  * ```ts
- * import { DEFAULT_COMPLETED_TTL_SECONDS } from '@kafka-lambda/core';
+ * import { DEFAULT_COMPLETED_TTL_SECONDS } from '@kafka-lambda/idempotency';
  *
  * console.log(DEFAULT_COMPLETED_TTL_SECONDS); // 86400
  * ```
@@ -17,8 +15,8 @@ import type { IdempotencyStore } from './store.js';
 export const DEFAULT_COMPLETED_TTL_SECONDS = 24 * 60 * 60;
 
 /**
- * The `idempotency` option of `createKafkaHandler`: records whose key another invocation completed
- * are not processed again and their outputs are not produced again.
+ * The options of {@link idempotency}: records whose key another invocation completed are not
+ * processed again and their outputs are not produced again.
  *
  * The stored key is `<keyPrefix>#<record key>`, where the record key is `key(record)` or, by
  * default, `<topic>-<partition>@<offset>` (e.g. `settle#trades-3@1042`), and `keyPrefix` defaults to
@@ -27,13 +25,14 @@ export const DEFAULT_COMPLETED_TTL_SECONDS = 24 * 60 * 60;
  *
  * @example
  * ```ts
- * import { createKafkaHandler, type IdempotencyStore, json } from '@kafka-lambda/core';
+ * import { createKafkaHandler, json } from '@kafka-lambda/core';
+ * import { idempotency } from '@kafka-lambda/idempotency';
+ * import { dynamoDbStore } from '@kafka-lambda/idempotency/dynamodb';
  *
- * declare const store: IdempotencyStore; // e.g. a DynamoDB or Redis store of @kafka-lambda/idempotency
- *
+ * const store = dynamoDbStore({ tableName: 'settlements-idempotency' });
  * export const handler = createKafkaHandler({
  *   value: json<{ tradeId: string }>(),
- *   idempotency: { store, key: (record) => record.value.tradeId, completedTtlSeconds: 7 * 24 * 3600 },
+ *   use: [idempotency({ store, key: (record) => record.value.tradeId, completedTtlSeconds: 7 * 24 * 3600 })],
  *   async process(record) {},
  * });
  * ```
@@ -53,7 +52,7 @@ export interface IdempotencyOptions<K = unknown, R = unknown> {
   keyPrefix?: string;
 }
 
-/** The `idempotency` option after its checks. */
+/** The options after their checks. */
 export interface IdempotencySettings {
   readonly store: IdempotencyStore;
   readonly key: ((record: KafkaRecord<unknown, unknown>) => string) | undefined;
@@ -70,50 +69,61 @@ const KNOWN: ReadonlySet<string> = new Set<keyof IdempotencyOptions>([
   'keyPrefix',
 ]);
 
-/** Checks the `idempotency` option at load, like every other option. */
-export function resolveIdempotency(option: unknown): IdempotencySettings | undefined {
-  if (option === undefined) return undefined;
-  if (typeof option !== 'object' || option === null)
-    throw new ConfigError(`idempotency must be an object with a \`store\`, not ${describeShape(option)}`);
-  for (const name of Object.keys(option)) {
+/** Checks the options once, when the middleware is created (at module scope): a mistake fails the init. */
+export function resolveIdempotency(options: unknown): IdempotencySettings {
+  if (typeof options !== 'object' || options === null)
+    throw new ConfigError(`idempotency() needs an options object with a \`store\`, not ${shapeOf(options)}`);
+  for (const name of Object.keys(options)) {
     if (!KNOWN.has(name)) {
       throw new ConfigError(
-        `idempotency has no option \`${name}\` (it has ${[...KNOWN].map((k) => `\`${k}\``).join(', ')})`,
+        `idempotency() has no option \`${name}\` (it has ${[...KNOWN].map((k) => `\`${k}\``).join(', ')})`,
       );
     }
   }
-  const { store, key, completedTtlSeconds, keyPrefix } = option as Partial<IdempotencyOptions>;
+  const { store, key, completedTtlSeconds, keyPrefix } = options as Partial<IdempotencyOptions>;
   const methods = ['claim', 'complete', 'release'] as const;
-  // A store factory passed uncalled (`store: memoryIdempotencyStore`) is named with the call it needs.
-  if (typeof store === 'function' && methods.some((m) => typeof (store as never)[m] !== 'function'))
-    throw new ConfigError(`idempotency.store is ${uncalledFactoryHint(store, 'a store')}`);
+  // A store factory passed uncalled (`store: dynamoDbStore`) is named with the call it needs.
+  if (typeof store === 'function' && methods.some((m) => typeof (store as never)[m] !== 'function')) {
+    const name = (store as { name?: unknown }).name;
+    const call = typeof name === 'string' && name !== '' ? ` (did you mean \`${name}(…)\`?)` : '';
+    throw new ConfigError(`idempotency({ store }) takes a store, not the function that makes one${call}`);
+  }
   if (
     (typeof store !== 'object' && typeof store !== 'function') ||
     store === null ||
     methods.some((m) => typeof store[m] !== 'function')
   )
-    throw new ConfigError('idempotency.store must have claim(), complete() and release() methods');
+    throw new ConfigError(
+      'idempotency({ store }): the store must have claim(), complete() and release() methods',
+    );
   if (key !== undefined && typeof key !== 'function')
     throw new ConfigError(
-      `idempotency.key must be a function of the record returning a string, not ${describeShape(key)}`,
+      `idempotency({ key }) must be a function of the record returning a string, not ${shapeOf(key)}`,
     );
   const ttl = completedTtlSeconds ?? DEFAULT_COMPLETED_TTL_SECONDS;
   if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0)
     throw new ConfigError(
-      `idempotency.completedTtlSeconds must be a positive number of seconds, not ${typeof ttl === 'number' ? String(ttl) : describeShape(ttl)}`,
+      `idempotency({ completedTtlSeconds }) must be a positive number of seconds, not ${typeof ttl === 'number' ? String(ttl) : shapeOf(ttl)}`,
     );
   // Stores write now + TTL as epoch ms: 1e300 s would be written as `1e+303`, not an integer a store
   // takes, and fail the `complete` of every batch; a TTL in milliseconds by mistake is caught too.
   if (ttl > MAX_COMPLETED_TTL_SECONDS)
     throw new ConfigError(
-      `idempotency.completedTtlSeconds (${ttl}) is over 1,000 years: it is in seconds (did you give milliseconds?)`,
+      `idempotency({ completedTtlSeconds }) (${ttl}) is over 1,000 years: it is in seconds (did you give milliseconds?)`,
     );
   if (keyPrefix !== undefined && (typeof keyPrefix !== 'string' || keyPrefix === ''))
-    throw new ConfigError('idempotency.keyPrefix must be a non-empty string');
+    throw new ConfigError('idempotency({ keyPrefix }) must be a non-empty string');
   return {
     store,
     key: key as IdempotencySettings['key'],
     completedTtlMs: ttl * 1000,
     keyPrefix,
   };
+}
+
+/** `null`, `an array`, `a string`…: what a wrong option was, never its (possibly secret) value. */
+function shapeOf(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  return /^[aeiou]/.test(typeof value) ? `an ${typeof value}` : `a ${typeof value}`;
 }

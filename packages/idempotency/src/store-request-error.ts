@@ -1,5 +1,5 @@
-import { KafkaLambdaError } from '../errors.js';
-import type { IdempotencyOperation } from './errors.js';
+import { KafkaLambdaError } from '@kafka-lambda/core';
+import type { StoreOperation } from './errors.js';
 
 /**
  * A request of an idempotency store failed: the server was unreachable, refused or throttled the
@@ -16,7 +16,7 @@ import type { IdempotencyOperation } from './errors.js';
  *
  * @example
  * ```ts
- * import { StoreRequestError } from '@kafka-lambda/core';
+ * import { StoreRequestError } from '@kafka-lambda/idempotency';
  *
  * const error = new StoreRequestError('redis', 'claim', 500, 'ECONNREFUSED', new Error('connect ECONNREFUSED 127.0.0.1:6379'));
  * console.log(error.message); // redis store: claim of 500 key(s) failed (ECONNREFUSED): connect ECONNREFUSED 127.0.0.1:6379
@@ -30,7 +30,7 @@ export class StoreRequestError extends KafkaLambdaError {
     /** The store that failed: `dynamodb`, `redis`, or your own store's name. */
     readonly store: string,
     /** The contract's operation that failed. */
-    readonly operation: IdempotencyOperation,
+    readonly operation: StoreOperation,
     /** How many keys the operation carried. */
     readonly keys: number,
     /** The client's name for the fault (see the class description). */

@@ -1,4 +1,4 @@
-import { KafkaLambdaError } from '../errors.js';
+import { KafkaLambdaError } from '@kafka-lambda/core';
 
 /** The reason a bounded call gives its signal and its caller when it runs out of time. */
 export class StoreTimeoutError extends KafkaLambdaError {

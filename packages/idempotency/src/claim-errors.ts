@@ -1,7 +1,6 @@
-import { describeLocation, KafkaLambdaError, locationOf, messageOf, type RecordLocation } from '../errors.js';
-
-/** The store operation that failed. */
-export type IdempotencyOperation = 'claim' | 'complete' | 'release';
+import { KafkaLambdaError, type RecordLocation } from '@kafka-lambda/core';
+import type { StoreOperation } from './errors.js';
+import { describeLocation, locationOf } from './location.js';
 
 /**
  * The idempotency store did not answer (down, throttled, too slow for the invocation's budget).
@@ -11,7 +10,7 @@ export type IdempotencyOperation = 'claim' | 'complete' | 'release';
  *
  * @example
  * ```ts
- * import { IdempotencyStoreError } from '@kafka-lambda/core';
+ * import { IdempotencyStoreError } from '@kafka-lambda/idempotency';
  *
  * const error = new IdempotencyStoreError('claim', 3, { topic: 'orders', partition: 0, offset: 42 }, new Error('throttled'));
  * console.log(error.message); // idempotency store failed to claim 3 key(s), first for orders-0@42: throttled
@@ -24,14 +23,14 @@ export class IdempotencyStoreError extends KafkaLambdaError {
   /** The first record whose key was in the call. */
   readonly record: RecordLocation;
   constructor(
-    readonly operation: IdempotencyOperation,
+    readonly operation: StoreOperation,
     /** How many keys the call carried. */
     readonly keys: number,
     first: RecordLocation,
     cause: unknown,
   ) {
     super(
-      `idempotency store failed to ${operation} ${keys} key(s), first for ${describeLocation(first)}: ${messageOf(cause)}`,
+      `idempotency store failed to ${operation} ${keys} key(s), first for ${describeLocation(first)}: ${cause instanceof Error ? cause.message : String(cause)}`,
       { cause },
     );
     this.record = locationOf(first);
@@ -51,7 +50,7 @@ export class IdempotencyStoreError extends KafkaLambdaError {
  *
  * @example
  * ```ts
- * import { RecordInProgressError } from '@kafka-lambda/core';
+ * import { RecordInProgressError } from '@kafka-lambda/idempotency';
  *
  * const error = new RecordInProgressError({ topic: 'orders', partition: 1, offset: 7 }, 'settle#orders-1@7');
  * console.log(error.message); // orders-1@7 is in progress in another invocation (key settle#orders-1@7); retry later

@@ -1,36 +1,56 @@
-import { locationOf } from '../errors.js';
-import type { AfterBatch, BatchMiddleware, BeforeBatch } from '../handler/batch-middleware.js';
-import { loggedError } from '../handler/logged-error.js';
-import { BatchClaims } from './batch-claims.js';
-import { RecordInProgressError } from './errors.js';
-import type { IdempotencySettings } from './options.js';
-import { batchKeys } from './record-keys.js';
+import {
+  type AfterBatch,
+  type BatchMiddleware,
+  type BeforeBatch,
+  loggedError,
+} from '@kafka-lambda/core/middleware';
+import { RecordInProgressError } from '../claim-errors.js';
+import { BatchClaims } from '../claims/batch-claims.js';
+import { batchKeys } from '../claims/record-keys.js';
+import { locationOf } from '../location.js';
+import { type IdempotencyOptions, type IdempotencySettings, resolveIdempotency } from './options.js';
 
 /**
- * Idempotent records as batch middleware (what the `idempotency` option builds). Before any record
- * runs: ONE claim call for the whole batch, bounded by the time until the deadline's stop time, in
- * progress until the invocation's end; records an earlier invocation completed are skipped, records
- * another invocation holds are handed back (under `report` their partition stops there; under any
- * other policy the invocation fails before any record runs). A failed claim rejects with an
- * `IdempotencyStoreError`: then nothing ran. After the batch (and after a transaction's commit or
- * abort): completes the keys of the records that are done and releases the others, one call each;
- * that never fails the invocation (the outputs are delivered and a retry would duplicate them: the
- * claims expire by themselves instead).
+ * Idempotent records, as batch middleware: a record another invocation completed is not processed
+ * again, and its outputs are not produced again. Before any record runs: ONE claim call for the whole
+ * batch, bounded by the time until the deadline's stop time, in progress until the invocation's end;
+ * records an earlier invocation completed are skipped, records another invocation holds are handed
+ * back (under `report` their partition stops there; under any other policy the invocation fails
+ * before any record runs). A failed claim rejects with an `IdempotencyStoreError`: then nothing ran.
+ * After the batch (and after a transaction's commit or abort): completes the keys of the records
+ * that are done and releases the others, one call each; that never fails the invocation (the outputs
+ * are delivered and a retry would duplicate them: the claims expire by themselves instead).
+ *
+ * Create it once, at module scope: its options are checked there (a `ConfigError` fails the init).
+ * See docs/effectively-once.md.
  *
  * @example
  * ```ts
- * const middleware = idempotencyMiddleware(resolveIdempotency({ store: memoryIdempotencyStore() })!);
- * createKafkaHandler({ use: [middleware], process() {} });
+ * import { createKafkaHandler, json } from '@kafka-lambda/core';
+ * import { idempotency } from '@kafka-lambda/idempotency';
+ * import { dynamoDbStore } from '@kafka-lambda/idempotency/dynamodb';
+ *
+ * const store = dynamoDbStore({ tableName: process.env.IDEMPOTENCY_TABLE ?? 'idempotency' });
+ * export const handler = createKafkaHandler({
+ *   value: json<{ tradeId: string }>(),
+ *   use: [idempotency({ store, key: (record) => record.value.tradeId })],
+ *   async process(record) {
+ *     console.log(record.value.tradeId);
+ *   },
+ * });
  * ```
  */
-export function idempotencyMiddleware(
-  settings: IdempotencySettings,
-): BatchMiddleware<unknown, unknown, BatchClaims> {
-  return {
+export function idempotency<K = unknown, V = unknown>(
+  options: IdempotencyOptions<K, V>,
+): BatchMiddleware<NoInfer<K>, NoInfer<V>> {
+  const settings = resolveIdempotency(options);
+  const middleware: BatchMiddleware<K, V, BatchClaims> = {
     name: 'idempotency',
-    before: (batch) => claimRecords(batch, settings),
+    before: (batch) => claimRecords(batch as BeforeBatch, settings),
     after: (batch, claims) => (claims ? settleClaims(batch, claims, settings) : undefined),
   };
+  // The claims are this middleware's own state between before and after: not part of its type.
+  return middleware as BatchMiddleware<K, V>;
 }
 
 async function claimRecords(batch: BeforeBatch, settings: IdempotencySettings): Promise<BatchClaims> {

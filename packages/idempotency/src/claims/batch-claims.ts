@@ -1,9 +1,9 @@
-import type { RecordLocation } from '../errors.js';
-import type { RecordFate } from '../handler/batch-middleware.js';
+import type { RecordLocation } from '@kafka-lambda/core';
+import type { RecordFate } from '@kafka-lambda/core/middleware';
+import { IdempotencyStoreError } from '../claim-errors.js';
+import type { ClaimState, IdempotencyStore } from '../store.js';
 import { bounded } from './bounded.js';
-import { IdempotencyStoreError } from './errors.js';
 import type { BatchKeys, KeyedRecord } from './record-keys.js';
-import type { ClaimState, IdempotencyStore } from './store.js';
 
 const isState = (state: unknown): boolean =>
   state === 'claimed' || state === 'completed' || state === 'in-progress';

@@ -1,0 +1,23 @@
+// `@kafka-lambda/core/errors`: every error class the handler throws, rejects with or logs, to tell
+// them apart with `instanceof` (the root exports the few a `process` function uses).
+export {
+  ConfigError,
+  DeadLetterError,
+  DeadlineExceededError,
+  DeliveryError,
+  EveryRecordFailedError,
+  FlushTimeoutError,
+  InvalidEventError,
+  InvalidProduceRequestError,
+  isPermanentDeliveryError,
+  isRetryable,
+  KafkaLambdaError,
+  LateProduceError,
+  OutcomeInvariantError,
+  RecordDecodeError,
+  type RecordLocation,
+  RecordProcessingError,
+  RecordValidationError,
+  RetryableError,
+  type ValidationIssue,
+} from '../errors.js';

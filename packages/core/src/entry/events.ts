@@ -1,0 +1,27 @@
+// `@kafka-lambda/core/events`: the events a Kafka-triggered function receives, parsed without a
+// handler: the ESM's batch, Confluent's Lambda Sink Connector batch, and the records an ESM wrote to
+// an on-failure destination.
+export {
+  type KafkaEvent,
+  type KafkaEventRecord,
+  type PartitionBatch,
+  parseKafkaEvent,
+  splitPartitionKey,
+} from '../event.js';
+export {
+  ESM_FAILURE_HEADERS,
+  type EsmFailure,
+  type EsmFailureRecord,
+  esmFailureOf,
+  fromFailureRecords,
+} from '../failure-records.js';
+export {
+  isSinkConnectorEvent,
+  parseSinkConnectorEvent,
+  SINK_CONNECTOR_EVENT_SOURCE,
+  type SinkConnectorEvent,
+  type SinkConnectorRecord,
+  SinkConnectorReportError,
+  sinkConnectorResult,
+  sinkPayloadBytes,
+} from '../sink-event.js';
