@@ -24,11 +24,9 @@ export type {
   KafkaHandlerOptionsBase,
   KafkaHandlerOptionsWithTombstones,
   LambdaContext,
+  Ordering,
+  OrderingKey,
   ProcessContext,
-  ProduceHeaders,
-  ProduceRequestBase,
-  RawProduceRequest,
-  SerializedProduceRequest,
 } from './handler/types.js';
 export { KafkaHeaders, type RawHeaderBytes, type RawHeaders } from './headers.js';
 export { type JsonLoggerOptions, jsonLogger, type Logger, type LogLevel } from './logger.js';

@@ -52,6 +52,7 @@ export {
   InvalidBatchResponseError,
   InvocationTimeoutError,
   RetriesExhaustedError,
+  SchemaRegistryIntegrationError,
 } from './runner/errors.js';
 export {
   type FailureFilesOptions,
@@ -70,6 +71,8 @@ export {
 export type {
   BatchReport,
   BatchTrigger,
+  EsmRegistryClient,
+  EsmSchemaRegistryOptions,
   EventSourceOptions,
   EventSourceRunner,
   LocalHandler,

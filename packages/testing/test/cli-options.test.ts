@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InvalidTestInputError } from '../src/index.js';
 import { parseCliArgs } from '../src/runner/cli-options.js';
@@ -70,5 +73,75 @@ describe('kafka-lambda-local arguments', () => {
       expect(() => parseCliArgs(argv, {}), argv.join(' ')).toThrow(InvalidTestInputError);
     }
     expect(parseCliArgs(['--help'], {}).help).toBe(true);
+  });
+});
+
+describe('kafka-lambda-local schema registry flags', () => {
+  it('--schema-registry-uri turns the integration on; format and attributes as the API spells them', () => {
+    const { options } = parseCliArgs(
+      [
+        'h.js',
+        '-t',
+        'x',
+        '--schema-registry-uri',
+        'http://r:8081',
+        '--event-record-format',
+        'SOURCE',
+        '--schema-validation-attribute',
+        'key,value',
+      ],
+      {},
+    );
+    expect(options.schemaRegistry).toEqual({
+      uri: 'http://r:8081',
+      eventRecordFormat: 'SOURCE',
+      attributes: ['KEY', 'VALUE'],
+    });
+    expect(parseCliArgs(['h.js', '-t', 'x'], {}).options.schemaRegistry).toBeUndefined();
+  });
+
+  it('refuses a format without a registry, and unknown values', () => {
+    expect(() => parseCliArgs(['h.js', '-t', 'x', '--event-record-format', 'JSON'], {})).toThrow(
+      /--schema-registry-uri/,
+    );
+    expect(() =>
+      parseCliArgs(
+        ['h.js', '-t', 'x', '--schema-registry-uri', 'http://r', '--event-record-format', 'AVRO'],
+        {},
+      ),
+    ).toThrow(InvalidTestInputError);
+    expect(() =>
+      parseCliArgs(
+        ['h.js', '-t', 'x', '--schema-registry-uri', 'http://r', '--schema-validation-attribute', 'HEADERS'],
+        {},
+      ),
+    ).toThrow(/--schema-validation-attribute/);
+  });
+});
+
+describe('kafka-lambda-local --from-failures with a template', () => {
+  it('drops the template’s schema registry integration: the on-failure messages are JSON, not registry-framed', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'h27-cli-'));
+    const file = path.join(dir, 'template.yaml');
+    writeFileSync(
+      file,
+      `Resources:
+  Fn: { Type: AWS::Lambda::Function, Properties: { Handler: i.h } }
+  M:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      FunctionName: !Ref Fn
+      Topics: [t]
+      SelfManagedEventSource: {}
+      SelfManagedKafkaEventSourceConfig: { SchemaRegistryConfig: { SchemaRegistryURI: https://sr } }
+`,
+    );
+    expect(parseCliArgs(['h.js', '--template', file], {}).options.schemaRegistry).toMatchObject({
+      uri: 'https://sr',
+    });
+    expect(
+      parseCliArgs(['h.js', '--template', file, '--from-failures', '-t', 't.failures'], {}).options
+        .schemaRegistry,
+    ).toBeUndefined();
   });
 });

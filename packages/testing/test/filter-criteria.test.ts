@@ -128,3 +128,39 @@ describe('FilterCriteria on Kafka records', () => {
     }
   });
 });
+
+describe('FilterCriteria with the schema registry integration', () => {
+  const record = mskEvent([{ key: 'raw-key', value: Buffer.from([0, 0, 0, 0, 1, 9, 9]) }], { topic: 't' })
+    .records['t-0']![0]!;
+  const criteria = (pattern: object) => ({ Filters: [{ Pattern: JSON.stringify(pattern) }] });
+
+  it('matches the decoded fields, not the bytes delivered (SOURCE), and the decoded key', () => {
+    const keep = recordFilter(
+      criteria({ value: { symbol: ['EUR'] }, key: { desk: [{ prefix: 'f' }] } }),
+      'f',
+      {
+        keyDecoded: true,
+      },
+    );
+    expect(keep(record, { key: { desk: 'fx' }, value: { symbol: 'EUR' } })).toBe(true);
+    expect(keep(record, { key: { desk: 'rates' }, value: { symbol: 'EUR' } })).toBe(false);
+    expect(keep(record, { key: { desk: 'fx' }, value: { symbol: 'USD' } })).toBe(false);
+    // Without decoded fields the value is read from the record (not JSON here): no match.
+    expect(keep(record)).toBe(false);
+  });
+
+  it('refuses a filter on key unless keys are decoded, naming the path', () => {
+    expect(() => recordFilter(criteria({ key: ['k'] }), 'filterCriteria')).toThrow(
+      /filterCriteria\.Filters\[0\]\.Pattern\.key: expected value \(a filter on key needs the schema registry integration to decode keys/,
+    );
+    expect(() =>
+      resolveSettings({
+        brokers: 'b:9092',
+        topics: ['t'],
+        handler: () => undefined,
+        filterCriteria: criteria({ key: ['k'] }),
+        schemaRegistry: { uri: 'http://r:8081', attributes: ['VALUE'] },
+      }),
+    ).toThrow(InvalidTestInputError);
+  });
+});

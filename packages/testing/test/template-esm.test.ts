@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseCliArgs } from '../src/runner/cli-options.js';
@@ -259,5 +260,93 @@ describe('kafka-lambda-local --template', () => {
     expect(() => resolveSettings({ ...filtered.options, handler: () => undefined })).toThrow(
       expect.objectContaining({ path: 'filterCriteria' }),
     );
+  });
+});
+
+describe('templateEsm: SchemaRegistryConfig', () => {
+  const mapping = (kafkaConfig: string) => `
+Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties: { Handler: index.handler, Timeout: 10 }
+  Mapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      FunctionName: !Ref Fn
+      Topics: [trades]
+      SelfManagedEventSource: { Endpoints: { KafkaBootstrapServers: [b:9092] } }
+      ProvisionedPollerConfig: { MinimumPollers: 1 }
+      SelfManagedKafkaEventSourceConfig:
+${kafkaConfig}
+`;
+
+  it('reads the registry, record format and attributes; names the deployed URI and credentials as replaced', () => {
+    const esm = templateEsm(
+      mapping(`        ConsumerGroupId: g
+        SchemaRegistryConfig:
+          SchemaRegistryURI: https://psrc-1.us-east-1.aws.confluent.cloud
+          EventRecordFormat: SOURCE
+          AccessConfigs: [{ Type: BASIC_AUTH, URI: arn:aws:secretsmanager:us-east-1:123456789012:secret:sr }]
+          SchemaValidationConfigs: [{ Attribute: KEY }, { Attribute: VALUE }]`),
+      't.yaml',
+    );
+    expect(esm.options.schemaRegistry).toEqual({
+      uri: 'https://psrc-1.us-east-1.aws.confluent.cloud',
+      eventRecordFormat: 'SOURCE',
+      attributes: ['KEY', 'VALUE'],
+    });
+    expect(esm.notEmulated.filter((line) => line.includes('SchemaRegistryConfig'))).toEqual([
+      'SelfManagedKafkaEventSourceConfig.SchemaRegistryConfig.SchemaRegistryURI: the local run reads the registry of --schema-registry-uri, else $SCHEMA_REGISTRY_URL, else https://psrc-1.us-east-1.aws.confluent.cloud',
+      'SelfManagedKafkaEventSourceConfig.SchemaRegistryConfig.AccessConfigs: the local registry is read without the deployed credentials',
+    ]);
+    // The CLI: the local registry replaces the deployed one; a flag wins over the environment.
+    const file = '/tmp/h27-sr-template.yaml';
+    writeFileSync(
+      file,
+      mapping(
+        `        SchemaRegistryConfig: { SchemaRegistryURI: https://sr.example, EventRecordFormat: JSON }`,
+      ),
+    );
+    const local = 'http://127.0.0.1:8081/apis/ccompat/v7';
+    expect(
+      parseCliArgs(['h.js', '--template', file], { SCHEMA_REGISTRY_URL: local }).options.schemaRegistry,
+    ).toEqual({
+      uri: local,
+      eventRecordFormat: 'JSON',
+      attributes: ['VALUE'],
+    });
+    expect(
+      parseCliArgs(
+        [
+          'h.js',
+          '--template',
+          file,
+          '--schema-registry-uri',
+          'http://other:8081',
+          '--event-record-format',
+          'SOURCE',
+        ],
+        {
+          SCHEMA_REGISTRY_URL: local,
+        },
+      ).options.schemaRegistry,
+    ).toMatchObject({ uri: 'http://other:8081', eventRecordFormat: 'SOURCE' });
+  });
+
+  it('refuses a record format or attribute AWS does not have, naming the path', () => {
+    expect(() =>
+      templateEsm(
+        mapping(`        SchemaRegistryConfig: { SchemaRegistryURI: https://sr, EventRecordFormat: AVRO }`),
+        't.yaml',
+      ),
+    ).toThrow(/SchemaRegistryConfig\.EventRecordFormat/);
+    expect(() =>
+      templateEsm(
+        mapping(
+          `        SchemaRegistryConfig: { SchemaRegistryURI: https://sr, SchemaValidationConfigs: [{ Attribute: HEADERS }] }`,
+        ),
+        't.yaml',
+      ),
+    ).toThrow(/SchemaRegistryConfig\.SchemaValidationConfigs/);
   });
 });

@@ -1,5 +1,13 @@
 // `@kafka-lambda/core/producer`: the producer over librdkafka. A function that never produces never
-// imports it (the root entry holds only the contract, `KafkaProducer`, that the handler uses).
+// imports it (the root entry holds only the contract, `KafkaProducer`, that the handler uses). Also
+// what `context.produce` takes and the contract every producer meets (this one, `memoryProducer()`,
+// your own): types only, importing them loads nothing.
+export type {
+  ProduceHeaders,
+  ProduceRequestBase,
+  RawProduceRequest,
+  SerializedProduceRequest,
+} from '../handler/types.js';
 export {
   type AddonLoadContext,
   AddonLoadError,
@@ -19,7 +27,6 @@ export {
   type TransactionFailureKind,
   type TransactionOperation,
 } from '../producer/kafka-producer.js';
-// The contract every producer meets (this one, `memoryProducer()`, your own): types only.
 export type {
   DeliveryCallback,
   DeliveryReport,

@@ -9,8 +9,8 @@ import { POLICIES } from './policies/index.js';
  * skipped tombstones) or a failure of every record (`value: json` instead of `json()`).
  *
  * Values are described by their type, never quoted, except the few enumerations (`onError`,
- * `tombstones`), whose values cannot be secrets. `producer`, `concurrency` and `use` are
- * checked in settings.ts, `ordering` in ordering.ts, `deadlineReserveMs` in deadline.ts.
+ * `tombstones`), whose values cannot be secrets. `producer`, `concurrency`, `ordering` and `use`
+ * are checked in settings.ts, `deadlineReserveMs` in deadline.ts.
  *
  * @example
  * ```ts

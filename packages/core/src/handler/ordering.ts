@@ -3,8 +3,8 @@ import type { Logger } from '../logger.js';
 import type { BatchMiddleware } from './batch-middleware.js';
 import type { ErrorPolicy } from './error-policy.js';
 
-/*
- * `ordering`: which records of a partition may run at the same time (see docs/ordering.md):
+/**
+ * Which records of a partition may run at the same time (see docs/ordering.md):
  * - `'partition'` (default): one at a time, in offset order, per partition.
  * - `'key'`: records with the same key one at a time, in offset order; records with different keys
  *   at the same time. The key's bytes are its identity; every record without a key (null or absent)
@@ -17,6 +17,7 @@ import type { ErrorPolicy } from './error-policy.js';
  * `ordering`, the environment variable `KAFKA_LAMBDA_ORDERING` may (what `kafka-lambda-local
  * --ordering` sets); the code's choice always wins.
  */
+export type Ordering = 'partition' | 'key' | 'none' | { readonly key: OrderingKey };
 
 /** The ordering identity of a record, from its key's bytes (`null`: no key). Called once per record, before it runs. */
 export type OrderingKey = (rawKey: Buffer | null) => string | null;

@@ -8,8 +8,10 @@ import type { BatchItemFailures, LambdaContext } from './results.js';
 export type { BatchItemFailures, BatchSummary, LambdaContext } from './results.js';
 
 import type { ErrorPolicy } from './error-policy.js';
+import type { Ordering } from './ordering.js';
 
 export type { ErrorPolicy } from './error-policy.js';
+export type { Ordering, OrderingKey } from './ordering.js';
 
 /** Header values accepted by `produce`. */
 export type ProduceHeaders =
@@ -85,14 +87,11 @@ export interface KafkaHandlerOptionsBase<K, V, R> {
    */
   producer?: KafkaProducer;
   /**
-   * Which records may run at the same time (docs/ordering.md): `'partition'` (default: a
-   * partition's records one at a time, in offset order), `'key'` (a key's records one at a time, in
-   * offset order; different keys at once; the key's bytes are its identity, and every record without
-   * a key shares one key of its partition), `{ key: (rawKey) => identity }` (by key, the identity
-   * named from the key's bytes; `null`: the keyless lane) or `'none'` (any record at any time). When
-   * the code sets none, the environment variable `KAFKA_LAMBDA_ORDERING` may.
+   * Which records may run at the same time: `'partition'` (default: a partition's records one at a
+   * time, in offset order), `'key'` (a key's records one at a time, in offset order; different keys
+   * at once) or `'none'`. See {@link Ordering} and docs/ordering.md.
    */
-  ordering?: 'partition' | 'key' | 'none' | { readonly key: (rawKey: Buffer | null) => string | null };
+  ordering?: Ordering;
   /**
    * The most records in flight at once in an invocation, across partitions (under `'partition'`,
    * the partitions in flight). Default 16. Replaces `partitionConcurrency`.

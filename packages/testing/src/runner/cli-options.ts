@@ -1,7 +1,12 @@
 import { parseArgs } from 'node:util';
 import { InvalidTestInputError } from '../errors.js';
 import { loadTemplateEsm } from './template/template-esm.js';
-import type { EventSourceOptions, RetriesExhaustedAction, StartingPosition } from './types.js';
+import type {
+  EsmSchemaRegistryOptions,
+  EventSourceOptions,
+  RetriesExhaustedAction,
+  StartingPosition,
+} from './types.js';
 
 /** What `kafka-lambda-local` was asked to do. */
 export interface CliCommand {
@@ -37,7 +42,8 @@ Options:
   --group-id <id>                  consumer group (default kafka-lambda-local-<uuid>)
   --batch-size <n>                 1-10000                                           (default 100)
   --batch-window-ms <ms>           0-300000                                          (default 500)
-  --starting-position <pos>        TRIM_HORIZON | LATEST                             (default TRIM_HORIZON)
+  --starting-position <pos>        TRIM_HORIZON | LATEST | AT_TIMESTAMP              (default TRIM_HORIZON)
+  --starting-position-timestamp <t> with AT_TIMESTAMP: Unix seconds or an ISO 8601 time
   --report-batch-item-failures     honour { batchItemFailures } responses (--no-… to turn off)
   --max-retries, --maximum-retry-attempts <n>
                                    retries of a failing batch; -1 or "infinite" forever, 10 with an
@@ -50,6 +56,14 @@ Options:
   --failure-dir <dir>              default .kafka-lambda-local/failures
   --on-retries-exhausted <action>  without a destination: stop | skip                (default stop)
   --filter-criteria <json>         FilterCriteria, as the AWS CLI takes it: '{"Filters":[{"Pattern":"..."}]}'
+  --schema-registry-uri <url>      SchemaRegistryConfig: decode records with this Confluent-compatible
+                                   registry before filtering and invoking (with --template: default
+                                   $SCHEMA_REGISTRY_URL, else the template's)
+  --event-record-format <format>   JSON | SOURCE                                     (default JSON)
+  --schema-validation-attribute <a> KEY | VALUE, the parts decoded (repeat or comma-separate)
+                                                                                     (default VALUE)
+  --metrics <groups>               MetricsConfig: EventCount, KafkaMetrics (comma-separate), emitted as
+                                   CloudWatch EMF lines on stderr when the runner stops
   --timeout-ms <ms>                function timeout                                  (default 60000)
   --concurrency <n>                invocations in flight, on distinct partitions     (default 1)
   --ordering <mode>                the handler's ordering: partition | key | none, when its code sets
@@ -115,6 +129,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
     batchSize: int(values['batch-size'], '--batch-size'),
     batchWindowMs: int(values['batch-window-ms'], '--batch-window-ms'),
     startingPosition: values['starting-position'] as StartingPosition | undefined,
+    startingPositionTimestamp: timestampOf(values['starting-position-timestamp']),
     reportBatchItemFailures: toggle(values, 'report-batch-item-failures'),
     maxRetries: maxRetries === 'infinite' ? Number.POSITIVE_INFINITY : int(maxRetries, '--max-retries'),
     bisectBatchOnFunctionError: toggle(values, 'bisect-batch-on-function-error'),
@@ -125,6 +140,13 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
       values['filter-criteria'],
       '--filter-criteria',
     ) as EventSourceOptions['filterCriteria'],
+    schemaRegistry: schemaRegistryOf(values, template?.options.schemaRegistry, env),
+    metrics: values.metrics
+      ? (values.metrics
+          .flatMap((m) => m.split(','))
+          .map((m) => m.trim())
+          .filter(Boolean) as EventSourceOptions['metrics'])
+      : undefined,
     onRetriesExhausted: values['on-retries-exhausted'] as RetriesExhaustedAction | undefined,
     timeoutMs: int(values['timeout-ms'], '--timeout-ms'),
     concurrency: int(values.concurrency, '--concurrency'),
@@ -145,10 +167,23 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
     // source records, not the on-failure topic's messages.
     delete options.onFailureDestination;
     if (flags.filterCriteria === undefined) delete options.filterCriteria;
+    if (values['schema-registry-uri'] === undefined) delete options.schemaRegistry;
   }
-  if (options.startingPosition && !['TRIM_HORIZON', 'LATEST'].includes(options.startingPosition)) {
-    throw new InvalidTestInputError('--starting-position', 'TRIM_HORIZON or LATEST');
+  if (
+    options.startingPosition &&
+    !['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP'].includes(options.startingPosition)
+  ) {
+    throw new InvalidTestInputError('--starting-position', 'TRIM_HORIZON, LATEST or AT_TIMESTAMP');
   }
+  // A flag's position drops the template's timestamp unless it is AT_TIMESTAMP too.
+  if (
+    flags.startingPosition &&
+    flags.startingPosition !== 'AT_TIMESTAMP' &&
+    flags.startingPositionTimestamp === undefined
+  )
+    delete options.startingPositionTimestamp;
+  if (options.startingPosition === 'AT_TIMESTAMP' && options.startingPositionTimestamp === undefined)
+    throw new InvalidTestInputError('--starting-position-timestamp', 'a time for AT_TIMESTAMP');
   const ordering = values.ordering;
   if (ordering !== undefined && !['partition', 'key', 'none'].includes(ordering))
     throw new InvalidTestInputError('--ordering', 'partition, key or none');
@@ -163,6 +198,48 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
       ? { template: { mapping: `${template.file}: ${template.mapping}`, notEmulated: template.notEmulated } }
       : {}),
   };
+}
+
+/**
+ * `SchemaRegistryConfig` from the flags over the template's: the registry is the flag's, else (with a
+ * template, whose URI names the deployed registry) `$SCHEMA_REGISTRY_URL`, else the template's.
+ */
+function schemaRegistryOf(
+  values: ReturnType<typeof parse>['values'],
+  fromTemplate: EsmSchemaRegistryOptions | undefined,
+  env: NodeJS.ProcessEnv,
+): EsmSchemaRegistryOptions | undefined {
+  const uri = values['schema-registry-uri'];
+  const format = values['event-record-format'];
+  const attributes = (values['schema-validation-attribute'] ?? [])
+    .flatMap((a) => a.split(','))
+    .map((a) => a.trim().toUpperCase())
+    .filter(Boolean);
+  if (format !== undefined && format !== 'JSON' && format !== 'SOURCE')
+    throw new InvalidTestInputError('--event-record-format', 'JSON or SOURCE');
+  if (attributes.some((a) => a !== 'KEY' && a !== 'VALUE'))
+    throw new InvalidTestInputError('--schema-validation-attribute', 'KEY or VALUE');
+  if (!uri && !fromTemplate) {
+    if (format !== undefined || attributes.length > 0)
+      throw new InvalidTestInputError('--schema-registry-uri', 'a registry to decode with');
+    return undefined;
+  }
+  return {
+    ...fromTemplate,
+    uri: uri ?? env.SCHEMA_REGISTRY_URL ?? fromTemplate?.uri,
+    ...(format ? { eventRecordFormat: format } : {}),
+    ...(attributes.length > 0 ? { attributes: attributes as Array<'KEY' | 'VALUE'> } : {}),
+  };
+}
+
+/** `--starting-position-timestamp`: Unix seconds (as AWS takes them) or an ISO 8601 time. */
+function timestampOf(text: string | undefined): number | Date | undefined {
+  if (text === undefined) return undefined;
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
+  const date = new Date(text);
+  if (Number.isNaN(date.getTime()))
+    throw new InvalidTestInputError('--starting-position-timestamp', 'Unix seconds or an ISO 8601 time');
+  return date;
 }
 
 function json(text: string | undefined, flag: string): unknown {
@@ -206,6 +283,7 @@ function parse(argv: readonly string[]) {
       'batch-size': { type: 'string' },
       'batch-window-ms': { type: 'string' },
       'starting-position': { type: 'string' },
+      'starting-position-timestamp': { type: 'string' },
       template: { type: 'string' },
       function: { type: 'string' },
       'parameter-overrides': { type: 'string', multiple: true },
@@ -219,8 +297,12 @@ function parse(argv: readonly string[]) {
       'on-failure-destination': { type: 'string' },
       'failure-dir': { type: 'string' },
       'filter-criteria': { type: 'string' },
+      'schema-registry-uri': { type: 'string' },
+      'event-record-format': { type: 'string' },
+      'schema-validation-attribute': { type: 'string', multiple: true },
       'on-retries-exhausted': { type: 'string' },
       'timeout-ms': { type: 'string' },
+      metrics: { type: 'string', multiple: true },
       concurrency: { type: 'string' },
       ordering: { type: 'string' },
       msk: { type: 'boolean' },

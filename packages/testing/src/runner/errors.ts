@@ -104,3 +104,22 @@ export class DestinationWriteError extends KafkaLambdaError {
     );
   }
 }
+
+/**
+ * The ESM's schema registry integration (`schemaRegistry`) cannot decode at all: the registry cannot
+ * be reached or refuses the credentials, or `@kafka-lambda/serdes` is not installed. The runner stops
+ * with the records uncommitted; no record is given up on for it.
+ *
+ * @example
+ * ```ts
+ * runner.done.catch((error) => {
+ *   if (error instanceof SchemaRegistryIntegrationError) console.error(error.message, error.cause);
+ * });
+ * ```
+ */
+export class SchemaRegistryIntegrationError extends KafkaLambdaError {
+  override name = 'SchemaRegistryIntegrationError';
+  constructor(message: string, cause: Error) {
+    super(`${message}: ${cause.message}`, { cause });
+  }
+}

@@ -1,4 +1,6 @@
 import { AddonLoadError } from '@kafka-lambda/core/producer';
+import { type PartitionLag, partitionLag } from './metrics/partition-lag.js';
+import { offsetsAtTimestamp } from './timestamp-assignment.js';
 import type { RecordRef, RecordSource, SourceMessage, StartingPosition } from './types.js';
 
 // The slice of @confluentinc/kafka-javascript's node-rdkafka-style consumer the runner uses, declared
@@ -25,7 +27,24 @@ export interface NativeConsumer {
   setDefaultConsumeTimeout(ms: number): void;
   setDefaultIsTimeoutOnlyForFirstMessage?(enabled: boolean): void;
   commitSync(offsets: Array<NativeTopicPartition & { offset: number }>): void;
-  assign(partitions: NativeTopicPartition[]): void;
+  assign(partitions: Array<NativeTopicPartition & { offset?: number }>): void;
+  committed(
+    partitions: NativeTopicPartition[],
+    timeoutMs: number,
+    callback: (error: NativeError | null, offsets: Array<NativeTopicPartition & { offset?: number }>) => void,
+  ): void;
+  assignments(): NativeTopicPartition[];
+  queryWatermarkOffsets(
+    topic: string,
+    partition: number,
+    timeoutMs: number,
+    callback: (error: NativeError | null, offsets: { highOffset: number; lowOffset: number }) => void,
+  ): void;
+  offsetsForTimes(
+    partitions: Array<NativeTopicPartition & { offset: number }>,
+    timeoutMs: number,
+    callback: (error: NativeError | null, offsets: Array<NativeTopicPartition & { offset: number }>) => void,
+  ): void;
   unassign(): void;
   pause(partitions: NativeTopicPartition[]): void;
   resume(partitions: NativeTopicPartition[]): void;
@@ -39,6 +58,8 @@ export type NativeConsumerClass = new (
 
 const ERR_ASSIGN_PARTITIONS = -175;
 const ERR_REVOKE_PARTITIONS = -174;
+/** Between two AT_TIMESTAMP offset look-ups that failed. */
+const LOOKUP_RETRY_MS = 1_000;
 /** Short, so that stop() is never kept waiting on an idle fetch. */
 const POLL_TIMEOUT_MS = 100;
 
@@ -48,6 +69,8 @@ export interface KafkaSourceSettings {
   readonly topics: readonly string[];
   readonly groupId: string;
   readonly startingPosition: StartingPosition;
+  /** With `AT_TIMESTAMP`: where a partition without a committed offset starts (epoch ms). */
+  readonly startingPositionTimestampMs?: number;
   readonly consumerConfig: Record<string, string | number | boolean>;
   readonly onError: (error: Error) => void;
 }
@@ -67,7 +90,18 @@ export class KafkaSource implements RecordSource {
 
   async start(events: Parameters<RecordSource['start']>[0]): Promise<void> {
     const KafkaConsumer = await loadConsumerClass();
-    const { brokers, groupId, startingPosition, consumerConfig, topics, onError } = this.#settings;
+    const {
+      brokers,
+      groupId,
+      startingPosition,
+      startingPositionTimestampMs,
+      consumerConfig,
+      topics,
+      onError,
+    } = this.#settings;
+    // Bumped by every revocation: an AT_TIMESTAMP assignment still looking up its offsets is then dropped.
+    let generation = 0;
+    const closed = () => this.#closed;
     const consumer = new KafkaConsumer(
       {
         'bootstrap.servers': brokers,
@@ -79,15 +113,38 @@ export class KafkaSource implements RecordSource {
         ...consumerConfig,
         rebalance_cb(this: NativeConsumer, error: NativeError, assignment: NativeTopicPartition[]) {
           if (error?.code === ERR_ASSIGN_PARTITIONS) {
-            this.assign(assignment);
-            events.onAssigned();
+            if (startingPosition !== 'AT_TIMESTAMP') {
+              this.assign(assignment);
+              events.onAssigned();
+              return;
+            }
+            // librdkafka waits for the assignment, so it may come once the offsets are looked up;
+            // a failed look-up is reported and tried again until it answers or the partitions go.
+            const at = generation;
+            const lookUp = () => {
+              if (at !== generation || closed()) return;
+              offsetsAtTimestamp(this, assignment, startingPositionTimestampMs!).then(
+                (partitions) => {
+                  if (at !== generation || closed()) return;
+                  this.assign(partitions);
+                  events.onAssigned();
+                },
+                (lookup: Error) => {
+                  onError(lookup);
+                  setTimeout(lookUp, LOOKUP_RETRY_MS);
+                },
+              );
+            };
+            lookUp();
           } else if (error?.code === ERR_REVOKE_PARTITIONS) {
+            generation++;
             events.onRevoked(assignment);
             this.unassign();
           }
         },
       },
       // A topic property: in the global config an empty topic config here would override it.
+      // (AT_TIMESTAMP assigns explicit offsets; a partition deleted and recreated meanwhile reads from the start.)
       { 'auto.offset.reset': startingPosition === 'LATEST' ? 'latest' : 'earliest' },
     );
     consumer.on('event.error', (error) => onError(new Error(`consumer error: ${error.message}`)));
@@ -115,6 +172,11 @@ export class KafkaSource implements RecordSource {
 
   async commit(offsets: readonly RecordRef[]): Promise<void> {
     this.#consumer?.commitSync(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
+  }
+
+  /** `OffsetLag` of the partitions assigned now; empty before the consumer has any. */
+  offsetLag(): Promise<PartitionLag[]> {
+    return this.#consumer ? partitionLag(this.#consumer) : Promise.resolve([]);
   }
 
   pause(partitions: ReadonlyArray<NativeTopicPartition>): void {

@@ -8,8 +8,11 @@ import { bisect } from './bisect.js';
 import type { OnFailureDestination } from './destinations/destination.js';
 import type { FailureCondition } from './destinations/failure-record.js';
 import { DestinationWriteError, RetriesExhaustedError } from './errors.js';
+import type { RecordFilter } from './filter/filter-criteria.js';
+import { type EsmMetricsSettings, esmMetricDocuments } from './metrics/esm-metrics.js';
 import { type Buffered, type PartitionState, partitionState } from './partition-state.js';
 import { reportedOffsets } from './reported-offsets.js';
+import type { DecodedMessage } from './schema/esm-record-decoder.js';
 import type {
   BatchReport,
   BatchTrigger,
@@ -25,6 +28,8 @@ import { Waiters } from './waiters.js';
 
 /** The runner's options after defaults and checks. */
 export interface LoopSettings {
+  /** The consumer group (`ConsumerGroupId`, or a fresh one). */
+  readonly groupId: string;
   readonly batchSize: number;
   readonly batchWindowMs: number;
   readonly maxPayloadBytes: number;
@@ -36,7 +41,11 @@ export interface LoopSettings {
   readonly maxRecordAgeMs: number;
   readonly destination: OnFailureDestination | undefined;
   /** `FilterCriteria` compiled: false for a record the function must not see. */
-  readonly filter: ((record: KafkaEventRecord) => boolean) | undefined;
+  readonly filter: RecordFilter | undefined;
+  /** `SchemaRegistryConfig`: decodes each record's key and/or value with the registry before it is buffered. */
+  readonly schemaDecoder: { decode(message: SourceMessage): Promise<DecodedMessage> } | undefined;
+  /** `MetricsConfig`: the groups emitted when the runner stops. */
+  readonly metrics: EsmMetricsSettings | undefined;
   /** The function's ARN as on-failure records name it. */
   readonly functionArn: string;
   readonly retryBackoffMs: number;
@@ -63,10 +72,12 @@ export interface LoopSettings {
  */
 export class EventSourceLoop implements EventSourceRunner {
   readonly stats: RunnerStats = {
+    recordsPolled: 0,
     invocations: 0,
     recordsInvoked: 0,
     recordsCommitted: 0,
     errors: 0,
+    recordsFailedInvoke: 0,
     partialFailures: 0,
     retries: 0,
     skipped: 0,
@@ -74,6 +85,7 @@ export class EventSourceLoop implements EventSourceRunner {
     expired: 0,
     bisections: 0,
     filtered: 0,
+    schemaFailures: 0,
     committed: {},
   };
   readonly batches: BatchReport[] = [];
@@ -128,7 +140,13 @@ export class EventSourceLoop implements EventSourceRunner {
       onAssigned: () => this.#resolveReady(),
       onRevoked: (partitions) => this.#revoke(partitions),
     });
-    this.#polling = this.#pollLoop().catch((error: unknown) => this.#fail(asError(error)));
+    this.#polling = this.#pollLoop().catch((error: unknown) => {
+      // A fatal error while reading (the schema registry unreachable, the consumer broken): say so.
+      this.#settings.logger.error('the runner stops: records can no longer be read', {
+        error: asError(error),
+      });
+      this.#fail(asError(error));
+    });
   }
 
   waitFor(
@@ -151,18 +169,25 @@ export class EventSourceLoop implements EventSourceRunner {
     while (!this.#stopping && !this.#failure) {
       const messages = await this.#source.poll(Math.min(this.#settings.batchSize, 1_000));
       if (this.#stopping || this.#failure) return;
+      // The schema registry integration decodes as the ESM does: before batching, filtering and invoking.
+      const decoder = this.#settings.schemaDecoder;
+      const decoded = decoder ? await Promise.all(messages.map((m) => decoder.decode(m))) : undefined;
+      if (this.#stopping || this.#failure) return;
       const now = Date.now();
-      for (const message of messages) this.#buffer(message, now);
+      for (const [i, message] of messages.entries()) this.#buffer(message, now, decoded?.[i]);
       this.#applyBackpressure();
       this.#dispatch();
     }
   }
 
-  #buffer(message: SourceMessage, now: number): void {
-    const state = this.#partition(message.topic, message.partition);
+  #buffer(original: SourceMessage, now: number, decoded: DecodedMessage | undefined): void {
+    const state = this.#partition(original.topic, original.partition);
     // A rebalance can hand back records we still hold, queued or in flight: keep one copy of each offset.
-    if (message.offset <= state.highest) return;
-    state.highest = message.offset;
+    if (original.offset <= state.highest) return;
+    state.highest = original.offset;
+    this.stats.recordsPolled++;
+    // A record that did not decode goes to the destination as it was read.
+    const message = decoded?.ok ? decoded.message : original;
     const record = kafkaRecord(
       {
         topic: message.topic,
@@ -172,11 +197,22 @@ export class EventSourceLoop implements EventSourceRunner {
         key: message.key ?? undefined,
         value: message.value,
         headers: message.headers as Array<[string, Buffer]>,
+        ...(decoded?.ok && decoded.keySchemaMetadata ? { keySchemaMetadata: decoded.keySchemaMetadata } : {}),
+        ...(decoded?.ok && decoded.valueSchemaMetadata
+          ? { valueSchemaMetadata: decoded.valueSchemaMetadata }
+          : {}),
       },
       { signedHeaderBytes: this.#settings.signedHeaderBytes },
     );
     const ref = { topic: message.topic, partition: message.partition, offset: message.offset };
-    state.queue.push({ ref, record, bytes: Buffer.byteLength(JSON.stringify(record)) + 1, arrivedAt: now });
+    state.queue.push({
+      ref,
+      record,
+      bytes: Buffer.byteLength(JSON.stringify(record)) + 1,
+      arrivedAt: now,
+      ...(decoded?.ok ? { decoded: decoded.fields } : {}),
+      ...(decoded && !decoded.ok ? { schemaFailure: decoded.failure } : {}),
+    });
   }
 
   #partition(topic: string, partition: number): PartitionState {
@@ -322,6 +358,12 @@ export class EventSourceLoop implements EventSourceRunner {
       const written = await this.#giveUp(expired, 'RecordAgeExceeded', undefined, attempts);
       if (!written) return this.#release(taken);
     }
+    // Records the schema registry integration could not decode: to the destination, never invoked.
+    for (const [condition, failed] of this.#schemaFailures(taken)) {
+      this.stats.schemaFailures += count(failed);
+      const written = await this.#giveUp(failed, condition, undefined, 0);
+      if (!written) return this.#release(taken);
+    }
     this.#filter(taken);
     const invoked = new Map<PartitionState, Buffered[]>();
     for (const [state, items] of taken) {
@@ -376,6 +418,13 @@ export class EventSourceLoop implements EventSourceRunner {
         error = asError(invalid);
       }
     }
+    this.stats.recordsFailedInvoke += error
+      ? refs.length
+      : [...resumeAt].reduce(
+          (n, [state, offset]) =>
+            n + (invoked.get(state) ?? []).filter((item) => item.ref.offset >= offset).length,
+          0,
+        );
     if (error) {
       this.stats.errors++;
       for (const [state, items] of taken) resumeAt.set(state, items[0]!.ref.offset);
@@ -463,11 +512,29 @@ export class EventSourceLoop implements EventSourceRunner {
     if (!filter) return;
     for (const items of taken.values()) {
       for (const item of items) {
-        if (this.#settled.has(item) || filter(item.record)) continue;
+        if (this.#settled.has(item) || filter(item.record, item.decoded)) continue;
         this.#settled.add(item);
         this.stats.filtered++;
       }
     }
+  }
+
+  /** Records of the batch the schema registry integration could not decode, not settled yet, by condition. */
+  #schemaFailures(
+    taken: Map<PartitionState, Buffered[]>,
+  ): Map<FailureCondition, Map<PartitionState, Buffered[]>> {
+    const byCondition = new Map<FailureCondition, Map<PartitionState, Buffered[]>>();
+    for (const [state, items] of taken) {
+      if (state.revoked) continue;
+      for (const item of items) {
+        if (!item.schemaFailure || this.#settled.has(item)) continue;
+        const { condition } = item.schemaFailure;
+        const failed = byCondition.get(condition) ?? new Map<PartitionState, Buffered[]>();
+        failed.set(state, [...(failed.get(state) ?? []), item]);
+        byCondition.set(condition, failed);
+      }
+    }
+    return byCondition;
   }
 
   /** Records of the batch past `maxRecordAgeMs`, not settled yet. */
@@ -531,13 +598,24 @@ export class EventSourceLoop implements EventSourceRunner {
     const refs = [...live.values()].flat().map((item) => item.ref);
     if (refs.length === 0) return true;
     if (!destination) {
-      const cause = new Error(
-        `records older than MaximumRecordAgeInSeconds (${this.#settings.maxRecordAgeMs / 1000} s)`,
+      // AWS drops them without a destination; locally they are skipped loudly.
+      const schemaFailure = [...live.values()].flat().find((item) => item.schemaFailure)?.schemaFailure;
+      const cause =
+        condition === 'RecordAgeExceeded'
+          ? new Error(
+              `records older than MaximumRecordAgeInSeconds (${this.#settings.maxRecordAgeMs / 1000} s)`,
+            )
+          : new Error(`${condition}: ${schemaFailure?.error.message ?? 'not decoded'}`, {
+              cause: schemaFailure?.error,
+            });
+      logger.error(
+        `${condition === 'RecordAgeExceeded' ? 'RECORD AGE EXCEEDED' : condition}: skipping records (no on-failure destination)`,
+        {
+          records: refs.length,
+          first: refs[0],
+          ...(schemaFailure ? { part: schemaFailure.part, error: schemaFailure.error } : {}),
+        },
       );
-      logger.error('RECORD AGE EXCEEDED: skipping records (no on-failure destination)', {
-        records: refs.length,
-        first: refs[0],
-      });
       this.stats.skipped += refs.length;
       this.#settings.onSkip?.(refs, cause);
       for (const items of live.values()) for (const item of items) this.#settled.add(item);
@@ -690,6 +768,27 @@ export class EventSourceLoop implements EventSourceRunner {
     if (partitions.length > 0) this.#pinned = [];
   }
 
+  /** `MetricsConfig`: the groups asked for, once, before the consumer leaves (the lag needs it). */
+  async #emitMetrics(): Promise<void> {
+    const { metrics, logger } = this.#settings;
+    if (!metrics) return;
+    let lag: Awaited<ReturnType<NonNullable<RecordSource['offsetLag']>>> | undefined;
+    if (metrics.groups.has('KafkaMetrics') && this.#source.offsetLag) {
+      try {
+        lag = await this.#source.offsetLag();
+      } catch (lagError) {
+        logger.warn('OffsetLag not emitted: the lag could not be read', { error: asError(lagError) });
+      }
+    }
+    for (const document of esmMetricDocuments(metrics, this.stats, lag, Date.now())) {
+      try {
+        metrics.emit(document);
+      } catch (emitError) {
+        logger.warn('onMetrics threw', { error: asError(emitError) });
+      }
+    }
+  }
+
   #fail(error: Error): void {
     if (this.#failure) return;
     this.#failure = error;
@@ -706,6 +805,7 @@ export class EventSourceLoop implements EventSourceRunner {
       // In-flight batches finish and commit; nothing new starts.
       while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
       const logger = this.#settings.logger;
+      await this.#emitMetrics();
       await this.#source
         .close()
         .catch((error: unknown) => logger.warn('consumer close failed', { error: asError(error) }));

@@ -1,4 +1,6 @@
 import type { KafkaEventRecord } from '@kafka-lambda/core/events';
+import type { DecodedFields } from './schema/esm-record-decoder.js';
+import type { SchemaFailure } from './schema/schema-failure.js';
 import type { RecordRef } from './types.js';
 
 /** A record held by the runner until it is committed. */
@@ -9,6 +11,10 @@ export interface Buffered {
   readonly bytes: number;
   /** When the consumer delivered it (epoch ms): the batching window counts from the oldest. */
   readonly arrivedAt: number;
+  /** What the schema registry integration decoded, for the filters. */
+  readonly decoded?: DecodedFields;
+  /** Set when the schema registry integration could not decode it: it goes to the destination. */
+  readonly schemaFailure?: SchemaFailure;
 }
 
 /** What the runner knows of one assigned partition. */

@@ -5,8 +5,11 @@ import type { TestLambdaContext } from '../context.js';
 /** A Lambda handler as the runner calls it in-process. */
 export type LocalHandler = (event: KafkaEvent, context: TestLambdaContext) => unknown;
 
-/** Where the ESM starts reading a partition that has no committed offset yet. */
-export type StartingPosition = 'LATEST' | 'TRIM_HORIZON';
+/**
+ * Where the ESM starts reading a partition that has no committed offset yet; `AT_TIMESTAMP` at the
+ * first record at or after `startingPositionTimestamp`.
+ */
+export type StartingPosition = 'LATEST' | 'TRIM_HORIZON' | 'AT_TIMESTAMP';
 
 /**
  * What to do with a partition's records once `maxRetries` retries failed. Lambda without an on-failure
@@ -49,6 +52,12 @@ export interface EventSourceOptions {
   batchWindowMs?: number;
   /** Default `TRIM_HORIZON` (a test usually produces before the runner has its partitions). */
   startingPosition?: StartingPosition;
+  /**
+   * `StartingPositionTimestamp`, needed by `AT_TIMESTAMP` (and only there): Unix time in seconds, as
+   * AWS takes it (fractions allowed), or a Date. A partition without a committed offset starts at its
+   * first record whose timestamp is at or after it (the consumer's `offsetsForTimes`), or at its end.
+   */
+  startingPositionTimestamp?: number | Date;
   /** Honour `{ batchItemFailures }` responses (`FunctionResponseTypes: [ReportBatchItemFailures]`). Default false. */
   reportBatchItemFailures?: boolean;
   /**
@@ -88,6 +97,15 @@ export interface EventSourceOptions {
    * value as JSON, or as a plain string when it is not JSON. Default none.
    */
   filterCriteria?: { readonly Filters: ReadonlyArray<{ readonly Pattern: string }> };
+  /**
+   * `SchemaRegistryConfig`: the ESM's schema registry integration. The parts named in `attributes`
+   * are decoded with the registry (Avro, Protobuf, JSON Schema; Confluent wire format) before
+   * filtering and invocation, and delivered as `eventRecordFormat` says, with
+   * `keySchemaMetadata` / `valueSchemaMetadata`; a record whose schema is unknown or whose bytes do not
+   * decode goes to `onFailureDestination` (`SCHEMA_NOT_FOUND`, `DESERIALIZATION_ERROR`). Needs
+   * `@kafka-lambda/serdes`. Default none.
+   */
+  schemaRegistry?: EsmSchemaRegistryOptions;
   /** First retry delay; doubles per retry up to `maxBackoffMs`. Default 200 ms. */
   retryBackoffMs?: number;
   /** Default 5,000 ms. */
@@ -113,6 +131,16 @@ export interface EventSourceOptions {
   fromFailures?: boolean;
   /** Header bytes as Java signed bytes, as AWS sends them. Default true. */
   signedHeaderBytes?: boolean;
+  /**
+   * `MetricsConfig.Metrics`: the ESM metric groups to emit when the runner stops, as CloudWatch
+   * embedded metric format (EMF) documents: `EventCount` (PolledEventCount, FilteredOutEventCount,
+   * InvokedEventCount, FailedInvokeEventCount, DroppedEventCount,
+   * OnFailureDestinationDeliveredEventCount) and `KafkaMetrics` (OffsetLag, at the end). `ErrorCount`
+   * is not emulated (refused). Default none.
+   */
+  metrics?: ReadonlyArray<'EventCount' | 'KafkaMetrics'>;
+  /** Where the metrics' EMF documents go. Default one JSON line each on stderr. */
+  onMetrics?: (document: Record<string, unknown>) => void;
   /** Extra librdkafka consumer properties (SASL, TLS, …); they override the runner's. */
   consumerConfig?: Record<string, string | number | boolean>;
   /**
@@ -130,6 +158,35 @@ export interface EventSourceOptions {
   onBatch?: (batch: BatchReport) => void;
   /** Called when records are skipped after exhausted retries (`onRetriesExhausted: 'skip'`). */
   onSkip?: (records: readonly RecordRef[], error: Error) => void;
+}
+
+/**
+ * A registry client as `@kafka-lambda/serdes`' `schemaRegistry()` or the testing package's
+ * `memorySchemaRegistry()` return it (declared structurally, so that the public types never name the
+ * optional peer dependency).
+ */
+export interface EsmRegistryClient {
+  /** `GET /schemas/ids/{id}`: the schema and its type (absent: `AVRO`); rejects with serdes' `SchemaNotFoundError` for an unknown id. */
+  getSchemaById(id: number): Promise<{ schema: string; schemaType?: string }>;
+}
+
+/** The ESM's `SchemaRegistryConfig`, as the local runner applies it. */
+export interface EsmSchemaRegistryOptions {
+  /**
+   * `SchemaRegistryURI` of a Confluent-compatible registry (the local stack's Apicurio:
+   * `http://127.0.0.1:8081/apis/ccompat/v7`). A Glue registry ARN is refused: there is no local Glue.
+   * Exactly one of `uri` and `registry` is required.
+   */
+  uri?: string;
+  /** A registry client instead of `uri`, e.g. `memorySchemaRegistry()` in a unit test. */
+  registry?: EsmRegistryClient;
+  /**
+   * `EventRecordFormat`: `JSON` delivers the decoded record as JSON text (base64 in `key`/`value`),
+   * `SOURCE` the original bytes without the schema id (Protobuf message indexes kept). Default `JSON`.
+   */
+  eventRecordFormat?: 'JSON' | 'SOURCE';
+  /** `SchemaValidationConfigs[].Attribute`: the parts decoded with the registry. Default `['VALUE']`. */
+  attributes?: ReadonlyArray<'KEY' | 'VALUE'>;
 }
 
 /** A record's place in Kafka. */
@@ -164,6 +221,8 @@ export interface BatchReport {
 
 /** Counters, kept current while the runner runs. */
 export interface RunnerStats {
+  /** Records read from Kafka, each once (`PolledEventCount`). */
+  recordsPolled: number;
   /** Invocations made, retries included. */
   invocations: number;
   /** Records delivered to the handler, counting a retried record each time. */
@@ -172,6 +231,11 @@ export interface RunnerStats {
   recordsCommitted: number;
   /** Invocations that threw. */
   errors: number;
+  /**
+   * Records of failed invocations (`FailedInvokeEventCount`): every record of one that threw, those
+   * from the reported offset on of one that reported a failure.
+   */
+  recordsFailedInvoke: number;
   /** Invocations that returned batch item failures. */
   partialFailures: number;
   /** Retries scheduled (one per partition per failed attempt). */
@@ -186,6 +250,8 @@ export interface RunnerStats {
   bisections: number;
   /** Records that matched no `filterCriteria` filter: committed without an invocation. */
   filtered: number;
+  /** Records the schema registry integration could not decode (`SCHEMA_NOT_FOUND`, `DESERIALIZATION_ERROR`). */
+  schemaFailures: number;
   /** Next offset to read, per `<topic>-<partition>`, as committed. */
   committed: Record<string, number>;
 }
@@ -225,6 +291,8 @@ export interface RecordSource {
   }): Promise<void>;
   /** Up to `max` records, waiting briefly when none is there. */
   poll(max: number): Promise<SourceMessage[]>;
+  /** The group's lag on the partitions assigned now (for `KafkaMetrics`); absent when unknown. */
+  offsetLag?(): Promise<ReadonlyArray<{ topic: string; partition: number; lag: number }>>;
   /** Commits next-to-read offsets; resolves once the broker stored them. */
   commit(offsets: readonly RecordRef[]): Promise<void>;
   pause(partitions: ReadonlyArray<{ topic: string; partition: number }>): void;

@@ -1,4 +1,5 @@
 import type { EsmFailureRecord, KafkaEvent, KafkaEventRecord } from '@kafka-lambda/core/events';
+import type { SchemaFailureCondition } from '../schema/schema-failure.js';
 
 /**
  * Why the runner gave up on records, as the invocation record's `requestContext.condition` names it.
@@ -6,9 +7,11 @@ import type { EsmFailureRecord, KafkaEvent, KafkaEventRecord } from '@kafka-lamb
  * `RetriesExhausted` (kafka-on-failure-destination.html), the S3/SQS/SNS example
  * `RetryAttemptsExhausted` (kafka-on-failure.html); each destination uses its own page's. The
  * condition for records past `MaximumRecordAgeInSeconds` is not shown on either page:
- * `RecordAgeExceeded` is this runner's choice.
+ * `RecordAgeExceeded` is this runner's choice. Records the schema registry integration could not
+ * decode carry its reason codes, `SCHEMA_NOT_FOUND` and `DESERIALIZATION_ERROR`
+ * (services-consume-kafka-events.html).
  */
-export type FailureCondition = 'RetriesExhausted' | 'RecordAgeExceeded';
+export type FailureCondition = 'RetriesExhausted' | 'RecordAgeExceeded' | SchemaFailureCondition;
 
 /** What is known of the failure that sends records to the destination. */
 export interface FailureContext {
@@ -51,6 +54,8 @@ function header(context: FailureContext) {
 const AWS_CONDITION: Record<FailureCondition, string> = {
   RetriesExhausted: 'RetriesExhausted',
   RecordAgeExceeded: 'RecordAgeExceeded',
+  SCHEMA_NOT_FOUND: 'SCHEMA_NOT_FOUND',
+  DESERIALIZATION_ERROR: 'DESERIALIZATION_ERROR',
 };
 
 function eventOf(context: FailureContext, records: Readonly<Record<string, KafkaEventRecord[]>>): KafkaEvent {

@@ -1,5 +1,6 @@
 import type { KafkaEventRecord } from '@kafka-lambda/core/events';
 import { InvalidTestInputError } from '../../errors.js';
+import type { DecodedFields } from '../schema/esm-record-decoder.js';
 import { type EventPattern, matchesPattern, validatePattern } from './event-pattern.js';
 
 /** An ESM's `FilterCriteria`, as the API, the CLI and templates write it. */
@@ -7,14 +8,18 @@ export interface FilterCriteria {
   readonly Filters: ReadonlyArray<{ readonly Pattern: string }>;
 }
 
+/** A compiled `FilterCriteria`: false for a record the function must not see. */
+export type RecordFilter = (record: KafkaEventRecord, decoded?: DecodedFields) => boolean;
+
 /**
  * Compiles `FilterCriteria` for Kafka records: a record is sent to the function when it matches at
- * least one filter. Kafka mappings filter on `value` only
+ * least one filter. Kafka mappings filter on `value`
  * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-filtering.html): the value, UTF-8, is matched
  * as JSON when it parses (`{ "value": { "device_ID": [{ "prefix": "AB" }] } }`), else as a plain
- * string (`{ "value": [{ "anything-but": ["error"] }] }`). Throws {@link InvalidTestInputError} naming
- * the filter and path of a pattern that is not JSON, uses an unknown operator, or a field other than
- * `value`.
+ * string (`{ "value": [{ "anything-but": ["error"] }] }`). With the schema registry integration the
+ * filters see the decoded fields (`decoded`), and may name `key` when it decodes keys
+ * (`keyDecoded`). Throws {@link InvalidTestInputError} naming the filter and path of a pattern that
+ * is not JSON, uses an unknown operator, or a field other than `value` (and `key` with keys decoded).
  *
  * @example
  * ```ts
@@ -25,7 +30,8 @@ export interface FilterCriteria {
 export function recordFilter(
   criteria: FilterCriteria,
   path = 'filterCriteria',
-): (record: KafkaEventRecord) => boolean {
+  { keyDecoded = false }: { keyDecoded?: boolean } = {},
+): RecordFilter {
   if (!criteria || !Array.isArray(criteria.Filters) || criteria.Filters.length === 0)
     throw new InvalidTestInputError(`${path}.Filters`, 'a non-empty array of { Pattern }');
   const patterns: EventPattern[] = criteria.Filters.map((filter, i) => {
@@ -38,15 +44,20 @@ export function recordFilter(
     }
     validatePattern(pattern, at);
     for (const field of Object.keys(pattern))
-      if (field !== 'value' && field !== '$or')
+      if (field !== 'value' && field !== '$or' && !(field === 'key' && keyDecoded))
         throw new InvalidTestInputError(
           `${at}.${field}`,
-          'value (Kafka event source mappings filter on value only)',
+          field === 'key'
+            ? 'value (a filter on key needs the schema registry integration to decode keys: attributes KEY)'
+            : 'value (Kafka event source mappings filter on value, and on key when the schema registry decodes keys)',
         );
     return pattern;
   });
-  return (record) => {
-    const data = { value: decodeValue(record.value) };
+  return (record, decoded) => {
+    const data: Record<string, unknown> = {
+      value: decoded && 'value' in decoded ? decoded.value : decodeValue(record.value),
+    };
+    if (decoded && 'key' in decoded) data.key = decoded.key;
     return patterns.some((pattern) => matchesPattern(pattern, data));
   };
 }

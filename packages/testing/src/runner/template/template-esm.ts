@@ -12,12 +12,15 @@ export type TemplateEsmOptions = Pick<
   | 'batchSize'
   | 'batchWindowMs'
   | 'startingPosition'
+  | 'startingPositionTimestamp'
   | 'reportBatchItemFailures'
   | 'maxRetries'
   | 'bisectBatchOnFunctionError'
   | 'maxRecordAgeSeconds'
   | 'onFailureDestination'
   | 'filterCriteria'
+  | 'schemaRegistry'
+  | 'metrics'
   | 'eventSource'
   | 'timeoutMs'
   | 'functionName'
@@ -74,11 +77,10 @@ const USED = new Set([
   'Enabled',
   'StartingPositionTimestamp',
   'FilterCriteria',
+  'SchemaRegistryConfig',
+  'MetricsConfig',
 ]);
 const NOT_EMULATED: Record<string, string> = {
-  SchemaRegistryConfig:
-    'the ESM’s own schema registry decoding is not applied: values arrive as the producer wrote them',
-  MetricsConfig: 'the ESM metrics (EventCount, ErrorCount, lag) are not emitted',
   KmsKeyArn: 'no filter criteria encryption locally (nothing to encrypt)',
   Tags: 'tags have no local meaning',
   ScalingConfig: 'one poller locally',
@@ -249,12 +251,16 @@ function readMapping(
   if (window !== undefined) options.batchWindowMs = window * 1000;
 
   const position = known<unknown>('StartingPosition', props.StartingPosition);
-  if (position === 'TRIM_HORIZON' || position === 'LATEST')
+  if (position === 'TRIM_HORIZON' || position === 'LATEST' || position === 'AT_TIMESTAMP')
     options.startingPosition = position as StartingPosition;
-  else if (position === 'AT_TIMESTAMP') {
-    options.startingPosition = 'TRIM_HORIZON';
-    notEmulated.push('StartingPosition AT_TIMESTAMP: a new consumer group starts at TRIM_HORIZON instead');
-  } else if (position !== undefined) throw fail('StartingPosition', 'TRIM_HORIZON, LATEST or AT_TIMESTAMP');
+  else if (position !== undefined) throw fail('StartingPosition', 'TRIM_HORIZON, LATEST or AT_TIMESTAMP');
+  const since = known<unknown>('StartingPositionTimestamp', props.StartingPositionTimestamp);
+  if (position === 'AT_TIMESTAMP') {
+    const seconds = Number(since);
+    if (since === undefined || since === '' || !Number.isFinite(seconds) || seconds < 0)
+      throw fail('StartingPositionTimestamp', 'Unix time in seconds (AT_TIMESTAMP needs it)');
+    options.startingPositionTimestamp = seconds;
+  }
 
   const responseTypes = known<unknown>('FunctionResponseTypes', props.FunctionResponseTypes);
   if (responseTypes !== undefined) {
@@ -298,6 +304,22 @@ function readMapping(
     options.filterCriteria = { Filters: list as Array<{ Pattern: string }> };
   }
 
+  const metricsConfig = known<{ Metrics?: unknown } | undefined>('MetricsConfig', props.MetricsConfig);
+  if (metricsConfig !== undefined) {
+    const groups = known<unknown>('MetricsConfig.Metrics', metricsConfig.Metrics ?? []);
+    if (
+      !Array.isArray(groups) ||
+      groups.some((g) => !['EventCount', 'ErrorCount', 'KafkaMetrics'].includes(g))
+    )
+      throw fail('MetricsConfig.Metrics', 'a list of EventCount, ErrorCount and KafkaMetrics');
+    const emitted = groups.filter((g): g is 'EventCount' | 'KafkaMetrics' => g !== 'ErrorCount');
+    if (emitted.length > 0) options.metrics = [...new Set(emitted)];
+    if (groups.includes('ErrorCount'))
+      notEmulated.push(
+        'MetricsConfig.Metrics ErrorCount: not emitted (its metric names are not in the AWS documentation the runner follows); EventCount and KafkaMetrics are',
+      );
+  }
+
   const msk =
     candidate.properties.__msk === true ||
     (props.SelfManagedEventSource === undefined && candidate.properties.EventSourceArn !== undefined);
@@ -307,8 +329,47 @@ function readMapping(
     {}) as Record<string, unknown>;
   const group = known<unknown>('ConsumerGroupId', props.ConsumerGroupId ?? kafkaConfig.ConsumerGroupId);
   if (typeof group === 'string' && group) options.groupId = group;
-  if (kafkaConfig.SchemaRegistryConfig !== undefined)
-    notEmulated.push(`SchemaRegistryConfig: ${NOT_EMULATED.SchemaRegistryConfig}`);
+  // In the event's Kafka config (CloudFormation), or directly on a SAM event.
+  const registryAt =
+    props.SchemaRegistryConfig !== undefined
+      ? 'SchemaRegistryConfig'
+      : `${kafkaConfigKey(props)}.SchemaRegistryConfig`;
+  const registryConfig = known<Record<string, unknown> | undefined>(
+    registryAt,
+    props.SchemaRegistryConfig ?? kafkaConfig.SchemaRegistryConfig,
+  );
+  if (registryConfig !== undefined) {
+    const uri = known<unknown>(`${registryAt}.SchemaRegistryURI`, registryConfig.SchemaRegistryURI);
+    if (typeof uri !== 'string' || !uri)
+      throw fail(`${registryAt}.SchemaRegistryURI`, 'a registry URL or Glue ARN');
+    const format = known<unknown>(
+      `${registryAt}.EventRecordFormat`,
+      registryConfig.EventRecordFormat ?? 'JSON',
+    );
+    if (format !== 'JSON' && format !== 'SOURCE')
+      throw fail(`${registryAt}.EventRecordFormat`, 'JSON or SOURCE');
+    const validations = known<unknown>(
+      `${registryAt}.SchemaValidationConfigs`,
+      registryConfig.SchemaValidationConfigs ?? [{ Attribute: 'VALUE' }],
+    );
+    const attributes = Array.isArray(validations)
+      ? validations.map((v) => (v as { Attribute?: unknown })?.Attribute)
+      : [];
+    if (attributes.length === 0 || attributes.some((a) => a !== 'KEY' && a !== 'VALUE'))
+      throw fail(`${registryAt}.SchemaValidationConfigs`, 'a list of { Attribute: KEY | VALUE }');
+    options.schemaRegistry = {
+      uri,
+      eventRecordFormat: format,
+      attributes: [...new Set(attributes as Array<'KEY' | 'VALUE'>)],
+    };
+    notEmulated.push(
+      `${registryAt}.SchemaRegistryURI: the local run reads the registry of --schema-registry-uri, else $SCHEMA_REGISTRY_URL, else ${uri}`,
+    );
+    if (registryConfig.AccessConfigs !== undefined)
+      notEmulated.push(
+        `${registryAt}.AccessConfigs: the local registry is read without the deployed credentials`,
+      );
+  }
 
   if (props.Enabled === false || props.Enabled === 'false')
     notEmulated.push('Enabled: false: the deployed mapping is disabled; the local run consumes anyway');
@@ -348,6 +409,12 @@ function readMapping(
   options.functionName = typeof name === 'string' ? name : candidate.functionId;
 
   return { file, functionId: candidate.functionId, mapping: candidate.path, options, notEmulated };
+}
+
+function kafkaConfigKey(props: Record<string, unknown>): string {
+  return props.AmazonManagedKafkaEventSourceConfig !== undefined
+    ? 'AmazonManagedKafkaEventSourceConfig'
+    : 'SelfManagedKafkaEventSourceConfig';
 }
 
 function lastArnPart(value: string): string {
