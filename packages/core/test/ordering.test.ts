@@ -3,7 +3,9 @@
 import { ConfigError, createKafkaHandler, string } from '@kafka-lambda/core';
 import { RecordProcessingError } from '@kafka-lambda/core/errors';
 import type { KafkaEvent } from '@kafka-lambda/core/events';
+import { idempotency } from '@kafka-lambda/idempotency';
 import { memoryProducer } from '@kafka-lambda/testing';
+import { memoryIdempotencyStore } from '@kafka-lambda/testing/idempotency';
 import { afterEach, describe, expect, it } from 'vitest';
 import { b64, context, eventRecord, mskEvent, silentLogger } from './fixtures.js';
 import { captureLogger } from './support/capture-logger.js';
@@ -290,6 +292,7 @@ describe('the warning at init', () => {
     ['key', 'report', [], true],
     ['none', 'retry-batch', [], true],
     ['key', 'report', [idempotencyLike], false],
+    ['key', 'retry-batch', [idempotency({ store: memoryIdempotencyStore() })], false],
     ['key', 'dead-letter', [], false],
     ['partition', 'report', [], false],
   ] as const) {
