@@ -15,7 +15,8 @@ import { idempotency } from '@kafka-lambda/idempotency';
 import { memoryProducer } from '@kafka-lambda/testing';
 import { memoryIdempotencyStore } from '@kafka-lambda/testing/idempotency';
 import { describe, expect, it } from 'vitest';
-import { captureLogger, context, eventRecord, mskEvent, silentLogger } from './fixtures.js';
+import { context, eventRecord, mskEvent, silentLogger } from './fixtures.js';
+import { captureLogger } from './support/capture-logger.js';
 
 type Trade = { id: number; fail?: boolean };
 

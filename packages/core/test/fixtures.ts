@@ -1,4 +1,4 @@
-import type { KafkaProducer, LambdaContext, Logger } from '@kafka-lambda/core';
+import type { KafkaProducer, LambdaContext } from '@kafka-lambda/core';
 import type { KafkaEvent, KafkaEventRecord } from '@kafka-lambda/core/events';
 import type { DeliveryReport, OutgoingMessage } from '@kafka-lambda/core/producer';
 
@@ -82,20 +82,3 @@ export class FakeProducer implements KafkaProducer {
 }
 
 export const silentLogger = { debug() {}, info() {}, warn() {}, error() {} };
-
-/** A logged line, as {@link captureLogger} keeps it. */
-export interface LoggedLine {
-  level: string;
-  message: string;
-  fields: Record<string, unknown>;
-}
-
-/** A logger that keeps every line, its fields merged, for tests that read what was logged. */
-export function captureLogger(): Logger & { lines: LoggedLine[] } {
-  const lines: LoggedLine[] = [];
-  const at =
-    (level: string) =>
-    (message: string, ...extra: Array<Record<string, unknown>>) =>
-      lines.push({ level, message, fields: Object.assign({}, ...extra) });
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
