@@ -23,7 +23,7 @@ export interface ScriptedProducerOptions {
  * (unless `reportsAt: 'flush'`); a message can be held (no report until released, like a broker that
  * does not answer) or failed with an error shaped like the real client's (an Error with librdkafka's
  * `code`, and `permanent` when the producer classifies it so); a report can come twice; a flush can
- * fail. {@link ScriptedProducer.sendOnly} shows it as a client with `send` only (the promise path).
+ * fail; a broker can be unreachable. {@link ScriptedProducer.sendOnly} shows it as a client with `send` only (the promise path).
  */
 export class ScriptedProducer implements KafkaProducer {
   readonly enqueued: OutgoingMessage[] = [];
@@ -41,6 +41,12 @@ export class ScriptedProducer implements KafkaProducer {
   transactions: ScriptedTransactions | undefined;
   /** How many times each report comes: a client may report a message twice; the batch counts it once. */
   reportsPerMessage = 1;
+  /**
+   * Set: there is no broker to connect to. Nothing is sent; each message waits until its batch gives
+   * up (the signal given to `enqueue`), then is settled with the error this returned when it came,
+   * as the real producer settles what it holds for a connection.
+   */
+  unreachable: ((message: OutgoingMessage) => Error) | undefined;
   /** What `flush()` rejects with (before reporting anything), like a flush that timed out. */
   flushError: Error | undefined;
   readonly reportsAt: 'background' | 'flush';
@@ -69,6 +75,11 @@ export class ScriptedProducer implements KafkaProducer {
       return;
     }
     this.enqueued.push(message);
+    if (this.unreachable) {
+      const reason = this.unreachable(message);
+      signal?.addEventListener('abort', () => done(reason, undefined, message), { once: true });
+      return;
+    }
     if (this.reportsAt === 'flush' || this.holdWhen(message)) {
       this.#held.push({ message, done });
       return;
