@@ -5,9 +5,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createKafkaHandler, DEAD_LETTER_HEADERS, type KafkaProducer } from '@kafka-lambda/core';
-import type { DeliveryReport, OutgoingMessage } from '@kafka-lambda/core/producer';
+import { createKafkaHandler, DEAD_LETTER_HEADERS } from '@kafka-lambda/core';
 import { avro, jsonSchema, protobuf, VALUE_SCHEMA_ID_HEADER } from '@kafka-lambda/serdes';
+import { memoryProducer } from '@kafka-lambda/testing';
 import { describe, expect, it } from 'vitest';
 import { kafkaEvent, lambdaContext, rawRecord } from '../support/reliability.js';
 import { context, stubGlue, stubRegistry } from '../support/stub-registry.js';
@@ -58,16 +58,6 @@ if (process.env.KAFKA_LAMBDA_WRITE_CORPUS === '1') {
 
 const corpus = JSON.parse(fs.readFileSync(file, 'utf8')) as Entry[];
 
-class MemoryProducer implements KafkaProducer {
-  readonly sent: OutgoingMessage[] = [];
-  async send(message: OutgoingMessage): Promise<DeliveryReport> {
-    this.sent.push(message);
-    return { topic: message.topic, partition: 0, offset: this.sent.length - 1 };
-  }
-  async flush(): Promise<void> {}
-  async close(): Promise<void> {}
-}
-
 describe('malformed payload corpus', () => {
   it('holds at least 200 distinct cases', () => {
     expect(corpus.length).toBeGreaterThanOrEqual(200);
@@ -89,7 +79,7 @@ describe('malformed payload corpus', () => {
       for (const esm of [false, true]) {
         const entries = corpus.filter((c) => c.serde === serde && Boolean(c.esm) === esm);
         if (entries.length === 0) continue;
-        const producer = new MemoryProducer();
+        const producer = memoryProducer();
         const handler = createKafkaHandler({
           value: serdeFor(serde, esm ? entries[0]!.esm : undefined),
           producer,
@@ -117,7 +107,7 @@ describe('malformed payload corpus', () => {
         await handler(kafkaEvent(records), lambdaContext());
         expect(producer.sent).toHaveLength(entries.length);
         const reasons = producer.sent.map((m) => {
-          const reason = m.headers?.find(([name]) => name === DEAD_LETTER_HEADERS.reason)?.[1];
+          const reason = m.original.headers?.find(([name]) => name === DEAD_LETTER_HEADERS.reason)?.[1];
           return Buffer.from(reason ?? '').toString();
         });
         expect(new Set(reasons)).toEqual(new Set(['decode']));

@@ -7,10 +7,15 @@ import {
   type Socket,
   type Server as TcpServer,
 } from 'node:net';
-import type { LambdaContext, Logger } from '@kafka-lambda/core';
+import type { LambdaContext } from '@kafka-lambda/core';
 import type { KafkaEvent, KafkaEventRecord } from '@kafka-lambda/core/events';
 import type { Instrumentation } from '@kafka-lambda/core/middleware';
 import { lambdaContext as testingLambdaContext } from '@kafka-lambda/testing';
+import {
+  type CapturedLogger,
+  captureLogger,
+  errorText,
+} from '../../packages/core/test/support/capture-logger.js';
 import { readTopic } from './kafka.js';
 
 // --- events ----------------------------------------------------------------------------------
@@ -91,60 +96,8 @@ export function lambdaContext(remainingMs = 60_000): LambdaContext {
 
 // --- logs, errors and secrets ----------------------------------------------------------------
 
-/** Everything an error carries that could end up in a log: name, message, stack, causes, own fields. */
-export function errorText(error: unknown, depth = 0): string {
-  if (depth > 8 || error === undefined || error === null) return '';
-  if (!(error instanceof Error)) {
-    try {
-      return JSON.stringify(error) ?? String(error);
-    } catch {
-      return String(error);
-    }
-  }
-  const own: Record<string, unknown> = {};
-  for (const key of Object.keys(error)) {
-    const value = (error as unknown as Record<string, unknown>)[key];
-    own[key] = value instanceof Error ? errorText(value, depth + 1) : value;
-  }
-  let fields = '';
-  try {
-    fields = JSON.stringify(own, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
-  } catch {
-    fields = '';
-  }
-  return [error.name, error.message, error.stack ?? '', fields, errorText(error.cause, depth + 1)].join('\n');
-}
-
-/** A logger that keeps every line (as the JSON logger would render it, errors in full). */
-export function captureLogger(): Logger & { readonly lines: string[]; text(): string } {
-  const lines: string[] = [];
-  const log =
-    (level: string) =>
-    (message: string, ...extra: Array<Record<string, unknown>>) => {
-      const parts = extra.map((fields) =>
-        Object.entries(fields)
-          .map(([key, value]) => `${key}=${value instanceof Error ? errorText(value) : safeJson(value)}`)
-          .join(' '),
-      );
-      lines.push(`${level} ${message} ${parts.join(' ')}`);
-    };
-  return {
-    lines,
-    text: () => lines.join('\n'),
-    debug: log('DEBUG'),
-    info: log('INFO'),
-    warn: log('WARN'),
-    error: log('ERROR'),
-  };
-}
-
-function safeJson(value: unknown): string {
-  try {
-    return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
+// The project's one capturing logger (core's test support): `text()` renders errors in full.
+export { captureLogger };
 
 /**
  * Collects every log line and error text a test file produced, to check at the end that none of the
@@ -168,7 +121,7 @@ export class SecretAudit {
     this.record(where, errorText(error));
   }
 
-  logger(where: string): Logger & { readonly lines: string[]; text(): string } {
+  logger(where: string): CapturedLogger {
     const logger = captureLogger();
     this.#texts.push({
       where,

@@ -21,7 +21,8 @@ import {
   RecordProcessingError,
 } from '@kafka-lambda/core/errors';
 import { describe, expect, it } from 'vitest';
-import { captureLogger, context, eventRecord, mskEvent, silentLogger } from './fixtures.js';
+import { context, eventRecord, mskEvent, silentLogger } from './fixtures.js';
+import { captureLogger } from './support/capture-logger.js';
 import { deliveryError, ScriptedProducer } from './support/scripted-producer.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -12,10 +12,11 @@ import {
 } from '@kafka-lambda/core';
 import type { BeforeBatch, RecordFate } from '@kafka-lambda/core/middleware';
 import { idempotency } from '@kafka-lambda/idempotency';
-import { memoryProducer } from '@kafka-lambda/testing';
 import { memoryIdempotencyStore } from '@kafka-lambda/testing/idempotency';
 import { describe, expect, it } from 'vitest';
-import { captureLogger, context, eventRecord, mskEvent, silentLogger } from './fixtures.js';
+import { context, eventRecord, mskEvent, silentLogger } from './fixtures.js';
+import { captureLogger } from './support/capture-logger.js';
+import { ScriptedProducer } from './support/scripted-producer.js';
 
 type Trade = { id: number; fail?: boolean };
 
@@ -183,7 +184,7 @@ describe('batch middleware (use)', () => {
 
   it('an after that throws is logged and ignored: the invocation keeps its outcome', async () => {
     const logger = captureLogger();
-    const producer = memoryProducer();
+    const producer = new ScriptedProducer();
     const handler = createKafkaHandler({
       value: json<Trade>(),
       producer,
@@ -201,7 +202,7 @@ describe('batch middleware (use)', () => {
       },
     });
     await expect(handler(mskEvent(trades([1, 2])), context())).resolves.toBeUndefined();
-    expect(producer.messagesFor('out')).toHaveLength(2);
+    expect(producer.delivered.filter((m) => m.topic === 'out')).toHaveLength(2);
     expect(logger.lines.find((l) => l.level === 'error')?.message).toBe(
       "middleware 'noisy' failed after the batch; ignored",
     );
@@ -209,7 +210,7 @@ describe('batch middleware (use)', () => {
 
   it('after sees each fate: delivered, logged, and a failed invocation', async () => {
     const seen: Parameters<typeof skipper>[1] = {};
-    const producer = memoryProducer();
+    const producer = new ScriptedProducer();
     const handler = createKafkaHandler({
       value: json<Trade>(),
       producer,

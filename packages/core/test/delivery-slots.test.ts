@@ -3,42 +3,9 @@
 // keeps does not keep its record's accounting alive; a report that comes twice counts once; a message a
 // hook made is never mutated; and a record with several messages is confirmed once all of them are in.
 import { type BatchSummary, createKafkaHandler, hooks, type KafkaProducer, string } from '@kafka-lambda/core';
-import type { DeliveryCallback, OutgoingMessage } from '@kafka-lambda/core/producer';
 import { describe, expect, it } from 'vitest';
 import { context, eventRecord, mskEvent, silentLogger } from './fixtures.js';
-import { deliveryError } from './support/scripted-producer.js';
-
-/** Reports every message (as delivered, or with the error `failWhen` gives) on the next turn, `times` times. */
-class ReportingProducer implements KafkaProducer {
-  readonly enqueued: OutgoingMessage[] = [];
-  times = 1;
-  failWhen: (message: OutgoingMessage) => Error | undefined = () => undefined;
-  #offset = 0;
-
-  enqueue(message: OutgoingMessage, done: DeliveryCallback): void {
-    this.enqueued.push(message);
-    setImmediate(() => {
-      for (let i = 0; i < this.times; i++) {
-        const error = this.failWhen(message);
-        done(
-          error,
-          error ? undefined : { topic: message.topic, partition: 0, offset: this.#offset++ },
-          message,
-        );
-      }
-    });
-  }
-
-  send(): Promise<never> {
-    return Promise.reject(new Error('enqueue only'));
-  }
-
-  async flush(): Promise<void> {
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-
-  async close(): Promise<void> {}
-}
+import { deliveryError, ScriptedProducer } from './support/scripted-producer.js';
 
 function run(
   producer: KafkaProducer,
@@ -60,7 +27,7 @@ function run(
 
 describe('per-message delivery bookkeeping', () => {
   it('hands the producer the wire fields only, and the messages it keeps say nothing of their records', async () => {
-    const producer = new ReportingProducer();
+    const producer = new ScriptedProducer();
     const { result, summaries } = run(producer, (value, emit) => emit({ topic: 'out', key: 'k', value }));
     await result;
     expect(summaries[0]).toMatchObject({ succeeded: 2, produced: 2 });
@@ -80,15 +47,15 @@ describe('per-message delivery bookkeeping', () => {
   });
 
   it('counts a message reported twice once: the batch neither over-counts nor fails', async () => {
-    const producer = new ReportingProducer();
-    producer.times = 2;
+    const producer = new ScriptedProducer();
+    producer.reportsPerMessage = 2;
     const { result, summaries } = run(producer, (value, emit) => emit({ topic: 'out', key: null, value }));
     await expect(result).resolves.toBeUndefined();
     expect(summaries[0]).toMatchObject({ succeeded: 2, failed: 0, produced: 2 });
   });
 
   it('fails exactly the record whose one message of several was refused, once', async () => {
-    const producer = new ReportingProducer();
+    const producer = new ScriptedProducer();
     producer.failWhen = (message) =>
       message.value?.toString() === 'b-2'
         ? deliveryError('Broker: Not enough in-sync replicas', 19)

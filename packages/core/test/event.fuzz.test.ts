@@ -4,7 +4,8 @@ import { InvalidEventError } from '@kafka-lambda/core/errors';
 import { parseKafkaEvent } from '@kafka-lambda/core/events';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { context, eventRecord, FakeProducer, mskEvent, silentLogger } from './fixtures.js';
+import { context, eventRecord, mskEvent, silentLogger } from './fixtures.js';
+import { ScriptedProducer } from './support/scripted-producer.js';
 
 // The promise under test: whatever arrives, the decoder and the handler either work or throw one of
 // our typed errors; every record is accounted for (succeeded, failed, skipped or unprocessed).
@@ -101,7 +102,7 @@ describe('event decoder under generated input', () => {
           const summaries: BatchSummary[] = [];
           const handler = createKafkaHandler({
             value: json<{ n?: number }>(),
-            producer: new FakeProducer(),
+            producer: new ScriptedProducer({ reportsAt: 'flush' }).sendOnly(),
             onError: onError === 'dead-letter' ? { policy: onError, topic: 'dlq' } : onError,
             tombstones: 'process',
             logger: silentLogger,

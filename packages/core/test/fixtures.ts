@@ -1,6 +1,5 @@
-import type { KafkaProducer, LambdaContext, Logger } from '@kafka-lambda/core';
+import type { LambdaContext } from '@kafka-lambda/core';
 import type { KafkaEvent, KafkaEventRecord } from '@kafka-lambda/core/events';
-import type { DeliveryReport, OutgoingMessage } from '@kafka-lambda/core/producer';
 
 // Core's own tests build events by hand: @kafka-lambda/testing depends on core, not the other way round.
 
@@ -48,54 +47,4 @@ export function context(remainingMs = 60_000): LambdaContext {
   };
 }
 
-/** A producer whose deliveries settle at flush, like a broker's acks; it can be told to fail messages. */
-export class FakeProducer implements KafkaProducer {
-  readonly sent: OutgoingMessage[] = [];
-  flushes = 0;
-  failWhen: (message: OutgoingMessage) => boolean = () => false;
-  flushError: Error | undefined;
-  #waiting: Array<() => void> = [];
-
-  send(message: OutgoingMessage): Promise<DeliveryReport> {
-    this.sent.push(message);
-    const offset = this.sent.length - 1;
-    return new Promise((resolve, reject) => {
-      this.#waiting.push(() =>
-        this.failWhen(message)
-          ? reject(new Error(`broker refused message to ${message.topic}`))
-          : resolve({ topic: message.topic, partition: 0, offset }),
-      );
-    });
-  }
-
-  async flush(): Promise<void> {
-    this.flushes++;
-    if (this.flushError) throw this.flushError;
-    for (const settle of this.#waiting.splice(0)) settle();
-  }
-
-  async close(): Promise<void> {}
-
-  valuesOf(topic: string): string[] {
-    return this.sent.filter((m) => m.topic === topic).map((m) => m.value?.toString('utf8') ?? '<null>');
-  }
-}
-
 export const silentLogger = { debug() {}, info() {}, warn() {}, error() {} };
-
-/** A logged line, as {@link captureLogger} keeps it. */
-export interface LoggedLine {
-  level: string;
-  message: string;
-  fields: Record<string, unknown>;
-}
-
-/** A logger that keeps every line, its fields merged, for tests that read what was logged. */
-export function captureLogger(): Logger & { lines: LoggedLine[] } {
-  const lines: LoggedLine[] = [];
-  const at =
-    (level: string) =>
-    (message: string, ...extra: Array<Record<string, unknown>>) =>
-      lines.push({ level, message, fields: Object.assign({}, ...extra) });
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}

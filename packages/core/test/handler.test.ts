@@ -12,13 +12,18 @@ import {
   string,
 } from '@kafka-lambda/core';
 import { DeadlineExceededError, DeliveryError, RecordProcessingError } from '@kafka-lambda/core/errors';
+import type { OutgoingMessage } from '@kafka-lambda/core/producer';
 import { describe, expect, it } from 'vitest';
-import { b64, context, eventRecord, FakeProducer, mskEvent, silentLogger } from './fixtures.js';
+import { b64, context, eventRecord, mskEvent, silentLogger } from './fixtures.js';
+import { ScriptedProducer } from './support/scripted-producer.js';
 
 interface Trade {
   id: number;
   fail?: boolean;
 }
+
+// A broker's refusal without a librdkafka code.
+const refused = (message: OutgoingMessage) => new Error(`broker refused message to ${message.topic}`);
 
 const trades = (topic: string, partition: number, ids: number[], bad: number[] = []) =>
   ids.map((id) =>
@@ -26,12 +31,12 @@ const trades = (topic: string, partition: number, ids: number[], bad: number[] =
   );
 
 function setup(onError: 'log' | 'dead-letter' | 'report' | 'retry-batch') {
-  const producer = new FakeProducer();
+  const producer = new ScriptedProducer({ reportsAt: 'flush' });
   const summaries: BatchSummary[] = [];
   const seen: string[] = [];
   const handler = createKafkaHandler({
     value: json<Trade>(),
-    producer,
+    producer: producer.sendOnly(),
     onError: onError === 'dead-letter' ? { policy: onError, topic: 'trades.dlq' } : onError,
     logger: silentLogger,
     use: [hooks({ onBatchEnd: (summary) => summaries.push(summary) })],
@@ -71,7 +76,7 @@ describe('createKafkaHandler', () => {
     const records = trades('orders.v1-eu', 4, [10, 11, 12], [11]);
     records[1]!.headers = [{ trace: [116, 49] }];
     await handler(mskEvent(records), context());
-    const [letter, ...others] = producer.sent.filter((m) => m.topic === 'trades.dlq');
+    const [letter, ...others] = producer.enqueued.filter((m) => m.topic === 'trades.dlq');
     expect(others).toHaveLength(0);
     expect(letter!.key?.toString()).toBe('key-11');
     expect(letter!.value?.toString()).toBe('{"id":11,"fail":true}');
@@ -122,7 +127,8 @@ describe('createKafkaHandler', () => {
 
   it('a broker refusing a produced message fails the invocation (never a silent success)', async () => {
     const { producer, handler } = setup('log');
-    producer.failWhen = (message) => message.value?.toString() === 'settled-2';
+    producer.failWhen = (message) =>
+      message.value?.toString() === 'settled-2' ? refused(message) : undefined;
     const error = await handler(mskEvent(trades('t', 0, [1, 2, 3])), context()).catch((e) => e);
     expect(error).toBeInstanceOf(DeliveryError);
     expect(error.failures[0].source).toEqual({ topic: 't', partition: 0, offset: 2 });
@@ -130,7 +136,8 @@ describe('createKafkaHandler', () => {
 
   it("'report': a refused delivery reports its source record", async () => {
     const { producer, handler } = setup('report');
-    producer.failWhen = (message) => message.value?.toString() === 'settled-2';
+    producer.failWhen = (message) =>
+      message.value?.toString() === 'settled-2' ? refused(message) : undefined;
     const result = await handler(mskEvent(trades('t', 0, [1, 2, 3])), context());
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: { partition: 't-0', offset: 2 } }] });
   });
@@ -143,7 +150,7 @@ describe('createKafkaHandler', () => {
 
   it('a dead letter that is not delivered fails the invocation', async () => {
     const { producer, handler } = setup('dead-letter');
-    producer.failWhen = (message) => message.topic === 'trades.dlq';
+    producer.failWhen = (message) => (message.topic === 'trades.dlq' ? refused(message) : undefined);
     await expect(handler(mskEvent(trades('t', 0, [1, 2], [2])), context())).rejects.toBeInstanceOf(
       DeliveryError,
     );
@@ -249,7 +256,7 @@ describe('createKafkaHandler', () => {
   });
 
   it('serializes produced values with the given serializer, and a serializer error fails the record', async () => {
-    const producer = new FakeProducer();
+    const producer = new ScriptedProducer({ reportsAt: 'flush' });
     const errors: Error[] = [];
     const upper = {
       serialize: (text: string) => {
@@ -259,7 +266,7 @@ describe('createKafkaHandler', () => {
     };
     await createKafkaHandler({
       value: string(),
-      producer,
+      producer: producer.sendOnly(),
       logger: silentLogger,
       use: [hooks({ onRecordError: (error) => errors.push(error) })],
       process(record, { produce }) {
@@ -267,19 +274,19 @@ describe('createKafkaHandler', () => {
       },
     })(mskEvent([eventRecord('t', 0, 1, 'hi'), eventRecord('t', 0, 2, 'boom')]), context());
     expect(producer.valuesOf('out')).toEqual(['HI']);
-    expect(producer.sent[0]!.headers).toEqual([['h', Buffer.from('v')]]);
+    expect(producer.enqueued[0]!.headers).toEqual([['h', Buffer.from('v')]]);
     expect(errors[0]!.message).toBe('no');
   });
 
   it('handles a 10,000-record batch with one flush', async () => {
-    const producer = new FakeProducer();
+    const producer = new ScriptedProducer({ reportsAt: 'flush' });
     const records = Array.from({ length: 10_000 }, (_, i) =>
       eventRecord('big', i % 4, Math.floor(i / 4), `{"id":${i}}`),
     );
     let count = 0;
     const handler = createKafkaHandler({
       value: json<Trade>(),
-      producer,
+      producer: producer.sendOnly(),
       logger: silentLogger,
       process(record, { produce }) {
         count++;
@@ -288,7 +295,7 @@ describe('createKafkaHandler', () => {
     });
     await handler(mskEvent(records), context());
     expect(count).toBe(10_000);
-    expect(producer.sent).toHaveLength(100);
+    expect(producer.enqueued).toHaveLength(100);
     expect(producer.flushes).toBe(1);
   });
 
@@ -327,10 +334,10 @@ describe('createKafkaHandler', () => {
   });
 
   it('a failing error policy fails the invocation only after every partition stopped', async () => {
-    const producer = new FakeProducer();
+    const producer = new ScriptedProducer({ reportsAt: 'flush' });
     const handler = createKafkaHandler({
       value: string(),
-      producer,
+      producer: producer.sendOnly(),
       onError: {
         policy: 'dead-letter',
         topic: () => {
@@ -349,9 +356,9 @@ describe('createKafkaHandler', () => {
       ...[1, 2, 3, 4].map((o) => eventRecord('t', 1, o, 'b')),
     ]);
     await expect(handler(event, context())).rejects.toThrow('no dead-letter topic');
-    const sentWhenSettled = producer.sent.length;
+    const sentWhenSettled = producer.enqueued.length;
     await new Promise((resolve) => setTimeout(resolve, 30));
-    expect(producer.sent.length).toBe(sentWhenSettled);
+    expect(producer.enqueued.length).toBe(sentWhenSettled);
   });
 
   it.each([
@@ -361,7 +368,7 @@ describe('createKafkaHandler', () => {
   ] as const)(
     "'%s': a retryable error (also as a cause) is never skipped or dead-lettered: the invocation %s",
     async (onError, outcome) => {
-      const producer = new FakeProducer();
+      const producer = new ScriptedProducer({ reportsAt: 'flush' });
       const registryDown = Object.assign(new Error('GET /schemas/ids/7: connect ECONNREFUSED'), {
         retryable: true,
       });
@@ -370,7 +377,7 @@ describe('createKafkaHandler', () => {
           deserialize: (bytes: Buffer) =>
             bytes.toString() === 'needs-registry' ? Promise.reject(registryDown) : bytes.toString(),
         },
-        producer,
+        producer: producer.sendOnly(),
         onError: onError === 'dead-letter' ? { policy: onError, topic: 'dlq' } : onError,
         logger: silentLogger,
         process(record, { produce }) {

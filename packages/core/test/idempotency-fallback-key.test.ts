@@ -3,16 +3,17 @@
 // remembered: a redelivered batch does not dead-letter it again.
 import { createKafkaHandler, json } from '@kafka-lambda/core';
 import { idempotency } from '@kafka-lambda/idempotency';
-import { lambdaContext, memoryProducer, mskEvent } from '@kafka-lambda/testing';
+import { lambdaContext, mskEvent } from '@kafka-lambda/testing';
 import { memoryIdempotencyStore } from '@kafka-lambda/testing/idempotency';
 import { describe, expect, it } from 'vitest';
+import { ScriptedProducer } from './support/scripted-producer.js';
 
 const context = () => lambdaContext({ functionName: 'settle', timeoutMs: 60_000 });
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 function settlement(key: (record: { value: { id: string } }) => string) {
   const store = memoryIdempotencyStore();
-  const producer = memoryProducer();
+  const producer = new ScriptedProducer();
   const runs: number[] = [];
   const handler = createKafkaHandler({
     value: json<{ id: string }>(),
@@ -25,7 +26,7 @@ function settlement(key: (record: { value: { id: string } }) => string) {
       produce({ topic: 'settlements', value: `settled-${record.value.id}` });
     },
   });
-  const deadLetters = () => producer.messages.filter((m) => m.topic === 'trades.dlq');
+  const deadLetters = () => producer.delivered.filter((m) => m.topic === 'trades.dlq');
   return { handler, store, producer, runs, deadLetters };
 }
 

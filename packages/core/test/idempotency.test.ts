@@ -26,7 +26,8 @@ import {
   redisConnectionError,
 } from '@kafka-lambda/testing/idempotency';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { captureLogger, eventRecord, mskEvent } from './fixtures.js';
+import { eventRecord, mskEvent } from './fixtures.js';
+import { captureLogger } from './support/capture-logger.js';
 import { ScriptedProducer } from './support/scripted-producer.js';
 
 interface Trade {

@@ -3,9 +3,9 @@
 // wrong, never a silent default or a failure of every record.
 import { ConfigError, createKafkaHandler, hooks, json, jsonLogger, string } from '@kafka-lambda/core';
 import { idempotency } from '@kafka-lambda/idempotency';
-import { memoryProducer } from '@kafka-lambda/testing';
 import { memoryIdempotencyStore } from '@kafka-lambda/testing/idempotency';
 import { describe, expect, it } from 'vitest';
+import { ScriptedProducer } from './support/scripted-producer.js';
 
 const process = () => {};
 const store = memoryIdempotencyStore();
@@ -146,7 +146,7 @@ describe('every option is checked at run time, at createKafkaHandler', () => {
       { logger: console, use: [] },
       { logger: jsonLogger({ level: 'silent' }), use: [hooks({ onRecordError() {}, onBatchEnd() {} })] },
       { use: [{ name: 'observer', startBatch: () => undefined }] },
-      { onError: { policy: 'dead-letter', topic: () => 'dlq' }, producer: memoryProducer() },
+      { onError: { policy: 'dead-letter', topic: () => 'dlq' }, producer: new ScriptedProducer() },
       { use: [idempotency({ store, key: () => 'k', completedTtlSeconds: 60, keyPrefix: 'p' })] },
       // A deserializer may be any object with deserialize(), its prototype's included.
       {

@@ -13,7 +13,6 @@ import {
   string,
 } from '@kafka-lambda/core';
 import { DeliveryError, FlushTimeoutError } from '@kafka-lambda/core/errors';
-import type { DeliveryCallback, OutgoingMessage } from '@kafka-lambda/core/producer';
 import { describe, expect, it } from 'vitest';
 import { context, eventRecord, mskEvent } from './fixtures.js';
 import { captureLogger } from './support/capture-logger.js';
@@ -247,33 +246,17 @@ describe('which failures fail the invocation', () => {
 });
 
 /** Holds every message; when the batch gives up (its signal), reports each with the reason the client had. */
-class UnreachableProducer implements KafkaProducer {
-  readonly reasons: Error[];
-  constructor(...reasons: Error[]) {
-    this.reasons = reasons;
-  }
-  enqueue(message: OutgoingMessage, done: DeliveryCallback, signal?: AbortSignal): void {
-    const reason = this.reasons.shift() ?? new Error('Local: Message timed out');
-    signal?.addEventListener('abort', () => done(reason, undefined, message), { once: true });
-  }
-  send(): Promise<never> {
-    return Promise.reject(new Error('enqueue only'));
-  }
-  async flush(): Promise<void> {}
-  async close(): Promise<void> {}
+function unreachableProducer(...reasons: Error[]): ScriptedProducer {
+  const producer = new ScriptedProducer();
+  producer.unreachable = () => reasons.shift() ?? new Error('Local: Message timed out');
+  return producer;
 }
 
 /** Refuses every message at once with `error`, as the producer does when it cannot connect. */
-class RefusingProducer implements KafkaProducer {
-  constructor(readonly error: () => Error) {}
-  enqueue(message: OutgoingMessage, done: DeliveryCallback): void {
-    setImmediate(() => done(this.error(), undefined, message));
-  }
-  send(): Promise<never> {
-    return Promise.reject(new Error('enqueue only'));
-  }
-  async flush(): Promise<void> {}
-  async close(): Promise<void> {}
+function refusingProducer(error: () => Error): ScriptedProducer {
+  const producer = new ScriptedProducer();
+  producer.failWhen = error;
+  return producer;
 }
 
 const connectionError = (definitive: boolean, name = 'ProducerConnectionError') =>
@@ -282,14 +265,20 @@ const connectionError = (definitive: boolean, name = 'ProducerConnectionError') 
 describe('a producer that has nothing to connect to', () => {
   it('fails the invocation with its definitive connection error, even under report', async () => {
     const refusal = connectionError(true);
-    const { handler } = producing(new RefusingProducer(() => refusal), { onError: 'report' });
+    const { handler } = producing(
+      refusingProducer(() => refusal),
+      { onError: 'report' },
+    );
     const { error } = await settle(handler(event('out:a', 'out:b'), context()));
     expect(error).toBe(refusal);
   });
 
   it('a connection error that may pass, or another definitive error, hands the records back (report)', async () => {
     for (const refusal of [connectionError(false), connectionError(true, 'KafkaJSConnectionError')]) {
-      const { handler } = producing(new RefusingProducer(() => refusal), { onError: 'report' });
+      const { handler } = producing(
+        refusingProducer(() => refusal),
+        { onError: 'report' },
+      );
       const { result, error } = await settle(handler(event('out:a', 'out:b'), context()));
       expect(error).toBeUndefined();
       expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: { partition: 'in-0', offset: 0 } }] });
@@ -302,7 +291,7 @@ describe('deliveries that do not finish in time', () => {
     const connection = Object.assign(new Error('could not connect to b-1.demo:9092'), {
       name: 'ProducerConnectionError',
     });
-    const producer = new UnreachableProducer(new Error('Local: Message timed out'), connection);
+    const producer = unreachableProducer(new Error('Local: Message timed out'), connection);
     const { handler, logger } = producing(producer, { onError: 'retry-batch' });
     const { error } = await settle(handler(event('out:a', 'out:b'), context(800)));
     expect(error).toBe(connection);

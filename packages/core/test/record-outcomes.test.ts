@@ -5,7 +5,8 @@ import { DeadLetterError, EveryRecordFailedError } from '@kafka-lambda/core/erro
 import { idempotency } from '@kafka-lambda/idempotency';
 import { memoryIdempotencyStore } from '@kafka-lambda/testing/idempotency';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { captureLogger, context, eventRecord, mskEvent, silentLogger } from './fixtures.js';
+import { context, eventRecord, mskEvent, silentLogger } from './fixtures.js';
+import { captureLogger } from './support/capture-logger.js';
 import { deliveryError, ScriptedProducer } from './support/scripted-producer.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -189,12 +189,13 @@ export function protobuf<T = Record<string, unknown>>(
         }
         return codec;
       };
-      // Without indexes (ESM SOURCE, Glue) the message is the one asked for, else the file's first.
+      // Without indexes (Glue) the message is the one asked for, else the file's first.
       const named = local().name;
       const unindexed = named ? parsed.root.lookup(named) : undefined;
       const defaultCodec = (): Codec => (unindexed instanceof pb.Type ? codecFor(unindexed) : codecAt([0]));
-      // Set once an unindexed payload (ESM SOURCE) turned out to keep its message indexes: producers
-      // do that for every record, so read them first instead of failing (and throwing) once per record.
+      // Set once an unindexed payload (Glue) turned out to start with Confluent message indexes: a
+      // producer does that for every record, so read them first instead of throwing once per record.
+      // (The ESM's Confluent SOURCE records never get here: esm-metadata.ts reads their indexes.)
       let indexesKept = false;
       const decodeKeptIndexes = (bytes: Buffer, start: number, ctx?: Parameters<PayloadDecoder<T>>[3]): T => {
         const found = readMessageIndexes(bytes, start);

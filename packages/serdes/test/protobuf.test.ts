@@ -237,12 +237,13 @@ describe('protobuf()', () => {
   });
 
   describe('ESM schema-registry integration', () => {
-    it('SOURCE: decodes the bare payload as the configured type', async () => {
+    it('SOURCE: decodes the payload after the message indexes the ESM keeps (it strips only the 5-byte prefix)', async () => {
       const id = registerTrades();
       const serde = protobuf(schemaRegistry(fake.url), { type: 'acme.Header', esmRecordFormat: 'SOURCE' });
       const ctx = deserializeContext({ schemaMetadata: { dataFormat: 'PROTOBUF', schemaId: String(id) } });
       const payload = Buffer.from(Header.encode(Header.fromObject({ source: 'esm' })).finish());
-      await expect(serde.deserialize(payload, ctx)).resolves.toEqual({ source: 'esm' });
+      const source = Buffer.concat([writeMessageIndexes([0]), payload]);
+      await expect(serde.deserialize(source, ctx)).resolves.toEqual({ source: 'esm' });
     });
 
     it('JSON: parses the JSON the ESM produced', () => {

@@ -7,12 +7,23 @@ interface Held {
   readonly done: DeliveryCallback;
 }
 
+/** Options of {@link ScriptedProducer}. */
+export interface ScriptedProducerOptions {
+  /**
+   * `background` (default): reports arrive by themselves shortly after `enqueue`, as librdkafka's
+   * poll delivers them. `flush`: none before `flush()`, which reports everything enqueued, as a
+   * client whose reports only a flush drives (a guard that the handler flushes before it waits).
+   */
+  reportsAt?: 'background' | 'flush';
+}
+
 /**
- * A producer that behaves like the librdkafka one towards the batch: delivery reports arrive by
- * themselves shortly after `enqueue` (its poll runs in the background), not at `flush()`; a message
- * can be held (no report until released, like a broker that does not answer) or failed with an
- * error shaped like the real client's (an Error with librdkafka's `code`, and `permanent` when the
- * producer classifies it so).
+ * Core's one producer fake. It behaves like the librdkafka one towards the batch: delivery reports
+ * arrive by themselves shortly after `enqueue` (its poll runs in the background), not at `flush()`
+ * (unless `reportsAt: 'flush'`); a message can be held (no report until released, like a broker that
+ * does not answer) or failed with an error shaped like the real client's (an Error with librdkafka's
+ * `code`, and `permanent` when the producer classifies it so); a report can come twice; a flush can
+ * fail; a broker can be unreachable. {@link ScriptedProducer.sendOnly} shows it as a client with `send` only (the promise path).
  */
 export class ScriptedProducer implements KafkaProducer {
   readonly enqueued: OutgoingMessage[] = [];
@@ -28,9 +39,24 @@ export class ScriptedProducer implements KafkaProducer {
   topicMaxBytes: number | undefined;
   /** Set by {@link ScriptedProducer.transactional}: the batch then runs one transaction. */
   transactions: ScriptedTransactions | undefined;
+  /** How many times each report comes: a client may report a message twice; the batch counts it once. */
+  reportsPerMessage = 1;
+  /**
+   * Set: there is no broker to connect to. Nothing is sent; each message waits until its batch gives
+   * up (the signal given to `enqueue`), then is settled with the error this returned when it came,
+   * as the real producer settles what it holds for a connection.
+   */
+  unreachable: ((message: OutgoingMessage) => Error) | undefined;
+  /** What `flush()` rejects with (before reporting anything), like a flush that timed out. */
+  flushError: Error | undefined;
+  readonly reportsAt: 'background' | 'flush';
   readonly #held: Held[] = [];
   #burst: Held[] | undefined;
   #offset = 0;
+
+  constructor(options: ScriptedProducerOptions = {}) {
+    this.reportsAt = options.reportsAt ?? 'background';
+  }
 
   /** Makes it transactional, like `kafkaProducer(config, { transactional })`. */
   transactional(): this & { transactions: ScriptedTransactions } {
@@ -49,7 +75,12 @@ export class ScriptedProducer implements KafkaProducer {
       return;
     }
     this.enqueued.push(message);
-    if (this.holdWhen(message)) {
+    if (this.unreachable) {
+      const reason = this.unreachable(message);
+      signal?.addEventListener('abort', () => done(reason, undefined, message), { once: true });
+      return;
+    }
+    if (this.reportsAt === 'flush' || this.holdWhen(message)) {
       this.#held.push({ message, done });
       return;
     }
@@ -86,9 +117,25 @@ export class ScriptedProducer implements KafkaProducer {
 
   async flush(): Promise<void> {
     this.flushes++;
+    if (this.flushError) throw this.flushError;
+    if (this.reportsAt === 'flush') this.release();
   }
 
   async close(): Promise<void> {}
+
+  /** This producer as a client without the callback API (`send`, `flush`, `close` only). */
+  sendOnly(): KafkaProducer {
+    return {
+      send: (message) => this.send(message),
+      flush: () => this.flush(),
+      close: () => this.close(),
+    };
+  }
+
+  /** The values of the messages enqueued to `topic` (delivered or not), as text. */
+  valuesOf(topic: string): string[] {
+    return this.enqueued.filter((m) => m.topic === topic).map((m) => m.value?.toString('utf8') ?? '<null>');
+  }
 
   /** Reports every held message now (the broker answers at last). */
   release(): void {
@@ -102,12 +149,9 @@ export class ScriptedProducer implements KafkaProducer {
   #report({ message, done }: Held): void {
     const error = this.failWhen(message);
     this.transactions?.delivered(error);
-    if (error) {
-      done(error, undefined, message);
-      return;
-    }
-    this.delivered.push(message);
-    done(undefined, { topic: message.topic, partition: 0, offset: this.#offset++ }, message);
+    if (!error) this.delivered.push(message);
+    const report = error ? undefined : { topic: message.topic, partition: 0, offset: this.#offset++ };
+    for (let i = 0; i < this.reportsPerMessage; i++) done(error, report, message);
   }
 }
 

@@ -1,5 +1,6 @@
 import { InvalidPayloadError, InvalidSchemaMetadataError } from './errors.js';
 import type { WireFormat } from './format.js';
+import { readMessageIndexes } from './message-indexes.js';
 
 /** How the ESM's own schema-registry integration delivers records; see the README. */
 export type EsmRecordFormat = 'JSON' | 'SOURCE' | 'auto';
@@ -11,6 +12,10 @@ export type EsmRecordFormat = 'JSON' | 'SOURCE' | 'auto';
  * Glue schema version (`glue`) or else a registry GUID. Metadata without a `schemaId` is an
  * `InvalidSchemaMetadataError`, never a registry request for "undefined".
  *
+ * A Confluent registry's Protobuf record in `SOURCE` format keeps its message indexes: the ESM strips
+ * the 5-byte prefix (magic byte and schema id) only. They are read here, as after a Confluent prefix,
+ * so the indexes pick the message; broken or missing ones are a `WireFormatError` naming the record.
+ *
  * @example
  * ```ts
  * const esm = esmMetadataFormat('auto', false);
@@ -19,7 +24,7 @@ export type EsmRecordFormat = 'JSON' | 'SOURCE' | 'auto';
  */
 export function esmMetadataFormat(recordFormat: EsmRecordFormat, glue: boolean): WireFormat {
   return {
-    read(bytes, ctx, frame) {
+    read(bytes, ctx, frame, protobuf) {
       const metadata = ctx?.schemaMetadata;
       if (!metadata) return false;
       if (recordFormat === 'JSON') {
@@ -57,8 +62,15 @@ export function esmMetadataFormat(recordFormat: EsmRecordFormat, glue: boolean):
         frame.key = schemaId;
       }
       frame.payload = bytes;
-      frame.start = 0;
-      frame.indexes = undefined;
+      if (protobuf && frame.kind !== 'glue') {
+        // Read from byte 0 as a message, the indexes would decode as another message's fields.
+        const { indexes, next } = readMessageIndexes(bytes, 0, ctx);
+        frame.start = next;
+        frame.indexes = indexes;
+      } else {
+        frame.start = 0;
+        frame.indexes = undefined;
+      }
       return true;
     },
   };
