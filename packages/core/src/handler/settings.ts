@@ -7,6 +7,7 @@ import type { KafkaRecord } from '../record.js';
 import type { Deserializer } from '../serde.js';
 import type { BatchMiddleware, Instrumentation } from './batch-middleware.js';
 import { checkDeadlineReserve } from './deadline.js';
+import type { AllFailedAlike } from './error-policy.js';
 import { resolveErrorPolicy } from './on-error.js';
 import { checkOptionShapes, uncalledFactoryHint } from './option-checks.js';
 import { type ResolvedOrdering, resolveOrdering, warnOfRerunsWithoutIdempotency } from './ordering.js';
@@ -30,7 +31,7 @@ export interface HandlerSettings {
   readonly policyName: ErrorPolicy;
   readonly policy: FailurePolicy;
   /** What a batch whose records all failed alike does (see the option's documentation). */
-  readonly allFailedAlike: 'fail-invocation' | 'apply-policy';
+  readonly allFailedAlike: AllFailedAlike;
   readonly deadLetterTopic: string | ((record: AnyRecord, error: Error) => string) | undefined;
   readonly producer: KafkaProducer | undefined;
   /** Which records may run at the same time (`ordering`). */
