@@ -11,6 +11,8 @@ import { summarize } from './stats.js';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const BENCH = join(ROOT, 'bench');
 const CORE = pathToFileURL(join(ROOT, 'packages/core/dist/index.js')).href;
+// The producer has its own entry: a function that never produces never loads it.
+const PRODUCER = pathToFileURL(join(ROOT, 'packages/core/dist/producer.js')).href;
 const serdesEntry = (name: string) => pathToFileURL(join(ROOT, `packages/serdes/dist/${name}.js`)).href;
 const SERDES = serdesEntry('index');
 const POWERTOOLS = import.meta.resolve('@aws-lambda-powertools/kafka');
@@ -98,7 +100,7 @@ async function importAndProduce(report: Report): Promise<void> {
   try {
     const code = `
       const t = performance.now();
-      const { kafkaProducer } = await import(${JSON.stringify(CORE)});
+      const { kafkaProducer } = await import(${JSON.stringify(PRODUCER)});
       const p = kafkaProducer({ 'bootstrap.servers': ${JSON.stringify(BROKERS)} });
       const delivered = p.send({ topic: ${JSON.stringify(topic)}, key: null, value: Buffer.from('hello') });
       await p.flush(10000); await delivered;
@@ -127,9 +129,10 @@ async function importAndProduce(report: Report): Promise<void> {
 function nativeAddonCheck(report: Report): void {
   const code = (withProducer: boolean) => `
     const { createKafkaHandler, jsonLogger } = await import(${JSON.stringify(CORE)});
+    ${withProducer ? `const { kafkaProducer } = await import(${JSON.stringify(PRODUCER)});` : ''}
     const handler = createKafkaHandler({
       logger: jsonLogger({ write() {} }),
-      ${withProducer ? `producer: { 'bootstrap.servers': ${JSON.stringify(BROKERS)} },` : ''}
+      ${withProducer ? `producer: kafkaProducer({ 'bootstrap.servers': ${JSON.stringify(BROKERS)} }),` : ''}
       process() {},
     });
     await handler({ eventSource: 'aws:kafka', records: { 't-0': [{ topic: 't', partition: 0, offset: 0, timestamp: 0, timestampType: 'CREATE_TIME', key: null, value: 'aGk=' }] } }, { getRemainingTimeInMillis: () => 60000 });
