@@ -336,11 +336,31 @@ export class EveryRecordFailedError extends KafkaLambdaError {
   }
 }
 
-/** A plain copy, so an error never holds on to (or serializes) a whole record. */
+/**
+ * A plain copy of where a record is, so an error or a log line never holds on to (or serializes) a
+ * whole record, its key or its value.
+ *
+ * @example
+ * ```ts
+ * import { locationOf } from '@kafka-lambda/core/middleware';
+ *
+ * console.log(locationOf({ topic: 'orders', partition: 3, offset: 42 })); // { topic: 'orders', partition: 3, offset: 42 }
+ * ```
+ */
 export function locationOf({ topic, partition, offset }: RecordLocation): RecordLocation {
   return { topic, partition, offset };
 }
 
+/**
+ * `topic-partition@offset`, as every message of the SDK names a record.
+ *
+ * @example
+ * ```ts
+ * import { describeLocation } from '@kafka-lambda/core/middleware';
+ *
+ * console.log(describeLocation({ topic: 'orders', partition: 3, offset: 42 })); // orders-3@42
+ * ```
+ */
 export function describeLocation({ topic, partition, offset }: RecordLocation): string {
   return `${topic}-${partition}@${offset}`;
 }

@@ -1,6 +1,6 @@
 import { KafkaLambdaError, type RecordLocation } from '@kafka-lambda/core';
+import { describeLocation, locationOf } from '@kafka-lambda/core/middleware';
 import type { StoreOperation } from './errors.js';
-import { describeLocation, locationOf } from './location.js';
 
 /**
  * The idempotency store did not answer (down, throttled, too slow for the invocation's budget).

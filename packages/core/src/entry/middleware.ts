@@ -1,6 +1,8 @@
 // `@kafka-lambda/core/middleware`: what a batch middleware or an observer is written against (the
 // seam of `use: [...]`), for the packages that plug in (idempotency, observability) and for your
-// own. Types, and the one helper that keeps log lines alike.
+// own. Types, and the helpers that keep log lines and messages alike.
+
+export { describeLocation, locationOf, type RecordLocation } from '../errors.js';
 export type {
   AfterBatch,
   BatchMiddleware,

@@ -2,7 +2,7 @@ import { closestName } from '../closest-name.js';
 import { ConfigError } from '../errors.js';
 import type { KafkaRecord } from '../record.js';
 import type { AllFailedAlike, ErrorPolicy } from './error-policy.js';
-import { describeShape } from './option-checks.js';
+import { checkEnum, describeShape } from './option-checks.js';
 import { POLICIES } from './policies/index.js';
 
 type AnyRecord = KafkaRecord<unknown, unknown>;
@@ -70,12 +70,6 @@ export function resolveErrorPolicy(option: unknown): ResolvedErrorPolicy {
 }
 
 function policyNamed(value: unknown, name: string): ErrorPolicy {
-  if (typeof value === 'string' && Object.hasOwn(POLICIES, value)) return value as ErrorPolicy;
-  const list = NAMES.map((p) => `'${p}'`).join(', ');
-  if (typeof value !== 'string')
-    throw new ConfigError(`${name} must be one of ${list}, not ${describeShape(value)}`);
-  const near = closestName(value, NAMES);
-  throw new ConfigError(
-    `${name} must be one of ${list}, not '${value.slice(0, 40)}'${near ? ` (did you mean '${near}'?)` : ''}`,
-  );
+  checkEnum(name, value, NAMES, true);
+  return value as ErrorPolicy;
 }

@@ -48,9 +48,12 @@ function checkDeserializer(name: 'key' | 'value', option: unknown): void {
   );
 }
 
-/** A string option with a fixed set of values: quoted with a near miss, since none is a secret. */
-function checkEnum(name: string, option: unknown, allowed: readonly string[]): void {
-  if (option === undefined || (typeof option === 'string' && allowed.includes(option))) return;
+/**
+ * A string option with a fixed set of values: quoted with a near miss, since none is a secret.
+ * Absent is fine unless `required`.
+ */
+export function checkEnum(name: string, option: unknown, allowed: readonly string[], required = false): void {
+  if ((option === undefined && !required) || (typeof option === 'string' && allowed.includes(option))) return;
   const list =
     allowed.length === 2
       ? `'${allowed[0]}' or '${allowed[1]}'`

@@ -2,12 +2,12 @@ import {
   type AfterBatch,
   type BatchMiddleware,
   type BeforeBatch,
+  locationOf,
   loggedError,
 } from '@kafka-lambda/core/middleware';
 import { RecordInProgressError } from '../claim-errors.js';
 import { BatchClaims } from '../claims/batch-claims.js';
 import { batchKeys } from '../claims/record-keys.js';
-import { locationOf } from '../location.js';
 import { type IdempotencyOptions, type IdempotencySettings, resolveIdempotency } from './options.js';
 
 /**
