@@ -1,7 +1,7 @@
 // What a function's bundle reaches of core: for a consumer-only JSON handler and for one that produces,
 // bundles the handler from core's sources (esbuild, minified, as a Lambda bundle would be) and prints
 // how many of core's source files it statically reaches, and which folders they are in. Issue 25
-// tracks these numbers: `node scripts/release/reach.mjs` (add `--files` to list the files).
+// tracks these numbers: `node scripts/release/reach.mjs` (add `--files` to list the files with the minified bytes each adds).
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
@@ -60,12 +60,14 @@ for (const [name, contents] of Object.entries(HANDLERS)) {
     },
   });
   const output = Object.values(result.metafile.outputs)[0];
-  const reached = Object.entries(output.inputs)
-    .filter(
-      ([file, input]) =>
-        file.startsWith('packages/core/src/') && !file.includes('/entry/') && input.bytesInOutput > 0,
-    )
-    .map(([file]) => relative('packages/core/src', file));
+  const reachedInputs = Object.entries(output.inputs).filter(
+    ([file, input]) =>
+      file.startsWith('packages/core/src/') && !file.includes('/entry/') && input.bytesInOutput > 0,
+  );
+  const bytesOf = new Map(
+    reachedInputs.map(([file, input]) => [relative('packages/core/src', file), input.bytesInOutput]),
+  );
+  const reached = [...bytesOf.keys()];
   const byFolder = {};
   for (const file of reached) {
     const folder = file.includes('/') ? file.slice(0, file.lastIndexOf('/')) : '.';
@@ -75,5 +77,8 @@ for (const [name, contents] of Object.entries(HANDLERS)) {
   console.log(
     `${name}: ${reached.length} of core's files, ${kib} KiB minified; by folder ${JSON.stringify(byFolder)}`,
   );
-  if (listFiles) for (const file of reached.sort()) console.log(`  ${file}`);
+  // With --files: each file and the minified bytes it adds, largest first.
+  if (listFiles)
+    for (const file of reached.sort((a, b) => bytesOf.get(b) - bytesOf.get(a)))
+      console.log(`  ${(bytesOf.get(file) / 1024).toFixed(1).padStart(5)} KiB  ${file}`);
 }
