@@ -2,19 +2,10 @@
 // `/producer` (functions that produce), `/config` (settings from the environment, Secrets Manager,
 // MSK IAM), `/events` (the event shapes, parsed without a handler), `/errors` (every error class),
 // `/serde` (the wire-format contract), `/middleware` (what a middleware or an observer is written against).
-export { bytes, json, string } from './builtin-serdes.js';
-export {
-  ConfigError,
-  isRetryable,
-  KafkaLambdaError,
-  RecordDecodeError,
-  type RecordLocation,
-  RetryableError,
-} from './errors.js';
-export type { BatchMiddleware } from './handler/batch-middleware.js';
+
+export { DEAD_LETTER_HEADERS, type FailureStage } from './delivery/dead-letter.js';
+export { KafkaHeaders, type RawHeaderBytes, type RawHeaders } from './event/headers.js';
 export { createKafkaHandler } from './handler/create-kafka-handler.js';
-export { DEAD_LETTER_HEADERS, type FailureStage } from './handler/dead-letter.js';
-export { hooks } from './handler/hooks.js';
 export type {
   AllFailedAlike,
   BatchItemFailures,
@@ -30,9 +21,19 @@ export type {
   OrderingKey,
   ProcessContext,
 } from './handler/types.js';
-export { KafkaHeaders, type RawHeaderBytes, type RawHeaders } from './headers.js';
-export { type JsonLoggerOptions, jsonLogger, type Logger, type LogLevel } from './logger.js';
+export type { BatchMiddleware } from './middleware/batch-middleware.js';
+export { hooks } from './middleware/hooks.js';
 export type { KafkaProducer } from './producer/types.js';
-export { KafkaRecord } from './record.js';
-export type { Deserializer, Serde, Serializer } from './serde.js';
-export { validated } from './validated.js';
+export { KafkaRecord } from './record/record.js';
+export { bytes, json, string } from './serde/builtin-serdes.js';
+export type { Deserializer, Serde, Serializer } from './serde/serde.js';
+export { validated } from './serde/validated.js';
+export {
+  ConfigError,
+  isRetryable,
+  KafkaLambdaError,
+  RecordDecodeError,
+  type RecordLocation,
+  RetryableError,
+} from './shared/errors.js';
+export { type JsonLoggerOptions, jsonLogger, type Logger, type LogLevel } from './shared/logger.js';

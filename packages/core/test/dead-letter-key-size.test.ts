@@ -4,8 +4,8 @@
 // refuses (MSG_SIZE_TOO_LARGE). Now the error message is shortened first, then the key is cut and
 // `kafka-lambda.dlq.key.truncated` says its original length.
 import { describe, expect, it } from 'vitest';
-import { deadLetterMessage } from '../src/handler/dead-letter.js';
-import { KafkaRecord } from '../src/record.js';
+import { deadLetterMessage } from '../src/delivery/dead-letter.js';
+import { KafkaRecord } from '../src/record/record.js';
 
 /** What a message takes of `message.max.bytes`: key, value and headers (framing is the rest). */
 function sizeOf(message: ReturnType<typeof deadLetterMessage>): number {

@@ -3,9 +3,9 @@
 // how an idempotency key ends, whether every record failed alike). Written against the mutation run's
 // survivors: each test pins a rule the handler relies on.
 import { describe, expect, it } from 'vitest';
-import { OutcomeInvariantError, RecordValidationError } from '../src/errors.js';
-import type { PartitionBatch } from '../src/event.js';
-import { type FailureNote, Fate, RecordOutcomes } from '../src/handler/outcomes.js';
+import type { PartitionBatch } from '../src/event/event.js';
+import { type FailureNote, Fate, RecordOutcomes } from '../src/outcomes/outcomes.js';
+import { OutcomeInvariantError, RecordValidationError } from '../src/shared/errors.js';
 import { eventRecord } from './fixtures.js';
 
 /** Partitions of `sizes[i]` records each, topic `t`, offsets from 100. */

@@ -3,11 +3,11 @@
 // final outcome, nor with a record handed back that the policy does not report. Written against the
 // mutation run's survivors in batch-verdict.ts.
 import { describe, expect, it } from 'vitest';
-import { DeadlineExceededError, DeliveryError, OutcomeInvariantError } from '../src/errors.js';
-import type { PartitionBatch } from '../src/event.js';
-import { BatchVerdict } from '../src/handler/batch-verdict.js';
-import { RecordOutcomes } from '../src/handler/outcomes.js';
-import { POLICIES } from '../src/handler/policies/index.js';
+import type { PartitionBatch } from '../src/event/event.js';
+import { BatchVerdict } from '../src/outcomes/batch-verdict.js';
+import { RecordOutcomes } from '../src/outcomes/outcomes.js';
+import { POLICIES } from '../src/policies/index.js';
+import { DeadlineExceededError, DeliveryError, OutcomeInvariantError } from '../src/shared/errors.js';
 import { eventRecord } from './fixtures.js';
 
 function outcomesOf(...sizes: number[]): RecordOutcomes {

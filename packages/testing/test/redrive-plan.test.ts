@@ -2,7 +2,7 @@
 // core's own deadLetterMessage (the function the handler sends), then plans its way back.
 import { DEAD_LETTER_HEADERS, KafkaRecord } from '@kafka-lambda/core';
 import { describe, expect, it } from 'vitest';
-import { deadLetterMessage } from '../../core/src/handler/dead-letter.js';
+import { deadLetterMessage } from '../../core/src/delivery/dead-letter.js';
 import { REDRIVE_COUNT_HEADER, redrivePlan } from '../src/index.js';
 import type { SourceMessage } from '../src/runner/types.js';
 

@@ -1,6 +1,6 @@
-import { closestName } from '../closest-name.js';
-import type { LibrdkafkaConfig, SchemaRegistrySettings } from '../config-source.js';
-import { ConfigError } from '../errors.js';
+import { closestName } from '../shared/closest-name.js';
+import { ConfigError } from '../shared/errors.js';
+import type { LibrdkafkaConfig, SchemaRegistrySettings } from './config-source.js';
 
 /** Names accepted for each setting, librdkafka's first. The others match AWS's ESM secrets and common conventions. */
 const ALIASES = {

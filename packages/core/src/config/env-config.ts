@@ -3,7 +3,7 @@ import type {
   LibrdkafkaConfig,
   SchemaRegistrySettings,
   SchemaRegistrySettingsSource,
-} from '../config-source.js';
+} from './config-source.js';
 import { Credentials } from './credentials.js';
 
 /** Environment variables read by {@link envConfig}, and the setting each fills. */

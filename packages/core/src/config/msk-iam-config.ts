@@ -1,5 +1,5 @@
-import type { KafkaConfigSource, LibrdkafkaConfig, OAuthBearerToken } from '../config-source.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../shared/errors.js';
+import type { KafkaConfigSource, LibrdkafkaConfig, OAuthBearerToken } from './config-source.js';
 
 /** Signs an MSK IAM token for a region: `generateAuthToken` of `aws-msk-iam-sasl-signer-js` fits. */
 export type MskIamTokenSigner = (options: {

@@ -1,10 +1,10 @@
+import { ConfigError } from '../shared/errors.js';
 import type {
   KafkaConfigSource,
   LibrdkafkaConfig,
   SchemaRegistrySettings,
   SchemaRegistrySettingsSource,
-} from '../config-source.js';
-import { ConfigError } from '../errors.js';
+} from './config-source.js';
 import { Credentials } from './credentials.js';
 
 /**

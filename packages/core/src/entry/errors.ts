@@ -20,4 +20,4 @@ export {
   RecordValidationError,
   RetryableError,
   type ValidationIssue,
-} from '../errors.js';
+} from '../shared/errors.js';

@@ -7,14 +7,14 @@ export {
   type PartitionBatch,
   parseKafkaEvent,
   splitPartitionKey,
-} from '../event.js';
+} from '../event/event.js';
 export {
   ESM_FAILURE_HEADERS,
   type EsmFailure,
   type EsmFailureRecord,
   esmFailureOf,
   fromFailureRecords,
-} from '../failure-records.js';
+} from '../event/failure-records.js';
 export {
   isSinkConnectorEvent,
   parseSinkConnectorEvent,
@@ -24,4 +24,4 @@ export {
   SinkConnectorReportError,
   sinkConnectorResult,
   sinkPayloadBytes,
-} from '../sink-event.js';
+} from '../event/sink-event.js';

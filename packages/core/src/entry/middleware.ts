@@ -2,20 +2,20 @@
 // seam of `use: [...]`), for the packages that plug in (idempotency, observability) and for your
 // own. Types, and the helpers that keep log lines and messages alike.
 
-export { describeLocation, locationOf, type RecordLocation } from '../errors.js';
 export type {
   AfterBatch,
   BatchMiddleware,
   BeforeBatch,
   Instrumentation,
   RecordFate,
-} from '../handler/batch-middleware.js';
-export type { KafkaHandlerHooks } from '../handler/hooks.js';
+} from '../middleware/batch-middleware.js';
+export type { KafkaHandlerHooks } from '../middleware/hooks.js';
 export type {
   BatchEnd,
   BatchObserver,
   BatchStart,
   FlushReport,
   RecordOutcome,
-} from '../handler/instrumentation.js';
-export { type LoggedError, loggedError } from '../handler/logged-error.js';
+} from '../middleware/instrumentation.js';
+export { describeLocation, locationOf, type RecordLocation } from '../shared/errors.js';
+export { type LoggedError, loggedError } from '../shared/logged-error.js';

@@ -8,5 +8,5 @@ export type {
   Serde,
   SerializeContext,
   Serializer,
-} from '../serde.js';
-export type { StandardSchemaV1 } from '../standard-schema.js';
+} from '../serde/serde.js';
+export type { StandardSchemaV1 } from '../serde/standard-schema.js';

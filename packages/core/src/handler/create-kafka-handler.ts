@@ -1,13 +1,13 @@
-import { asError } from '../errors.js';
-import { type KafkaEvent, parseKafkaEvent } from '../event.js';
+import { Batch } from '../batch/batch.js';
+import { requestLogger } from '../batch/request-logger.js';
+import { type KafkaEvent, parseKafkaEvent } from '../event/event.js';
 import {
   isSinkConnectorEvent,
   parseSinkConnectorEvent,
   SINK_CONNECTOR_EVENT_SOURCE,
   sinkConnectorResult,
-} from '../sink-event.js';
-import { Batch } from './batch.js';
-import { requestLogger } from './request-logger.js';
+} from '../event/sink-event.js';
+import { asError } from '../shared/errors.js';
 import { resolveSettings } from './settings.js';
 import type {
   AllFailedAlike,

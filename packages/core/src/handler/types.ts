@@ -1,17 +1,17 @@
-import type { Logger } from '../logger.js';
+import type { BatchMiddleware } from '../middleware/batch-middleware.js';
+import type { BatchItemFailures, LambdaContext } from '../outcomes/results.js';
 import type { KafkaProducer } from '../producer/types.js';
-import type { KafkaRecord } from '../record.js';
-import type { Deserializer, Serializer } from '../serde.js';
-import type { BatchMiddleware } from './batch-middleware.js';
-import type { BatchItemFailures, LambdaContext } from './results.js';
+import type { KafkaRecord } from '../record/record.js';
+import type { Deserializer, Serializer } from '../serde/serde.js';
+import type { Logger } from '../shared/logger.js';
 
-export type { BatchItemFailures, BatchSummary, LambdaContext } from './results.js';
+export type { BatchItemFailures, BatchSummary, LambdaContext } from '../outcomes/results.js';
 
-import type { ErrorPolicy, ErrorPolicyOptions } from './error-policy.js';
-import type { Ordering } from './ordering.js';
+import type { Ordering } from '../batch/ordering.js';
+import type { ErrorPolicy, ErrorPolicyOptions } from '../policies/error-policy.js';
 
-export type { AllFailedAlike, ErrorPolicy, ErrorPolicyOptions } from './error-policy.js';
-export type { Ordering, OrderingKey } from './ordering.js';
+export type { Ordering, OrderingKey } from '../batch/ordering.js';
+export type { AllFailedAlike, ErrorPolicy, ErrorPolicyOptions } from '../policies/error-policy.js';
 
 /** Header values accepted by `produce`. */
 export type ProduceHeaders =

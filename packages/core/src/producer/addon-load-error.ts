@@ -1,7 +1,7 @@
 // Why `import('@confluentinc/kafka-javascript')` failed, read from the loader's own error (Node's
 // dlopen, the dynamic linker, `bindings`, module resolution), so that the message names the real
 // cause and its fix instead of "install it" for a package that is installed.
-import { KafkaLambdaError } from '../errors.js';
+import { KafkaLambdaError } from '../shared/errors.js';
 
 const PACKAGE = '@confluentinc/kafka-javascript';
 

@@ -1,6 +1,6 @@
-import type { KafkaConfigSource } from '../config-source.js';
-import { asError, ConfigError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import type { KafkaConfigSource } from '../config/config-source.js';
+import { asError, ConfigError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
 import { AddonLoadError } from './addon-load-error.js';
 import type { ClientHealth } from './client-errors.js';
 import {

@@ -1,5 +1,5 @@
-import type { LibrdkafkaConfig } from '../config-source.js';
-import { asError, ConfigError } from '../errors.js';
+import type { LibrdkafkaConfig } from '../config/config-source.js';
+import { asError, ConfigError } from '../shared/errors.js';
 import { BootstrapFailures, bootstrapServersOf, DEFINITIVE_GRACE_MS } from './bootstrap-failures.js';
 import { type ClientHealth, classifyClientError, classifyClientLog } from './client-errors.js';
 import type { NativeError, NativeProducer, NativeProducerClass } from './native-client.js';

@@ -1,4 +1,4 @@
-import { asError } from '../errors.js';
+import { asError } from '../shared/errors.js';
 import type { NativeProducer } from './native-client.js';
 import type { DeliveryCallback, DeliveryReport, OutgoingMessage } from './types.js';
 

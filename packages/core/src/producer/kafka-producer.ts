@@ -1,6 +1,6 @@
-import type { KafkaConfigSource, LibrdkafkaConfig } from '../config-source.js';
-import { asError, ConfigError, FlushTimeoutError } from '../errors.js';
-import { jsonLogger, type Logger } from '../logger.js';
+import type { KafkaConfigSource, LibrdkafkaConfig } from '../config/config-source.js';
+import { asError, ConfigError, FlushTimeoutError } from '../shared/errors.js';
+import { jsonLogger, type Logger } from '../shared/logger.js';
 import { ClientConnection } from './client-connection.js';
 import { namesBrokers } from './client-setup.js';
 import { DeliveryTracker, type Entry, type ProducerStats } from './delivery-tracker.js';

@@ -1,4 +1,4 @@
-import type { LibrdkafkaConfig } from '../config-source.js';
+import type { LibrdkafkaConfig } from '../config/config-source.js';
 
 /**
  * Defaults for a producer inside Lambda. User properties override them, names unchanged.

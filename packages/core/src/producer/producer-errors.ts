@@ -1,4 +1,4 @@
-import { KafkaLambdaError } from '../errors.js';
+import { KafkaLambdaError } from '../shared/errors.js';
 
 /**
  * The producer could not reach, or was refused by, the cluster; or it lost its client for good. The

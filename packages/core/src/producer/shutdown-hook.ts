@@ -1,4 +1,4 @@
-import type { Logger } from '../logger.js';
+import type { Logger } from '../shared/logger.js';
 
 /** What the hook closes: a producer, or anything that closes like one. */
 interface Closable {

@@ -11,7 +11,7 @@
 // - commit or init timed out → code -185 `isRetriable: true` ("retry call to resume"); abort during a
 //   timed-out commit is refused (-173 "Conflicting commit_transaction API call is already in progress");
 // - an operation in the wrong state → code -172 ("Operation not valid in state Ready").
-import { KafkaLambdaError } from '../errors.js';
+import { KafkaLambdaError } from '../shared/errors.js';
 
 /** librdkafka's `_FENCED`: another producer instance took this transactional.id. */
 export const ERR_FENCED = -144;

@@ -1,5 +1,5 @@
-import type { LibrdkafkaConfig } from '../config-source.js';
-import { ConfigError } from '../errors.js';
+import type { LibrdkafkaConfig } from '../config/config-source.js';
+import { ConfigError } from '../shared/errors.js';
 import { DefinitiveConnectFailure } from './client-setup.js';
 import { ClientWaiter, type WaitedConnection } from './client-waiter.js';
 import type { NativeError, NativeProducer } from './native-client.js';
