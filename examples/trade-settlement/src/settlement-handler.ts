@@ -1,4 +1,5 @@
 import { createKafkaHandler, json, type KafkaProducer, type Logger, string } from '@kafka-lambda/core';
+import { sinkConnector } from '@kafka-lambda/core/events';
 import { type IdempotencyStore, idempotency } from '@kafka-lambda/idempotency';
 import type { SchemaRegistry } from '@kafka-lambda/serdes';
 import { settle } from './settlement-rules.js';
@@ -44,8 +45,12 @@ export function createSettlementHandler({
     value: json<UserTrade>(),
     producer,
     onError: onError === 'dead-letter' ? { policy: onError, topic: topics.deadLetter } : onError,
-    // The trades carry no id of their own: the default key, <function>#<topic>-<partition>@<offset>.
-    ...(idempotencyStore ? { use: [idempotency({ store: idempotencyStore })] } : {}),
+    use: [
+      // Deployed behind the ESM or behind Confluent's Lambda Sink Connector (sync mode): both shapes.
+      sinkConnector(),
+      // The trades carry no id of their own: the default key, <function>#<topic>-<partition>@<offset>.
+      ...(idempotencyStore ? [idempotency({ store: idempotencyStore })] : []),
+    ],
     ...(logger ? { logger } : {}),
     process(record, { produce }) {
       assertUserTrade(record.value);

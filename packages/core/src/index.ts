@@ -3,7 +3,9 @@
 // MSK IAM), `/events` (the event shapes, parsed without a handler), `/errors` (every error class),
 // `/serde` (the wire-format contract), `/middleware` (what a middleware or an observer is written against).
 
-export { DEAD_LETTER_HEADERS, type FailureStage } from './delivery/dead-letter.js';
+export { DEAD_LETTER_HEADERS } from './contract/dead-letter-headers.js';
+export type { FailureStage } from './contract/fates.js';
+export type { KafkaProducer } from './contract/producer.js';
 export { KafkaHeaders, type RawHeaderBytes, type RawHeaders } from './event/headers.js';
 export { createKafkaHandler } from './handler/create-kafka-handler.js';
 export type {
@@ -23,7 +25,6 @@ export type {
 } from './handler/types.js';
 export type { BatchMiddleware } from './middleware/batch-middleware.js';
 export { hooks } from './middleware/hooks.js';
-export type { KafkaProducer } from './producer/types.js';
 export { KafkaRecord } from './record/record.js';
 export { bytes, json, string } from './serde/builtin-serdes.js';
 export type { Deserializer, Serde, Serializer } from './serde/serde.js';

@@ -1,7 +1,9 @@
 import { KafkaHeaders, KafkaLambdaError, type KafkaProducer } from '@kafka-lambda/core';
 import { FlushTimeoutError } from '@kafka-lambda/core/errors';
 import {
+  type DeliveryEngine,
   type DeliveryReport,
+  deliveryEngine,
   type OutgoingMessage,
   ProducerDeliveryError,
 } from '@kafka-lambda/core/producer';
@@ -165,6 +167,8 @@ export function memoryProducer(options: MemoryProducerOptions = {}): MemoryProdu
  * ```
  */
 export class MemoryProducer implements KafkaProducer {
+  /** The handler's delivery engine, as every producer carries it (see `deliveryEngine`). */
+  readonly deliveryEngine: DeliveryEngine = deliveryEngine;
   /** Number of `flush()` calls, empty ones included. */
   flushCount = 0;
   /** Number of `warmUp()` calls. */

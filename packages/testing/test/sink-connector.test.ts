@@ -1,6 +1,6 @@
 import { createKafkaHandler, type ErrorPolicy, json, type Logger, string } from '@kafka-lambda/core';
 import { InvalidEventError } from '@kafka-lambda/core/errors';
-import { parseSinkConnectorEvent, SinkConnectorReportError } from '@kafka-lambda/core/events';
+import { parseSinkConnectorEvent, SinkConnectorReportError, sinkConnector } from '@kafka-lambda/core/events';
 import { describe, expect, it } from 'vitest';
 import { lambdaContext, memoryProducer, sinkConnectorEvent } from '../src/index.js';
 
@@ -55,6 +55,7 @@ function handlerWith(policy: ErrorPolicy) {
   const producer = memoryProducer();
   const processed: number[] = [];
   const handler = createKafkaHandler({
+    use: [sinkConnector()],
     key: string(),
     value: json<Order>(),
     producer,
@@ -127,6 +128,7 @@ describe('Sink Connector invocations', () => {
   it('report: the failure is logged once at error level, naming the unprocessed records', async () => {
     const errors: string[] = [];
     const handler = createKafkaHandler({
+      use: [sinkConnector()],
       value: json<Order>(),
       onError: 'report',
       logSummary: false,
@@ -154,5 +156,43 @@ describe('Sink Connector invocations', () => {
   it('an empty array is an empty batch', async () => {
     const { handler } = handlerWith('log');
     await expect(handler([], lambdaContext())).resolves.toBeUndefined();
+  });
+
+  it('without sinkConnector() a handler refuses the array, naming the middleware to add; no record runs', async () => {
+    const ran: number[] = [];
+    const handler = createKafkaHandler({
+      value: json<Order>(),
+      logger: silent,
+      process(record) {
+        ran.push(record.offset);
+      },
+    });
+    const refused = handler(ordersEvent(), lambdaContext());
+    await expect(refused).rejects.toBeInstanceOf(InvalidEventError);
+    await expect(refused).rejects.toThrow(/use: \[sinkConnector\(\)\] from '@kafka-lambda\/core\/events'/);
+    expect(ran).toEqual([]);
+  });
+
+  it('with sinkConnector() the ESM event is still read by the engine', async () => {
+    const { handler, processed } = handlerWith('log');
+    const esm = {
+      eventSource: 'aws:kafka',
+      records: {
+        'orders-0': [
+          {
+            topic: 'orders',
+            partition: 0,
+            offset: 5,
+            timestamp: 0,
+            timestampType: 'CREATE_TIME',
+            key: null,
+            value: Buffer.from(JSON.stringify({ id: 9 })).toString('base64'),
+            headers: [],
+          },
+        ],
+      },
+    };
+    await expect(handler(esm, lambdaContext())).resolves.toBeUndefined();
+    expect(processed).toEqual([9]);
   });
 });

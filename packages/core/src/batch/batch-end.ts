@@ -1,6 +1,6 @@
+import type { BatchSummary } from '../contract/lambda.js';
 import type { BatchObserver } from '../middleware/instrumentation.js';
 import type { Conclusion } from '../outcomes/batch-verdict.js';
-import type { BatchSummary } from '../outcomes/results.js';
 import type { Logger } from '../shared/logger.js';
 
 /**

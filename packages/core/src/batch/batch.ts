@@ -1,18 +1,19 @@
-import { deadLetterOf, type FailureStage } from '../delivery/dead-letter.js';
-import { DeadLetterQueue } from '../delivery/dead-letter-queue.js';
-import { DeliveryLedger, type MessageKind } from '../delivery/delivery-ledger.js';
-import { type DeliveryPhaseHost, settleDeliveries } from '../delivery/delivery-phase.js';
-import { TransactionPhase } from '../delivery/transaction-phase.js';
+import type { FailureStage } from '../contract/fates.js';
+import type { BatchItemFailures, BatchSummary, LambdaContext } from '../contract/lambda.js';
+import type { OutgoingMessage } from '../contract/producer.js';
+import { Deadline } from '../deadline/deadline.js';
+import { LazyAbort } from '../deadline/lazy-abort.js';
+import type { BatchDeliveries } from '../delivery/batch-deliveries.js';
+import type { MessageKind } from '../delivery/delivery-ledger.js';
+import type { DeliveryPhaseHost } from '../delivery/delivery-phase.js';
 import type { KafkaEvent, PartitionBatch } from '../event/event.js';
-import type { HandlerSettings } from '../handler/settings.js';
-import type { BatchItemFailures, BatchSummary, LambdaContext } from '../handler/types.js';
 import { BatchGate } from '../middleware/batch-gate.js';
 import { type BatchObserver, observeBatch } from '../middleware/instrumentation.js';
 import { MiddlewareChain } from '../middleware/middleware-chain.js';
+import type { Lanes } from '../ordering/lanes.js';
 import { BatchVerdict, type Conclusion } from '../outcomes/batch-verdict.js';
 import { Fate, RecordOutcomes } from '../outcomes/outcomes.js';
 import type { FailurePolicy, RecordFailure } from '../policies/policy.js';
-import type { OutgoingMessage } from '../producer/types.js';
 import type { KafkaRecord } from '../record/record.js';
 import { RecordPipeline } from '../record/record-pipeline.js';
 import {
@@ -33,9 +34,7 @@ import {
 import { loggedError } from '../shared/logged-error.js';
 import type { Logger } from '../shared/logger.js';
 import { reportBatchEnd } from './batch-end.js';
-import { Deadline } from './deadline.js';
-import type { Lanes } from './lanes.js';
-import { LazyAbort } from './lazy-abort.js';
+import type { HandlerSettings } from './batch-settings.js';
 import type { PartitionHost } from './partition-runner.js';
 import { runnersOf, runPartitions } from './partition-scheduler.js';
 import { requestLogger } from './request-logger.js';
@@ -59,16 +58,14 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
   readonly verdict = new BatchVerdict();
   readonly outcomes: RecordOutcomes;
   readonly #deadline: Deadline;
-  readonly #ledger: DeliveryLedger | undefined;
+  /** What the batch sends, with a producer: outputs, dead letters, their one wait, the transaction. */
+  readonly #deliveries: BatchDeliveries | undefined;
   readonly #abort = new LazyAbort();
-  /** The batch's outputs as one Kafka transaction, with a transactional producer. */
-  readonly #transaction: TransactionPhase | undefined;
   readonly #started = Date.now();
   #deadlineLogged = false;
   /** The handler's `use` list around this batch, and what its `before`s decided. */
   #chain: MiddlewareChain | undefined;
   #gate: BatchGate | undefined;
-  readonly #deadLetters = new DeadLetterQueue();
   /** While the policy decides a failure: whose, and what it did. */
   #deciding: { slot: number; action: PolicyAction } | undefined;
   /** The invocation's outcome is decided: what happens now cannot change it. */
@@ -86,9 +83,8 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
     this.logger = requestLogger(settings.logger, context);
     this.#deadline = new Deadline(context, settings.deadlineReserveMs);
     this.outcomes = new RecordOutcomes(partitions);
-    this.#ledger = settings.producer && new DeliveryLedger(settings.producer, this.#acknowledged);
-    const transactions = settings.producer?.transactions;
-    this.#transaction = transactions && new TransactionPhase(transactions, this.logger);
+    this.#deliveries =
+      settings.producer && settings.delivery?.open(settings.producer, this, this.#acknowledged);
     this.observer = observeBatch(
       settings.instrumentation,
       {
@@ -125,7 +121,7 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
   async run(partitions: PartitionBatch[]): Promise<BatchItemFailures | undefined> {
     let conclusion: Conclusion;
     try {
-      await this.#transaction?.begin(this.#deadline);
+      await this.#deliveries?.begin(this.#deadline);
       if (this.settings.middleware.length > 0) await this.#before(partitions);
       const runners = runnersOf(
         partitions,
@@ -138,17 +134,17 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
         this.#abort.abort(reason),
       );
       this.sendDeadLetters();
-      if (this.#ledger) await settleDeliveries(this.#ledger, this.#deadline, this);
+      await this.#deliveries?.settle(this.#deadline);
       conclusion = this.verdict.conclude(this.settings.policy, this.outcomes);
     } catch (error) {
       conclusion = { error: asError(error) };
     } finally {
       this.#concluded = true;
-      this.#ledger?.close();
+      this.#deliveries?.close();
       this.#abort.end();
     }
     // Every delivery report is in (or the batch failed): commit, or abort. A failed commit fails it.
-    if (this.#transaction) conclusion = await this.#transaction.end(conclusion, this.#deadline);
+    if (this.#deliveries) conclusion = await this.#deliveries.end(conclusion, this.#deadline);
     // After the commit: a transaction that did not commit took the outputs with it (not kept).
     await this.#chain?.after({
       partitions,
@@ -157,7 +153,7 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
       outcomes: this.outcomes,
       deadline: this.#deadline,
       error: conclusion.error,
-      kept: !this.#transaction || !conclusion.error,
+      kept: !this.settings.producer?.transactions || !conclusion.error,
     });
     this.#finish(conclusion);
     if (conclusion.error) throw conclusion.error;
@@ -191,7 +187,7 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
   succeeded(slot: number, record: AnyRecord, messages: readonly OutgoingMessage[] | undefined): void {
     const count = messages?.length ?? 0;
     this.outcomes.succeed(slot, count);
-    if (count > 0) this.#ledger!.send(messages!, record, slot, 'output');
+    if (count > 0) this.#deliveries!.send(messages!, record, slot);
     else this.observer.recordEnd?.(record, 'succeeded');
   }
 
@@ -236,7 +232,7 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
       goesOn = this.settings.policy.recordFailed({ record, error, stage }, this);
     } catch (policyError) {
       // The policy itself failed (deadLetterTopic threw, a logger threw): stop every partition and fail.
-      this.#deadLetters.drop(slot);
+      this.#deliveries?.dropDeadLetter(slot);
       outcomes.handBack(slot);
       this.#fail(
         policyError instanceof KafkaLambdaError
@@ -302,8 +298,7 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
     const deciding = this.#deciding;
     if (!deciding) throw new OutcomeInvariantError('deadLetter() outside the decision on a failed record');
     // Built now, so that a deadLetterTopic function that throws fails the invocation here.
-    const { topic, message } = deadLetterOf(this.settings, failure, this.lambdaContext);
-    this.#deadLetters.add(deciding.slot, failure, topic, message);
+    this.#deliveries!.deadLetter(deciding.slot, failure, this.settings.deadLetterTopic, this.lambdaContext);
     deciding.action = 'dead-letter';
   }
 
@@ -323,7 +318,7 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
       this.#failAlike();
       return;
     }
-    if (this.#ledger) this.#deadLetters.sendAll(this.#ledger);
+    this.#deliveries?.sendDeadLetters();
   }
 
   waited(ms: number): void {
@@ -341,7 +336,7 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
       { cause: note.error },
     );
     this.outcomes.retractFailures();
-    this.#deadLetters.clear();
+    this.#deliveries?.clearDeadLetters();
     this.logger.error('every record failed alike: the environment, not the records; failing the invocation', {
       error,
     });
@@ -373,7 +368,7 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
     this.logger.warn('record failed; sent to the dead-letter topic', {
       ...this.outcomes.locationOf(slot),
       stage: note.stage,
-      deadLetterTopic: this.#deadLetters.topicOf(slot),
+      deadLetterTopic: this.#deliveries!.deadLetterTopicOf(slot),
       error: loggedError(note.error),
     });
   };
@@ -386,7 +381,7 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
       deadLettered: 0,
       skipped: 0,
       unprocessed: 0,
-      produced: this.#ledger?.delivered ?? 0,
+      produced: this.#deliveries?.delivered ?? 0,
       reported: conclusion.result?.batchItemFailures.length ?? 0,
       alreadyProcessed: 0,
       flushMs: this.#flushMs,

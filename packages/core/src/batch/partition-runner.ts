@@ -1,18 +1,19 @@
-import type { FailureStage } from '../delivery/dead-letter.js';
+import type { MessageBuilder } from '../contract/delivery.js';
+import type { FailureStage } from '../contract/fates.js';
+import type { LambdaContext } from '../contract/lambda.js';
+import type { KafkaProducer, OutgoingMessage } from '../contract/producer.js';
 import { headerBytesOf, type PartitionBatch } from '../event/event.js';
 import type { ParsedHeaderBytes } from '../event/parsed-header-bytes.js';
-import type { HandlerSettings } from '../handler/settings.js';
-import type { LambdaContext } from '../handler/types.js';
 import { type BatchGate, Veto } from '../middleware/batch-gate.js';
 import type { BatchObserver } from '../middleware/instrumentation.js';
+import type { Lanes } from '../ordering/lanes.js';
 import type { RecordOutcomes } from '../outcomes/outcomes.js';
-import type { KafkaProducer, OutgoingMessage } from '../producer/types.js';
 import { type KafkaRecord, recordOfParsedEvent } from '../record/record.js';
 import { type PartitionScope, RecordContext } from '../record/record-context.js';
 import { type PipelineResult, PROCESSING, RecordPipeline, SKIPPED } from '../record/record-pipeline.js';
 import { asError, type LateProduceError, type RecordLocation } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import type { Lanes } from './lanes.js';
+import type { HandlerSettings } from './batch-settings.js';
 
 type AnyRecord = KafkaRecord<unknown, unknown>;
 
@@ -103,8 +104,8 @@ export class PartitionRunner implements PartitionScope {
     return this.#host.lambdaContext;
   }
 
-  get canProduce(): boolean {
-    return this.#producer !== undefined;
+  get delivery(): MessageBuilder | undefined {
+    return this.#host.settings.delivery;
   }
 
   /** The runner's own signal, a child of the batch's. */

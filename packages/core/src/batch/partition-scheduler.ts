@@ -1,9 +1,9 @@
+import type { Deadline } from '../deadline/deadline.js';
 import type { PartitionBatch } from '../event/event.js';
 import type { BatchGate } from '../middleware/batch-gate.js';
+import { Lanes } from '../ordering/lanes.js';
+import type { ResolvedOrdering } from '../ordering/ordering.js';
 import { DeadlineExceededError } from '../shared/errors.js';
-import type { Deadline } from './deadline.js';
-import { Lanes } from './lanes.js';
-import type { ResolvedOrdering } from './ordering.js';
 import { type PartitionHost, PartitionRunner } from './partition-runner.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { LambdaContext } from '../handler/types.js';
+import type { LambdaContext } from '../contract/lambda.js';
 import type { Logger } from '../shared/logger.js';
 
 /** The handler's logger for one invocation: every line carries the request id and the function name. */

@@ -1,5 +1,5 @@
+import type { OutgoingMessage } from '../contract/producer.js';
 import type { RecordFailure } from '../policies/policy.js';
-import type { OutgoingMessage } from '../producer/types.js';
 import type { DeliveryLedger } from './delivery-ledger.js';
 
 /** A failed record's dead letter, built when its policy chose it. */

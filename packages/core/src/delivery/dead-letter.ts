@@ -1,34 +1,10 @@
+import { DEAD_LETTER_HEADERS } from '../contract/dead-letter-headers.js';
+import type { FailureStage } from '../contract/fates.js';
+import type { LambdaContext } from '../contract/lambda.js';
+import type { OutgoingMessage } from '../contract/producer.js';
 import type { KafkaEventRecord } from '../event/event.js';
-import type { LambdaContext } from '../outcomes/results.js';
-import type { OutgoingMessage } from '../producer/types.js';
 import type { KafkaRecord } from '../record/record.js';
 import { DeadLetterError, messageOf } from '../shared/errors.js';
-
-/**
- * Headers added to every dead letter, next to the original record's own headers. Values are UTF-8.
- * Prefixed so they never collide with the application's headers.
- */
-export const DEAD_LETTER_HEADERS = {
-  /** `decode` (bytes or deserializer), `process` (a throw in process), `produce` (a serializer of a produced message). */
-  reason: 'kafka-lambda.dlq.reason',
-  errorClass: 'kafka-lambda.dlq.error.class',
-  errorMessage: 'kafka-lambda.dlq.error.message',
-  sourceTopic: 'kafka-lambda.dlq.source.topic',
-  sourcePartition: 'kafka-lambda.dlq.source.partition',
-  sourceOffset: 'kafka-lambda.dlq.source.offset',
-  sourceTimestamp: 'kafka-lambda.dlq.source.timestamp',
-  /** ISO-8601 time of the failed attempt. */
-  failedAt: 'kafka-lambda.dlq.failed.at',
-  functionName: 'kafka-lambda.dlq.function',
-  /** Present when the original key/value was not valid base64: the bytes are then the base64 text. */
-  rawEncoding: 'kafka-lambda.dlq.raw.encoding',
-  /** Present when the dead letter would not fit `message.max.bytes`: the value's original length; the value kept is its first bytes. */
-  valueTruncated: 'kafka-lambda.dlq.value.truncated',
-  /** Present when even without its value it would not fit: how many original headers were left out. */
-  headersOmitted: 'kafka-lambda.dlq.headers.omitted',
-  /** Present when the key alone would not fit: the key's original length; the key kept is its first bytes. */
-  keyTruncated: 'kafka-lambda.dlq.key.truncated',
-} as const;
 
 /** librdkafka's default `message.max.bytes`, used while the producer has not said its own. */
 const DEFAULT_MAX_MESSAGE_BYTES = 1_000_000;
@@ -38,12 +14,6 @@ const FRAMING_BYTES = 1_024;
 const SHORT_ERROR_MESSAGE = 256;
 /** Kept free for the truncation headers themselves. */
 const TRUNCATION_HEADER_BYTES = 64;
-
-/**
- * How far a failed record got: its bytes or deserializer (`decode`), `process`, a produced message's
- * serializer (`produce`), or the broker refused one of its messages for good (`deliver`).
- */
-export type FailureStage = 'decode' | 'process' | 'produce' | 'deliver';
 
 /**
  * The dead letter of a failed record under the handler's settings: the topic `deadLetterTopic` names

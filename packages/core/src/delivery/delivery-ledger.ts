@@ -1,5 +1,5 @@
-import type { Deadline } from '../batch/deadline.js';
-import type { DeliveryCallback, KafkaProducer, OutgoingMessage } from '../producer/types.js';
+import type { DeliveryCallback, KafkaProducer, OutgoingMessage } from '../contract/producer.js';
+import type { Deadline } from '../deadline/deadline.js';
 import type { KafkaRecord } from '../record/record.js';
 import { asError, FlushTimeoutError, KafkaLambdaError } from '../shared/errors.js';
 import { type MessageKind, type MessageOwner, PendingMessage } from './pending-message.js';

@@ -1,4 +1,4 @@
-import type { Deadline } from '../batch/deadline.js';
+import type { Deadline } from '../deadline/deadline.js';
 import type { BatchObserver } from '../middleware/instrumentation.js';
 import type { BatchVerdict } from '../outcomes/batch-verdict.js';
 import { Fate, type RecordOutcomes } from '../outcomes/outcomes.js';

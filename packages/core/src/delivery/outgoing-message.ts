@@ -1,8 +1,7 @@
-import type { ProduceHeaders } from '../handler/types.js';
-import type { OutgoingMessage } from '../producer/types.js';
+import type { AnyProduceRequest, ProduceHeaders } from '../contract/process-context.js';
+import type { OutgoingMessage } from '../contract/producer.js';
 import type { Serializer } from '../serde/serde.js';
 import { PendingMessage } from './pending-message.js';
-import type { AnyProduceRequest } from './produce-request.js';
 
 /**
  * Turns a `produce()` request into wire bytes. Synchronous unless the serializer needs I/O (a

@@ -1,4 +1,4 @@
-import type { Deadline } from '../batch/deadline.js';
+import type { Deadline } from '../deadline/deadline.js';
 import { isPermanentDeliveryError } from '../shared/errors.js';
 import type { DeliveryFailure, DeliveryLedger } from './delivery-ledger.js';
 

@@ -1,4 +1,4 @@
-import type { OutgoingMessage } from '../producer/types.js';
+import type { OutgoingMessage } from '../contract/producer.js';
 import type { KafkaRecord } from '../record/record.js';
 
 type AnyRecord = KafkaRecord<unknown, unknown>;

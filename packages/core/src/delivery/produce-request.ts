@@ -1,7 +1,5 @@
-import type { RawProduceRequest, SerializedProduceRequest } from '../handler/types.js';
+import type { AnyProduceRequest } from '../contract/process-context.js';
 import { InvalidProduceRequestError } from '../shared/errors.js';
-
-export type AnyProduceRequest = RawProduceRequest | SerializedProduceRequest<unknown>;
 
 /**
  * Checks a `produce()` request where it is made, so that a wrong one fails its record at the call

@@ -1,6 +1,6 @@
-import type { Deadline } from '../batch/deadline.js';
+import type { ProducerTransactions } from '../contract/producer.js';
+import type { Deadline } from '../deadline/deadline.js';
 import type { Conclusion } from '../outcomes/batch-verdict.js';
-import type { ProducerTransactions } from '../producer/types.js';
 import { asError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 

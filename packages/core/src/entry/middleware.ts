@@ -9,6 +9,7 @@ export type {
   Instrumentation,
   RecordFate,
 } from '../middleware/batch-middleware.js';
+export type { EventAdapter } from '../middleware/event-adapter.js';
 export type { KafkaHandlerHooks } from '../middleware/hooks.js';
 export type {
   BatchEnd,

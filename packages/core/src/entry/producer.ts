@@ -2,6 +2,16 @@
 // imports it (the root entry holds only the contract, `KafkaProducer`, that the handler uses). Also
 // what `context.produce` takes and the contract every producer meets (this one, `memoryProducer()`,
 // your own): types only, importing them loads nothing.
+
+export type { DeliveryEngine } from '../contract/delivery.js';
+export type {
+  DeliveryCallback,
+  DeliveryReport,
+  KafkaProducer,
+  OutgoingMessage,
+  ProducerTransactions,
+} from '../contract/producer.js';
+export { deliveryEngine } from '../delivery/engine.js';
 export type {
   ProduceHeaders,
   ProduceRequestBase,
@@ -27,10 +37,3 @@ export {
   type TransactionFailureKind,
   type TransactionOperation,
 } from '../producer/kafka-producer.js';
-export type {
-  DeliveryCallback,
-  DeliveryReport,
-  KafkaProducer,
-  OutgoingMessage,
-  ProducerTransactions,
-} from '../producer/types.js';

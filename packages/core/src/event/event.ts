@@ -1,5 +1,5 @@
-import type { EsmSchemaMetadata } from '../serde/serde.js';
 import { InvalidEventError } from '../shared/errors.js';
+import type { EsmSchemaMetadata } from './esm-schema-metadata.js';
 import type { RawHeaders } from './headers.js';
 import { isHeaderByte, ParsedHeaderBytes } from './parsed-header-bytes.js';
 

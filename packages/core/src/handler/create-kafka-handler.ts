@@ -1,13 +1,7 @@
 import { Batch } from '../batch/batch.js';
 import { requestLogger } from '../batch/request-logger.js';
 import { type KafkaEvent, parseKafkaEvent } from '../event/event.js';
-import {
-  isSinkConnectorEvent,
-  parseSinkConnectorEvent,
-  SINK_CONNECTOR_EVENT_SOURCE,
-  sinkConnectorResult,
-} from '../event/sink-event.js';
-import { asError } from '../shared/errors.js';
+import { asError, InvalidEventError } from '../shared/errors.js';
 import { resolveSettings } from './settings.js';
 import type {
   AllFailedAlike,
@@ -20,15 +14,17 @@ import type {
   LambdaContext,
 } from './types.js';
 
-const SINK_SOURCE: KafkaEvent = { eventSource: SINK_CONNECTOR_EVENT_SOURCE, records: {} };
+/** What a Sink Connector batch is, said when a handler without `sinkConnector()` receives one. */
+const ARRAY_EVENT =
+  "an object (an array is a batch of Confluent's Lambda Sink Connector: add use: [sinkConnector()] from '@kafka-lambda/core/events')";
 
 /**
  * Wraps your per-record function into a Lambda handler for a Kafka event source mapping (Amazon MSK
  * or self-managed Kafka). Call it at module scope, with the producer (when the function produces)
  * created there too: one per container, connecting during Lambda's init phase.
  *
- * It also handles the invocations of Confluent's AWS Lambda Sink Connector in sync mode (an array of
- * `{ payload }`), see {@link parseSinkConnectorEvent}; there `report` fails the invocation instead.
+ * With `use: [sinkConnector()]` (from `@kafka-lambda/core/events`) it also takes the invocations of
+ * Confluent's AWS Lambda Sink Connector in sync mode; there `report` fails the invocation instead.
  *
  * Every record is processed, dead-lettered, reported, or the invocation fails so that the ESM retries
  * it: the handler returns only after the broker acknowledged (acks=all) everything the batch produced.
@@ -89,17 +85,23 @@ export function createKafkaHandler(
   options: KafkaHandlerOptionsBase<unknown, unknown, unknown> & { tombstones?: 'skip' | 'process' },
 ): KafkaHandler {
   const settings = resolveSettings(options);
+  const adapters = settings.middleware.flatMap((m) => (m.events ? [m.events] : []));
   // Connecting now overlaps the TCP/TLS/SASL handshake with the rest of init; errors surface on first send.
   settings.producer?.warmUp?.();
   const handler = async (event: unknown, context: LambdaContext) => {
     // async: a malformed event or a bad deadline is a rejected promise, never a synchronous throw.
     let batch: Batch;
     let partitions: ReturnType<typeof parseKafkaEvent>;
-    // Confluent's Lambda Sink Connector (sync mode) sends an array; the ESM an object.
-    const sink = isSinkConnectorEvent(event);
+    // Another shape than the ESM's (the Sink Connector's array) is read by the middleware that brought it.
+    const adapter = adapters.length === 0 ? undefined : adapters.find((a) => a.accepts(event));
     try {
-      partitions = sink ? parseSinkConnectorEvent(event) : parseKafkaEvent(event);
-      batch = new Batch(settings, context, sink ? SINK_SOURCE : (event as KafkaEvent), partitions);
+      if (adapter) partitions = adapter.parse(event);
+      else if (Array.isArray(event)) throw new InvalidEventError('event', ARRAY_EVENT);
+      else partitions = parseKafkaEvent(event);
+      const source: KafkaEvent = adapter
+        ? { eventSource: adapter.eventSource, records: {} }
+        : (event as KafkaEvent);
+      batch = new Batch(settings, context, source, partitions);
     } catch (error) {
       requestLogger(settings.logger, context).error('kafka batch rejected before any record ran', {
         error: asError(error),
@@ -107,16 +109,14 @@ export function createKafkaHandler(
       throw error;
     }
     const result = await batch.run(partitions);
-    if (!sink) return result;
+    if (!adapter) return result;
     try {
-      return sinkConnectorResult(result);
+      return adapter.result(result);
     } catch (error) {
-      // The connector has no partial response: the reported records fail the invocation, said once here.
+      // E.g. the Sink Connector has no partial response: the reported records fail the invocation.
       requestLogger(settings.logger, context).error(
-        'kafka batch stopped; the Sink Connector cannot retry part of it',
-        {
-          error: asError(error),
-        },
+        `kafka batch stopped; ${adapter.name} cannot retry part of it`,
+        { error: asError(error) },
       );
       throw error;
     }

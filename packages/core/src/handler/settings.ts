@@ -1,52 +1,27 @@
-import { checkDeadlineReserve } from '../batch/deadline.js';
-import { type ResolvedOrdering, resolveOrdering, warnOfRerunsWithoutIdempotency } from '../batch/ordering.js';
+import type { HandlerSettings } from '../batch/batch-settings.js';
+import type { KafkaProducer } from '../contract/producer.js';
+import { checkDeadlineReserve } from '../deadline/deadline.js';
+import type { DeliveryEngineInternals } from '../delivery/engine.js';
 import type { BatchMiddleware, Instrumentation } from '../middleware/batch-middleware.js';
-import type { AllFailedAlike } from '../policies/error-policy.js';
+import type { EventAdapter } from '../middleware/event-adapter.js';
+import { resolveOrdering } from '../ordering/ordering.js';
 import { POLICIES } from '../policies/index.js';
 import { resolveErrorPolicy } from '../policies/on-error.js';
-import type { FailurePolicy } from '../policies/policy.js';
-import type { KafkaProducer } from '../producer/types.js';
-import type { KafkaRecord } from '../record/record.js';
 import { bytes, isSynchronous, string } from '../serde/builtin-serdes.js';
-import type { Deserializer } from '../serde/serde.js';
 import { closestName } from '../shared/closest-name.js';
 import { ConfigError } from '../shared/errors.js';
-import { jsonLogger, type Logger } from '../shared/logger.js';
-import { checkOptionShapes, uncalledFactoryHint } from './option-checks.js';
-import type { ErrorPolicy, KafkaHandlerOptionsBase, ProcessContext } from './types.js';
+import { jsonLogger } from '../shared/logger.js';
+import { checkOptionShapes, uncalledFactoryHint } from '../shared/option-checks.js';
+import { warnOfRerunsWithoutIdempotency } from './rerun-warning.js';
 
-type AnyRecord = KafkaRecord<unknown, unknown>;
+export type { HandlerSettings } from '../batch/batch-settings.js';
+
+import type { KafkaHandlerOptionsBase } from './types.js';
+
 type AnyOptions = KafkaHandlerOptionsBase<unknown, unknown, unknown> & { tombstones?: 'skip' | 'process' };
 
 /** Records in flight per invocation by default: under `'partition'`, today's 16 partitions at a time. */
 const DEFAULT_CONCURRENCY = 16;
-
-/** The handler's options after defaults and checks, shared by every invocation. */
-export interface HandlerSettings {
-  readonly keyDeserializer: Deserializer<unknown>;
-  /** The key deserializer is synchronous: decode keys on first read instead of for every record. */
-  readonly lazyKeys: boolean;
-  readonly valueDeserializer: Deserializer<unknown>;
-  readonly process: (record: AnyRecord, context: ProcessContext) => void | Promise<void>;
-  readonly policyName: ErrorPolicy;
-  readonly policy: FailurePolicy;
-  /** What a batch whose records all failed alike does (see the option's documentation). */
-  readonly allFailedAlike: AllFailedAlike;
-  readonly deadLetterTopic: string | ((record: AnyRecord, error: Error) => string) | undefined;
-  readonly producer: KafkaProducer | undefined;
-  /** Which records may run at the same time (`ordering`). */
-  readonly ordering: ResolvedOrdering;
-  /** The bound on records in flight of an invocation, across partitions. */
-  readonly concurrency: number;
-  readonly skipTombstones: boolean;
-  readonly deadlineReserveMs: number | undefined;
-  readonly logger: Logger;
-  readonly logSummary: boolean;
-  /** The middleware that observe each invocation (those with `startBatch`), in `use`'s order. */
-  readonly instrumentation: readonly Instrumentation[];
-  /** `use`, in the order given. */
-  readonly middleware: readonly BatchMiddleware[];
-}
 
 /** Every option `createKafkaHandler` reads: anything else is a typo, rejected at load. */
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof AnyOptions>([
@@ -100,7 +75,7 @@ export function resolveSettings(options: AnyOptions): HandlerSettings {
   checkOptionShapes(options as unknown as Record<string, unknown>);
   if (typeof options.process !== 'function')
     throw new ConfigError('createKafkaHandler needs a `process` function');
-  checkProducerOption(options.producer);
+  const delivery = deliveryOf(options.producer);
   const { policyName, deadLetterTopic, allFailedAlike } = resolveErrorPolicy(options.onError);
   if (policyName === 'dead-letter' && !options.producer)
     throw new ConfigError("onError: { policy: 'dead-letter' } needs a `producer` to write the dead letters");
@@ -124,6 +99,7 @@ export function resolveSettings(options: AnyOptions): HandlerSettings {
     allFailedAlike,
     deadLetterTopic,
     producer: options.producer,
+    delivery,
     ordering,
     concurrency,
     skipTombstones: options.tombstones !== 'process',
@@ -136,6 +112,9 @@ export function resolveSettings(options: AnyOptions): HandlerSettings {
 }
 
 const PARTS = ['before', 'after', 'startBatch'] as const;
+
+/** An event adapter's members (see EventAdapter). */
+const ADAPTER_PARTS = ['accepts', 'parse', 'result'] as const;
 
 /** `use` must be a list of middleware: each an object with a name and a `before`, `after` or `startBatch`. */
 function middlewareOf(use: unknown): BatchMiddleware[] {
@@ -155,8 +134,13 @@ function middlewareOf(use: unknown): BatchMiddleware[] {
     for (const part of PARTS)
       if (m[part] !== undefined && typeof m[part] !== 'function')
         throw new ConfigError(`use[${i}] ('${m.name}'): ${part} must be a function`);
-    if (PARTS.every((part) => m[part] === undefined))
-      throw new ConfigError(`use[${i}] ('${m.name}') has none of before(), after() or startBatch()`);
+    const events = m.events as Partial<EventAdapter> | undefined;
+    if (events !== undefined) {
+      const missing = ADAPTER_PARTS.find((part) => typeof events?.[part] !== 'function');
+      if (missing) throw new ConfigError(`use[${i}] ('${m.name}'): events.${missing} must be a function`);
+    }
+    if (events === undefined && PARTS.every((part) => m[part] === undefined))
+      throw new ConfigError(`use[${i}] ('${m.name}') has none of before(), after(), startBatch() or events`);
     return m as BatchMiddleware;
   });
 }
@@ -164,13 +148,20 @@ function middlewareOf(use: unknown): BatchMiddleware[] {
 /**
  * `producer` must be a producer. Properties or a config source (what earlier versions took) are
  * refused with the one line that builds the producer from them, which keeps the producer engine out
- * of the import graph of every function that does not produce.
+ * of the import graph of every function that does not produce. The producer carries the delivery
+ * engine the batches use (see contract/delivery.ts): the handler never imports it.
  */
-function checkProducerOption(producer: unknown): void {
-  if (producer === undefined) return;
+function deliveryOf(producer: unknown): DeliveryEngineInternals | undefined {
+  if (producer === undefined) return undefined;
   const p = producer as Partial<KafkaProducer> & { kafkaConfig?: unknown };
-  if (typeof p === 'object' && p !== null && typeof p.send === 'function' && typeof p.flush === 'function')
-    return;
+  if (typeof p === 'object' && p !== null && typeof p.send === 'function' && typeof p.flush === 'function') {
+    const engine = p.deliveryEngine as Partial<DeliveryEngineInternals> | undefined;
+    if (engine?.kind === 'kafka-lambda/delivery-engine' && typeof engine.open === 'function')
+      return engine as DeliveryEngineInternals;
+    throw new ConfigError(
+      "producer carries no delivery engine: kafkaProducer() and memoryProducer() do; a producer of your own carries deliveryEngine from '@kafka-lambda/core/producer' ({ deliveryEngine, send, flush, close })",
+    );
+  }
   const build =
     "producer: kafkaProducer(config) from '@kafka-lambda/core/producer', created once at module scope";
   if (

@@ -1,61 +1,25 @@
+import type { BatchItemFailures, LambdaContext } from '../contract/lambda.js';
+import type { ProcessContext } from '../contract/process-context.js';
+import type { KafkaProducer } from '../contract/producer.js';
 import type { BatchMiddleware } from '../middleware/batch-middleware.js';
-import type { BatchItemFailures, LambdaContext } from '../outcomes/results.js';
-import type { KafkaProducer } from '../producer/types.js';
 import type { KafkaRecord } from '../record/record.js';
-import type { Deserializer, Serializer } from '../serde/serde.js';
+import type { Deserializer } from '../serde/serde.js';
 import type { Logger } from '../shared/logger.js';
 
-export type { BatchItemFailures, BatchSummary, LambdaContext } from '../outcomes/results.js';
+export type { BatchItemFailures, BatchSummary, LambdaContext } from '../contract/lambda.js';
 
-import type { Ordering } from '../batch/ordering.js';
+import type { Ordering } from '../ordering/ordering.js';
 import type { ErrorPolicy, ErrorPolicyOptions } from '../policies/error-policy.js';
 
-export type { Ordering, OrderingKey } from '../batch/ordering.js';
+export type {
+  ProcessContext,
+  ProduceHeaders,
+  ProduceRequestBase,
+  RawProduceRequest,
+  SerializedProduceRequest,
+} from '../contract/process-context.js';
+export type { Ordering, OrderingKey } from '../ordering/ordering.js';
 export type { AllFailedAlike, ErrorPolicy, ErrorPolicyOptions } from '../policies/error-policy.js';
-
-/** Header values accepted by `produce`. */
-export type ProduceHeaders =
-  | Readonly<Record<string, string | Buffer>>
-  | ReadonlyArray<readonly [string, string | Buffer]>;
-
-/** Fields every `produce()` request has, whatever its value. */
-export interface ProduceRequestBase {
-  topic: string;
-  key?: string | Buffer | null;
-  headers?: ProduceHeaders;
-  /** Omit to let the partitioner choose from the key. */
-  partition?: number;
-  /** Epoch ms or a Date; omitted means now. */
-  timestamp?: number | Date;
-}
-
-/** A message whose value is already bytes or text (or null, a tombstone). */
-export interface RawProduceRequest extends ProduceRequestBase {
-  value: Buffer | string | null;
-  serializer?: undefined;
-}
-
-/** A message whose value the given serializer turns into bytes. */
-export interface SerializedProduceRequest<T> extends ProduceRequestBase {
-  value: T | null;
-  serializer: Serializer<T>;
-}
-
-/** What `process` receives besides the record. */
-export interface ProcessContext {
-  /**
-   * Queues a message. It is sent once this record's `process` has succeeded (a failed record produces
-   * nothing) and confirmed by the batch's single flush before the handler returns.
-   */
-  produce(message: RawProduceRequest): void;
-  produce<T>(message: SerializedProduceRequest<T>): void;
-  /** The handler's logger. */
-  readonly logger: Logger;
-  /** The Lambda context of the invocation. */
-  readonly lambdaContext: LambdaContext;
-  /** Aborted when the deadline guard stops the batch: pass it to fetch() and other cancellable I/O. */
-  readonly signal: AbortSignal;
-}
 
 /** Options shared by both tombstone modes; `R` is the type `process` sees as `record.value`. */
 export interface KafkaHandlerOptionsBase<K, V, R> {

@@ -1,7 +1,7 @@
-import type { Deadline } from '../batch/deadline.js';
+import type { LambdaContext } from '../contract/lambda.js';
+import type { Deadline } from '../deadline/deadline.js';
 import { headerBytesOf, type PartitionBatch } from '../event/event.js';
 import type { RecordOutcomes } from '../outcomes/outcomes.js';
-import type { LambdaContext } from '../outcomes/results.js';
 import type { ErrorPolicy } from '../policies/error-policy.js';
 import { type KafkaRecord, recordOfParsedEvent } from '../record/record.js';
 import type { RecordPipeline } from '../record/record-pipeline.js';

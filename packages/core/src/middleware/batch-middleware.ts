@@ -1,9 +1,13 @@
+import type { RecordFate } from '../contract/fates.js';
+import type { LambdaContext } from '../contract/lambda.js';
 import type { PartitionBatch } from '../event/event.js';
-import type { LambdaContext } from '../outcomes/results.js';
 import type { ErrorPolicy } from '../policies/error-policy.js';
 import type { KafkaRecord } from '../record/record.js';
 import type { Logger } from '../shared/logger.js';
+import type { EventAdapter } from './event-adapter.js';
 import type { BatchObserver, BatchStart } from './instrumentation.js';
+
+export type { RecordFate } from '../contract/fates.js';
 
 /**
  * A piece of the batch loop a handler takes in `use: [...]`, in middy's shape: `before` runs once
@@ -59,6 +63,11 @@ export interface BatchMiddleware<K = unknown, V = unknown, S = unknown> {
    * an observer throws is logged and ignored: it never changes a record's outcome.
    */
   startBatch?(batch: BatchStart): BatchObserver | undefined;
+  /**
+   * An event shape the handler takes besides the ESM's (e.g. `sinkConnector()` for Confluent's Lambda
+   * Sink Connector): see {@link EventAdapter}.
+   */
+  readonly events?: EventAdapter;
 }
 
 /**
@@ -115,14 +124,6 @@ export interface BeforeBatch<K = unknown, V = unknown> {
    */
   handBack(partition: number, index: number, reason: Error): void;
 }
-
-/**
- * How a record ended, for a middleware's `after`: `done` (ran, produced nothing), `delivered` (ran,
- * every output acknowledged), `logged` (failed, logged and dropped under `log`), `dead-lettered`
- * (its dead letter acknowledged), `abandoned` (its `process` still ran when the batch gave up on
- * it), `not-done` (it comes again, or never ran: handed back, skipped, a tombstone, already processed).
- */
-export type RecordFate = 'done' | 'delivered' | 'logged' | 'dead-lettered' | 'abandoned' | 'not-done';
 
 /** What a middleware's `after` sees of the batch's end. */
 export interface AfterBatch {

@@ -1,4 +1,4 @@
-import type { BatchSummary } from '../outcomes/results.js';
+import type { BatchSummary } from '../contract/lambda.js';
 import type { KafkaRecord } from '../record/record.js';
 import { closestName } from '../shared/closest-name.js';
 import { ConfigError } from '../shared/errors.js';

@@ -1,6 +1,6 @@
+import type { BatchItemFailures, BatchSummary, LambdaContext } from '../contract/lambda.js';
+import type { OutgoingMessage } from '../contract/producer.js';
 import type { PartitionBatch } from '../event/event.js';
-import type { BatchItemFailures, BatchSummary, LambdaContext } from '../outcomes/results.js';
-import type { OutgoingMessage } from '../producer/types.js';
 import type { KafkaRecord } from '../record/record.js';
 import { asError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';

@@ -1,7 +1,7 @@
-import type { Deadline } from '../batch/deadline.js';
+import type { LambdaContext } from '../contract/lambda.js';
+import type { Deadline } from '../deadline/deadline.js';
 import type { PartitionBatch } from '../event/event.js';
 import type { RecordOutcomes } from '../outcomes/outcomes.js';
-import type { LambdaContext } from '../outcomes/results.js';
 import { KafkaLambdaError, messageOf } from '../shared/errors.js';
 import { loggedError } from '../shared/logged-error.js';
 import type { Logger } from '../shared/logger.js';

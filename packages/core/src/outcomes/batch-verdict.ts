@@ -1,4 +1,4 @@
-import type { BatchItemFailures } from '../handler/types.js';
+import type { BatchItemFailures } from '../contract/lambda.js';
 import type { FailurePolicy } from '../policies/policy.js';
 import { DeadlineExceededError, DeliveryError, OutcomeInvariantError } from '../shared/errors.js';
 import type { RecordOutcomes } from './outcomes.js';

@@ -1,7 +1,6 @@
-import type { Lanes } from '../batch/lanes.js';
-import type { FailureStage } from '../delivery/dead-letter.js';
+import type { FailureStage, RecordFate } from '../contract/fates.js';
 import type { PartitionBatch } from '../event/event.js';
-import type { RecordFate } from '../middleware/batch-middleware.js';
+import type { Lanes } from '../ordering/lanes.js';
 import {
   locationOf,
   OutcomeInvariantError,

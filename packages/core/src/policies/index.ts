@@ -1,4 +1,4 @@
-import type { ErrorPolicy } from '../handler/types.js';
+import type { ErrorPolicy } from '../policies/error-policy.js';
 import { deadLetterPolicy } from './dead-letter.js';
 import { logPolicy } from './log.js';
 import type { FailurePolicy } from './policy.js';

@@ -1,7 +1,7 @@
-import { checkEnum, describeShape } from '../handler/option-checks.js';
 import type { KafkaRecord } from '../record/record.js';
 import { closestName } from '../shared/closest-name.js';
 import { ConfigError } from '../shared/errors.js';
+import { checkEnum, describeShape } from '../shared/option-checks.js';
 import type { AllFailedAlike, ErrorPolicy } from './error-policy.js';
 import { POLICIES } from './index.js';
 

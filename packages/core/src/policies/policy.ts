@@ -1,5 +1,5 @@
-import type { FailureStage } from '../delivery/dead-letter.js';
-import type { BatchItemFailures } from '../handler/types.js';
+import type { FailureStage } from '../contract/fates.js';
+import type { BatchItemFailures } from '../contract/lambda.js';
 import type { KafkaRecord } from '../record/record.js';
 import type { RecordLocation } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';

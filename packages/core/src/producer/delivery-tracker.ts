@@ -1,6 +1,6 @@
+import type { DeliveryCallback, DeliveryReport, OutgoingMessage } from '../contract/producer.js';
 import { asError } from '../shared/errors.js';
 import type { NativeProducer } from './native-client.js';
-import type { DeliveryCallback, DeliveryReport, OutgoingMessage } from './types.js';
 
 /** One enqueued message, from `enqueue` until its callback ran. */
 export interface Entry {

@@ -1,4 +1,13 @@
 import type { KafkaConfigSource, LibrdkafkaConfig } from '../config/config-source.js';
+import type { DeliveryEngine } from '../contract/delivery.js';
+import type {
+  DeliveryCallback,
+  DeliveryReport,
+  KafkaProducer,
+  OutgoingMessage,
+  ProducerTransactions,
+} from '../contract/producer.js';
+import { deliveryEngine } from '../delivery/engine.js';
 import { asError, ConfigError, FlushTimeoutError } from '../shared/errors.js';
 import { jsonLogger, type Logger } from '../shared/logger.js';
 import { ClientConnection } from './client-connection.js';
@@ -9,13 +18,6 @@ import { loadKafkaClient, type NativeProducer } from './native-client.js';
 import { ProducerConnectionError } from './producer-errors.js';
 import { closeOnSigterm, forgetOnSigterm } from './shutdown-hook.js';
 import { ClientTransactions, type TransactionalOptions } from './transactions.js';
-import type {
-  DeliveryCallback,
-  DeliveryReport,
-  KafkaProducer,
-  OutgoingMessage,
-  ProducerTransactions,
-} from './types.js';
 
 export type { ProducerStats } from './delivery-tracker.js';
 export { PRODUCER_DEFAULTS } from './producer-defaults.js';
@@ -111,6 +113,8 @@ function checkProperties(config: unknown): void {
  * ```
  */
 export class RdKafkaProducer implements KafkaProducer {
+  /** What the handler sends a batch's outputs and dead letters with (see `deliveryEngine`). */
+  readonly deliveryEngine: DeliveryEngine = deliveryEngine;
   readonly #tracker = new DeliveryTracker({ connects: 0, flushes: 0, sent: 0, delivered: 0, failed: 0 });
   readonly #connection: ClientConnection;
   readonly #dispatcher: Dispatcher;

@@ -1,4 +1,5 @@
 import type { LibrdkafkaConfig } from '../config/config-source.js';
+import type { ProducerTransactions } from '../contract/producer.js';
 import { ConfigError } from '../shared/errors.js';
 import { DefinitiveConnectFailure } from './client-setup.js';
 import { ClientWaiter, type WaitedConnection } from './client-waiter.js';
@@ -6,7 +7,6 @@ import type { NativeError, NativeProducer } from './native-client.js';
 import { PRODUCER_DEFAULTS } from './producer-defaults.js';
 import { TransactionError, transactionError } from './transaction-errors.js';
 import { TransactionTurn } from './transaction-turn.js';
-import type { ProducerTransactions } from './types.js';
 
 /**
  * Makes a producer transactional: each batch's outputs become one Kafka transaction.

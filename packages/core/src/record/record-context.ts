@@ -1,11 +1,12 @@
-import type { FailureStage } from '../delivery/dead-letter.js';
-import { type AnyProduceRequest, checkProduceRequest } from '../delivery/produce-request.js';
+import type { MessageBuilder } from '../contract/delivery.js';
+import type { FailureStage } from '../contract/fates.js';
+import type { LambdaContext } from '../contract/lambda.js';
 import type {
-  LambdaContext,
+  AnyProduceRequest,
   ProcessContext,
   RawProduceRequest,
   SerializedProduceRequest,
-} from '../handler/types.js';
+} from '../contract/process-context.js';
 import { ConfigError, LateProduceError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { KafkaRecord } from './record.js';
@@ -14,7 +15,8 @@ import type { KafkaRecord } from './record.js';
 export interface PartitionScope {
   readonly logger: Logger;
   readonly lambdaContext: LambdaContext;
-  readonly canProduce: boolean;
+  /** What checks and builds a `produce()`'s message: the producer's delivery engine; none without a producer. */
+  readonly delivery: MessageBuilder | undefined;
   /** The partition's signal: aborted at the deadline, or when the batch stops. */
   readonly signal: AbortSignal;
   /** A record's `produce()` came after it finished: the batch must fail (or, ended, say so). */
@@ -80,8 +82,8 @@ export class RecordContext implements ProcessContext {
   }
 
   #produce(message: RawProduceRequest | SerializedProduceRequest<unknown>): void {
-    if (!this.#scope.canProduce)
-      throw new ConfigError('produce() needs the `producer` option of createKafkaHandler');
+    const delivery = this.#scope.delivery;
+    if (!delivery) throw new ConfigError('produce() needs the `producer` option of createKafkaHandler');
     if (!this.#open) {
       // Not thrown: the caller is code nobody awaits (the record already ended), where a throw
       // becomes an unhandled rejection that ends the container, possibly during a later invocation.
@@ -89,7 +91,7 @@ export class RecordContext implements ProcessContext {
       this.#scope.lateProduce(new LateProduceError(this.#record, String(message?.topic)));
       return;
     }
-    checkProduceRequest(message);
+    delivery.checkRequest(message);
     // A literal of one: `[]` + push would reserve 17 slots for what is mostly a single message.
     if (this.#staged) this.#staged.push(message);
     else this.#staged = [message];

@@ -1,15 +1,31 @@
-import { toOutgoingMessage } from '../delivery/outgoing-message.js';
-import type { AnyProduceRequest } from '../delivery/produce-request.js';
-import type { HandlerSettings } from '../handler/settings.js';
-import type { BatchObserver } from '../middleware/instrumentation.js';
-import type { OutgoingMessage } from '../producer/types.js';
-import type { EsmSchemaMetadata, MessagePart } from '../serde/serde.js';
+import type { MessageBuilder } from '../contract/delivery.js';
+import type { AnyProduceRequest, ProcessContext } from '../contract/process-context.js';
+import type { OutgoingMessage } from '../contract/producer.js';
+import type { Deserializer, EsmSchemaMetadata, MessagePart } from '../serde/serde.js';
 import { messageOf, RecordDecodeError, RecordValidationError } from '../shared/errors.js';
 import { RecordDeserializeContext } from './deserialize-context.js';
 import type { KafkaRecord } from './record.js';
 import { RecordContext } from './record-context.js';
 
 type AnyRecord = KafkaRecord<unknown, unknown>;
+
+/** The handler's settings the pipeline reads. */
+export interface PipelineSettings {
+  readonly keyDeserializer: Deserializer<unknown>;
+  /** The key deserializer is synchronous: decode keys on first read instead of for every record. */
+  readonly lazyKeys: boolean;
+  readonly valueDeserializer: Deserializer<unknown>;
+  readonly process: (record: AnyRecord, context: ProcessContext) => void | Promise<void>;
+  readonly skipTombstones: boolean;
+  /** Builds what `produce()` staged into messages: the producer's delivery engine. */
+  readonly delivery: MessageBuilder | undefined;
+}
+
+/** The observers' parts on a record's path (their errors fail the record). */
+export interface RecordObserver {
+  runRecord?<T>(record: AnyRecord, run: () => T): T;
+  produce?(message: OutgoingMessage, source: AnyRecord): OutgoingMessage;
+}
 
 /** A tombstone that `tombstones: 'skip'` passed over. */
 export const SKIPPED = Symbol('skipped');
@@ -33,8 +49,8 @@ export type PipelineStep = PipelineResult | typeof PROCESSING;
  * no closure). A throw or rejection is the record's failure; the context's stage says where.
  */
 export class RecordPipeline {
-  readonly #settings: HandlerSettings;
-  readonly #observer: BatchObserver;
+  readonly #settings: PipelineSettings;
+  readonly #observer: RecordObserver;
   /** Reused for every key and value of a partition: records of a partition never overlap. */
   readonly #deserializeContext = new RecordDeserializeContext();
 
@@ -57,7 +73,7 @@ export class RecordPipeline {
     }
   };
 
-  constructor(settings: HandlerSettings, observer: BatchObserver) {
+  constructor(settings: PipelineSettings, observer: RecordObserver) {
     this.#settings = settings;
     this.#observer = observer;
   }
@@ -193,7 +209,8 @@ export class RecordPipeline {
   }
 
   #outgoing(request: AnyProduceRequest, source: AnyRecord): OutgoingMessage | Promise<OutgoingMessage> {
-    const message = toOutgoingMessage(request);
+    // Staged only through a context's produce(), which a handler without a producer refuses.
+    const message = this.#settings.delivery!.toMessage(request);
     const observe = this.#observer.produce;
     if (!observe) return message;
     return message instanceof Promise

@@ -1,14 +1,10 @@
+import type { EsmSchemaMetadata } from '../event/esm-schema-metadata.js';
 import type { KafkaHeaders } from '../event/headers.js';
+
+export type { EsmSchemaMetadata } from '../event/esm-schema-metadata.js';
 
 /** Which half of a Kafka message is being (de)serialized. */
 export type MessagePart = 'key' | 'value';
-
-/** Schema metadata the ESM attaches when its own schema-registry integration is configured. */
-export interface EsmSchemaMetadata {
-  /** `AVRO`, `PROTOBUF` or `JSON`. */
-  readonly dataFormat: string;
-  readonly schemaId: string;
-}
 
 /** Where the bytes being deserialized come from; serdes use it for error messages and header-mode schema ids. */
 export interface DeserializeContext {

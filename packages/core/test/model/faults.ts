@@ -4,7 +4,13 @@
 // memoryProducer (reports at flush). Both log every message with its fate, for the oracle.
 import type { KafkaProducer, Logger } from '@kafka-lambda/core';
 import type { DeliveryCallback, OutgoingMessage, ProducerTransactions } from '@kafka-lambda/core/producer';
-import { kafkaProducer, ProducerQueueFullError, TransactionError } from '@kafka-lambda/core/producer';
+import {
+  type DeliveryEngine,
+  deliveryEngine,
+  kafkaProducer,
+  ProducerQueueFullError,
+  TransactionError,
+} from '@kafka-lambda/core/producer';
 import { type MemoryProducer, memoryProducer } from '@kafka-lambda/testing';
 import {
   dynamoDbThrottlingError,
@@ -188,6 +194,7 @@ export interface ModelProducer {
  * with ProducerQueueFullError when their batch's signal aborts.
  */
 export class LibrdkafkaLikeProducer implements KafkaProducer, ModelProducer {
+  readonly deliveryEngine: DeliveryEngine = deliveryEngine;
   readonly log: LoggedMessage[] = [];
   readonly transactionStates = new Map<number, 'open' | 'committed' | 'aborted'>();
   invocation = 0;

@@ -2,6 +2,7 @@
 // rejection and when it came, the producer's messages and their fates, log lines, the observer's
 // record ends and batch end, the hooks' calls, the idempotency store before and after, what the user
 // code ran, and every unhandled rejection.
+
 import {
   type BatchSummary,
   ConfigError,
@@ -11,6 +12,7 @@ import {
   type LambdaContext,
   type Logger,
 } from '@kafka-lambda/core';
+import { sinkConnector } from '@kafka-lambda/core/events';
 import type { Instrumentation } from '@kafka-lambda/core/middleware';
 import type { OutgoingMessage } from '@kafka-lambda/core/producer';
 import { idempotency } from '@kafka-lambda/idempotency';
@@ -253,6 +255,8 @@ async function run(
     // Observers in the order the `instrumentation` option took them, then hooks and idempotency, as
     // the handler appended those two before they were middleware.
     use: [
+      // The Sink Connector's array is read by its adapter, which a handler of its invocations uses.
+      ...(scenario.source === 'sink' ? [sinkConnector()] : []),
       observer,
       ...(config.hookFault.startsWith('observer') ? [faulty] : []),
       ...(config.tracing === 'none' ? [] : [tracing]),

@@ -1,5 +1,6 @@
 import type { KafkaProducer } from '@kafka-lambda/core';
 import type { DeliveryCallback, OutgoingMessage } from '@kafka-lambda/core/producer';
+import { type DeliveryEngine, deliveryEngine } from '@kafka-lambda/core/producer';
 import { ScriptedTransactions } from './scripted-transactions.js';
 
 interface Held {
@@ -26,6 +27,7 @@ export interface ScriptedProducerOptions {
  * fail; a broker can be unreachable. {@link ScriptedProducer.sendOnly} shows it as a client with `send` only (the promise path).
  */
 export class ScriptedProducer implements KafkaProducer {
+  readonly deliveryEngine: DeliveryEngine = deliveryEngine;
   readonly enqueued: OutgoingMessage[] = [];
   readonly delivered: OutgoingMessage[] = [];
   flushes = 0;
@@ -126,6 +128,7 @@ export class ScriptedProducer implements KafkaProducer {
   /** This producer as a client without the callback API (`send`, `flush`, `close` only). */
   sendOnly(): KafkaProducer {
     return {
+      deliveryEngine,
       send: (message) => this.send(message),
       flush: () => this.flush(),
       close: () => this.close(),

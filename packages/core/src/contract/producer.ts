@@ -100,6 +100,13 @@ export interface KafkaProducer {
    * on any failure). Optional.
    */
   readonly transactions?: ProducerTransactions | undefined;
+  /**
+   * What the handler sends a batch's outputs and dead letters with: `deliveryEngine` from
+   * `@kafka-lambda/core/producer`, which `kafkaProducer()` and `memoryProducer()` carry. A producer
+   * of your own sets it (`{ deliveryEngine, send, flush, close }`); the handler refuses a producer
+   * without it. Carried by the producer so that a function that never produces never loads it.
+   */
+  readonly deliveryEngine?: { readonly kind: 'kafka-lambda/delivery-engine' } | undefined;
 }
 
 /**

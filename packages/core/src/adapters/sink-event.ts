@@ -1,7 +1,7 @@
-import type { BatchItemFailures } from '../handler/types.js';
+import type { BatchItemFailures } from '../contract/lambda.js';
+import type { KafkaEventRecord, PartitionBatch } from '../event/event.js';
 import { markUndecodable } from '../record/record.js';
 import { InvalidEventError, KafkaLambdaError } from '../shared/errors.js';
-import type { KafkaEventRecord, PartitionBatch } from './event.js';
 
 /**
  * One record as Confluent's AWS Lambda Sink Connector sends it in sync mode: the Kafka record

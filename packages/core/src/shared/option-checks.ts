@@ -1,5 +1,5 @@
-import { closestName } from '../shared/closest-name.js';
-import { ConfigError } from '../shared/errors.js';
+import { closestName } from './closest-name.js';
+import { ConfigError } from './errors.js';
 
 /**
  * The run-time shape of every option of `createKafkaHandler` that TypeScript checks and a JavaScript

@@ -1,4 +1,4 @@
-import type { LambdaContext } from '../handler/types.js';
+import type { LambdaContext } from '../contract/lambda.js';
 import { ConfigError } from '../shared/errors.js';
 
 /**

@@ -1,7 +1,4 @@
-import type { BatchMiddleware } from '../middleware/batch-middleware.js';
-import type { ErrorPolicy } from '../policies/error-policy.js';
 import { ConfigError, messageOf } from '../shared/errors.js';
-import type { Logger } from '../shared/logger.js';
 
 /**
  * Which records of a partition may run at the same time (see docs/ordering.md):
@@ -61,23 +58,4 @@ export function identityBy(identityOf: OrderingKey, key: string | null): string 
   }
   if (identity === null || typeof identity === 'string') return identity;
   throw new ConfigError(`ordering's key function must return a string or null, not ${typeof identity}`);
-}
-
-/**
- * Under `'key'` or `'none'` with `report` or `retry-batch`, the ESM's retry re-runs records of other
- * keys above the retried offset that had succeeded: without idempotency (the middleware named
- * `'idempotency'`, which skips them), say so once, at init.
- */
-export function warnOfRerunsWithoutIdempotency(
-  ordering: ResolvedOrdering,
-  policy: ErrorPolicy,
-  middleware: readonly BatchMiddleware[],
-  logger: Logger,
-): void {
-  if (ordering.mode === 'partition' || (policy !== 'report' && policy !== 'retry-batch')) return;
-  if (middleware.some((m) => m.name === 'idempotency')) return;
-  logger.warn(
-    `ordering '${ordering.mode}' with onError '${policy}': a retry re-runs the records of other keys above the retried offset that had succeeded; use idempotency to skip them (docs/ordering.md)`,
-    { ordering: ordering.mode, onError: policy },
-  );
 }
