@@ -393,7 +393,10 @@ describe('batch middleware (use)', () => {
   it.each([
     [{ use: {} }, /^use must be an array of batch middleware/],
     [{ use: [{}] }, /^use\[0\] must be a batch middleware: an object with a `name`/],
-    [{ use: [{ name: 'x' }] }, /^use\[0\] \('x'\) has none of before\(\), after\(\) or startBatch\(\)/],
+    [
+      { use: [{ name: 'x' }] },
+      /^use\[0\] \('x'\) has none of before\(\), after\(\), startBatch\(\) or events/,
+    ],
     [{ use: [{ name: 'x', before: 'soon' }] }, /^use\[0\] \('x'\): before must be a function/],
   ])('%j is refused at load', (options, message) => {
     expect(() => createKafkaHandler({ ...options, process() {} } as never)).toThrow(ConfigError);

@@ -121,7 +121,10 @@ describe('every option is checked at run time, at createKafkaHandler', () => {
     ],
     [{ use: [{ startBatch() {} }] }, /^use\[0\] must be a batch middleware: an object with a `name`$/],
     [{ use: [{ name: 'm', startBatch: {} }] }, /^use\[0\] \('m'\): startBatch must be a function$/],
-    [{ use: [{ name: 'm' }] }, /^use\[0\] \('m'\) has none of before\(\), after\(\) or startBatch\(\)$/],
+    [
+      { use: [{ name: 'm' }] },
+      /^use\[0\] \('m'\) has none of before\(\), after\(\), startBatch\(\) or events$/,
+    ],
     [{ use: [hooks({})], hooks: {} }, /^`hooks` is a middleware now/],
     [{ transactional: 'yes' }, /^`transactional` moved to the producer/],
     [

@@ -6,7 +6,7 @@
 // RecordDecodeError naming its topic, partition and offset; everything else is processed, once.
 import { createKafkaHandler, type Deserializer, hooks, RecordDecodeError } from '@kafka-lambda/core';
 import { InvalidEventError } from '@kafka-lambda/core/errors';
-import { sinkPayloadBytes } from '@kafka-lambda/core/events';
+import { sinkConnector, sinkPayloadBytes } from '@kafka-lambda/core/events';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { context, silentLogger } from './fixtures.js';
@@ -146,6 +146,7 @@ describe('a Sink Connector invocation of any shape', () => {
           onError: { policy: 'log', allFailedAlike: 'apply-policy' },
           logger: silentLogger,
           use: [
+            sinkConnector(),
             hooks({
               onRecordError: (error, record) =>
                 void failed.push({ at: `${record.topic}-${record.partition}@${record.offset}`, error }),
