@@ -24,6 +24,7 @@ const alias = {
   '@kafka-lambda/testing/registry': entry('testing', 'registry'),
   '@kafka-lambda/testing/idempotency': entry('testing', 'idempotency'),
   '@kafka-lambda/testing': src('testing'),
+  '@kafka-lambda/local': src('local'),
   '@kafka-lambda/observability/metrics': entry('observability', 'metrics'),
   '@kafka-lambda/observability/tracing': entry('observability', 'tracing'),
   '@kafka-lambda/observability': src('observability'),

@@ -5,8 +5,6 @@ export default defineConfig({
   // @kafka-lambda/serdes and @kafka-lambda/idempotency (optional peers).
   entry: {
     index: 'src/index.ts',
-    cli: 'src/cli.ts',
-    'kafka-lambda-cli': 'src/kafka-lambda-cli.ts',
     registry: 'src/entry/registry.ts',
     idempotency: 'src/entry/idempotency.ts',
   },
@@ -17,6 +15,5 @@ export default defineConfig({
   target: 'node22', // the oldest supported runtime (engines)
   // Shared chunks: InvalidTestInputError is one class whichever entry threw it.
   splitting: true,
-  // The native client is an optional peer, imported lazily by the runner only.
-  external: ['@confluentinc/kafka-javascript', '@kafka-lambda/serdes', '@kafka-lambda/idempotency'],
+  external: ['@kafka-lambda/serdes', '@kafka-lambda/idempotency'],
 });

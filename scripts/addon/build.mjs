@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The repository's native addon, by the published command: `kafka-lambda addon` of @kafka-lambda/testing
-// (packages/testing/src/addon), run from its sources for the workspace. `pnpm install` (postinstall),
+// The repository's native addon, by the published command: `kafka-lambda addon` of @kafka-lambda/local
+// (packages/local/src/addon), run from its sources for the workspace. `pnpm install` (postinstall),
 // `pnpm addon` and the commands' preflight (require-node.mjs) call this before any package is built,
 // so the command's TypeScript is bundled here with esbuild (a devDependency, ~0.1 s) into the cache.
 //
@@ -20,7 +20,7 @@ const cache = process.env.KAFKA_LAMBDA_CACHE || join(homedir(), '.cache', 'kafka
 mkdirSync(cache, { recursive: true });
 const compiled = join(cache, `addon-command.${process.pid}.mjs`);
 await build({
-  entryPoints: [join(workspace, 'packages/testing/src/addon/addon-command.ts')],
+  entryPoints: [join(workspace, 'packages/local/src/addon/addon-command.ts')],
   outfile: compiled,
   bundle: true,
   platform: 'node',

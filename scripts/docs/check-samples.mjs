@@ -135,6 +135,7 @@ function main() {
         '@kafka-lambda/serdes/*': ['packages/serdes/src/entry/*.ts'],
         '@kafka-lambda/testing': ['packages/testing/src/index.ts'],
         '@kafka-lambda/testing/*': ['packages/testing/src/entry/*.ts'],
+        '@kafka-lambda/local': ['packages/local/src/index.ts'],
         '@kafka-lambda/observability': ['packages/observability/src/index.ts'],
         '@kafka-lambda/observability/*': ['packages/observability/src/entry/*.ts'],
         '@kafka-lambda/idempotency': ['packages/idempotency/src/index.ts'],

@@ -17,7 +17,7 @@ const require = createRequire(import.meta.url);
 const { Extractor, ExtractorConfig, ExtractorLogLevel } = require('@microsoft/api-extractor');
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const PACKAGES = ['core', 'serdes', 'testing', 'observability', 'idempotency'];
+const PACKAGES = ['core', 'serdes', 'testing', 'local', 'observability', 'idempotency'];
 // Entries whose API a package's root does not re-export get a report of their own:
 // packages/<name>/api-extractor.<entry>.json -> etc/<name>-<entry>.api.md.
 const EXTRA_ENTRIES = {

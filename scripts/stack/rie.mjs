@@ -2,8 +2,8 @@
 //
 // Install: AWS's own emulator, `go install`ed from the module proxy at the pseudo-version in
 // versions.mjs (its go.mod names the GitHub path, so no replace directive is needed). It runs the
-// project's one Lambda runtime client for Node, the same the testing package's runner uses
-// (packages/testing/src/runner/rie-bootstrap.ts, written out to a file at start).
+// project's one Lambda runtime client for Node, the same the local package's runner uses
+// (packages/local/src/runner/rie-bootstrap.ts, written out to a file at start).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -49,12 +49,12 @@ export function rieInfo() {
 }
 
 /**
- * The runtime client, from the testing package's source: a .ts file that Node 22.18+ and 24 load as
+ * The runtime client, from the local package's source: a .ts file that Node 22.18+ and 24 load as
  * is. Imported only here, so the rest of the stack (up, down, status) also runs on an older `node`.
  */
 async function runtimeClientSource() {
   try {
-    return (await import('../../packages/testing/src/runner/rie-bootstrap.ts')).RIE_BOOTSTRAP_SOURCE;
+    return (await import('../../packages/local/src/runner/rie-bootstrap.ts')).RIE_BOOTSTRAP_SOURCE;
   } catch (error) {
     if (error.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;
     throw new Error(

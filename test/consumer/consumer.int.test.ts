@@ -45,7 +45,7 @@ describe('a consumer project on the local stack', () => {
     for (const project of projects) project.remove();
   });
 
-  it('ESM: runEventSource from @kafka-lambda/testing feeds a real topic to the handler, whose producer writes to another', async () => {
+  it('ESM: runEventSource from @kafka-lambda/local feeds a real topic to the handler, whose producer writes to another', async () => {
     const input = uniqueTopic('consumer.esm.in');
     const output = uniqueTopic('consumer.esm.out');
     await createTopics([

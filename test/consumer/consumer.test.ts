@@ -1,6 +1,7 @@
 // The packages as users get them: `pnpm pack`ed tarballs installed by npm into fresh projects outside
 // the workspace, type-checked by TypeScript against the shipped .d.ts/.d.cts, and run on a fake ESM
-// event with @kafka-lambda/testing from its tarball. ESM with moduleResolution node16, ESM with
+// event with @kafka-lambda/testing from its tarball (and @kafka-lambda/local's commands installed beside
+// it). ESM with moduleResolution node16, ESM with
 // bundler (and an esbuild bundle), CommonJS JavaScript; and a project with the optional peers of the
 // subpath entries (the idempotency stores' clients, the OpenTelemetry API) installed from the registry.
 import { execFileSync } from 'node:child_process';
@@ -69,6 +70,12 @@ const expectIdempotent = (result: IdempotentResult) => {
   });
 };
 
+/**
+ * The packages a function and its unit tests import (all but @kafka-lambda/local, the local event
+ * source and the commands: the ESM projects' produce.ts imports it, the handler scenarios do not).
+ */
+const HANDLER_PACKAGES = PACKAGES.filter((name) => name !== 'local');
+
 /** Every subpath entry of the packages (not the roots, not `./package.json`). */
 const SUBPATHS: Partial<Record<PackageName, readonly string[]>> = {
   core: ['producer', 'middleware', 'config', 'events', 'errors', 'serde'],
@@ -134,13 +141,13 @@ describe('the packed packages', () => {
         expect(files).toEqual(
           expect.arrayContaining(['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json']),
         );
-        // Nothing but the build, the documents and testing's command file (bin/kafka-lambda.mjs, which
-        // imports its build): no sources, tests, configs or API reports.
+        // Nothing but the build, the documents and local's command files (bin/*.mjs, each importing its
+        // build): no sources, tests, configs or API reports.
         expect(
           files.filter(
             (f) =>
               !/^(dist\/|LICENSE$|README\.md$|CHANGELOG\.md$|package\.json$)/.test(f) &&
-              !(name === 'testing' && f === 'bin/kafka-lambda.mjs'),
+              !(name === 'local' && /^bin\/kafka-lambda(-local)?\.mjs$/.test(f)),
           ),
         ).toEqual([]);
         expect(files.filter((f) => f.endsWith('.map') === false && f.startsWith('dist/'))).toEqual(
@@ -213,12 +220,37 @@ describe('the packed packages', () => {
         expect(manifests.get(name)!.dependencies).toBeUndefined();
         expect(manifests.get(name)!.version).toBe(core); // one fixed release group
       }
-      const bin = manifests.get('testing')!.bin as Record<string, string>;
+      // testing is the fakes only: no command, no bundler or YAML parser, no native client.
+      const testing = manifests.get('testing')!;
+      expect(testing.bin).toBeUndefined();
+      expect(testing.dependencies).toBeUndefined();
+      expect(testing.peerDependencies).not.toHaveProperty('@confluentinc/kafka-javascript');
+      // local: the commands, esbuild and yaml as its own dependencies, testing's fakes (the event
+      // records and the Lambda context it builds), core as the user's copy, the rest optional peers.
+      const local = manifests.get('local')!;
+      expect(local.version).toBe(core); // one fixed release group
+      expect(local.dependencies).toEqual({
+        '@kafka-lambda/testing': `^${versions.get('@kafka-lambda/testing')}`,
+        esbuild: expect.any(String),
+        yaml: expect.any(String),
+      });
+      expect(local.peerDependencies).toEqual({
+        '@kafka-lambda/core': `^${core}`,
+        '@kafka-lambda/serdes': `^${versions.get('@kafka-lambda/serdes')}`,
+        '@confluentinc/kafka-javascript': expect.stringMatching(/^\^1\./),
+      });
+      expect(local.peerDependenciesMeta).toEqual({
+        '@confluentinc/kafka-javascript': { optional: true },
+        '@kafka-lambda/serdes': { optional: true },
+      });
+      const bin = local.bin as Record<string, string>;
       expect(Object.keys(bin)).toEqual(['kafka-lambda-local', 'kafka-lambda']);
-      expect(bin['kafka-lambda-local']!.replace(/^\.\//, '')).toBe('dist/cli.js');
-      // A committed file that imports dist/kafka-lambda-cli.js: a workspace links it before the build.
+      // Committed files that import dist/*-cli.js: a workspace links a bin before the build.
+      expect(bin['kafka-lambda-local']!.replace(/^\.\//, '')).toBe('bin/kafka-lambda-local.mjs');
       expect(bin['kafka-lambda']!.replace(/^\.\//, '')).toBe('bin/kafka-lambda.mjs');
-      expect((await readTarball(tarballs.testing)).files).toContain('dist/kafka-lambda-cli.js');
+      expect((await readTarball(tarballs.local)).files).toEqual(
+        expect.arrayContaining(['dist/kafka-lambda-local-cli.js', 'dist/kafka-lambda-cli.js']),
+      );
     },
     SETUP_TIMEOUT,
   );
@@ -263,7 +295,10 @@ describe('a consumer project', () => {
       // core's README example, from the tarball, compiles as is.
       writeFileSync(join(node16.dir, 'src', 'readme-core.ts'), readmeExample(node16.dir, 'core'));
       const { stdout } = await node16.tsc('-p', '.', '--listFiles');
-      expectDeclarations(ourDeclarations(stdout, node16.dir), 'ts', ['observability/dist/metrics.d.ts']);
+      expectDeclarations(ourDeclarations(stdout, node16.dir), 'ts', [
+        'observability/dist/metrics.d.ts',
+        'local/dist/index.d.ts',
+      ]);
       expect(await resolvedEntries(node16, 'import')).toEqual(
         PACKAGES.map((name) => `node_modules/@kafka-lambda/${name}/dist/index.js`),
       );
@@ -280,7 +315,10 @@ describe('a consumer project', () => {
     "ESM TypeScript (moduleResolution bundler): type-checks, bundles with esbuild from the packages' ESM builds, and runs",
     async () => {
       const { stdout } = await bundler.tsc('-p', '.', '--noEmit', '--listFiles');
-      expectDeclarations(ourDeclarations(stdout, bundler.dir), 'ts', ['observability/dist/metrics.d.ts']);
+      expectDeclarations(ourDeclarations(stdout, bundler.dir), 'ts', [
+        'observability/dist/metrics.d.ts',
+        'local/dist/index.d.ts',
+      ]);
       const result = await build({
         absWorkingDir: bundler.dir,
         entryPoints: ['src/main.ts', 'src/idempotent.ts'],
@@ -307,7 +345,7 @@ describe('a consumer project', () => {
       ).toEqual([]);
       expect(ours).toEqual(
         expect.arrayContaining([
-          ...PACKAGES.map((name) => `node_modules/@kafka-lambda/${name}/dist/index.js`),
+          ...HANDLER_PACKAGES.map((name) => `node_modules/@kafka-lambda/${name}/dist/index.js`),
           'node_modules/@kafka-lambda/testing/dist/registry.js',
           'node_modules/@kafka-lambda/observability/dist/metrics.js',
         ]),
@@ -330,6 +368,12 @@ describe('a consumer project', () => {
       expect(await resolvedEntries(commonjs, 'require', NEW_SPECIFIERS)).toEqual(
         NEW_SUBPATHS.map(([, file]) => `${file}.cjs`),
       );
+      // The local event source's CommonJS build loads too (a Jest project in CommonJS calls runEventSource).
+      const { stdout: runner } = await commonjs.exec(process.execPath, [
+        '-p',
+        "typeof require('@kafka-lambda/local').runEventSource",
+      ]);
+      expect(runner.trim()).toBe('function');
       expectScenario(await commonjs.result<ScenarioResult>('main.js'));
       expectIdempotent(await commonjs.result<IdempotentResult>('idempotent.js'));
     },
@@ -337,7 +381,7 @@ describe('a consumer project', () => {
   );
 
   it(
-    'gets the kafka-lambda-local command from @kafka-lambda/testing',
+    'gets the kafka-lambda-local command from @kafka-lambda/local',
     async () => {
       const { stdout } = await node16.exec(join(node16.dir, 'node_modules', '.bin', 'kafka-lambda-local'), [
         '--help',
@@ -348,7 +392,7 @@ describe('a consumer project', () => {
   );
 
   it(
-    'gets the kafka-lambda command (redrive) from @kafka-lambda/testing',
+    'gets the kafka-lambda command (redrive) from @kafka-lambda/local',
     async () => {
       const { stdout } = await node16.exec(join(node16.dir, 'node_modules', '.bin', 'kafka-lambda'), [
         'redrive',
@@ -545,7 +589,7 @@ function expectDeclarations(files: string[], ext: 'ts' | 'cts', also: readonly s
   expect(files.filter((file) => !pattern.test(file))).toEqual([]);
   expect(files).toEqual(
     expect.arrayContaining([
-      ...PACKAGES.map((name) => `node_modules/@kafka-lambda/${name}/dist/index.d.${ext}`),
+      ...HANDLER_PACKAGES.map((name) => `node_modules/@kafka-lambda/${name}/dist/index.d.${ext}`),
       `node_modules/@kafka-lambda/testing/dist/registry.d.${ext}`,
       ...also.map((file) => `node_modules/@kafka-lambda/${file}`),
     ]),

@@ -11,7 +11,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { runEventSource } from '@kafka-lambda/testing';
+import { runEventSource } from '@kafka-lambda/local';
 import { afterAll, describe, expect, it } from 'vitest';
 import { produceAll, readAll, recreateTopics } from '../../examples/trade-settlement/src/demo/kafka-admin.js';
 import { localDeployment } from '../../examples/trade-settlement/src/demo/local-deployment.js';

@@ -48,7 +48,7 @@ describe('a new user, from npm install to the Lambda runtime emulator (docs/gett
   beforeAll(async () => {
     project = await createConsumerProject('new-user-lambda', {
       type: 'module',
-      packages: ['core', 'testing'],
+      packages: ['core', 'testing', 'local'],
       dependencies: ['zod@^4', 'vitest@^3'],
       files: {},
     });

@@ -109,7 +109,7 @@ describe('a new user, following docs/getting-started.md and docs/testing.md', ()
     project = await createConsumerProject('new-user', {
       type: 'module', // `npm pkg set type=module`
       nativeClient: true, // `npm install @confluentinc/kafka-javascript` (linked: built from source here)
-      packages: ['core', 'testing'], // no @kafka-lambda/serdes: getting started does not install it
+      packages: ['core', 'testing', 'local'], // no @kafka-lambda/serdes: getting started does not install it
       dependencies: ['zod@^4'],
       files: {},
     });
@@ -134,6 +134,11 @@ describe('a new user, following docs/getting-started.md and docs/testing.md', ()
     ]);
     const commands = docCommands(GETTING_STARTED);
     expect(commands).toContain('npm init -y && npm pkg set type=module');
+    // The packages this test installs: the fakes and the local event source, as dev dependencies.
+    const devInstall = commands.find((command) => command.startsWith('npm install --save-dev'));
+    expect(devInstall?.split(' ')).toEqual(
+      expect.arrayContaining(['@kafka-lambda/testing', '@kafka-lambda/local']),
+    );
     expect(commands).toContain('node create-topics.mjs orders large-orders orders.dlq');
     expect(commands).toContain('npx tsc');
     expect(commands).toContain('npx kafka-lambda-local dist/handler.js --topic orders');
@@ -224,7 +229,7 @@ describe('a new user, following docs/getting-started.md and docs/testing.md', ()
         [
           "import { envConfig } from '@kafka-lambda/core/config';",
           "import { kafkaProducer } from '@kafka-lambda/core/producer';",
-          "import { runEventSource } from '@kafka-lambda/testing';",
+          "import { runEventSource } from '@kafka-lambda/local';",
           "import { createOrderHandler } from './dist/orders.js';",
           'const runner = await runEventSource({',
           "  brokers: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',",

@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { NativeProducer } from '../../packages/testing/src/runner/destinations/native-producer.js';
+import { NativeProducer } from '../../packages/local/src/runner/destinations/native-producer.js';
 import { brokers, createTopics, uniqueTopic } from '../support/kafka.js';
 
-const cli = fileURLToPath(new URL('../../packages/testing/dist/cli.js', import.meta.url));
+const cli = fileURLToPath(new URL('../../packages/local/dist/kafka-lambda-local-cli.js', import.meta.url));
 const core = pathToFileURL(fileURLToPath(new URL('../../packages/core/dist/index.js', import.meta.url))).href;
 const KEYS = 4;
 const RECORDS = 40;

@@ -1,8 +1,8 @@
 // A native addon whose librdkafka lacks a documented codec or SASL mechanism is an error naming the
-// package to install (packages/testing/src/addon/features.ts), checked against the installed build's real features.
+// package to install (packages/local/src/addon/features.ts), checked against the installed build's real features.
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { featuresError, missingFeatures } from '../../packages/testing/src/addon/features.js';
+import { featuresError, missingFeatures } from '../../packages/local/src/addon/features.js';
 
 describe('librdkafka features', () => {
   it('the installed build has every feature the SDK documents', () => {

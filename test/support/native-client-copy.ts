@@ -5,8 +5,8 @@ import { cpSync, mkdirSync, realpathSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as cache from '../../packages/testing/src/addon/addon-cache.js';
-import { nativePackageDir, packageVersion } from '../../packages/testing/src/addon/native-package.js';
+import * as cache from '../../packages/local/src/addon/addon-cache.js';
+import { nativePackageDir, packageVersion } from '../../packages/local/src/addon/native-package.js';
 
 const WORKSPACE = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const packageDir = () => nativePackageDir(WORKSPACE);

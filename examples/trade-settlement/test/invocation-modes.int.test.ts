@@ -4,8 +4,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@kafka-lambda/core';
 import { kafkaProducer } from '@kafka-lambda/core/producer';
+import { runEventSource } from '@kafka-lambda/local';
 import { schemaRegistry } from '@kafka-lambda/serdes';
-import { mskEvent, runEventSource } from '@kafka-lambda/testing';
+import { mskEvent } from '@kafka-lambda/testing';
 import { describe, expect, it } from 'vitest';
 import { produceAll, readAll, recreateTopics } from '../src/demo/kafka-admin.js';
 import { generateTrades } from '../src/demo/trade-generator.js';

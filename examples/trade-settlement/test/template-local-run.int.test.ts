@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '@kafka-lambda/core';
 import { kafkaProducer } from '@kafka-lambda/core/producer';
-import { loadTemplateEsm, runEventSource } from '@kafka-lambda/testing';
+import { loadTemplateEsm, runEventSource } from '@kafka-lambda/local';
 import { memorySchemaRegistry } from '@kafka-lambda/testing/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type IsolatedKafka, startIsolatedKafka } from '../../../scripts/stack/index.mjs';

@@ -4,8 +4,8 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { runEventSource } from '@kafka-lambda/local';
 import { schemaRegistry } from '@kafka-lambda/serdes';
-import { runEventSource } from '@kafka-lambda/testing';
 import { describe, expect, it } from 'vitest';
 import { produceAll, readAll, recreateTopics } from '../src/demo/kafka-admin.js';
 import { localDeployment } from '../src/demo/local-deployment.js';

@@ -28,7 +28,7 @@ const run = promisify(execFile);
 
 export const WORKSPACE = fileURLToPath(new URL('../../..', import.meta.url));
 export const FIXTURES = fileURLToPath(new URL('../fixtures', import.meta.url));
-export const PACKAGES = ['core', 'serdes', 'testing', 'observability', 'idempotency'] as const;
+export const PACKAGES = ['core', 'serdes', 'testing', 'local', 'observability', 'idempotency'] as const;
 export type PackageName = (typeof PACKAGES)[number];
 export const NATIVE_CLIENT = '@confluentinc/kafka-javascript';
 

@@ -4,7 +4,7 @@
 //     → trade-settlements (Protobuf, registry) → [Kafka Streams: per-minute windows] → the tables
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type RunnerStats, runEventSource } from '@kafka-lambda/testing';
+import { type RunnerStats, runEventSource } from '@kafka-lambda/local';
 import { cellKey, expectedOutcome, generateStockTrades, generateUsers, type WindowCell } from './datagen.js';
 import { deleteTopicsWithPrefix, produceAll, readAll, recreateTopics } from './kafka-admin.js';
 import { localDeployment } from './local-deployment.js';
