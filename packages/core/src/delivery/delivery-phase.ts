@@ -41,9 +41,11 @@ export async function settleDeliveries(
   if (ledger.sent === 0) return;
   for (let round = 0; round < 2; round++) {
     const settled = await ledger.settle(deadline);
-    const outcome = settled.incomplete
-      ? settled
-      : await retryOversizedAlone(settled.failures, ledger, deadline);
+    // Nothing refused (the usual batch): no re-send to consider, no extra await.
+    const outcome =
+      settled.incomplete || settled.failures.length === 0
+        ? settled
+        : await retryOversizedAlone(settled.failures, ledger, deadline);
     const durationMs = settled.durationMs + (settled === outcome ? 0 : outcome.durationMs);
     host.waited(durationMs);
     const incomplete = settled.incomplete ?? outcome.incomplete;
