@@ -6,6 +6,7 @@ export {
   DeadlineExceededError,
   DeliveryError,
   EveryRecordFailedError,
+  FailureRouteError,
   FlushTimeoutError,
   InvalidEventError,
   InvalidProduceRequestError,

@@ -12,6 +12,7 @@ import { resolveSettings } from './settings.js';
 import type {
   AllFailedAlike,
   BatchItemFailures,
+  ErrorPolicy,
   ErrorPolicyOptions,
   KafkaHandler,
   KafkaHandlerOptions,
@@ -33,8 +34,9 @@ const SINK_SOURCE: KafkaEvent = { eventSource: SINK_CONNECTOR_EVENT_SOURCE, reco
  * Every record is processed, dead-lettered, reported, or the invocation fails so that the ESM retries
  * it: the handler returns only after the broker acknowledged (acks=all) everything the batch produced.
  *
- * The handler resolves with nothing, except with `onError: 'report'` (`{ batchItemFailures }` or
- * undefined): so `@types/aws-lambda`'s `MSKHandler` annotates it, see {@link KafkaHandler}.
+ * The handler resolves with nothing, except with `onError: 'report'` or a route whose `routes` have
+ * `'report'` (`{ batchItemFailures }` or undefined): so `@types/aws-lambda`'s `MSKHandler` annotates
+ * it, see {@link KafkaHandler}.
  *
  * @example
  * ```ts
@@ -81,6 +83,16 @@ export function createKafkaHandler<K = string, V = Buffer>(
       | Extract<ErrorPolicyOptions<K, V>, { policy: 'dead-letter' }>;
   },
 ): KafkaHandler<undefined>;
+export function createKafkaHandler<K = string, V = Buffer, const R extends ErrorPolicy = ErrorPolicy>(
+  options: Omit<KafkaHandlerOptionsWithTombstones<K, V>, 'onError'> & {
+    onError: Extract<ErrorPolicyOptions<K, V | null, R>, { routes: unknown }>;
+  },
+): KafkaHandler<'report' extends R ? BatchItemFailures | undefined : undefined>;
+export function createKafkaHandler<K = string, V = Buffer, const R extends ErrorPolicy = ErrorPolicy>(
+  options: Omit<KafkaHandlerOptions<K, V>, 'onError'> & {
+    onError: Extract<ErrorPolicyOptions<K, V, R>, { routes: unknown }>;
+  },
+): KafkaHandler<'report' extends R ? BatchItemFailures | undefined : undefined>;
 export function createKafkaHandler<K = string, V = Buffer>(
   options: KafkaHandlerOptionsWithTombstones<K, V>,
 ): KafkaHandler;

@@ -11,7 +11,6 @@ import type { AllFailedAlike } from './error-policy.js';
 import { resolveErrorPolicy } from './on-error.js';
 import { checkOptionShapes, uncalledFactoryHint } from './option-checks.js';
 import { type ResolvedOrdering, resolveOrdering, warnOfRerunsWithoutIdempotency } from './ordering.js';
-import { POLICIES } from './policies/index.js';
 import type { FailurePolicy } from './policies/policy.js';
 import type { ErrorPolicy, KafkaHandlerOptionsBase, ProcessContext } from './types.js';
 
@@ -28,8 +27,11 @@ export interface HandlerSettings {
   readonly lazyKeys: boolean;
   readonly valueDeserializer: Deserializer<unknown>;
   readonly process: (record: AnyRecord, context: ProcessContext) => void | Promise<void>;
-  readonly policyName: ErrorPolicy;
+  /** The policy's name, or `'route'` when a function chooses one per failed record. */
+  readonly policyName: ErrorPolicy | 'route';
   readonly policy: FailurePolicy;
+  /** Records not done are reported (`batchItemFailures`) rather than failing the invocation. */
+  readonly reports: boolean;
   /** What a batch whose records all failed alike does (see the option's documentation). */
   readonly allFailedAlike: AllFailedAlike;
   readonly deadLetterTopic: string | ((record: AnyRecord, error: Error) => string) | undefined;
@@ -101,9 +103,13 @@ export function resolveSettings(options: AnyOptions): HandlerSettings {
   if (typeof options.process !== 'function')
     throw new ConfigError('createKafkaHandler needs a `process` function');
   checkProducerOption(options.producer);
-  const { policyName, deadLetterTopic, allFailedAlike } = resolveErrorPolicy(options.onError);
-  if (policyName === 'dead-letter' && !options.producer)
-    throw new ConfigError("onError: { policy: 'dead-letter' } needs a `producer` to write the dead letters");
+  const { policyName, routes, policy, deadLetterTopic, allFailedAlike } = resolveErrorPolicy(options.onError);
+  if (routes.includes('dead-letter') && !options.producer)
+    throw new ConfigError(
+      policyName === 'route'
+        ? "onError: { routes: ['dead-letter', …] } needs a `producer` to write the dead letters"
+        : "onError: { policy: 'dead-letter' } needs a `producer` to write the dead letters",
+    );
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new ConfigError('concurrency must be a positive integer');
@@ -113,14 +119,15 @@ export function resolveSettings(options: AnyOptions): HandlerSettings {
   const keyDeserializer = options.key ?? string();
   const middleware = middlewareOf(options.use);
   const instrumentation = middleware.filter((m): m is Instrumentation => m.startBatch !== undefined);
-  warnOfRerunsWithoutIdempotency(ordering, policyName, middleware, logger);
+  warnOfRerunsWithoutIdempotency(ordering, routes, middleware, logger);
   return {
     keyDeserializer,
     lazyKeys: isSynchronous(keyDeserializer),
     valueDeserializer: options.value ?? bytes(),
     process: options.process as HandlerSettings['process'],
     policyName,
-    policy: POLICIES[policyName],
+    policy,
+    reports: routes.includes('report'),
     allFailedAlike,
     deadLetterTopic,
     producer: options.producer,
