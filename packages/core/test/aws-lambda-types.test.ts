@@ -154,6 +154,9 @@ describe('@types/aws-lambda annotations', () => {
       });
     void undeclared;
     expect(noTopic).toThrow(/onError.topic must be a topic name/);
+    // A route only known at run time (typed as ErrorPolicyOptions) keeps the full result type.
+    const known: ErrorPolicyOptions = { policy: () => 'log', routes: ['log'] };
+    expectTypeOf(createKafkaHandler({ onError: known, process() {} })).toEqualTypeOf<KafkaHandler>();
   });
 
   it('events with keyless records or tombstones are our MskEvent, not @types/aws-lambda MSKEvent (whose key and value are always strings)', () => {

@@ -93,10 +93,18 @@ export function createKafkaHandler<K = string, V = Buffer, const R extends Error
     onError: Extract<ErrorPolicyOptions<K, V, R>, { routes: unknown }>;
   },
 ): KafkaHandler<'report' extends R ? BatchItemFailures | undefined : undefined>;
-export function createKafkaHandler<K = string, V = Buffer>(
-  options: KafkaHandlerOptionsWithTombstones<K, V>,
+// An `onError` only known at run time. A route's `R` is still inferred from its routes, so that it
+// may return only those here too.
+export function createKafkaHandler<K = string, V = Buffer, const R extends ErrorPolicy = ErrorPolicy>(
+  options: Omit<KafkaHandlerOptionsWithTombstones<K, V>, 'onError'> & {
+    onError?: Exclude<ErrorPolicy, 'dead-letter'> | ErrorPolicyOptions<K, V | null, R>;
+  },
 ): KafkaHandler;
-export function createKafkaHandler<K = string, V = Buffer>(options: KafkaHandlerOptions<K, V>): KafkaHandler;
+export function createKafkaHandler<K = string, V = Buffer, const R extends ErrorPolicy = ErrorPolicy>(
+  options: Omit<KafkaHandlerOptions<K, V>, 'onError'> & {
+    onError?: Exclude<ErrorPolicy, 'dead-letter'> | ErrorPolicyOptions<K, V, R>;
+  },
+): KafkaHandler;
 export function createKafkaHandler(
   options: KafkaHandlerOptionsBase<unknown, unknown, unknown> & { tombstones?: 'skip' | 'process' },
 ): KafkaHandler {

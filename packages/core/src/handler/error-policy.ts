@@ -104,6 +104,9 @@ export type ErrorPolicyOptions<K = unknown, V = unknown, R extends ErrorPolicy =
       /** Every policy `policy` may return: `'report'` in it says the ESM has `ReportBatchItemFailures` on. */
       routes: readonly R[];
       allFailedAlike?: AllFailedAlike;
-    } & ('dead-letter' extends R
-      ? { topic: string | ((record: KafkaRecord<K, V>, error: Error) => string) }
-      : { topic?: undefined }));
+    } & (ErrorPolicy extends R
+      ? // Routes not known to the type (any of the four): the topic is checked at load.
+        { topic?: string | ((record: KafkaRecord<K, V>, error: Error) => string) }
+      : 'dead-letter' extends R
+        ? { topic: string | ((record: KafkaRecord<K, V>, error: Error) => string) }
+        : { topic?: undefined }));
