@@ -658,8 +658,11 @@ export function check(observation: Observation, options: OracleOptions = DEFAULT
       // Every record of the batch but skipped tombstones (already-processed ones included) counts.
       if (!o.skipped) {
         ranCount++;
-        const threw = o.last?.ended === 'threw' && o.last.threwEnding;
-        if (o.decodeFailed) {
+        // A record the batch gave up on at the deadline (handed back, reported under a route that
+        // may report) did not fail in this invocation, whatever its work threw afterwards.
+        const cutOff = ended.includes('unprocessed');
+        const threw = o.last?.ended === 'threw' && o.last.threwEnding && !cutOff;
+        if (o.decodeFailed && !cutOff) {
           const first = decodeThrew(r.location)[0]!;
           failedAlike.push(`decode:${first.threw}:${first.message ?? 'value'}`);
         } else if (threw) failedAlike.push(`process:${observation.plans.get(r.location)!.ending}`);
