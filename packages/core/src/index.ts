@@ -29,7 +29,6 @@ export type {
   Ordering,
   OrderingKey,
   ProcessContext,
-  RecordFailure,
 } from './handler/types.js';
 export { KafkaHeaders, type RawHeaderBytes, type RawHeaders } from './headers.js';
 export { type JsonLoggerOptions, jsonLogger, type Logger, type LogLevel } from './logger.js';

@@ -8,8 +8,8 @@ import {
   json,
   type KafkaHandler,
   RecordDecodeError,
-  type RecordFailure,
 } from '@kafka-lambda/core';
+import type { RecordFailure } from '@kafka-lambda/core/errors';
 import { lambdaContext, memoryProducer, mskEvent, selfManagedKafkaEvent } from '@kafka-lambda/testing';
 import type {
   Handler,

@@ -9,7 +9,6 @@ import {
   json,
   type KafkaRecord,
   RecordDecodeError,
-  type RecordFailure,
   RetryableError,
   string,
 } from '@kafka-lambda/core';
@@ -17,6 +16,7 @@ import {
   DeadlineExceededError,
   EveryRecordFailedError,
   FailureRouteError,
+  type RecordFailure,
   RecordProcessingError,
 } from '@kafka-lambda/core/errors';
 import type { KafkaEvent } from '@kafka-lambda/core/events';

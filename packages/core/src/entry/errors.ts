@@ -1,5 +1,6 @@
 // `@kafka-lambda/core/errors`: every error class the handler throws, rejects with or logs, to tell
-// them apart with `instanceof` (the root exports the few a `process` function uses).
+// them apart with `instanceof` (the root exports the few a `process` function uses), and
+// `RecordFailure`, a failed record as `onError`'s route is given it.
 export {
   ConfigError,
   DeadLetterError,
@@ -22,3 +23,4 @@ export {
   RetryableError,
   type ValidationIssue,
 } from '../errors.js';
+export type { RecordFailure } from '../handler/error-policy.js';

@@ -29,7 +29,8 @@ export type AllFailedAlike = 'fail-invocation' | 'apply-policy';
  *
  * @example
  * ```ts
- * import { createKafkaHandler, json, type RecordFailure, RecordDecodeError } from '@kafka-lambda/core';
+ * import { createKafkaHandler, json, RecordDecodeError } from '@kafka-lambda/core';
+ * import type { RecordFailure } from '@kafka-lambda/core/errors';
  *
  * interface Order { id: string }
  * // Poison (bad bytes) to the dead-letter topic; anything else comes again from its offset.

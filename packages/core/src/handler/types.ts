@@ -10,7 +10,7 @@ export type { BatchItemFailures, BatchSummary, LambdaContext } from './results.j
 import type { ErrorPolicy, ErrorPolicyOptions } from './error-policy.js';
 import type { Ordering } from './ordering.js';
 
-export type { AllFailedAlike, ErrorPolicy, ErrorPolicyOptions, RecordFailure } from './error-policy.js';
+export type { AllFailedAlike, ErrorPolicy, ErrorPolicyOptions } from './error-policy.js';
 export type { Ordering, OrderingKey } from './ordering.js';
 
 /** Header values accepted by `produce`. */
