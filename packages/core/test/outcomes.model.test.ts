@@ -15,6 +15,7 @@
 // on; MODEL_OPEN=thenable-return,late-produce names the ones to switch off instead of OPEN_DEFECTS.
 
 import type { KafkaHandler } from '@kafka-lambda/core';
+import { DeadlineExceededError } from '@kafka-lambda/core/errors';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { besideArb, type OpenDefect, scenarioArb } from './model/generate.js';
@@ -452,6 +453,21 @@ describe('the oracle catches a broken handler', () => {
       );
       expect(await violationsOf(s)).toEqual([]);
       expect(await violationsOf(s, swallowsErrors)).toContain('route-mistake-fails-invocation');
+    });
+
+    it('a record not done that fails the invocation although the route may report it', async () => {
+      const s = scenario('route', [fine, { ...fine, ending: 'retryable' }], route());
+      expect(await violationsOf(s)).toEqual([]);
+      const failsInstead: HandlerWrapper = (handler) =>
+        Object.assign(
+          async (event: unknown, context: Parameters<KafkaHandler>[1]) => {
+            const result = await handler(event, context);
+            if (result?.batchItemFailures.length) throw new DeadlineExceededError(1);
+            return result;
+          },
+          { producer: handler.producer },
+        ) as KafkaHandler;
+      expect(await violationsOf(s, failsInstead)).toContain('not-done-is-reported');
     });
 
     it('a failure that went elsewhere than its route said', async () => {

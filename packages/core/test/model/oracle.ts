@@ -1,6 +1,6 @@
 // The oracle: the promise, checked after every scenario from what was observed (run.ts). Each
 // violation names its invariant; the test prints them with the shrunk scenario.
-import { KafkaLambdaError } from '@kafka-lambda/core';
+import { isRetryable, KafkaLambdaError } from '@kafka-lambda/core';
 import { valueBytes } from './events.js';
 import type { LoggedMessage } from './faults.js';
 import type { LogLine, Observation, OverlapObservation } from './run.js';
@@ -48,7 +48,8 @@ export type Invariant =
   | 'abandoned-keys-stay-claimed'
   | 'route-decides-each-failure-once'
   | 'route-mistake-fails-invocation'
-  | 'route-obeyed';
+  | 'route-obeyed'
+  | 'not-done-is-reported';
 
 export interface Violation {
   readonly invariant: Invariant;
@@ -526,6 +527,21 @@ export function check(observation: Observation, options: OracleOptions = DEFAULT
       }
     }
 
+    // ── a policy that reports (report, a route with 'report' in its routes) reports a record not
+    // done — the deadline, a retryable error, a middleware's hand-back — instead of failing for it ─
+    if (routesOf(config).includes('report') && scenario.source !== 'sink' && settled.kind === 'rejected') {
+      const error = settled.error as { name?: unknown; cause?: unknown } | undefined;
+      if (
+        error?.name === 'DeadlineExceededError' ||
+        error?.name === 'RecordInProgressError' ||
+        (error?.name === 'RecordProcessingError' && isRetryable(error.cause))
+      )
+        fail(
+          'not-done-is-reported',
+          `the invocation failed with ${describe(error)} under a policy that reports the records not done`,
+        );
+    }
+
     // ── the invocation failed: the ESM retries the whole batch, nothing more to account ───────
     if (!succeeded) continue;
 
@@ -813,9 +829,13 @@ export function isHealthy({ scenario }: Observation, replay = false): boolean {
     }
   // Under 'report' every record failure and the deadline itself are handed back: the invocation
   // succeeds whatever the timing, unless a wait can outlive the deadline (a slow broker or store, work
-  // that ignores its signal).
+  // that ignores its signal). So under a route that may report and answers 'report' (or 'log', when
+  // a batch failing alike is not the environment's): the deadline's hand-back is reported there too.
   const reportsAnything =
-    answers.every((a) => a === 'report') &&
+    routesOf(scenario.config).includes('report') &&
+    answers.every(
+      (a) => a === 'report' || (a === 'log' && scenario.config.allFailedAlike === 'apply-policy'),
+    ) &&
     scenario.source !== 'sink' &&
     !abandonable &&
     f.brokerLatencyMs === 0 &&
