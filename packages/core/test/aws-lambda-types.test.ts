@@ -7,8 +7,10 @@ import {
   type ErrorPolicyOptions,
   json,
   type KafkaHandler,
+  RecordDecodeError,
 } from '@kafka-lambda/core';
-import { lambdaContext, mskEvent, selfManagedKafkaEvent } from '@kafka-lambda/testing';
+import type { RecordFailure } from '@kafka-lambda/core/errors';
+import { lambdaContext, memoryProducer, mskEvent, selfManagedKafkaEvent } from '@kafka-lambda/testing';
 import type {
   Handler,
   MSKEvent,
@@ -71,6 +73,90 @@ describe('@types/aws-lambda annotations', () => {
     });
     void notMsk;
     void fits;
+  });
+
+  it("a route's routes decide the result type: with 'report' it resolves with batchItemFailures, without it MSKHandler fits", async () => {
+    const producer = memoryProducer();
+    const reporting = createKafkaHandler({
+      value: json<{ id: number }>(),
+      producer,
+      logger: silent,
+      onError: {
+        policy: (failure) => (failure.error instanceof RecordDecodeError ? 'dead-letter' : 'report'),
+        routes: ['dead-letter', 'report'],
+        topic: 'orders.dlq',
+      },
+      process(record) {
+        if (record.value.id === 2) throw new Error('no');
+      },
+    });
+    expectTypeOf(reporting).toEqualTypeOf<KafkaHandler<BatchItemFailures | undefined>>();
+    // @ts-expect-error a route that may report resolves with { batchItemFailures }: MSKHandler would drop them
+    const wrong: MSKHandler = reporting;
+    void wrong;
+    const result = await reporting(
+      mskEvent(
+        [
+          { value: 'not json', offset: 6 },
+          { value: { id: 1 }, offset: 7 },
+          { value: { id: 2 }, offset: 8 },
+          { value: { id: 3 }, offset: 9 },
+        ],
+        { topic: 't' },
+      ),
+      lambdaContext(),
+    );
+    // 6 dead-lettered, 7 processed, 8 reported (the partition stops there: 9 comes again with it).
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: { partition: 't-0', offset: 8 } }] });
+    expect(producer.messages.filter((m) => m.topic === 'orders.dlq').map((m) => m.text())).toEqual([
+      'not json',
+    ]);
+
+    const logging: MSKHandler = createKafkaHandler({
+      value: json<{ id: number }>(),
+      producer,
+      logger: silent,
+      tombstones: 'process',
+      onError: {
+        // A decode failure's record is untyped (it did not decode); the others are the handler's.
+        policy: (failure) =>
+          failure.stage === 'decode' ? 'dead-letter' : failure.record.value?.id === 1 ? 'log' : 'retry-batch',
+        routes: ['log', 'dead-letter', 'retry-batch'],
+        topic: (record) => `${record.topic}.dlq`,
+      },
+      process() {},
+    });
+    void logging;
+    expectTypeOf(
+      createKafkaHandler({ onError: { policy: () => 'log', routes: ['log'] }, process() {} }),
+    ).toEqualTypeOf<KafkaHandler<undefined>>();
+    const route = (failure: RecordFailure<string, { id: number }>) =>
+      failure.stage === 'decode' ? ('log' as const) : ('report' as const);
+    expectTypeOf(
+      createKafkaHandler({
+        value: json<{ id: number }>(),
+        onError: { policy: route, routes: ['log', 'report'] },
+        process() {},
+      }),
+    ).toEqualTypeOf<KafkaHandler<BatchItemFailures | undefined>>();
+
+    // A route may return only what its routes list; one that may dead-letter needs its topic.
+    const undeclared = () =>
+      // @ts-expect-error 'log' is not one of its routes
+      createKafkaHandler({ onError: { policy: () => 'log', routes: ['report'] }, process() {} });
+    const dlq = ['dead-letter'] as const;
+    const noTopic = () =>
+      createKafkaHandler({
+        producer,
+        // @ts-expect-error a route that may dead-letter needs its topic
+        onError: { policy: () => 'dead-letter', routes: dlq },
+        process() {},
+      });
+    void undeclared;
+    expect(noTopic).toThrow(/onError.topic must be a topic name/);
+    // A route only known at run time (typed as ErrorPolicyOptions) keeps the full result type.
+    const known: ErrorPolicyOptions = { policy: () => 'log', routes: ['log'] };
+    expectTypeOf(createKafkaHandler({ onError: known, process() {} })).toEqualTypeOf<KafkaHandler>();
   });
 
   it('events with keyless records or tombstones are our MskEvent, not @types/aws-lambda MSKEvent (whose key and value are always strings)', () => {

@@ -18,8 +18,15 @@ import { describe, expect, it } from 'vitest';
 
 const RUNS = Math.max(50, Math.round(Number(process.env.MODEL_RUNS ?? 10_000) / 20));
 const SEED = process.env.MODEL_SEED === undefined ? undefined : Number(process.env.MODEL_SEED);
-const POLICIES = ['log', 'report', 'retry-batch', 'dead-letter'] as const;
+// The four by name, and two routes (onError: { policy: (failure) => …, routes }): one that logs
+// every failure but declares 'report' (hand-backs are then reported), one that reports every failure.
+const POLICIES = ['log', 'report', 'retry-batch', 'dead-letter', 'route:log|report', 'route:report'] as const;
 type Policy = (typeof POLICIES)[number];
+/** What a failure does under the policy (a route: what it answers). */
+const effectiveOf = (policy: Policy) =>
+  policy === 'route:log|report' ? 'log' : policy === 'route:report' ? 'report' : policy;
+/** Whether a hand-back is reported (else it fails the invocation). */
+const reportsUnder = (policy: Policy) => policy === 'report' || policy.startsWith('route:');
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 interface Trade {
@@ -160,7 +167,11 @@ async function run(scenario: Scenario): Promise<Observed> {
     onError:
       scenario.policy === 'dead-letter'
         ? { policy: scenario.policy, topic: 'dlq', allFailedAlike: 'apply-policy' }
-        : { policy: scenario.policy, allFailedAlike: 'apply-policy' },
+        : scenario.policy === 'route:log|report'
+          ? { policy: () => 'log', routes: ['log', 'report'], allFailedAlike: 'apply-policy' }
+          : scenario.policy === 'route:report'
+            ? { policy: () => 'report', routes: ['report'], allFailedAlike: 'apply-policy' }
+            : { policy: scenario.policy, allFailedAlike: 'apply-policy' },
     ...(scenario.policy === 'dead-letter' ? { producer } : {}),
     logger: silent,
     use: middleware,
@@ -192,6 +203,8 @@ async function run(scenario: Scenario): Promise<Observed> {
 
 /** What the documentation promises for a scenario, checked against what happened. */
 function check(scenario: Scenario, o: Observed): void {
+  const policy = effectiveOf(scenario.policy);
+  const reports = reportsUnder(scenario.policy);
   const throwsAt = scenario.middleware.findIndex((m) => m.throws);
   // Only the actions of the middleware whose `before` ran count (a throw stops the later ones).
   const acting = throwsAt === -1 ? scenario.middleware : scenario.middleware.slice(0, throwsAt + 1);
@@ -212,7 +225,7 @@ function check(scenario: Scenario, o: Observed): void {
     checkAfters(scenario, o, throwsAt);
     return;
   }
-  if (handedBack.size > 0 && scenario.policy !== 'report') {
+  if (handedBack.size > 0 && !reports) {
     expect(o.rejected, 'a hand-back outside report fails the invocation').toBeDefined();
     expect(o.ran, 'a hand-back outside report: no record ran').toEqual([]);
     checkAfters(scenario, o, -1);
@@ -234,12 +247,12 @@ function check(scenario: Scenario, o: Observed): void {
       const runnable =
         i < stop &&
         !skipped.has(key) &&
-        (firstFailure === -1 || scenario.policy === 'log' || scenario.policy === 'dead-letter');
+        (firstFailure === -1 || policy === 'log' || policy === 'dead-letter');
       if (i >= stop) expect(didRun, `${key} is at or after a hand-back: it never runs`).toBe(false);
       if (skipped.has(key)) expect(didRun, `${key} was skipped: it never runs`).toBe(false);
       if (!runnable) expect(didRun, `${key} may not run`).toBe(false);
       // retry-batch may stop other partitions once one failed; every other policy runs them all.
-      else if (scenario.policy !== 'retry-batch') expect(didRun, `${key} runs`).toBe(true);
+      else if (policy !== 'retry-batch') expect(didRun, `${key} runs`).toBe(true);
       if (didRun && fails[i] && firstFailure === -1) firstFailure = i;
       if (didRun && fails[i]) failed++;
       const fate = o.fates.get(key);
@@ -248,14 +261,13 @@ function check(scenario: Scenario, o: Observed): void {
           ? 'not-done'
           : !fails[i]
             ? 'done'
-            : scenario.policy === 'log'
+            : policy === 'log'
               ? 'logged'
-              : scenario.policy === 'dead-letter'
+              : policy === 'dead-letter'
                 ? 'dead-lettered'
                 : 'not-done';
         // A record that ran fine under retry-batch is undone by a failed invocation.
-        if (!(scenario.policy === 'retry-batch' && o.rejected))
-          expect(fate, `${key}'s fate in after`).toBe(expected);
+        if (!(policy === 'retry-batch' && o.rejected)) expect(fate, `${key}'s fate in after`).toBe(expected);
       }
       const observer = scenario.middleware.findIndex((m) => m.observes);
       const observed = observer !== -1;
@@ -267,15 +279,19 @@ function check(scenario: Scenario, o: Observed): void {
       if (skipped.has(key) && i < stop && end !== undefined)
         expect(end, `${key} was skipped`).toBe('already-processed');
       // Under retry-batch a record that fails once the batch already gave up ends unprocessed (it comes again).
-      const moot = scenario.policy === 'retry-batch' && o.rejected !== undefined;
+      const moot = policy === 'retry-batch' && o.rejected !== undefined;
       if (didRun && fails[i] && end !== undefined && !moot) expect(end, `${key} failed`).toBe('failed');
     }
-    if (scenario.policy === 'report') {
-      const lowest = Math.min(stop, firstFailure === -1 ? Number.POSITIVE_INFINITY : firstFailure);
+    if (reports) {
+      // A failure is reported only where the policy reports it; a hand-back wherever hand-backs are.
+      const lowest = Math.min(
+        stop,
+        firstFailure === -1 || policy !== 'report' ? Number.POSITIVE_INFINITY : firstFailure,
+      );
       if (lowest < fails.length) reported.set(`t-${p}`, offsetOf(lowest));
     }
   }
-  if (scenario.policy === 'report') {
+  if (reports) {
     expect(o.rejected, 'report never fails the invocation for a record').toBeUndefined();
     const items = (
       o.result as { batchItemFailures: { itemIdentifier: { partition: string; offset: number } }[] }
@@ -284,12 +300,11 @@ function check(scenario: Scenario, o: Observed): void {
       new Map(items.map((f) => [f.itemIdentifier.partition, f.itemIdentifier.offset])),
       'each partition reported at its lowest record not done',
     ).toEqual(reported);
-  } else if (scenario.policy === 'retry-batch') {
+  } else if (policy === 'retry-batch') {
     expect(Boolean(o.rejected), 'retry-batch fails the invocation iff a record failed').toBe(failed > 0);
   } else {
     expect(o.rejected, `${scenario.policy} never fails the invocation for a record`).toBeUndefined();
-    if (scenario.policy === 'dead-letter')
-      expect(o.deadLetters, 'one dead letter per failed record').toBe(failed);
+    if (policy === 'dead-letter') expect(o.deadLetters, 'one dead letter per failed record').toBe(failed);
   }
   checkAfters(scenario, o, -1);
 }

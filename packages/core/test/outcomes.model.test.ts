@@ -3,6 +3,11 @@
 // every output of every succeeded record was acknowledged; with `idempotency` a completed record never
 // runs again. fast-check generates events, user code, faults and configurations (test/model/), runs
 // each in virtual time, and the oracle (test/model/oracle.ts) checks the invariants after each run.
+// The policy is one of the four, or (a third of the scenarios) a route choosing one per failure
+// (`onError: { policy: (failure) => …, routes }`): by the failure's stage and the record's key, now
+// and then making a mistake (it throws, answers a policy it did not declare, a typo, a promise); every
+// policy's invariants then hold per record for the policy its route chose, and a mistake fails the
+// invocation. `allFailedAlike` and every `ordering` are generated with both.
 //
 // Long runs: `pnpm test:model` (200,000 scenarios); MODEL_RUNS=<n> MODEL_SEED=<seed> to size and replay
 // (a failure prints its seed and the shrunk scenario). MODEL_RUNS scales the four properties (the
@@ -10,6 +15,7 @@
 // on; MODEL_OPEN=thenable-return,late-produce names the ones to switch off instead of OPEN_DEFECTS.
 
 import type { KafkaHandler } from '@kafka-lambda/core';
+import { DeadlineExceededError } from '@kafka-lambda/core/errors';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { besideArb, type OpenDefect, scenarioArb } from './model/generate.js';
@@ -21,7 +27,7 @@ import {
   type Violation,
 } from './model/oracle.js';
 import { describeObservation, type HandlerWrapper, runScenario } from './model/run.js';
-import type { ConfigSpec, FaultSpec, RecordPlan, RecordSpec, Scenario } from './model/scenario.js';
+import type { ConfigSpec, FaultSpec, RecordPlan, RecordSpec, RouteSpec, Scenario } from './model/scenario.js';
 
 /**
  * Generator dimensions switched off because they still find a KNOWN open defect of issue 23. Remove
@@ -203,6 +209,7 @@ function scenario(
     partitions: [{ topic: 'user-trades.v1', partition: 3, records }],
     config: {
       policy,
+      allFailedAlike: 'fail-invocation',
       idempotency: false,
       idempotencyKey: 'offset',
       transactional: false,
@@ -410,5 +417,67 @@ describe('the oracle catches a broken handler', () => {
         { producer: handler.producer },
       ) as KafkaHandler;
     expect(await violationsOf(scenario('log', [fine]), foreign)).toContain('own-error');
+  });
+
+  describe('under a route (onError: { policy: (failure) => …, routes })', () => {
+    const route = (overrides: Partial<RouteSpec> = {}): Partial<ConfigSpec> => ({
+      route: {
+        routes: ['log', 'dead-letter', 'report'],
+        byStage: { decode: 'dead-letter', process: 'report', produce: 'log', deliver: 'log' },
+        k2: undefined,
+        ...overrides,
+      },
+    });
+    const poison: RecordPlan = { ...fine, decode: 'throw' };
+    const throws: RecordPlan = { ...fine, ending: 'error' };
+
+    it('the unbroken handler passes: each failure where its route said', async () => {
+      const s = scenario('route', [poison, fine, throws, fine], route());
+      const observation = await runScenario(s);
+      expect(check(observation)).toEqual([]);
+      expect(observation.trace.routes.filter((c) => c.invocation === 1).map((c) => c.answer)).toEqual([
+        'dead-letter',
+        'report',
+      ]);
+      expect(observation.invocations[0]!.settled).toMatchObject({
+        kind: 'resolved',
+        value: { batchItemFailures: [{ itemIdentifier: { partition: 'user-trades.v1-3', offset: 12 } }] },
+      });
+    });
+
+    it('a route that threw, swallowed: the record is lost', async () => {
+      const s = scenario(
+        'route',
+        [fine, throws],
+        route({ byStage: { ...route().route!.byStage, process: 'throws' } }),
+      );
+      expect(await violationsOf(s)).toEqual([]);
+      expect(await violationsOf(s, swallowsErrors)).toContain('route-mistake-fails-invocation');
+    });
+
+    it('a record not done that fails the invocation although the route may report it', async () => {
+      const s = scenario('route', [fine, { ...fine, ending: 'retryable' }], route());
+      expect(await violationsOf(s)).toEqual([]);
+      const failsInstead: HandlerWrapper = (handler) =>
+        Object.assign(
+          async (event: unknown, context: Parameters<KafkaHandler>[1]) => {
+            const result = await handler(event, context);
+            if (result?.batchItemFailures.length) throw new DeadlineExceededError(1);
+            return result;
+          },
+          { producer: handler.producer },
+        ) as KafkaHandler;
+      expect(await violationsOf(s, failsInstead)).toContain('not-done-is-reported');
+    });
+
+    it('a failure that went elsewhere than its route said', async () => {
+      const s = scenario('route', [poison, fine], route());
+      const observation = await runScenario(s);
+      expect(check(observation)).toEqual([]);
+      // The same run, judged as if the route had said 'report' (the record was dead-lettered instead).
+      for (const [i, call] of observation.trace.routes.entries())
+        observation.trace.routes[i] = { ...call, answer: 'report' };
+      expect(check(observation).map((v) => v.invariant)).toContain('route-obeyed');
+    });
   });
 });

@@ -18,8 +18,11 @@ export interface HandlerSettings {
   readonly lazyKeys: boolean;
   readonly valueDeserializer: Deserializer<unknown>;
   readonly process: (record: AnyRecord, context: ProcessContext) => void | Promise<void>;
-  readonly policyName: ErrorPolicy;
+  /** The policy's name, or `'route'` when a function chooses one per failed record. */
+  readonly policyName: ErrorPolicy | 'route';
   readonly policy: FailurePolicy;
+  /** Records not done are reported (`batchItemFailures`) rather than failing the invocation. */
+  readonly reports: boolean;
   /** What a batch whose records all failed alike does (see the option's documentation). */
   readonly allFailedAlike: AllFailedAlike;
   readonly deadLetterTopic: string | ((record: AnyRecord, error: Error) => string) | undefined;

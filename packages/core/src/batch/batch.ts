@@ -175,7 +175,7 @@ export class Batch implements PartitionHost, DeliveryPhaseHost {
       },
       new RecordPipeline(settings, this.observer),
       this.#deadline,
-      settings.policyName,
+      { name: settings.policyName, reports: settings.reports },
       settings.skipTombstones,
     );
     await this.#chain.before(this.#gate);

@@ -6,6 +6,7 @@ import { resolveSettings } from './settings.js';
 import type {
   AllFailedAlike,
   BatchItemFailures,
+  ErrorPolicy,
   ErrorPolicyOptions,
   KafkaHandler,
   KafkaHandlerOptions,
@@ -29,8 +30,9 @@ const ARRAY_EVENT =
  * Every record is processed, dead-lettered, reported, or the invocation fails so that the ESM retries
  * it: the handler returns only after the broker acknowledged (acks=all) everything the batch produced.
  *
- * The handler resolves with nothing, except with `onError: 'report'` (`{ batchItemFailures }` or
- * undefined): so `@types/aws-lambda`'s `MSKHandler` annotates it, see {@link KafkaHandler}.
+ * The handler resolves with nothing, except with `onError: 'report'` or a route whose `routes` have
+ * `'report'` (`{ batchItemFailures }` or undefined): so `@types/aws-lambda`'s `MSKHandler` annotates
+ * it, see {@link KafkaHandler}.
  *
  * @example
  * ```ts
@@ -77,10 +79,28 @@ export function createKafkaHandler<K = string, V = Buffer>(
       | Extract<ErrorPolicyOptions<K, V>, { policy: 'dead-letter' }>;
   },
 ): KafkaHandler<undefined>;
-export function createKafkaHandler<K = string, V = Buffer>(
-  options: KafkaHandlerOptionsWithTombstones<K, V>,
+export function createKafkaHandler<K = string, V = Buffer, const R extends ErrorPolicy = ErrorPolicy>(
+  options: Omit<KafkaHandlerOptionsWithTombstones<K, V>, 'onError'> & {
+    onError: Extract<ErrorPolicyOptions<K, V | null, R>, { routes: unknown }>;
+  },
+): KafkaHandler<'report' extends R ? BatchItemFailures | undefined : undefined>;
+export function createKafkaHandler<K = string, V = Buffer, const R extends ErrorPolicy = ErrorPolicy>(
+  options: Omit<KafkaHandlerOptions<K, V>, 'onError'> & {
+    onError: Extract<ErrorPolicyOptions<K, V, R>, { routes: unknown }>;
+  },
+): KafkaHandler<'report' extends R ? BatchItemFailures | undefined : undefined>;
+// An `onError` only known at run time. A route's `R` is still inferred from its routes, so that it
+// may return only those here too.
+export function createKafkaHandler<K = string, V = Buffer, const R extends ErrorPolicy = ErrorPolicy>(
+  options: Omit<KafkaHandlerOptionsWithTombstones<K, V>, 'onError'> & {
+    onError?: Exclude<ErrorPolicy, 'dead-letter'> | ErrorPolicyOptions<K, V | null, R>;
+  },
 ): KafkaHandler;
-export function createKafkaHandler<K = string, V = Buffer>(options: KafkaHandlerOptions<K, V>): KafkaHandler;
+export function createKafkaHandler<K = string, V = Buffer, const R extends ErrorPolicy = ErrorPolicy>(
+  options: Omit<KafkaHandlerOptions<K, V>, 'onError'> & {
+    onError?: Exclude<ErrorPolicy, 'dead-letter'> | ErrorPolicyOptions<K, V, R>;
+  },
+): KafkaHandler;
 export function createKafkaHandler(
   options: KafkaHandlerOptionsBase<unknown, unknown, unknown> & { tombstones?: 'skip' | 'process' },
 ): KafkaHandler {

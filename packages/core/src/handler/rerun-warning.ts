@@ -10,11 +10,14 @@ import type { Logger } from '../shared/logger.js';
  */
 export function warnOfRerunsWithoutIdempotency(
   ordering: ResolvedOrdering,
-  policy: ErrorPolicy,
+  routes: readonly ErrorPolicy[],
   middleware: readonly BatchMiddleware[],
   logger: Logger,
 ): void {
-  if (ordering.mode === 'partition' || (policy !== 'report' && policy !== 'retry-batch')) return;
+  if (ordering.mode === 'partition') return;
+  // The policy named, or the first a route may take that re-runs records.
+  const policy = routes.find((route) => route === 'report' || route === 'retry-batch');
+  if (!policy) return;
   if (middleware.some((m) => m.name === 'idempotency')) return;
   logger.warn(
     `ordering '${ordering.mode}' with onError '${policy}': a retry re-runs the records of other keys above the retried offset that had succeeded; use idempotency to skip them (docs/ordering.md)`,

@@ -5,7 +5,6 @@ import type { DeliveryEngineInternals } from '../delivery/engine.js';
 import type { BatchMiddleware, Instrumentation } from '../middleware/batch-middleware.js';
 import type { EventAdapter } from '../middleware/event-adapter.js';
 import { resolveOrdering } from '../ordering/ordering.js';
-import { POLICIES } from '../policies/index.js';
 import { resolveErrorPolicy } from '../policies/on-error.js';
 import { bytes, isSynchronous, string } from '../serde/builtin-serdes.js';
 import { closestName } from '../shared/closest-name.js';
@@ -76,9 +75,13 @@ export function resolveSettings(options: AnyOptions): HandlerSettings {
   if (typeof options.process !== 'function')
     throw new ConfigError('createKafkaHandler needs a `process` function');
   const delivery = deliveryOf(options.producer);
-  const { policyName, deadLetterTopic, allFailedAlike } = resolveErrorPolicy(options.onError);
-  if (policyName === 'dead-letter' && !options.producer)
-    throw new ConfigError("onError: { policy: 'dead-letter' } needs a `producer` to write the dead letters");
+  const { policyName, routes, policy, deadLetterTopic, allFailedAlike } = resolveErrorPolicy(options.onError);
+  if (routes.includes('dead-letter') && !options.producer)
+    throw new ConfigError(
+      policyName === 'route'
+        ? "onError: { routes: ['dead-letter', …] } needs a `producer` to write the dead letters"
+        : "onError: { policy: 'dead-letter' } needs a `producer` to write the dead letters",
+    );
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new ConfigError('concurrency must be a positive integer');
@@ -88,14 +91,15 @@ export function resolveSettings(options: AnyOptions): HandlerSettings {
   const keyDeserializer = options.key ?? string();
   const middleware = middlewareOf(options.use);
   const instrumentation = middleware.filter((m): m is Instrumentation => m.startBatch !== undefined);
-  warnOfRerunsWithoutIdempotency(ordering, policyName, middleware, logger);
+  warnOfRerunsWithoutIdempotency(ordering, routes, middleware, logger);
   return {
     keyDeserializer,
     lazyKeys: isSynchronous(keyDeserializer),
     valueDeserializer: options.value ?? bytes(),
     process: options.process as HandlerSettings['process'],
     policyName,
-    policy: POLICIES[policyName],
+    policy,
+    reports: routes.includes('report'),
     allFailedAlike,
     deadLetterTopic,
     producer: options.producer,

@@ -32,7 +32,8 @@ export interface KafkaHandlerOptionsBase<K, V, R> {
   /**
    * What a failed record does: a policy's name (default `'log'`), or the policy with what it needs,
    * `{ policy: 'dead-letter', topic }` (a topic, or a function choosing one per failed record),
-   * and for every policy what a batch whose records all failed alike does (`allFailedAlike`). See
+   * a route choosing the policy per failure (`{ policy: (failure) => …, routes: [...] }`), and for
+   * every policy what a batch whose records all failed alike does (`allFailedAlike`). See
    * {@link ErrorPolicy} and {@link ErrorPolicyOptions}.
    */
   onError?: Exclude<ErrorPolicy, 'dead-letter'> | ErrorPolicyOptions<K, R>;
@@ -90,9 +91,10 @@ export interface KafkaHandlerOptionsWithTombstones<K, V> extends KafkaHandlerOpt
  * uses (absent without the `producer` option), exposed for tests and for closing it yourself.
  *
  * `R` is what an invocation resolves with: `undefined` for the `log`, `dead-letter` and `retry-batch`
- * policies (so `@types/aws-lambda`'s `MSKHandler` and `SelfManagedKafkaHandler` fit), and
- * `BatchItemFailures | undefined` with `onError: 'report'`, or an `onError` typed as the union
- * `ErrorPolicy` (annotate those with `Handler<MSKEvent, BatchItemFailures | undefined>`).
+ * policies and for a route whose `routes` lack `'report'` (so `@types/aws-lambda`'s `MSKHandler` and
+ * `SelfManagedKafkaHandler` fit), and `BatchItemFailures | undefined` with `onError: 'report'`, a
+ * route that may report, or an `onError` typed as the union `ErrorPolicy` (annotate those with
+ * `Handler<MSKEvent, BatchItemFailures | undefined>`).
  *
  * @example
  * ```ts

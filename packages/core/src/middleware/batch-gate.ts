@@ -38,7 +38,7 @@ type KafkaEventLocation = PartitionBatch['records'][number];
  *
  * @example
  * ```ts
- * const gate = new BatchGate(partitions, host, pipeline, deadline, 'report', true);
+ * const gate = new BatchGate(partitions, host, pipeline, deadline, { name: 'report', reports: true }, true);
  * await middleware.before(gate);
  * gate.close();
  * gate.vetoAt(slot); // Veto.skip
@@ -46,7 +46,8 @@ type KafkaEventLocation = PartitionBatch['records'][number];
  */
 export class BatchGate implements BeforeBatch {
   readonly partitions: readonly PartitionBatch[];
-  readonly policy: ErrorPolicy;
+  readonly policy: ErrorPolicy | 'route';
+  readonly reports: boolean;
   readonly skipsTombstones: boolean;
   readonly #host: GateHost;
   readonly #pipeline: RecordPipeline;
@@ -65,14 +66,15 @@ export class BatchGate implements BeforeBatch {
     host: GateHost,
     pipeline: RecordPipeline,
     deadline: Deadline,
-    policy: ErrorPolicy,
+    policy: { readonly name: ErrorPolicy | 'route'; readonly reports: boolean },
     skipsTombstones: boolean,
   ) {
     this.partitions = partitions;
     this.#host = host;
     this.#pipeline = pipeline;
     this.#deadline = deadline;
-    this.policy = policy;
+    this.policy = policy.name;
+    this.reports = policy.reports;
     this.skipsTombstones = skipsTombstones;
     this.#vetoes = new Uint8Array(host.outcomes.size);
     this.#decoded = new Array(host.outcomes.size);

@@ -102,8 +102,13 @@ export interface BeforeBatch<K = unknown, V = unknown> {
   readonly context: LambdaContext;
   /** The invocation's logger (every line carries the request id). */
   readonly logger: Logger;
-  /** The handler's `onError`: a record handed back is reported under `report`, else the invocation fails. */
-  readonly policy: ErrorPolicy;
+  /** The handler's `onError` policy: its name, or `'route'` when a function chooses one per failed record. */
+  readonly policy: ErrorPolicy | 'route';
+  /**
+   * Whether a record handed back is reported in `batchItemFailures` (under `report`, or a route whose
+   * `routes` have it); otherwise a hand-back fails the invocation.
+   */
+  readonly reports: boolean;
   /** Tombstones (null values) are skipped without running (`tombstones: 'skip'`, the default). */
   readonly skipsTombstones: boolean;
   /** Epoch ms of the invocation's deadline (Lambda's timeout less the handler's reserve). */
@@ -119,8 +124,8 @@ export interface BeforeBatch<K = unknown, V = unknown> {
   skip(partition: number, index: number): void;
   /**
    * The record, and every later one of its partition (under `ordering: 'key'`, of its key; under
-   * `'none'`, none), does not run and comes again: reported under `report` (the partition's lowest
-   * record not done), otherwise the invocation fails with `reason`.
+   * `'none'`, none), does not run and comes again: reported when the policy {@link BeforeBatch.reports}
+   * (the partition's lowest record not done), otherwise the invocation fails with `reason`.
    */
   handBack(partition: number, index: number, reason: Error): void;
 }

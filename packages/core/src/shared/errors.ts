@@ -300,6 +300,22 @@ export class DeadLetterError extends KafkaLambdaError {
 }
 
 /**
+ * The route of `onError: { policy: (failure) => …, routes }` could not decide a failed record: it
+ * threw, or returned something that is not one of its `routes` (a promise, a typo, a policy it did not
+ * declare). The record is not dropped: every partition stops and the invocation fails, so that the ESM
+ * retries the batch; `cause` holds what the route threw.
+ */
+export class FailureRouteError extends KafkaLambdaError {
+  override name = 'FailureRouteError';
+  /** The failed record the route was asked about. */
+  readonly record: RecordLocation;
+  constructor(location: RecordLocation, reason: string, options?: { cause: unknown }) {
+    super(`onError.policy could not route ${describeLocation(location)}: ${reason}`, options);
+    this.record = locationOf(location);
+  }
+}
+
+/**
  * A record's fate was about to move illegally (say, to succeeded after it failed), or the batch was
  * about to succeed with a record that has no final outcome: a defect of the SDK, never of your
  * function. The invocation fails instead, so that no record is lost; please report it.

@@ -4,10 +4,14 @@ import fc from 'fast-check';
 import { partitionsArb } from './events.js';
 import { faultsArb } from './faults.js';
 import {
+  answersOf,
   type ConfigSpec,
   describeScenario,
   type HookFault,
   POLICIES,
+  type Policy,
+  type RouteAnswer,
+  type RouteSpec,
   type Scenario,
   type Source,
 } from './scenario.js';
@@ -85,7 +89,18 @@ export function scenarioArb({
   ];
   const tinyReserves = open.has('tiny-reserve') ? [] : [0, 1, 20, 150];
   const config: fc.Arbitrary<ConfigSpec> = fc.record({
-    policy: fc.constantFrom(...POLICIES),
+    // A policy's name, or (one scenario in three) a route choosing one per failure.
+    policy: fc.oneof(
+      { withCrossShrink: true },
+      { weight: 2, arbitrary: fc.constantFrom(...POLICIES) },
+      { weight: 1, arbitrary: fc.constant('route' as const) },
+    ),
+    route: routeArb(),
+    allFailedAlike: fc.constantFrom(
+      'fail-invocation' as const,
+      'fail-invocation' as const,
+      'apply-policy' as const,
+    ),
     idempotency: fc.boolean(),
     idempotencyKey: open.has('business-keys')
       ? fc.constant('offset' as const)
@@ -151,6 +166,7 @@ export function scenarioArb({
       }),
       timeoutMs,
     })
+    .map((s) => ({ ...s, config: withRoute(s.config) }))
     .map((s) => normalise(s, open))
     .filter((s) => !open.has('environment-fault') || !allFailAlike(s))
     .map((s) => Object.assign(s, { [fc.toStringMethod]: () => `\n${describeScenario(s)}\n` }));
@@ -185,7 +201,10 @@ function normalise(s: Scenario, open: ReadonlySet<OpenDefect>): Scenario {
  * 'log' or 'dead-letter' the batch must fail. Filtered out while that finding is open.
  */
 function allFailAlike(s: Scenario): boolean {
-  if (s.config.policy !== 'log' && s.config.policy !== 'dead-letter') return false;
+  const { policy, route, allFailedAlike } = s.config;
+  const finalizes = (answer: RouteAnswer) => answer === 'log' || answer === 'dead-letter';
+  if (allFailedAlike === 'apply-policy') return false;
+  if (policy === 'route' ? !answersOf(route!).some(finalizes) : !finalizes(policy)) return false;
   const kinds = new Set<string>();
   let failing = 0;
   for (const p of s.partitions)
@@ -204,6 +223,36 @@ function allFailAlike(s: Scenario): boolean {
       failing++;
     }
   return failing >= 2 && kinds.size === 1;
+}
+
+/** The route is the configuration's only when its policy is `'route'`. */
+function withRoute(config: ConfigSpec): ConfigSpec {
+  if (config.policy === 'route') return config;
+  const { route: _unused, ...named } = config;
+  return named;
+}
+
+/**
+ * A route: the policies it declares (any non-empty subset), and per stage (and for records keyed
+ * `k2`) its answer: mostly one of its routes, now and then a mistake (it throws, answers a policy it
+ * did not declare, a typo, a promise), which must fail the invocation.
+ */
+export function routeArb(): fc.Arbitrary<RouteSpec> {
+  return fc.subarray([...POLICIES], { minLength: 1 }).chain((routes) => {
+    const answer: fc.Arbitrary<RouteAnswer> = fc.oneof(
+      { withCrossShrink: true },
+      { weight: 16, arbitrary: fc.constantFrom<Policy>(...routes) },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom<RouteAnswer>('throws', 'undeclared', 'not-a-policy', 'promise'),
+      },
+    );
+    return fc.record({
+      routes: fc.constant(routes),
+      byStage: fc.record({ decode: answer, process: answer, produce: answer, deliver: answer }),
+      k2: fc.option(answer, { nil: undefined, freq: 3 }),
+    });
+  });
 }
 
 /**

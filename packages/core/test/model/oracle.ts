@@ -1,11 +1,20 @@
 // The oracle: the promise, checked after every scenario from what was observed (run.ts). Each
 // violation names its invariant; the test prints them with the shrunk scenario.
-import { KafkaLambdaError } from '@kafka-lambda/core';
+import { isRetryable, KafkaLambdaError } from '@kafka-lambda/core';
 import { valueBytes } from './events.js';
 import type { LoggedMessage } from './faults.js';
 import type { LogLine, Observation, OverlapObservation } from './run.js';
-import { locationOf, type RecordSpec, type Scenario, type Source } from './scenario.js';
-import type { ProcessCall } from './user-code.js';
+import {
+  answersOf,
+  locationOf,
+  mayDeadLetter,
+  type RecordSpec,
+  type RouteAnswer,
+  routesOf,
+  type Scenario,
+  type Source,
+} from './scenario.js';
+import type { ProcessCall, RouteCall } from './user-code.js';
 
 export type Invariant =
   | 'settles-before-timeout'
@@ -36,7 +45,11 @@ export type Invariant =
   | 'run-record-once'
   | 'failed-record-produces-nothing'
   | 'process-sees-its-record'
-  | 'abandoned-keys-stay-claimed';
+  | 'abandoned-keys-stay-claimed'
+  | 'route-decides-each-failure-once'
+  | 'route-mistake-fails-invocation'
+  | 'route-obeyed'
+  | 'not-done-is-reported';
 
 export interface Violation {
   readonly invariant: Invariant;
@@ -109,11 +122,17 @@ export function check(observation: Observation, options: OracleOptions = DEFAULT
       violations.push({ invariant, invocation: k, detail });
     const { config } = scenario;
     const policy = config.policy;
+    const routed = policy === 'route';
     const settled = inv.settled;
     const succeeded = settled.kind === 'resolved';
     const calls = (loc: string): ProcessCall[] => trace.callsOf(loc, k);
     const decodeThrew = (loc: string) =>
       trace.decodes.filter((d) => d.location === loc && d.invocation === k && d.threw !== undefined);
+    // Under a route, each failed record's policy is what the route answered for it in this invocation.
+    const routeCallsOf = (loc: string): RouteCall[] =>
+      trace.routes.filter((c) => c.location === loc && c.invocation === k);
+    const routeOf = (loc: string): RouteAnswer | undefined => routeCallsOf(loc)[0]?.answer;
+    const policyOf = (loc: string): RouteAnswer | undefined => (routed ? routeOf(loc) : policy);
     // Acknowledged while its invocation was in flight (a report that comes later counts for nobody).
     const delivered = (m: LoggedMessage) =>
       m.fate === 'delivered' &&
@@ -188,7 +207,7 @@ export function check(observation: Observation, options: OracleOptions = DEFAULT
     // could not be decoded) runs in the same invocation.
     const ordering = config.ordering;
     const invariant = ordering === 'partition' ? 'partition-order' : 'key-order';
-    const stops = config.policy === 'report' || config.policy === 'retry-batch';
+    const stops = policy === 'report' || policy === 'retry-batch';
     for (const p of scenario.partitions)
       for (const lane of lanesOf(p.records, ordering)) {
         const laneCalls = lane
@@ -204,20 +223,28 @@ export function check(observation: Observation, options: OracleOptions = DEFAULT
           else if (before.c.endSeq === undefined || before.c.endSeq > next.c.startSeq)
             fail(invariant, `${next.c.location} started while ${before.c.location}'s work was still running`);
         }
-        if (!stops) continue;
+        if (!stops && !routed) continue;
         const failedAt = lane.find((r) => {
           const loc = locationOf(p.topic, p.partition, r.offset);
-          return (
+          const failedAsItRan =
             calls(loc).some((c) => c.ended === 'threw') ||
-            trace.decodes.some((d) => d.location === loc && d.invocation === k && d.threw !== undefined)
-          );
+            trace.decodes.some((d) => d.location === loc && d.invocation === k && d.threw !== undefined);
+          if (!routed) return failedAsItRan;
+          // Under a route the lane stops where a record failed as it ran (its decode, process or
+          // serializers: it ended 'failed', not at the delivery) and was not logged or dead-lettered:
+          // the route said report or retry-batch, or could not say, or it was a retryable error
+          // (which is never the route's to decide).
+          const answer = routeOf(loc);
+          const goesOn = answer === 'log' || answer === 'dead-letter';
+          const atDelivery = routeCallsOf(loc).some((c) => c.stage === 'deliver');
+          return (ends.get(loc) ?? []).includes('failed') && !atDelivery && !goesOn;
         });
         if (!failedAt) continue;
         const above = laneCalls.find((x) => x.offset > failedAt.offset);
         if (above)
           fail(
             'stops-at-failure',
-            `${above.c.location} ran after ${locationOf(p.topic, p.partition, failedAt.offset)} of its ${ordering === 'partition' ? 'partition' : 'key'} failed (onError: ${config.policy})`,
+            `${above.c.location} ran after ${locationOf(p.topic, p.partition, failedAt.offset)} of its ${ordering === 'partition' ? 'partition' : 'key'} failed (onError: ${routed ? `route → ${routeOf(locationOf(p.topic, p.partition, failedAt.offset)) ?? 'not asked'}` : policy})`,
           );
       }
 
@@ -361,11 +388,11 @@ export function check(observation: Observation, options: OracleOptions = DEFAULT
         decodeThrew(r.location).length === 0 &&
         !endedAs.includes('unprocessed');
       const deadLetters = deadLettersOf(r.location);
-      const deadLettered = policy === 'dead-letter' && deadLetters.some(delivered);
+      const deadLettered = policyOf(r.location) === 'dead-letter' && deadLetters.some(delivered);
       // Logged and dropped, for good: not a failure that fails the invocation (retryable, configuration).
       const ending = observation.plans.get(r.location)!.ending;
       const logged =
-        policy === 'log' &&
+        policyOf(r.location) === 'log' &&
         inv.logs.some((l) => l.level === 'error' && isFailureLine(l, r.location)) &&
         !(work.some((c) => c.threwEnding) && ['retryable', 'config', 'config-cause'].includes(ending)) &&
         !decodeThrew(r.location).some((d) => d.threw === 'ConfigError') &&
@@ -452,13 +479,76 @@ export function check(observation: Observation, options: OracleOptions = DEFAULT
       }
     }
 
+    // ── a route: asked once per record that failed for good, and a mistake of it fails the batch ─
+    if (routed) {
+      const mistakes: RouteCall[] = [];
+      for (const r of records) {
+        const asked = routeCallsOf(r.location);
+        if (asked.length === 0) continue;
+        const call = asked[0]!;
+        if (asked.length > 1)
+          fail(
+            'route-decides-each-failure-once',
+            `the route was asked about ${r.location} ${asked.length} times (${asked.map((c) => c.stage).join(', ')})`,
+          );
+        if (call.retryable)
+          fail(
+            'route-decides-each-failure-once',
+            `the route was asked about ${r.location}'s ${call.error}, a retryable or configuration error (never the route's to decide: it comes again)`,
+          );
+        const work = calls(r.location);
+        if (call.stage === 'decode' && work.length > 0)
+          fail(
+            'route-decides-each-failure-once',
+            `${r.location} failed at 'decode' for the route, yet its process ran (${work.map((c) => c.ended).join(', ')})`,
+          );
+        if (call.stage === 'process' && !work.some((c) => c.ended === 'threw'))
+          fail(
+            'route-decides-each-failure-once',
+            `${r.location} failed at 'process' for the route, yet its process ${work.length === 0 ? 'never ran' : 'did not throw'}`,
+          );
+        if (['throws', 'undeclared', 'not-a-policy', 'promise'].includes(call.answer)) mistakes.push(call);
+      }
+      if (mistakes.length > 0 && succeeded)
+        fail(
+          'route-mistake-fails-invocation',
+          `the route ${mistakes.map((c) => `${c.answer === 'throws' ? 'threw' : `answered ${c.answer}`} for ${c.location}`).join('; ')}, yet the invocation succeeded: the record is lost`,
+        );
+      const error =
+        settled.kind === 'rejected' ? (settled.error as { name?: unknown; record?: unknown }) : undefined;
+      if (error?.name === 'FailureRouteError') {
+        const where = error.record as { topic: string; partition: number; offset: number } | undefined;
+        const named = where && locationOf(where.topic, where.partition, where.offset);
+        if (!mistakes.some((c) => c.location === named))
+          fail(
+            'route-mistake-fails-invocation',
+            `the invocation failed with FailureRouteError naming ${named ?? 'no record'}, not a record the route could not decide (${mistakes.map((c) => c.location).join(', ') || 'none'})`,
+          );
+      }
+    }
+
+    // ── a policy that reports (report, a route with 'report' in its routes) reports a record not
+    // done — the deadline, a retryable error, a middleware's hand-back — instead of failing for it ─
+    if (routesOf(config).includes('report') && scenario.source !== 'sink' && settled.kind === 'rejected') {
+      const error = settled.error as { name?: unknown; cause?: unknown } | undefined;
+      if (
+        error?.name === 'DeadlineExceededError' ||
+        error?.name === 'RecordInProgressError' ||
+        (error?.name === 'RecordProcessingError' && isRetryable(error.cause))
+      )
+        fail(
+          'not-done-is-reported',
+          `the invocation failed with ${describe(error)} under a policy that reports the records not done`,
+        );
+    }
+
     // ── the invocation failed: the ESM retries the whole batch, nothing more to account ───────
     if (!succeeded) continue;
 
     const result = settled.value as
       | { batchItemFailures?: Array<{ itemIdentifier: { partition: string; offset: number } }> }
       | undefined;
-    const reportable = policy === 'report' && scenario.source !== 'sink';
+    const reportable = routesOf(config).includes('report') && scenario.source !== 'sink';
     if (!reportable && result !== undefined)
       fail(
         'nothing-reported-under-other-policies',
@@ -523,6 +613,23 @@ export function check(observation: Observation, options: OracleOptions = DEFAULT
           'every-record-accounted',
           `${r.location} is neither processed with its outputs delivered, skipped, already processed, dead-lettered, logged nor reported (${describeOutcome(o)})`,
         );
+      // Under a route, the record went where the route said, and nowhere else.
+      const answer = routed ? routeOf(r.location) : undefined;
+      if (answer !== undefined) {
+        const went =
+          answer === 'log'
+            ? o.logged && o.deadLetters.length === 0
+            : answer === 'dead-letter'
+              ? o.deadLettered
+              : answer === 'report'
+                ? isReported && o.deadLetters.length === 0
+                : false; // retry-batch (or a mistake): the invocation must have failed
+        if (!went)
+          fail(
+            'route-obeyed',
+            `the route sent ${r.location} to '${answer}', yet it was ${describeOutcome(o)}${isReported ? ', reported' : ''} and the invocation succeeded`,
+          );
+      }
       const hookCalls = inv.onRecordError.filter((e) => e.location === r.location).length;
       if (o.processed && hookCalls > 0)
         fail(
@@ -547,7 +654,8 @@ export function check(observation: Observation, options: OracleOptions = DEFAULT
       if (
         at !== undefined &&
         r.spec.offset < at &&
-        !(o.processed || o.skipped || o.completedBefore || asItsFirst)
+        // (Under a route, records below a reported one may have been logged or dead-lettered: done for good.)
+        !(o.processed || o.skipped || o.completedBefore || asItsFirst || o.logged || o.deadLettered)
       )
         fail(
           'reported-offset-is-lowest-unaccounted',
@@ -566,15 +674,21 @@ export function check(observation: Observation, options: OracleOptions = DEFAULT
       // Every record of the batch but skipped tombstones (already-processed ones included) counts.
       if (!o.skipped) {
         ranCount++;
-        const threw = o.last?.ended === 'threw' && o.last.threwEnding;
-        if (o.decodeFailed) {
+        // A record the batch gave up on at the deadline (handed back, reported under a route that
+        // may report) did not fail in this invocation, whatever its work threw afterwards.
+        const cutOff = ended.includes('unprocessed');
+        const threw = o.last?.ended === 'threw' && o.last.threwEnding && !cutOff;
+        if (o.decodeFailed && !cutOff) {
           const first = decodeThrew(r.location)[0]!;
           failedAlike.push(`decode:${first.threw}:${first.message ?? 'value'}`);
         } else if (threw) failedAlike.push(`process:${observation.plans.get(r.location)!.ending}`);
       }
     }
     if (
-      (policy === 'log' || policy === 'dead-letter') &&
+      config.allFailedAlike === 'fail-invocation' &&
+      (routed
+        ? records.some((r) => ['log', 'dead-letter'].includes(routeOf(r.location) ?? ''))
+        : policy === 'log' || policy === 'dead-letter') &&
       failedAlike.length >= options.environmentMinRecords &&
       failedAlike.length === ranCount &&
       new Set(failedAlike).size === 1
@@ -612,7 +726,7 @@ export function check(observation: Observation, options: OracleOptions = DEFAULT
           'summary-matches-outcomes',
           `summary produced ${s.produced}, ${acked} messages of this invocation acknowledged`,
         );
-      if (policy === 'dead-letter' && s.deadLettered !== deadLettered)
+      if (mayDeadLetter(config) && s.deadLettered !== deadLettered)
         fail(
           'summary-matches-outcomes',
           `summary deadLettered ${s.deadLettered}, ${deadLettered} records dead-lettered`,
@@ -655,9 +769,12 @@ export function check(observation: Observation, options: OracleOptions = DEFAULT
  */
 export function isHealthy({ scenario }: Observation, replay = false): boolean {
   const f = scenario.faults;
-  const { policy, transactional, tombstones } = scenario.config;
-  const handlesPoison =
-    policy === 'log' || policy === 'dead-letter' || (policy === 'report' && scenario.source !== 'sink');
+  const { policy, route, transactional, tombstones } = scenario.config;
+  // A route handles poison when whatever it may answer does (and it makes no mistake).
+  const answers: readonly RouteAnswer[] = policy === 'route' ? answersOf(route!) : [policy];
+  const handlesPoison = answers.every(
+    (a) => a === 'log' || a === 'dead-letter' || (a === 'report' && scenario.source !== 'sink'),
+  );
   // The replay runs with the faults healed, but for the environment (a deployment's) and latency.
   const healed = (o: string) =>
     o === 'ok' ||
@@ -712,9 +829,13 @@ export function isHealthy({ scenario }: Observation, replay = false): boolean {
     }
   // Under 'report' every record failure and the deadline itself are handed back: the invocation
   // succeeds whatever the timing, unless a wait can outlive the deadline (a slow broker or store, work
-  // that ignores its signal).
+  // that ignores its signal). So under a route that may report and answers 'report' (or 'log', when
+  // a batch failing alike is not the environment's): the deadline's hand-back is reported there too.
   const reportsAnything =
-    policy === 'report' &&
+    routesOf(scenario.config).includes('report') &&
+    answers.every(
+      (a) => a === 'report' || (a === 'log' && scenario.config.allFailedAlike === 'apply-policy'),
+    ) &&
     scenario.source !== 'sink' &&
     !abandonable &&
     f.brokerLatencyMs === 0 &&

@@ -36,7 +36,7 @@ import {
   modelStore,
   RealModelProducer,
 } from './faults.js';
-import { locationOf, type RecordPlan, type Scenario } from './scenario.js';
+import { locationOf, mayDeadLetter, type RecordPlan, type Scenario } from './scenario.js';
 import {
   DEAD_LETTER_TOPIC,
   type ExpectedRecord,
@@ -44,6 +44,7 @@ import {
   userDeserializer,
   userKeyDeserializer,
   userProcess,
+  userRoute,
 } from './user-code.js';
 
 export interface LogLine {
@@ -241,10 +242,7 @@ async function run(
       trace,
       new Map([...expectedRecords(scenario), ...(secondBatch ? expectedRecords(secondBatch) : [])]),
     ),
-    onError:
-      config.policy === 'dead-letter'
-        ? { policy: config.policy, topic: deadLetterTopicOf(config.deadLetterTopic) }
-        : config.policy,
+    onError: onErrorOf(config, trace),
     // Transactional when the scenario is: the producer says so (its `transactions`).
     producer: producer.producer,
     tombstones: config.tombstones,
@@ -437,6 +435,16 @@ async function run(
     uncaught: [...uncaught],
     functionName: FUNCTION_NAME,
   };
+}
+
+/** `onError` as the scenario configures it: a name (as a string when that is all), or a route. */
+function onErrorOf(config: Scenario['config'], trace: UserTrace): unknown {
+  const alike = config.allFailedAlike === 'apply-policy' ? { allFailedAlike: config.allFailedAlike } : {};
+  const topic = mayDeadLetter(config) ? { topic: deadLetterTopicOf(config.deadLetterTopic) } : {};
+  if (config.policy === 'route')
+    return { policy: userRoute(config.route!, trace), routes: config.route!.routes, ...topic, ...alike };
+  if (config.policy !== 'dead-letter' && config.allFailedAlike === 'fail-invocation') return config.policy;
+  return { policy: config.policy, ...topic, ...alike };
 }
 
 function deadLetterTopicOf(choice: Scenario['config']['deadLetterTopic']) {

@@ -5,6 +5,27 @@
 export type Policy = 'log' | 'dead-letter' | 'report' | 'retry-batch';
 export const POLICIES: readonly Policy[] = ['log', 'dead-letter', 'report', 'retry-batch'];
 
+/** Where a record failed, as the route is told. */
+export type Stage = 'decode' | 'process' | 'produce' | 'deliver';
+export const STAGES: readonly Stage[] = ['decode', 'process', 'produce', 'deliver'];
+
+/**
+ * What a route answers for one failure: one of the policies, or a mistake: it throws, returns a
+ * policy it did not declare in `routes`, a name that is no policy (a typo), or a promise.
+ */
+export type RouteAnswer = Policy | 'throws' | 'undeclared' | 'not-a-policy' | 'promise';
+
+/**
+ * `onError: { policy: route, routes }`: a route that looks at the failure's stage (and at the
+ * record: those keyed `k2` may get another answer), declared to return `routes`.
+ */
+export interface RouteSpec {
+  readonly routes: readonly Policy[];
+  readonly byStage: Readonly<Record<Stage, RouteAnswer>>;
+  /** The answer for records keyed `k2`, whatever the stage (none: as the others). */
+  readonly k2: RouteAnswer | undefined;
+}
+
 /** How the event reaches the handler. */
 export type Source = 'msk' | 'self-managed' | 'sink' | 'on-failure';
 
@@ -94,7 +115,12 @@ export type HookFault =
   | 'observer-rejects';
 
 export interface ConfigSpec {
-  readonly policy: Policy;
+  /** `onError`'s policy: a name, or `'route'` (a function choosing per failure, see `route`). */
+  readonly policy: Policy | 'route';
+  /** The route, when `policy` is `'route'`. */
+  readonly route?: RouteSpec;
+  /** `onError.allFailedAlike`. */
+  readonly allFailedAlike: 'fail-invocation' | 'apply-policy';
   readonly idempotency: boolean;
   readonly transactional: boolean;
   /**
@@ -171,7 +197,9 @@ export function describeScenario(s: Scenario): string {
     `source=${s.source} timeoutMs=${s.timeoutMs} policy=${c.policy} idempotency=${c.idempotency} ` +
       `${c.idempotency && c.idempotencyKey === 'record-key' ? ' key=record.key' : ''} transactional=${c.transactional} producer=${c.producer} tombstones=${c.tombstones} ` +
       `reserve=${c.deadlineReserveMs ?? 'default'} ordering=${c.ordering} concurrency=${c.concurrency} hooks=${c.hookFault}` +
-      (c.policy === 'dead-letter' ? ` deadLetterTopic=${c.deadLetterTopic}` : '') +
+      (c.route ? ` route=${describeRoute(c.route)}` : '') +
+      (c.allFailedAlike === 'apply-policy' ? ' allFailedAlike=apply-policy' : '') +
+      (mayDeadLetter(c) ? ` deadLetterTopic=${c.deadLetterTopic}` : '') +
       (c.tracing === 'none' ? '' : ` tracing=${c.tracing}`) +
       (c.keyDeserializer === 'custom' ? ' keyDeserializer=custom (refuses AAPL)' : ''),
   );
@@ -200,4 +228,23 @@ function describeRecord(r: RecordSpec): string {
   parts.push(p.ending === 'ok' ? 'ends ok' : `throws ${p.ending}`);
   if (p.lateMs !== undefined) parts.push(`late produce +${p.lateMs}ms`);
   return parts.join(' ');
+}
+
+/** The policies a failure may go to under this configuration: the named one, or the route's routes. */
+export function routesOf(config: ConfigSpec): readonly Policy[] {
+  return config.policy === 'route' ? config.route!.routes : [config.policy];
+}
+
+export function mayDeadLetter(config: ConfigSpec): boolean {
+  return routesOf(config).includes('dead-letter');
+}
+
+/** Every answer the route may give (by stage, and for `k2`). */
+export function answersOf(route: RouteSpec): RouteAnswer[] {
+  return [...STAGES.map((stage) => route.byStage[stage]), ...(route.k2 === undefined ? [] : [route.k2])];
+}
+
+function describeRoute(route: RouteSpec): string {
+  const stages = STAGES.map((stage) => `${stage}→${route.byStage[stage]}`).join(',');
+  return `[${route.routes.join(',')}] ${stages}${route.k2 === undefined ? '' : ` k2→${route.k2}`}`;
 }

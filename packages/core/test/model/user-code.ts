@@ -3,14 +3,15 @@
 import {
   ConfigError,
   type Deserializer,
+  isRetryable,
   type KafkaRecord,
   type ProcessContext,
   RetryableError,
   type Serializer,
 } from '@kafka-lambda/core';
 import fc from 'fast-check';
-import type { Ending, Output, RecordPlan, Shape } from './scenario.js';
-import { locationOf } from './scenario.js';
+import type { Ending, Output, RecordPlan, RouteAnswer, RouteSpec, Shape, Stage } from './scenario.js';
+import { locationOf, POLICIES } from './scenario.js';
 
 /** Dimensions of user code a known open defect keeps switched off (see OPEN_DEFECTS in the test). */
 export interface UserCodeLimits {
@@ -219,10 +220,26 @@ export interface DecodeCall {
   readonly message?: string;
 }
 
+/** One call of `onError`'s route: the failure it was asked about, and what it answered. */
+export interface RouteCall {
+  readonly location: string;
+  readonly invocation: number;
+  readonly stage: string;
+  /** The error's name, and whether it was retryable or a configuration error (never routed). */
+  readonly error: string;
+  readonly retryable: boolean;
+  /** The policy it returned (one of its routes), or the mistake it made. */
+  readonly answer: RouteAnswer;
+  /** On the trace's counter: when it was asked. */
+  readonly seq: number;
+}
+
 /** Everything user code did, across the invocations of a scenario. */
 export class UserTrace {
   readonly calls: ProcessCall[] = [];
   readonly decodes: DecodeCall[] = [];
+  /** The route's calls (`onError: { policy: route }`). */
+  readonly routes: RouteCall[] = [];
   /** Records handed to process that were not the record the event carried. */
   readonly integrity: Array<{ location: string; invocation: number; problems: string[] }> = [];
   /** Serializers that threw a ConfigError (the produce stage). */
@@ -235,6 +252,50 @@ export class UserTrace {
   callsOf(location: string, invocation = this.invocation): ProcessCall[] {
     return this.calls.filter((c) => c.location === location && c.invocation === invocation);
   }
+}
+
+/**
+ * `onError`'s route as the scenario plans it: its answer by the failure's stage, or for records keyed
+ * `k2` (read from the raw key, which a record that failed to decode still has). Each call is traced.
+ */
+export function userRoute(
+  spec: RouteSpec,
+  trace: UserTrace,
+): (failure: { record: AnyRecord; error: Error; stage: Stage }) => unknown {
+  return ({ record, error, stage }) => {
+    const planned =
+      record.rawKey?.toString('utf8') === 'k2' && spec.k2 !== undefined ? spec.k2 : spec.byStage[stage];
+    trace.routes.push({
+      location: locationOf(record.topic, record.partition, record.offset),
+      invocation: trace.invocation,
+      stage,
+      error: error.name,
+      retryable: isRetryable(error) || configErrorNamed(error),
+      answer: planned,
+      seq: trace.seq++,
+    });
+    switch (planned) {
+      case 'throws':
+        throw new Error('model: the route failed');
+      case 'undeclared':
+        return POLICIES.find((p) => !spec.routes.includes(p)) ?? 'reprot';
+      case 'not-a-policy':
+        return 'reprot';
+      case 'promise':
+        return Promise.resolve(spec.routes[0]);
+      default:
+        return planned;
+    }
+  };
+}
+
+/** A ConfigError anywhere in the cause chain: never a record's failure to route. */
+function configErrorNamed(error: unknown): boolean {
+  for (let e = error, depth = 0; e && depth < 8; depth++) {
+    if (e instanceof ConfigError) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** A virtual-time sleep; with a signal, it rejects with the signal's reason when it aborts. */

@@ -96,7 +96,7 @@ async function claimRecords(batch: BeforeBatch, settings: IdempotencySettings): 
     for (const { raw, key, partition, index } of claims.inProgress)
       batch.handBack(partition, index, new RecordInProgressError(raw, key));
     logger.warn(
-      batch.policy === 'report'
+      batch.reports
         ? 'records in progress in another invocation are reported; their partitions stop there'
         : 'records in progress in another invocation: failing the invocation before any record runs, so the batch is retried',
       { count: claims.inProgress.length, first: locationOf(claims.inProgress[0]!.raw) },
