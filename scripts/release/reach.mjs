@@ -2,15 +2,10 @@
 // bundles the handler from core's sources (esbuild, minified, as a Lambda bundle would be) and prints
 // how many of core's source files it statically reaches, and which folders they are in. Issue 25
 // tracks these numbers: `node scripts/release/reach.mjs` (add `--files` to list the files with the minified bytes each adds).
-import { existsSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { bundleFromCore, coreSrc } from './core-bundle.mjs';
 
-const require = createRequire(import.meta.url);
-const { build } = require('esbuild');
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const coreSrc = join(root, 'packages/core/src');
 const listFiles = process.argv.includes('--files');
 
 const HANDLERS = {
@@ -41,24 +36,7 @@ function sources(dir) {
 const all = sources(coreSrc).filter((file) => !file.includes(`${join(coreSrc, 'entry')}`));
 console.log(`core: ${all.length} source files (entry files not counted)`);
 for (const [name, contents] of Object.entries(HANDLERS)) {
-  const result = await build({
-    stdin: { contents, resolveDir: root, loader: 'ts' },
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    format: 'esm',
-    write: false,
-    metafile: true,
-    logLevel: 'silent',
-    external: ['@confluentinc/kafka-javascript', '@aws-sdk/*'],
-    alias: {
-      // A checkout from before the producer had its own entry: the root exported it.
-      '@kafka-lambda/core/producer': existsSync(join(coreSrc, 'entry/producer.ts'))
-        ? join(coreSrc, 'entry/producer.ts')
-        : join(coreSrc, 'index.ts'),
-      '@kafka-lambda/core': join(coreSrc, 'index.ts'),
-    },
-  });
+  const result = await bundleFromCore(contents, { minify: true, metafile: true });
   const output = Object.values(result.metafile.outputs)[0];
   const reachedInputs = Object.entries(output.inputs).filter(
     ([file, input]) =>

@@ -5,16 +5,14 @@
 //   node scripts/release/record-path.mjs            (a JSON handler producing through a producer of its own)
 //   KAFKA_BROKERS=127.0.0.1:9092 node scripts/release/record-path.mjs   (through kafkaProducer(), the stack's broker)
 // Add `--files` to list them.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { bundleFromCore, root } from './core-bundle.mjs';
 
 const require = createRequire(import.meta.url);
-const { build } = require('esbuild');
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const coreSrc = join(root, 'packages/core/src');
 const brokers = process.env.KAFKA_BROKERS;
 
 const program = `
@@ -45,21 +43,7 @@ const program = `
 mkdirSync(join(root, 'node_modules/.cache'), { recursive: true });
 const dir = mkdtempSync(join(root, 'node_modules/.cache/record-path-'));
 const file = join(dir, 'handler.mjs');
-const result = await build({
-  stdin: { contents: program, resolveDir: root, loader: 'ts' },
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  write: false,
-  logLevel: 'silent',
-  external: ['@confluentinc/kafka-javascript', '@aws-sdk/*'],
-  alias: {
-    // A checkout from before the producer had its own entry: the root exported it.
-    '@kafka-lambda/core/producer': existsSync(join(coreSrc, 'entry/producer.ts'))
-      ? join(coreSrc, 'entry/producer.ts')
-      : join(coreSrc, 'index.ts'),
-    '@kafka-lambda/core': join(coreSrc, 'index.ts'),
-  },
+const result = await bundleFromCore(program, {
   banner: {
     js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
   },
