@@ -9,6 +9,7 @@ import {
 import { Batch } from './batch.js';
 import { requestLogger } from './request-logger.js';
 import { resolveSettings } from './settings.js';
+import { ShapeKeeper } from './shape-keeper.js';
 import type {
   AllFailedAlike,
   BatchItemFailures,
@@ -91,6 +92,8 @@ export function createKafkaHandler(
   const settings = resolveSettings(options);
   // Connecting now overlaps the TCP/TLS/SASL handshake with the rest of init; errors surface on first send.
   settings.producer?.warmUp?.();
+  // Keeps the optimized code of the record path alive across the major GCs between invocations.
+  const shapes = new ShapeKeeper(settings);
   const handler = async (event: unknown, context: LambdaContext) => {
     // async: a malformed event or a bad deadline is a rejected promise, never a synchronous throw.
     let batch: Batch;
@@ -106,7 +109,12 @@ export function createKafkaHandler(
       });
       throw error;
     }
-    const result = await batch.run(partitions);
+    let result: BatchItemFailures | undefined;
+    try {
+      result = await batch.run(partitions);
+    } finally {
+      shapes.invocationEnded();
+    }
     if (!sink) return result;
     try {
       return sinkConnectorResult(result);

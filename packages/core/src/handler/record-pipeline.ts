@@ -11,6 +11,14 @@ import type { HandlerSettings } from './settings.js';
 
 type AnyRecord = KafkaRecord<unknown, unknown>;
 
+/**
+ * The last value a pipeline decoded, kept until the next one is. Its hidden class (an Avro record's,
+ * a Protobuf message's: classes made per schema, not built-ins) then outlives a major GC between
+ * invocations, and so does the optimized code of the record path that checks it (see
+ * shape-keeper.ts). One value per process, whichever handler decoded it.
+ */
+let lastValue: unknown;
+
 /** A tombstone that `tombstones: 'skip'` passed over. */
 export const SKIPPED = Symbol('skipped');
 
@@ -148,11 +156,11 @@ export class RecordPipeline {
     const value = this.#decode(record, 'value', raw.valueSchemaMetadata);
     if (value instanceof Promise) {
       return value.then((decoded) => {
-        record.value = decoded;
+        record.value = lastValue = decoded;
         return this.#process(record, context, false);
       });
     }
-    record.value = value;
+    record.value = lastValue = value;
     return this.#process(record, context, inline);
   }
 

@@ -1,0 +1,101 @@
+import { headerBytesOf, type KafkaEvent, parseKafkaEvent } from '../event.js';
+import { recordOfParsedEvent } from '../record.js';
+import { Batch } from './batch.js';
+import { PartitionRunner } from './partition-runner.js';
+import { RecordContext } from './record-context.js';
+import type { HandlerSettings } from './settings.js';
+import type { LambdaContext } from './types.js';
+
+/**
+ * One record as the ESM sends it, parsed from JSON as the Lambda runtime parses the event: its
+ * objects then have the hidden classes of a real event's (an object literal's would be other ones,
+ * and would make the event check's property reads polymorphic).
+ */
+const SPECIMEN_EVENT = JSON.stringify({
+  eventSource: 'aws:kafka',
+  records: {
+    'kafka-lambda.specimen-0': [
+      {
+        topic: 'kafka-lambda.specimen',
+        partition: 0,
+        offset: 0,
+        timestamp: 1_700_000_000_000,
+        timestampType: 'CREATE_TIME',
+        key: 'AA==',
+        value: 'AA==',
+        headers: [{ specimen: [0] }],
+      },
+    ],
+  },
+});
+
+/** A context whose deadline never nears: the specimen batch reads it once, when it is made. */
+const SPECIMEN_CONTEXT: LambdaContext = {
+  awsRequestId: 'kafka-lambda.specimen',
+  functionName: 'kafka-lambda.specimen',
+  getRemainingTimeInMillis: () => 900_000,
+};
+
+/**
+ * Rebuilt at these invocation counts (powers of two up to 1,024, then every 1,024th): a field whose
+ * first value was an integer and later holds a fraction moves its class's instances to a new
+ * hidden class, which only specimens built after that have.
+ */
+const REFRESH_EVERY = 1_024;
+
+/**
+ * Keeps one live instance of each class an invocation makes on every record's path (the batch with
+ * what it owns, a partition's runner and pipeline, a record, its headers and context), built from a
+ * one-record event that never runs: nothing here calls `process`, a deserializer, an observer or
+ * the producer.
+ *
+ * Why: V8's optimized code checks objects against their hidden classes (maps) and holds those maps
+ * weakly, and the map of a class instance with its fields is reachable only from live instances
+ * (the transitions that lead to it are weak too). Once every object of the last invocation is dead,
+ * a major GC frees their maps and deoptimizes every function compiled against them
+ * (`--trace-deopt`: "embedded weak objects cleared"), so the next invocation ran its first thousands
+ * of records in the interpreter while V8 optimized again: 2–4× the time of a bare loop, which uses
+ * built-in classes only. A live specimen of each keeps the maps, and so the optimized code.
+ *
+ * @example
+ * ```ts
+ * const shapes = new ShapeKeeper(settings); // once per handler
+ * // …after each invocation:
+ * shapes.invocationEnded();
+ * ```
+ */
+export class ShapeKeeper {
+  readonly #settings: HandlerSettings;
+  #specimens: readonly object[] = [];
+  #invocations = 0;
+
+  constructor(settings: HandlerSettings) {
+    // Observers start in the batch's constructor, and they are user code: the specimen has none.
+    // The maps do not depend on what a field holds, so the copy's batch has the real one's map.
+    this.#settings = settings.instrumentation.length > 0 ? { ...settings, instrumentation: [] } : settings;
+    this.#refresh();
+  }
+
+  /** The specimens (for tests that compare their maps with a real invocation's objects). */
+  get specimens(): readonly object[] {
+    return this.#specimens;
+  }
+
+  /** Counts an invocation; rebuilds the specimens on the schedule of {@link REFRESH_EVERY}. */
+  invocationEnded(): void {
+    const n = ++this.#invocations;
+    if (n % REFRESH_EVERY === 0 || (n < REFRESH_EVERY && (n & (n - 1)) === 0)) this.#refresh();
+  }
+
+  #refresh(): void {
+    const event = JSON.parse(SPECIMEN_EVENT) as KafkaEvent;
+    const partitions = parseKafkaEvent(event);
+    const batch = new Batch(this.#settings, SPECIMEN_CONTEXT, event, partitions);
+    const partition = partitions[0]!;
+    const runner = new PartitionRunner(partition, 0, batch);
+    const record = recordOfParsedEvent(partition.records[0]!, headerBytesOf(partition), 0);
+    const headers = record.headers;
+    headers.size; // a record's headers build their list when first read
+    this.#specimens = [batch, runner, record, headers, new RecordContext(record, runner)];
+  }
+}
