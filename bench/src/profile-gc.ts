@@ -1,10 +1,11 @@
-// The realistic handler right after a major GC: `gc()` before each invocation, ours and the bare loop
+// The realistic handler (JSON, Avro or Protobuf) right after a major GC: `gc()` before each invocation, ours and the bare loop
 // interleaved, CPU ms per 10,000 records. For --trace-deopt / --cpu-prof:
-//   node --expose-gc --import tsx src/profile-gc.ts json 30 [ours|bare|both]
+//   node --expose-gc --import tsx src/profile-gc.ts json|avro|protobuf 30 [ours|bare|both]
+// NO_GC=1 leaves the GC out (the natural figure); BIG_OFFSETS=1 gives the records offsets past 2^31.
 import type { Deserializer } from '@kafka-lambda/core';
 import { createKafkaHandler, json, jsonLogger } from '@kafka-lambda/core';
 import type { KafkaEvent } from '@kafka-lambda/core/events';
-import { avro, writeConfluentFrame } from '@kafka-lambda/serdes';
+import { avro, protobuf, writeConfluentFrame } from '@kafka-lambda/serdes';
 import { lambdaContext, noop } from './fixtures.js';
 import {
   bareRecord,
@@ -15,6 +16,7 @@ import {
   type RealTrade,
   readOurs,
   realAvroType,
+  realProtoType,
   sinkValue,
 } from './realistic-fixtures.js';
 import { benchRegistry } from './registry.js';
@@ -27,7 +29,10 @@ if (!gc) throw new Error('run with --expose-gc');
 const reg = await benchRegistry();
 const framed = (i: number) => {
   const payload = encodeReal(format, makeRealTrade(i));
-  return format === 'json' ? payload : writeConfluentFrame(reg.realAvroId, payload);
+  if (format === 'json') return payload;
+  return format === 'avro'
+    ? writeConfluentFrame(reg.realAvroId, payload)
+    : writeConfluentFrame(reg.realProtobufId, payload, Buffer.from([0]));
 };
 const event: KafkaEvent = makeRealEvent(10_000, framed);
 // BIG_OFFSETS=1: offsets past 2^31, as a topic that has lived long has (not a small integer for V8).
@@ -35,14 +40,22 @@ if (process.env.BIG_OFFSETS === '1')
   for (const group in event.records)
     for (const record of event.records[group]!) record.offset += 3_000_000_000;
 const ours = createKafkaHandler({
-  value: (format === 'json' ? json() : avro(reg.registry)) as Deserializer<RealTrade>,
+  value: (format === 'json'
+    ? json()
+    : format === 'avro'
+      ? avro(reg.registry)
+      : protobuf(reg.registry)) as Deserializer<RealTrade>,
   logger: jsonLogger({ write: noop }),
   process: readOurs,
 });
+const toObject = { longs: String, enums: String, defaults: true };
 const decode =
   format === 'json'
     ? (bytes: Buffer) => JSON.parse(bytes.toString('utf8')) as RealTrade
-    : (bytes: Buffer) => realAvroType.fromBuffer(bytes.subarray(5)) as RealTrade;
+    : format === 'avro'
+      ? (bytes: Buffer) => realAvroType.fromBuffer(bytes.subarray(5)) as RealTrade
+      : (bytes: Buffer) =>
+          realProtoType.toObject(realProtoType.decode(bytes.subarray(6)), toObject) as RealTrade;
 const bare = (e: KafkaEvent) => {
   for (const group in e.records) for (const record of e.records[group]!) bareRecord(record, decode);
 };

@@ -1,4 +1,5 @@
-import { headerBytesOf, type KafkaEvent, parseKafkaEvent } from '../event.js';
+import { type KafkaEvent, parseKafkaEvent } from '../event.js';
+import { ParsedHeaderBytes } from '../parsed-header-bytes.js';
 import { recordOfParsedEvent } from '../record.js';
 import { Batch } from './batch.js';
 import { PartitionRunner } from './partition-runner.js';
@@ -9,10 +10,13 @@ import type { LambdaContext } from './types.js';
 /**
  * One record as the ESM sends it, parsed from JSON as the Lambda runtime parses the event: its
  * objects then have the hidden classes of a real event's (an object literal's would be other ones,
- * and would make the event check's property reads polymorphic).
+ * and the event check's property reads would see two shapes instead of one). No header: a header
+ * object's class depends on its name, and the hot loop that copies header bytes would see one more.
  */
 const SPECIMEN_EVENT = JSON.stringify({
   eventSource: 'aws:kafka',
+  eventSourceArn: 'arn:aws:kafka:us-east-1:000000000000:cluster/kafka-lambda-specimen/0',
+  bootstrapServers: 'kafka-lambda.specimen:9092',
   records: {
     'kafka-lambda.specimen-0': [
       {
@@ -23,7 +27,7 @@ const SPECIMEN_EVENT = JSON.stringify({
         timestampType: 'CREATE_TIME',
         key: 'AA==',
         value: 'AA==',
-        headers: [{ specimen: [0] }],
+        headers: [],
       },
     ],
   },
@@ -45,8 +49,8 @@ const REFRESH_EVERY = 1_024;
 
 /**
  * Keeps one live instance of each class an invocation makes on every record's path (the batch with
- * what it owns, a partition's runner and pipeline, a record, its headers and context), built from a
- * one-record event that never runs: nothing here calls `process`, a deserializer, an observer or
+ * what it owns, a partition's runner and pipeline, a record, its context, a partition's header
+ * bytes), built from a one-record event that never runs: nothing here calls `process`, a deserializer, an observer or
  * the producer.
  *
  * Why: V8's optimized code checks objects against their hidden classes (maps) and holds those maps
@@ -93,9 +97,9 @@ export class ShapeKeeper {
     const batch = new Batch(this.#settings, SPECIMEN_CONTEXT, event, partitions);
     const partition = partitions[0]!;
     const runner = new PartitionRunner(partition, 0, batch);
-    const record = recordOfParsedEvent(partition.records[0]!, headerBytesOf(partition), 0);
-    const headers = record.headers;
-    headers.size; // a record's headers build their list when first read
-    this.#specimens = [batch, runner, record, headers, new RecordContext(record, runner)];
+    const record = recordOfParsedEvent(partition.records[0]!);
+    // A record's headers: KafkaHeaders.EMPTY keeps their class; the copy of a partition's bytes is made here.
+    const headerBytes = new ParsedHeaderBytes(1);
+    this.#specimens = [batch, runner, record, headerBytes, new RecordContext(record, runner)];
   }
 }
