@@ -3,7 +3,13 @@
 //   node --import tsx src/profile-produce-parts.ts 15
 import { GCProfiler } from 'node:v8';
 import { bytes, createKafkaHandler, jsonLogger } from '@kafka-lambda/core';
-import { kafkaProducer, PRODUCER_DEFAULTS } from '@kafka-lambda/core/producer';
+import {
+  type DeliveryCallback,
+  type KafkaProducer,
+  kafkaProducer,
+  type OutgoingMessage,
+  PRODUCER_DEFAULTS,
+} from '@kafka-lambda/core/producer';
 import { createTopics, kafkaModule, uniqueName } from './broker.js';
 import { BROKERS } from './config.js';
 import {
@@ -19,7 +25,11 @@ import { summarize, timeRounds } from './stats.js';
 
 const rounds = Number(process.argv[2] ?? 15);
 const only = process.env.ONLY?.split('|');
-const topics = { ours: uniqueName('bench.parts.ours'), raw: uniqueName('bench.parts.raw') };
+const topics = {
+  ours: uniqueName('bench.parts.ours'),
+  raw: uniqueName('bench.parts.raw'),
+  thin: uniqueName('bench.parts.thin'),
+};
 const drop = await createTopics(Object.values(topics), 3);
 const legs = legsFor('json', 200);
 const event = JSON.parse(
@@ -47,6 +57,51 @@ const handler = createKafkaHandler({
   process: (record, { produce }) => produce({ topic: topics.ours, key: record.key, value: record.value }),
 });
 const { Producer } = kafkaModule();
+// The handler over the thinnest producer the contract allows (no backlog, no reconnects, no
+// tracker): what the handler's side costs, apart from the producer's bookkeeping.
+const thinClient = new Producer({ ...config(), dr_cb: true });
+await new Promise<void>((resolve, reject) =>
+  thinClient.connect({ timeout: 10_000 }, (e) => (e ? reject(e) : resolve())),
+);
+thinClient.setPollInBackground(true);
+let thinPending = 0;
+let thinIdle = noop;
+type ThinEntry = { message: OutgoingMessage; done: DeliveryCallback };
+thinClient.on('delivery-report', (error, report) => {
+  const { message, done } = (report as { opaque: ThinEntry }).opaque;
+  const r = report as { topic: string; partition: number; offset: number };
+  done(
+    error ?? undefined,
+    error ? undefined : { topic: r.topic, partition: r.partition, offset: r.offset },
+    message,
+  );
+  if (--thinPending === 0) thinIdle();
+});
+const thinProducer: KafkaProducer = {
+  send: () => Promise.reject(new Error('enqueue only')),
+  enqueue(message, done) {
+    thinPending++;
+    thinClient.produce(message.topic, -1, message.value, message.key, null, { message, done });
+  },
+  flush: () => {
+    if (thinPending === 0) return Promise.resolve();
+    const alive = setInterval(noop, 1_000);
+    return new Promise<void>((resolve) => {
+      thinIdle = () => {
+        clearInterval(alive);
+        resolve();
+      };
+    });
+  },
+  close: async () => {},
+};
+const thinHandler = createKafkaHandler({
+  key: bytes(),
+  value: bytes(),
+  producer: thinProducer,
+  logger: jsonLogger({ write: noop }),
+  process: (record, { produce }) => produce({ topic: topics.thin, key: record.key, value: record.value }),
+});
 const client = new Producer({ ...config(), dr_cb: true });
 await new Promise<void>((resolve, reject) =>
   client.connect({ timeout: 10_000 }, (e) => (e ? reject(e) : resolve())),
@@ -108,6 +163,7 @@ const withCpu = (name: string, run: () => Promise<unknown>) => ({
 });
 const contenders = [
   withCpu('ours', () => handler(event, ctx)),
+  withCpu('ours, thin producer', () => thinHandler(event, ctx)),
   withCpu('raw (flush)', () => raw(true, false)),
   withCpu('raw (flush, opaque)', () => raw(true, true)),
   withCpu('raw (flush, number opaque)', () => raw(true, 'number')),
@@ -138,4 +194,5 @@ phase(phases, 'ours');
 phase(rawPhases, 'raw (flush)');
 await producer.close();
 await new Promise<void>((resolve) => client.disconnect(5_000, () => resolve()));
+await new Promise<void>((resolve) => thinClient.disconnect(5_000, () => resolve()));
 await drop();
