@@ -15,10 +15,10 @@ import {
 import type { KafkaEvent } from '@kafka-lambda/core/events';
 import { describe, expect, it } from 'vitest';
 import { headerBytesOf, parseKafkaEvent } from '../src/event.js';
-import { KafkaHeaders } from '../src/headers.js';
 import { Batch } from '../src/handler/batch.js';
 import { resolveSettings } from '../src/handler/settings.js';
 import { ShapeKeeper } from '../src/handler/shape-keeper.js';
+import { KafkaHeaders } from '../src/headers.js';
 import { context, eventRecord, mskEvent, silentLogger } from './fixtures.js';
 import { ScriptedProducer } from './support/scripted-producer.js';
 
