@@ -11,14 +11,6 @@ import type { HandlerSettings } from './settings.js';
 
 type AnyRecord = KafkaRecord<unknown, unknown>;
 
-/**
- * The last value a pipeline decoded, kept until the next one is. Its hidden class (an Avro record's,
- * a Protobuf message's: classes made per schema, not built-ins) then outlives a major GC between
- * invocations, and so does the optimized code of the record path that checks it (see
- * shape-keeper.ts). One value per process, whichever handler decoded it.
- */
-let lastValue: unknown;
-
 /** A tombstone that `tombstones: 'skip'` passed over. */
 export const SKIPPED = Symbol('skipped');
 
@@ -156,11 +148,11 @@ export class RecordPipeline {
     const value = this.#decode(record, 'value', raw.valueSchemaMetadata);
     if (value instanceof Promise) {
       return value.then((decoded) => {
-        record.value = lastValue = decoded;
+        record.value = decoded;
         return this.#process(record, context, false);
       });
     }
-    record.value = lastValue = value;
+    record.value = value;
     return this.#process(record, context, inline);
   }
 
