@@ -50,8 +50,8 @@ const REFRESH_EVERY = 1_024;
 /**
  * Keeps one live instance of each class an invocation makes on every record's path (the batch with
  * what it owns, a partition's runner and pipeline, a record, its context, a partition's header
- * bytes), built from a one-record event that never runs: nothing here calls `process`, a deserializer, an observer or
- * the producer.
+ * bytes), built from a one-record event that never runs: nothing here calls `process`, a
+ * deserializer, an observer or the producer.
  *
  * Why: V8's optimized code checks objects against their hidden classes (maps) and holds those maps
  * weakly, and the map of a class instance with its fields is reachable only from live instances
