@@ -29,6 +29,10 @@ await step('realistic', async () => {
   const { benchRegistry } = await import('./registry.js');
   await (await import('./realistic.js')).benchRealistic(report, await benchRegistry());
 });
+await step('realistic-gc', async () => {
+  const { benchRegistry } = await import('./registry.js');
+  await (await import('./realistic.js')).benchRealisticAfterGc(report, await benchRegistry());
+});
 await step('produce', async () => (await import('./produce.js')).benchProduce(report));
 await step('cold-start', async () => (await import('./cold-start.js')).benchColdStart(report));
 await step('memory', async () => (await import('./memory.js')).benchMemory(report));

@@ -17,6 +17,7 @@ import { mapSummary, summarize, timeOnce, timeRounds } from './stats.js';
 
 const OURS = 'kafka-lambda (warm producer, 1 flush)';
 const RAW = 'raw node-rdkafka Producer';
+const RAW_OPAQUE = 'raw node-rdkafka Producer, each report matched to its message (opaque)';
 const PER_RECORD = 'anti-pattern: flush per record';
 const NEW_PRODUCER = 'anti-pattern: new producer per invocation';
 const SECTION = 'Produce at acks=all on the local broker (one invocation)';
@@ -28,7 +29,10 @@ const config = () => ({ ...PRODUCER_DEFAULTS, 'bootstrap.servers': BROKERS });
  * One warm invocation turning each of N input records into one ~200 B result message. Ours goes
  * through the handler (base64, bookkeeping, produce(), one flush, awaiting every delivery report); the
  * raw baseline does the same base64 + produce with the native client directly, one flush, and waits for
- * all delivery reports too.
+ * all delivery reports too. It counts the reports but cannot tell which message one is about; the
+ * second raw contender can, as ours must to fail exactly the record whose output failed: it hands the
+ * client an `opaque` per message (the client's only way to match a report to its message, which ours
+ * uses too), so the two differ by what the SDK does, not by what the client charges for matching.
  */
 export async function benchProduce(report: Report): Promise<void> {
   if (!(await brokerAnswers())) {
@@ -38,16 +42,20 @@ export async function benchProduce(report: Report): Promise<void> {
   }
   const ours = uniqueName('bench.produce.ours');
   const raw = uniqueName('bench.produce.raw');
+  const rawOpaque = uniqueName('bench.produce.raw-opaque');
   const anti = uniqueName('bench.produce.anti');
-  const dropTopics = await createTopics([ours, raw, anti], 3);
+  const dropTopics = await createTopics([ours, raw, rawOpaque, anti], 3);
   try {
-    await run(report, { ours, raw, anti });
+    await run(report, { ours, raw, rawOpaque, anti });
   } finally {
     await dropTopics();
   }
 }
 
-async function run(report: Report, topics: { ours: string; raw: string; anti: string }): Promise<void> {
+async function run(
+  report: Report,
+  topics: { ours: string; raw: string; rawOpaque: string; anti: string },
+): Promise<void> {
   const legs = legsFor('json', 200);
   const event = makeEvent({
     records: PRODUCE.messages,
@@ -73,6 +81,7 @@ async function run(report: Report, topics: { ours: string; raw: string; anti: st
       [
         { name: OURS, run: () => handler(event, ctx) },
         { name: RAW, run: () => produceAll(rawProducer, topics.raw, event) },
+        { name: RAW_OPAQUE, run: () => produceAll(rawProducer, topics.rawOpaque, event, true) },
       ],
       PRODUCE,
     );
@@ -100,11 +109,24 @@ async function run(report: Report, topics: { ours: string; raw: string; anti: st
 
     const oursMs = samples.get(OURS)!;
     const rawMs = samples.get(RAW)!;
+    const rawOpaqueMs = samples.get(RAW_OPAQUE)!;
     const rate = (count: number) => (ms: number) => count / (ms / 1000);
-    const paired = summarize(rawMs.map((r, i) => r / oursMs[i]!));
+    // Throughput shares, paired per round: b's time / a's time is a's throughput as a share of b's.
+    const share = (a: number[], b: number[]) => summarize(b.map((x, i) => x / a[i]!));
+    const paired = share(oursMs, rawMs);
+    const pairedOpaque = share(oursMs, rawOpaqueMs);
+    const opaqueCost = share(rawOpaqueMs, rawMs);
+    const pct = (s: { median: number; min: number; max: number }) =>
+      `${fmt(s.median * 100)}% [${fmt(s.min * 100)}–${fmt(s.max * 100)}]`;
     const rows: Array<[string, number[], number, string]> = [
-      [OURS, oursMs, PRODUCE.messages, `${fmt(paired.median * 100)}% of raw throughput (paired)`],
+      [
+        OURS,
+        oursMs,
+        PRODUCE.messages,
+        `${pct(paired)} of raw throughput, ${pct(pairedOpaque)} of raw with opaque (paired)`,
+      ],
       [RAW, rawMs, PRODUCE.messages, ''],
+      [RAW_OPAQUE, rawOpaqueMs, PRODUCE.messages, `${pct(opaqueCost)} of raw throughput (paired)`],
       [PER_RECORD, perRecord, PRODUCE_SLOW_MESSAGES, ''],
       [NEW_PRODUCER, fresh, PRODUCE.messages, ''],
     ];
@@ -127,10 +149,12 @@ async function run(report: Report, topics: { ours: string; raw: string; anti: st
       bars.push({ series: name, ...mapSummary(perSecond, (r) => r / 1000) });
     }
     report.charts.push({ ...chart, groups: [{ label: `${fmt(PRODUCE.messages)} results`, bars }] });
+    const measured = `${fmt(paired.median * 100)}% [${fmt(paired.min * 100)}–${fmt(paired.max * 100)}] (median of paired runs; ${fmt(summarize(oursMs).median)} vs ${fmt(summarize(rawMs).median)} ms)`;
+    report.target('Produce: ≥ 90% of the raw client throughput', measured, paired.median >= 0.9);
     report.target(
-      'Produce: ≥ 90% of the raw client throughput',
-      `${fmt(paired.median * 100)}% (median of paired runs; ${fmt(summarize(oursMs).median)} vs ${fmt(summarize(rawMs).median)} ms)`,
-      paired.median >= 0.9,
+      'Produce (issue 25): ≥ 95% of the raw client throughput',
+      `${measured}; ${pct(pairedOpaque)} of the raw client matching each report to its message, which itself runs at ${pct(opaqueCost)} of raw`,
+      paired.median >= 0.95,
     );
   } finally {
     await producer.close();
@@ -152,20 +176,37 @@ function disconnect(client: RawProducer): Promise<void> {
   return new Promise((resolve) => client.disconnect(5_000, () => resolve()));
 }
 
-/** The textbook raw pattern: produce everything, one flush, then wait for every delivery report. */
-async function produceAll(client: RawProducer, topic: string, event: KafkaEvent): Promise<void> {
+/**
+ * The textbook raw pattern: produce everything, one flush, then wait for every delivery report.
+ * `opaque`: each message carries its record, which its report hands back (a report without it fails the run).
+ */
+async function produceAll(
+  client: RawProducer,
+  topic: string,
+  event: KafkaEvent,
+  opaque = false,
+): Promise<void> {
   const records = eventRecords(event);
   let remaining = records.length;
   let failure: Error | undefined;
   const delivered = new Promise<void>((resolve) => {
-    const listener = (error: Error | null) => {
+    const listener = (error: Error | null, report: unknown) => {
       if (error) failure ??= error;
+      else if (opaque && (report as { opaque?: unknown } | undefined)?.opaque === undefined)
+        failure ??= new Error('a delivery report without the message it is about');
       if (--remaining === 0) resolve();
     };
     onDelivery(client, listener);
   });
   for (const record of records) {
-    client.produce(topic, -1, Buffer.from(record.value!, 'base64'), Buffer.from(record.key!, 'base64'), null);
+    client.produce(
+      topic,
+      -1,
+      Buffer.from(record.value!, 'base64'),
+      Buffer.from(record.key!, 'base64'),
+      null,
+      opaque ? record : undefined,
+    );
   }
   await new Promise<void>((resolve, reject) => client.flush(30_000, (e) => (e ? reject(e) : resolve())));
   await delivered;
@@ -180,14 +221,15 @@ async function produceFlushEach(client: RawProducer, topic: string, event: Kafka
 }
 
 // One delivery-report listener per client, swapped per batch (no listener pile-up across runs).
-const listeners = new WeakMap<RawProducer, { current?: (error: Error | null) => void }>();
-function onDelivery(client: RawProducer, listener: ((error: Error | null) => void) | undefined): void {
+type ReportListener = (error: Error | null, report: unknown) => void;
+const listeners = new WeakMap<RawProducer, { current?: ReportListener }>();
+function onDelivery(client: RawProducer, listener: ReportListener | undefined): void {
   let slot = listeners.get(client);
   if (!slot) {
-    const created: { current?: (error: Error | null) => void } = {};
+    const created: { current?: ReportListener } = {};
     slot = created;
     listeners.set(client, created);
-    client.on('delivery-report', (error) => created.current?.(error));
+    client.on('delivery-report', (error, report) => created.current?.(error, report));
   }
   slot.current = listener;
 }

@@ -29,6 +29,11 @@ export interface Contender {
 export interface RoundOptions {
   warmup: number;
   iterations: number;
+  /**
+   * A full GC before every sample, whatever BENCH_GC says: the scenario is a handler right after a
+   * major GC (needs --expose-gc, which `pnpm bench` passes).
+   */
+  gc?: boolean;
 }
 
 /**
@@ -39,22 +44,25 @@ export interface RoundOptions {
  * the next sample runs re-optimizing (72 vs 43 ms for ours; the bare loop, on built-in maps only,
  * unchanged). Round-robin order already spreads one contender's garbage over all of them.
  */
-const collect = process.env.BENCH_GC === '1' ? (globalThis as { gc?: () => void }).gc : undefined;
+const forcedGc = (globalThis as { gc?: () => void }).gc;
+const collect = process.env.BENCH_GC === '1' ? forcedGc : undefined;
 
 /**
  * Times each contender once per round, rotating who goes first, so drift (thermal, other tenants on the
- * 2 cores) hits every contender alike and the ratios of one run stay comparable. With BENCH_GC=1 a
- * forced GC runs before each sample (needs --expose-gc); see `collect`.
+ * 2 cores) hits every contender alike and the ratios of one run stay comparable. With BENCH_GC=1 (or
+ * `gc` in the options) a forced GC runs before each sample (needs --expose-gc); see `collect`.
  */
 export async function timeRounds(
   contenders: readonly Contender[],
-  { warmup, iterations }: RoundOptions,
+  { warmup, iterations, gc }: RoundOptions,
 ): Promise<Map<string, number[]>> {
+  if (gc && !forcedGc) throw new Error('a round with a GC before each sample needs node --expose-gc');
+  const beforeSample = gc ? forcedGc : collect;
   const samples = new Map(contenders.map((c) => [c.name, [] as number[]]));
   for (let round = 0; round < warmup + iterations; round++) {
     for (let k = 0; k < contenders.length; k++) {
       const contender = contenders[(round + k) % contenders.length]!;
-      collect?.();
+      beforeSample?.();
       const started = performance.now();
       const result = contender.run();
       if (result instanceof Promise) await result;

@@ -1,5 +1,6 @@
 import { Batch } from '../batch/batch.js';
 import { requestLogger } from '../batch/request-logger.js';
+import { ShapeKeeper } from '../batch/shape-keeper.js';
 import { type KafkaEvent, parseKafkaEvent } from '../event/event.js';
 import { asError, InvalidEventError } from '../shared/errors.js';
 import { resolveSettings } from './settings.js';
@@ -108,6 +109,8 @@ export function createKafkaHandler(
   const adapters = settings.middleware.flatMap((m) => (m.events ? [m.events] : []));
   // Connecting now overlaps the TCP/TLS/SASL handshake with the rest of init; errors surface on first send.
   settings.producer?.warmUp?.();
+  // Keeps the optimized code of the record path alive across the major GCs between invocations.
+  const shapes = new ShapeKeeper(settings);
   const handler = async (event: unknown, context: LambdaContext) => {
     // async: a malformed event or a bad deadline is a rejected promise, never a synchronous throw.
     let batch: Batch;
@@ -128,7 +131,12 @@ export function createKafkaHandler(
       });
       throw error;
     }
-    const result = await batch.run(partitions);
+    let result: BatchItemFailures | undefined;
+    try {
+      result = await batch.run(partitions);
+    } finally {
+      shapes.invocationEnded();
+    }
     if (!adapter) return result;
     try {
       return adapter.result(result);
