@@ -129,4 +129,34 @@ describe('an event adapter is a middleware part, checked where `use` is', () => 
     await expect(handler({ inner: true }, context())).resolves.toEqual({ wrapped: null });
     expect(seen).toEqual([7]);
   });
+
+  it('an adapter whose accepts() throws rejects the invocation before any record ran, logged once', async () => {
+    const errors: string[] = [];
+    const ran: number[] = [];
+    const handler = createKafkaHandler({
+      logger: { ...silentLogger, error: (message) => errors.push(message) },
+      use: [
+        {
+          name: 'broken',
+          events: {
+            name: 'the broken shape',
+            eventSource: 'test:broken',
+            accepts: () => {
+              throw new Error('accepts blew up');
+            },
+            parse: () => [],
+            result: () => undefined,
+          },
+        },
+      ],
+      process(record) {
+        ran.push(record.offset);
+      },
+    });
+    await expect(handler(mskEvent([eventRecord('orders', 0, 1, 'v')]), context())).rejects.toThrow(
+      'accepts blew up',
+    );
+    expect(errors).toEqual(['kafka batch rejected before any record ran']);
+    expect(ran).toEqual([]);
+  });
 });

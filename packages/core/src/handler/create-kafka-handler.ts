@@ -2,6 +2,7 @@ import { Batch } from '../batch/batch.js';
 import { requestLogger } from '../batch/request-logger.js';
 import { ShapeKeeper } from '../batch/shape-keeper.js';
 import { type KafkaEvent, parseKafkaEvent } from '../event/event.js';
+import type { EventAdapter } from '../middleware/event-adapter.js';
 import { asError, InvalidEventError } from '../shared/errors.js';
 import { resolveSettings } from './settings.js';
 import type {
@@ -115,9 +116,10 @@ export function createKafkaHandler(
     // async: a malformed event or a bad deadline is a rejected promise, never a synchronous throw.
     let batch: Batch;
     let partitions: ReturnType<typeof parseKafkaEvent>;
-    // Another shape than the ESM's (the Sink Connector's array) is read by the middleware that brought it.
-    const adapter = adapters.length === 0 ? undefined : adapters.find((a) => a.accepts(event));
+    let adapter: EventAdapter | undefined;
     try {
+      // Another shape than the ESM's (the Sink Connector's array) is read by the middleware that brought it.
+      if (adapters.length > 0) adapter = adapters.find((a) => a.accepts(event));
       if (adapter) partitions = adapter.parse(event);
       else if (Array.isArray(event)) throw new InvalidEventError('event', ARRAY_EVENT);
       else partitions = parseKafkaEvent(event);
