@@ -19,24 +19,11 @@ import {
   type RecordFailure,
   RecordProcessingError,
 } from '@kafka-lambda/core/errors';
-import type { KafkaEvent } from '@kafka-lambda/core/events';
 import type { BatchMiddleware } from '@kafka-lambda/core/middleware';
 import { describe, expect, it } from 'vitest';
-import { context, eventRecord, mskEvent, silentLogger } from './fixtures.js';
+import { context, eventRecord, mskEvent, partitions, settle, silentLogger, sleep } from './fixtures.js';
 import { captureLogger } from './support/capture-logger.js';
 import { ScriptedProducer } from './support/scripted-producer.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const settle = <T>(promise: Promise<T>) =>
-  promise.then(
-    (result) => ({ result, error: undefined }),
-    (error: Error) => ({ result: undefined, error }),
-  );
-
-/** Partition p of topic `in` holds the given values, offsets from 0. */
-function partitions(...values: string[][]): KafkaEvent {
-  return mskEvent(values.flatMap((list, p) => list.map((value, i) => eventRecord('in', p, i, value))));
-}
 
 /** Poison is bad JSON; `{"fail":true}` throws in process; `{"retry":true}` throws a RetryableError. */
 interface Order {

@@ -48,3 +48,17 @@ export function context(remainingMs = 60_000): LambdaContext {
 }
 
 export const silentLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Partition p of topic `in` holds the given values, offsets from 0. */
+export function partitions(...values: string[][]): KafkaEvent {
+  return mskEvent(values.flatMap((list, p) => list.map((value, i) => eventRecord('in', p, i, value))));
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** An invocation's outcome as a value: its result, or the error it rejected with. */
+export const settle = <T>(promise: Promise<T>) =>
+  promise.then(
+    (result) => ({ result, error: undefined }),
+    (error: Error) => ({ result: undefined, error }),
+  );

@@ -14,21 +14,15 @@ import {
 } from '@kafka-lambda/core';
 import { DeliveryError, FlushTimeoutError } from '@kafka-lambda/core/errors';
 import { describe, expect, it } from 'vitest';
-import { context, eventRecord, mskEvent } from './fixtures.js';
+import { context, eventRecord, mskEvent, settle, sleep } from './fixtures.js';
 import { captureLogger } from './support/capture-logger.js';
 import { deliveryError, ScriptedProducer } from './support/scripted-producer.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const tooLarge = () => deliveryError('Broker: Message size too large', 10, true);
 const refusedForGood = () => deliveryError('Broker: Topic authorization failed', 29, true);
 const transient = () => deliveryError('Local: Message timed out', -192);
 
 const event = (...values: string[]) => mskEvent(values.map((value, i) => eventRecord('in', 0, i, value)));
-const settle = <T>(promise: Promise<T>) =>
-  promise.then(
-    (result) => ({ result, error: undefined }),
-    (error: Error) => ({ result: undefined, error }),
-  );
 
 /** `x*20` is twenty x: a record's value stays small (its dead letter fits) while its output is not. */
 const expand = (payload: string) =>

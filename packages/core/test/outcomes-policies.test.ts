@@ -16,25 +16,12 @@ import {
   LateProduceError,
   RecordProcessingError,
 } from '@kafka-lambda/core/errors';
-import type { KafkaEvent } from '@kafka-lambda/core/events';
 import { idempotency } from '@kafka-lambda/idempotency';
 import { memoryIdempotencyStore } from '@kafka-lambda/testing/idempotency';
 import { describe, expect, it } from 'vitest';
-import { context, eventRecord, mskEvent, silentLogger } from './fixtures.js';
+import { context, eventRecord, mskEvent, partitions, settle, silentLogger, sleep } from './fixtures.js';
 import { captureLogger } from './support/capture-logger.js';
 import { ScriptedProducer } from './support/scripted-producer.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const settle = <T>(promise: Promise<T>) =>
-  promise.then(
-    (result) => ({ result, error: undefined }),
-    (error: Error) => ({ result: undefined, error }),
-  );
-
-/** Partition p of topic `in` holds the given values, offsets from 0. */
-function partitions(...values: string[][]): KafkaEvent {
-  return mskEvent(values.flatMap((list, p) => list.map((value, i) => eventRecord('in', p, i, value))));
-}
 
 const retryable = () => Object.assign(new Error('registry unavailable'), { retryable: true });
 
